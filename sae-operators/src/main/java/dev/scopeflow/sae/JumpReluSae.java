@@ -1,0 +1,181 @@
+package dev.scopeflow.sae;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A JumpReLU SAE as published in Gemma Scope ({@code params.npz}).
+ *
+ * <p>{@code pre = x · W_enc + b_enc}; {@code f = pre > threshold ? pre : 0}; a feature is active on a token
+ * exactly when {@code f > 0} (so {@code threshold < pre <= 0} is not active). Decode is
+ * {@code f · W_dec + b_dec}, over active features only. No input scaling, no b_dec subtraction.
+ */
+public final class JumpReluSae implements SparseAutoencoder {
+
+    static final String W_ENC = "W_enc";
+    static final String W_DEC = "W_dec";
+    static final String B_ENC = "b_enc";
+    static final String B_DEC = "b_dec";
+    static final String THRESHOLD = "threshold";
+
+    private final int dIn;
+    private final int dSae;
+    private final BlockedMatmul encoder;
+    private final float[] threshold;
+    private final SparseDecoder decoder;
+
+    private JumpReluSae(int dIn, int dSae, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
+                        float[] bDec) {
+        this.dIn = dIn;
+        this.dSae = dSae;
+        this.encoder = new BlockedMatmul(wEnc, bEnc, dIn, dSae);
+        this.threshold = threshold;
+        this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
+    }
+
+    /**
+     * Loads a Gemma Scope {@code params.npz}: W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae],
+     * b_dec [d_in], threshold [d_sae]. Missing arrays, inconsistent shapes and NaN/Inf fail with the file and
+     * array named.
+     */
+    public static JumpReluSae loadGemmaScope(Path paramsNpz) throws IOException {
+        String source = paramsNpz.toString();
+        try (NpzReader npz = NpzReader.open(paramsNpz)) {
+            for (String name : new String[] {W_ENC, W_DEC, B_ENC, B_DEC, THRESHOLD}) {
+                if (!npz.contains(name)) {
+                    throw SaeFormatException.of(source, name, "missing (Gemma Scope params.npz needs W_enc, W_dec, "
+                            + "b_enc, b_dec, threshold; has: " + String.join(", ", npz.arrayNames()) + ")");
+                }
+            }
+            NpyArray wEnc = npz.read(W_ENC);
+            if (wEnc.rank() != 2 || wEnc.dim(0) == 0 || wEnc.dim(1) == 0) {
+                throw SaeFormatException.of(source, W_ENC, "has shape " + Arrays.toString(wEnc.shape())
+                        + ", expected [d_in, d_sae] with both > 0");
+            }
+            int dIn = wEnc.dim(0);
+            int dSae = wEnc.dim(1);
+            NpyArray wDec = readShaped(npz, W_DEC, dSae, dIn);
+            NpyArray bEnc = readShaped(npz, B_ENC, dSae);
+            NpyArray bDec = readShaped(npz, B_DEC, dIn);
+            NpyArray threshold = readShaped(npz, THRESHOLD, dSae);
+            try {
+                return builder(dIn, dSae).optSource(source)
+                        .setWEnc(wEnc.data()).setBEnc(bEnc.data()).setThreshold(threshold.data())
+                        .setWDec(wDec.data()).setBDec(bDec.data()).build();
+            } catch (IllegalArgumentException e) {
+                throw new SaeFormatException(e.getMessage(), e);
+            }
+        }
+    }
+
+    private static NpyArray readShaped(NpzReader npz, String name, int... expected) throws IOException {
+        NpyArray array = npz.read(name);
+        if (!array.hasShape(expected)) {
+            throw SaeFormatException.of(npz.file().toString(), name, "has shape " + Arrays.toString(array.shape())
+                    + ", expected " + Arrays.toString(expected) + " (d_in " + "and d_sae taken from W_enc "
+                    + "[d_in, d_sae])");
+        }
+        return array;
+    }
+
+    public static Builder builder(int dIn, int dSae) {
+        return new Builder(dIn, dSae);
+    }
+
+    @Override
+    public int dIn() { return dIn; }
+
+    @Override
+    public int dSae() { return dSae; }
+
+    @Override
+    public SparseCodes encode(float[] x, int rows) {
+        requireInput(x, rows, dIn);
+        SparseCodes.Builder codes = SparseCodes.builder(dSae);
+        int block = Math.min(rows, BlockedMatmul.ROW_BLOCK);
+        float[] pre = new float[block * dSae];
+        float[] tile = new float[BlockedMatmul.ROW_BLOCK * BlockedMatmul.PANEL];
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            int n = Math.min(block, rows - r0);
+            encoder.multiply(x, r0, n, pre, tile);
+            for (int r = 0; r < n; r++) {
+                int base = r * dSae;
+                for (int j = 0; j < dSae; j++) {
+                    float p = pre[base + j];
+                    // f = pre > threshold ? pre : 0, and active means f > 0.
+                    if (p > threshold[j] && p > 0f) {
+                        codes.add(j, p);
+                    }
+                }
+                codes.endRow();
+            }
+        }
+        return codes.build();
+    }
+
+    @Override
+    public float[] decode(SparseCodes codes) {
+        return decoder.decode(codes);
+    }
+
+    static void requireInput(float[] x, int rows, int dIn) {
+        if (rows < 0 || (long) rows * dIn != x.length) {
+            throw new IllegalArgumentException("x has " + x.length + " values, expected rows " + rows + " x d_in "
+                    + dIn);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JumpReluSae{d_in=" + dIn + ", d_sae=" + dSae + "}";
+    }
+
+    /**
+     * Builds a JumpReLU SAE from arrays in the file layout. All five are required; {@link #build()} checks
+     * lengths against d_in and d_sae and rejects NaN/Inf. The arrays are owned by the SAE afterwards.
+     */
+    public static final class Builder {
+        private final int dIn;
+        private final int dSae;
+        private String source = "JumpReluSae";
+        private float[] wEnc;
+        private float[] bEnc;
+        private float[] threshold;
+        private float[] wDec;
+        private float[] bDec;
+
+        private Builder(int dIn, int dSae) {
+            if (dIn <= 0 || dSae <= 0) {
+                throw new IllegalArgumentException("d_in and d_sae must be > 0, got " + dIn + " and " + dSae);
+            }
+            this.dIn = dIn;
+            this.dSae = dSae;
+        }
+
+        /** Row-major [d_in x d_sae]. */
+        public Builder setWEnc(float[] wEnc) { this.wEnc = wEnc; return this; }
+
+        public Builder setBEnc(float[] bEnc) { this.bEnc = bEnc; return this; }
+
+        public Builder setThreshold(float[] threshold) { this.threshold = threshold; return this; }
+
+        /** Row-major [d_sae x d_in]. */
+        public Builder setWDec(float[] wDec) { this.wDec = wDec; return this; }
+
+        public Builder setBDec(float[] bDec) { this.bDec = bDec; return this; }
+
+        /** Where the weights came from, for error messages. */
+        public Builder optSource(String source) { this.source = source; return this; }
+
+        public JumpReluSae build() {
+            WeightChecks checks = new WeightChecks(source);
+            checks.require(W_ENC, wEnc, dIn, dSae);
+            checks.require(W_DEC, wDec, dSae, dIn);
+            checks.require(B_ENC, bEnc, dSae);
+            checks.require(B_DEC, bDec, dIn);
+            checks.require(THRESHOLD, threshold, dSae);
+            return new JumpReluSae(dIn, dSae, wEnc, bEnc, threshold, wDec, bDec);
+        }
+    }
+}

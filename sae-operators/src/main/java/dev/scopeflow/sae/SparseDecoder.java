@@ -1,0 +1,48 @@
+package dev.scopeflow.sae;
+
+/**
+ * {@code codes · W_dec + b_dec} touching only the decoder rows of active features: each active feature adds
+ * its contiguous W_dec row to the output row. Features are added in ascending order and the bias last, the
+ * same order as {@link ReferenceEncoder#decode}, so the two agree bit for bit.
+ */
+final class SparseDecoder {
+
+    private final float[] wDec;
+    private final float[] bDec;
+    private final int dSae;
+    private final int dIn;
+
+    /** {@code wDec} row-major {@code [dSae x dIn]}, {@code bDec} length dIn. */
+    SparseDecoder(float[] wDec, float[] bDec, int dSae, int dIn) {
+        if ((long) dSae * dIn != wDec.length || bDec.length != dIn) {
+            throw new IllegalArgumentException("W_dec has " + wDec.length + " values, b_dec " + bDec.length
+                    + ", expected " + dSae + " x " + dIn + " and " + dIn);
+        }
+        this.wDec = wDec;
+        this.bDec = bDec;
+        this.dSae = dSae;
+        this.dIn = dIn;
+    }
+
+    float[] decode(SparseCodes codes) {
+        if (codes.dSae() != dSae) {
+            throw new IllegalArgumentException("codes have d_sae " + codes.dSae() + ", this SAE has " + dSae);
+        }
+        int rows = codes.rows();
+        float[] out = new float[Math.multiplyExact(rows, dIn)];
+        for (int r = 0; r < rows; r++) {
+            int o = r * dIn;
+            for (int k = codes.start(r); k < codes.end(r); k++) {
+                float a = codes.value(k);
+                int w = codes.feature(k) * dIn;
+                for (int d = 0; d < dIn; d++) {
+                    out[o + d] += a * wDec[w + d];
+                }
+            }
+            for (int d = 0; d < dIn; d++) {
+                out[o + d] += bDec[d];
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.scopeflow.sae;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Runs src/test/resources/dev/scopeflow/sae/fixtures.py (python3 + numpy) and reads its raw outputs. */
+final class NumpyFixtures {
+
+    private NumpyFixtures() {
+    }
+
+    /** {@code python3 fixtures.py <mode> <dir> <args...>}; returns {@code dir}. Fails the test on any error. */
+    static Path generate(Path dir, String mode, Object... args) throws IOException, InterruptedException {
+        Path script;
+        try {
+            script = Path.of(NumpyFixtures.class.getResource("fixtures.py").toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        String[] command = new String[3 + 1 + args.length];
+        command[0] = "python3";
+        command[1] = script.toString();
+        command[2] = mode;
+        command[3] = dir.toString();
+        for (int i = 0; i < args.length; i++) {
+            command[4 + i] = String.valueOf(args[i]);
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = process.waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("fixtures.py " + mode + " failed (" + exit + "):\n" + output);
+        }
+        return dir;
+    }
+
+    static float[] f32(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+
+    static double[] f64(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] out = new double[b.remaining() / 8];
+        b.asDoubleBuffer().get(out);
+        return out;
+    }
+
+    static long[] i64(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        long[] out = new long[b.remaining() / 8];
+        b.asLongBuffer().get(out);
+        return out;
+    }
+
+    /** |actual - expected| <= rel * max(|expected|, scale) element-wise, with the index in the failure. */
+    /** Bit-for-bit equality that reports the first differing index instead of printing both arrays. */
+    static void assertSameBits(float[] actual, float[] expected, String what) {
+        if (actual.length != expected.length) {
+            throw new AssertionError(what + ": length " + actual.length + " != " + expected.length);
+        }
+        for (int i = 0; i < actual.length; i++) {
+            if (Float.floatToIntBits(actual[i]) != Float.floatToIntBits(expected[i])) {
+                throw new AssertionError(what + "[" + i + "]: " + actual[i] + " != " + expected[i]);
+            }
+        }
+    }
+
+    static void assertClose(float[] actual, float[] expected, double rel, double scale, String what) {
+        if (actual.length != expected.length) {
+            throw new AssertionError(what + ": length " + actual.length + " != " + expected.length);
+        }
+        for (int i = 0; i < actual.length; i++) {
+            double tolerance = rel * Math.max(Math.abs(expected[i]), scale);
+            if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
+                throw new AssertionError(what + "[" + i + "]: " + actual[i] + " != " + expected[i] + " (tol "
+                        + tolerance + ")");
+            }
+        }
+    }
+
+    static void assertClose(double[] actual, double[] expected, double rel, double scale, String what) {
+        if (actual.length != expected.length) {
+            throw new AssertionError(what + ": length " + actual.length + " != " + expected.length);
+        }
+        for (int i = 0; i < actual.length; i++) {
+            double tolerance = rel * Math.max(Math.abs(expected[i]), scale);
+            if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
+                throw new AssertionError(what + "[" + i + "]: " + actual[i] + " != " + expected[i] + " (tol "
+                        + tolerance + ")");
+            }
+        }
+    }
+}

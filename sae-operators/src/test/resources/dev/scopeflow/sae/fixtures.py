@@ -1,0 +1,221 @@
+"""Test fixtures for scopeflow-sae-operators, written by numpy in the real file formats.
+
+Expected values are computed here, independently of the Java code, and written as raw little-endian
+files (ndarray.tofile) so that checking them does not go through the Java npy/npz reader under test.
+
+Usage: python3 fixtures.py <mode> <out_dir> [args...]
+  npy-cases <dir>                              .npy/.npz files in many dtypes, orders, ranks and versions
+  sae <dir> <seed> <d_in> <d_sae> <rows> <kind>
+        kind = exact : dyadic values, so every float32 sum is exact in any order (exact comparisons, ties
+                       pre == threshold on purpose, negative thresholds so that threshold < pre <= 0 occurs)
+        kind = gauss : Gaussian values; thresholds placed in gaps between a feature's pre-activations so no
+                       token sits within a rounding error of its threshold
+  bad <dir>                                    broken params.npz variants for the validation tests
+"""
+import io
+import json
+import os
+import sys
+import zipfile
+
+import numpy as np
+
+
+def raw(path, array, dtype):
+    np.ascontiguousarray(array, dtype=dtype).tofile(path)
+
+
+def npy_cases(out):
+    manifest = []
+
+    def case(name, array, version=None):
+        path = os.path.join(out, name + ".npy")
+        with open(path, "wb") as f:
+            np.lib.format.write_array(f, array, version=version)
+        raw(os.path.join(out, name + ".f32"), np.asarray(array).astype(np.float64).astype(np.float32), "<f4")
+        shape = ",".join(str(d) for d in array.shape)
+        fortran = array.flags.f_contiguous and not array.flags.c_contiguous
+        manifest.append(f"{name} {shape if shape else '-'} {array.dtype.str} {int(fortran)}")
+
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((5, 7)).astype(np.float32)
+    case("f4_c", base)
+    case("f4_big", base.astype(">f4"))
+    case("f8", base.astype("<f8"))
+    case("f8_big", base.astype(">f8"))
+    case("f2", base.astype("<f2"))
+    case("f2_big", base.astype(">f2"))
+    case("f4_fortran", np.asfortranarray(base))
+    case("f8_fortran_big", np.asfortranarray(base.astype(">f8")))
+    cube = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5) * 0.5 - 7
+    case("rank4_c", cube)
+    case("rank4_fortran", np.asfortranarray(cube))
+    case("rank3_fortran", np.asfortranarray(cube[0]))
+    case("rank1", np.linspace(-1, 1, 11, dtype=np.float32))
+    case("rank0", np.array(3.25, dtype=np.float32))
+    case("empty", np.zeros((0, 4), dtype=np.float32))
+    ints = np.arange(-60, 60, dtype=np.int64).reshape(12, 10)
+    case("i1", ints.astype(np.int8))
+    case("u1", (ints + 60).astype(np.uint8))
+    case("i2", (ints * 300).astype("<i2"))
+    case("i2_big", (ints * 300).astype(">i2"))
+    case("u2", (ints + 60).astype("<u2") * 500)
+    case("i4", ints.astype("<i4") * 100000)
+    case("u4", (ints + 60).astype("<u4") * 100000)
+    case("i8", ints.astype("<i8") * 3)
+    case("u8", (ints + 60).astype("<u8") * 7)
+    case("b1", ints % 3 == 0)
+    case("v2", base, version=(2, 0))
+    case("v3", base, version=(3, 0))
+    case("v2_fortran", np.asfortranarray(base), version=(2, 0))
+    special = np.array([0.0, -0.0, np.inf, -np.inf, 65504, 6e-8, -2.5], dtype=np.float32)
+    case("f2_special", special.astype("<f2"))
+    with open(os.path.join(out, "manifest.txt"), "w") as f:
+        f.write("\n".join(manifest) + "\n")
+    # unsupported dtypes and a bad magic, for error tests
+    np.save(os.path.join(out, "bad_complex.npy"), np.zeros(3, dtype=np.complex64))
+    np.save(os.path.join(out, "bad_structured.npy"), np.zeros(3, dtype=[("a", "<f4"), ("b", "<i4")]))
+    with open(os.path.join(out, "bad_magic.npy"), "wb") as f:
+        f.write(b"PK\x03\x04 definitely not numpy")
+    full = io.BytesIO()
+    np.save(full, base)
+    with open(os.path.join(out, "truncated.npy"), "wb") as f:
+        f.write(full.getvalue()[:-9])
+    with open(os.path.join(out, "too_long.npy"), "wb") as f:
+        f.write(full.getvalue() + b"\0\0\0\0")
+    # the same arrays through both archive kinds
+    np.savez(os.path.join(out, "stored.npz"), a=base, b=np.asfortranarray(cube), c=ints.astype(np.int16))
+    np.savez_compressed(os.path.join(out, "compressed.npz"), a=base, b=np.asfortranarray(cube),
+                        c=ints.astype(np.int16))
+
+
+def sae(out, seed, d_in, d_sae, rows, kind):
+    rng = np.random.default_rng(seed)
+    if kind == "exact":
+        # multiples of 1/8 and 1/64: products are multiples of 1/512 well inside float32's exact range
+        x = rng.integers(-8, 9, size=(rows, d_in)).astype(np.float32) / 8
+        x[rng.random((rows, d_in)) < 0.2] = 0  # zeros exercise the kernel's skip
+        w_enc = rng.integers(-16, 17, size=(d_in, d_sae)).astype(np.float32) / 64
+        w_dec = rng.integers(-16, 17, size=(d_sae, d_in)).astype(np.float32) / 64
+        b_enc = rng.integers(-32, 33, size=d_sae).astype(np.float32) / 64
+        b_dec = rng.integers(-32, 33, size=d_in).astype(np.float32) / 64
+        pre = x @ w_enc + b_enc
+        # threshold: half copy a real pre-activation (tie: pre == threshold must be inactive), some negative
+        threshold = rng.integers(-16, 33, size=d_sae).astype(np.float32) / 64
+        pick = rng.random(d_sae) < 0.5
+        threshold[pick] = pre[rng.integers(0, rows, size=d_sae), np.arange(d_sae)][pick]
+    else:
+        x = rng.standard_normal((rows, d_in)).astype(np.float32)
+        w_enc = (rng.standard_normal((d_in, d_sae)) / np.sqrt(d_in)).astype(np.float32)
+        w_dec = (rng.standard_normal((d_sae, d_in)) / np.sqrt(d_sae)).astype(np.float32)
+        b_enc = (rng.standard_normal(d_sae) * 0.1).astype(np.float32)
+        b_dec = (rng.standard_normal(d_in) * 0.1).astype(np.float32)
+        pre64 = x.astype(np.float64) @ w_enc.astype(np.float64) + b_enc
+        # keep every pre-activation away from 0 too: activation > 0 is the other boundary
+        while True:
+            near_zero = (np.abs(pre64) < 1e-3).any(axis=0)
+            if not near_zero.any():
+                break
+            b_enc[near_zero] += rng.uniform(2e-3, 4e-3, size=near_zero.sum()).astype(np.float32)
+            pre64 = x.astype(np.float64) @ w_enc.astype(np.float64) + b_enc
+        threshold = np.empty(d_sae, dtype=np.float32)
+        for j in range(d_sae):
+            col = np.sort(pre64[:, j])
+            col = np.concatenate([[col[0] - 1.0], col, [col[-1] + 1.0]])
+            gaps = np.diff(col)
+            # prefer a wide gap at a random rank; keeps every |pre - threshold| far above rounding error
+            order = rng.permutation(len(gaps))
+            best = max(order[:4], key=lambda g: gaps[g])
+            threshold[j] = (col[best] + col[best + 1]) / 2
+        pre = (pre64).astype(np.float32)
+    # JumpReLU f = pre > threshold ? pre : 0; a feature is active (and kept) only where f > 0, so a negative
+    # threshold never produces a negative activation in the codes
+    f = np.where(pre > threshold, pre, 0).astype(np.float32)
+    acts = np.where(f > 0, f, 0).astype(np.float32)
+    fires = acts > 0
+    recon = (acts.astype(np.float64) @ w_dec.astype(np.float64) + b_dec).astype(np.float32)
+    if kind == "exact":
+        recon = acts @ w_dec + b_dec
+
+    np.savez(os.path.join(out, "params.npz"), W_enc=w_enc, W_dec=w_dec, b_enc=b_enc, b_dec=b_dec,
+             threshold=threshold)
+    np.savez(os.path.join(out, "params_fortran.npz"), W_enc=np.asfortranarray(w_enc),
+             W_dec=np.asfortranarray(w_dec), b_enc=b_enc, b_dec=b_dec, threshold=threshold)
+    np.savez_compressed(os.path.join(out, "params_compressed.npz"), W_enc=w_enc, W_dec=w_dec, b_enc=b_enc,
+                        b_dec=b_dec, threshold=threshold)
+    raw(os.path.join(out, "x.f32"), x, "<f4")
+    raw(os.path.join(out, "w_enc.f32"), w_enc, "<f4")
+    raw(os.path.join(out, "w_dec.f32"), w_dec, "<f4")
+    raw(os.path.join(out, "b_enc.f32"), b_enc, "<f4")
+    raw(os.path.join(out, "b_dec.f32"), b_dec, "<f4")
+    raw(os.path.join(out, "threshold.f32"), threshold, "<f4")
+    raw(os.path.join(out, "acts.f32"), acts, "<f4")
+    raw(os.path.join(out, "recon.f32"), recon, "<f4")
+    a64 = acts.astype(np.float64)
+    raw(os.path.join(out, "fire_count.i64"), fires.sum(axis=0), "<i8")
+    raw(os.path.join(out, "sum.f64"), a64.sum(axis=0), "<f8")
+    raw(os.path.join(out, "sum_sq.f64"), (a64 * a64).sum(axis=0), "<f8")
+    raw(os.path.join(out, "max.f32"), acts.max(axis=0) if rows else np.zeros(d_sae), "<f4")
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump({"d_in": d_in, "d_sae": d_sae, "rows": rows, "nnz": int(fires.sum()),
+                   "ties": int(((pre == threshold) & (pre > 0)).sum()),
+                   "negative_band": int(((pre > threshold) & (pre <= 0)).sum())}, f)
+
+
+def bad(out):
+    rng = np.random.default_rng(3)
+    d_in, d_sae = 6, 10
+    good = dict(W_enc=rng.standard_normal((d_in, d_sae)).astype(np.float32),
+                W_dec=rng.standard_normal((d_sae, d_in)).astype(np.float32),
+                b_enc=np.zeros(d_sae, np.float32), b_dec=np.zeros(d_in, np.float32),
+                threshold=np.full(d_sae, 0.1, np.float32))
+
+    def variant(name, **changes):
+        arrays = dict(good)
+        arrays.update(changes)
+        arrays = {k: v for k, v in arrays.items() if v is not None}
+        np.savez(os.path.join(out, name + ".npz"), **arrays)
+
+    variant("good")
+    variant("missing_threshold", threshold=None)
+    variant("wrong_shape_w_dec", W_dec=good["W_dec"][:, :5])
+    variant("transposed_w_dec", W_dec=good["W_dec"].T.copy())
+    variant("wrong_shape_b_enc", b_enc=np.zeros(d_sae + 1, np.float32))
+    variant("w_enc_rank1", W_enc=good["W_enc"].ravel())
+    nan = good["W_dec"].copy()
+    nan[3, 4] = np.nan
+    variant("nan_w_dec", W_dec=nan)
+    inf = good["threshold"].copy()
+    inf[7] = np.inf
+    variant("inf_threshold", threshold=inf)
+    variant("complex_b_dec", b_dec=np.zeros(d_in, np.complex64))
+    with open(os.path.join(out, "good.npz"), "rb") as f:
+        data = f.read()
+    with open(os.path.join(out, "truncated_file.npz"), "wb") as f:
+        f.write(data[: len(data) // 2])
+    # a well-formed zip whose W_dec entry holds fewer bytes than its header's shape promises
+    buf = io.BytesIO()
+    np.save(buf, good["W_dec"])
+    with zipfile.ZipFile(os.path.join(out, "truncated_entry.npz"), "w") as z:
+        for k, v in good.items():
+            if k == "W_dec":
+                z.writestr("W_dec.npy", buf.getvalue()[:-10])
+            else:
+                b = io.BytesIO()
+                np.save(b, v)
+                z.writestr(k + ".npy", b.getvalue())
+    with open(os.path.join(out, "not_a_zip.npz"), "wb") as f:
+        f.write(b"hello, not a zip archive at all")
+
+
+if __name__ == "__main__":
+    mode, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    if mode == "npy-cases":
+        npy_cases(out)
+    elif mode == "sae":
+        sae(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
+    elif mode == "bad":
+        bad(out)
+    else:
+        sys.exit("unknown mode " + mode)
