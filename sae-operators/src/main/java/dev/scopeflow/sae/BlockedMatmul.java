@@ -4,16 +4,18 @@ package dev.scopeflow.sae;
  * The encoder's fast path: {@code out = x · W + bias} for a block of rows, in plain Java.
  *
  * <p>W ({@code [dIn x dOut]}) is re-laid out as column panels of {@link #PANEL} outputs, each panel a
- * contiguous {@code [dIn x panelWidth]} block. The kernel keeps a {@code rows x panelWidth} accumulator tile in
- * L1 and, for each input dimension, adds {@code x[r,i] * W[i, panel]} to every row of the tile: an axpy over
- * contiguous memory, which C2 vectorises (a dot-product formulation would not be, because float reductions must
- * keep their order). Each panel row is reused by all rows of the block while it sits in L1.
+ * contiguous {@code [dIn x panelWidth]} block. For each panel the kernel keeps one accumulator row per input row
+ * in L1 and, for each input dimension i, adds {@code x[r,i] * W[i, panel]} to every accumulator: an axpy over
+ * contiguous memory, which C2 vectorises (a dot-product formulation would not be: float reductions must keep
+ * their order). The W slice is first copied into a small buffer so that both arrays in the hot loop are
+ * indexed from 0: JDK 17's SuperWord does not vectorise two possibly-aliasing float[] at different unknown
+ * offsets (measured here: 6 GFLOP/s scalar vs 18-21 vectorised on 2304 x 16384).
  */
 final class BlockedMatmul {
 
-    /** Outputs per panel: 128 floats = 512 bytes of W per input dimension. */
-    static final int PANEL = 128;
-    /** Rows per call: 16 rows x 128 floats = 8 KiB accumulator tile. */
+    /** Outputs per panel: 256 floats = 1 KiB of W per input dimension. */
+    static final int PANEL = 256;
+    /** Rows per call: 16 rows x 256 floats = 16 KiB of accumulators, with the W slice well inside L1. */
     static final int ROW_BLOCK = 16;
 
     private final int dIn;
@@ -46,31 +48,36 @@ final class BlockedMatmul {
 
     /**
      * Writes rows {@code [firstRow, firstRow + rows)} of {@code x · W + bias} into {@code out[0 .. rows*dOut)},
-     * row-major. {@code rows <= ROW_BLOCK}. {@code tile} is caller scratch of at least ROW_BLOCK * PANEL floats.
+     * row-major. {@code rows <= ROW_BLOCK}.
      */
-    void multiply(float[] x, int firstRow, int rows, float[] out, float[] tile) {
+    void multiply(float[] x, int firstRow, int rows, float[] out) {
+        if (rows > ROW_BLOCK) {
+            throw new IllegalArgumentException("at most " + ROW_BLOCK + " rows per call, got " + rows);
+        }
+        float[][] acc = new float[rows][PANEL];
+        float[] wSlice = new float[PANEL];
         for (int col0 = 0; col0 < dOut; col0 += PANEL) {
             int width = Math.min(PANEL, dOut - col0);
             int panelBase = col0 * dIn;
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(bias, col0, tile, r * width, width);
+                System.arraycopy(bias, col0, acc[r], 0, width);
             }
             for (int i = 0; i < dIn; i++) {
-                int wOff = panelBase + i * width;
+                System.arraycopy(panels, panelBase + i * width, wSlice, 0, width);
                 int xOff = firstRow * dIn + i;
                 for (int r = 0; r < rows; r++) {
                     float a = x[xOff + r * dIn];
                     if (a == 0f) {
                         continue; // exact: adding 0 * w changes nothing for finite w
                     }
-                    int tOff = r * width;
+                    float[] accRow = acc[r];
                     for (int j = 0; j < width; j++) {
-                        tile[tOff + j] += a * panels[wOff + j];
+                        accRow[j] += a * wSlice[j];
                     }
                 }
             }
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(tile, r * width, out, r * dOut + col0, width);
+                System.arraycopy(acc[r], 0, out, r * dOut + col0, width);
             }
         }
     }

@@ -95,10 +95,9 @@ public final class JumpReluSae implements SparseAutoencoder {
         SparseCodes.Builder codes = SparseCodes.builder(dSae);
         int block = Math.min(rows, BlockedMatmul.ROW_BLOCK);
         float[] pre = new float[block * dSae];
-        float[] tile = new float[BlockedMatmul.ROW_BLOCK * BlockedMatmul.PANEL];
         for (int r0 = 0; r0 < rows; r0 += block) {
             int n = Math.min(block, rows - r0);
-            encoder.multiply(x, r0, n, pre, tile);
+            encoder.multiply(x, r0, n, pre);
             for (int r = 0; r < n; r++) {
                 int base = r * dSae;
                 for (int j = 0; j < dSae; j++) {
