@@ -162,6 +162,32 @@ def sae(out, seed, d_in, d_sae, rows, kind):
                    "negative_band": int(((pre > threshold) & (pre <= 0)).sum())}, f)
 
 
+def recon(out, seed, rows, d_in):
+    """x with large per-dimension offsets (centring matters), x_hat a shrunk noisy copy; one zero x row and one
+    zero x_hat row exercise the cosine / l2-ratio conventions (a zero vector contributes 0)."""
+    rng = np.random.default_rng(seed)
+    offsets = rng.standard_normal(d_in) * 20
+    x = (rng.standard_normal((rows, d_in)) + offsets).astype(np.float32)
+    x_hat = (0.9 * x + rng.standard_normal((rows, d_in)) * 0.3).astype(np.float32)
+    x[0] = 0
+    x_hat[1] = 0
+    l0 = rng.integers(0, 50, size=rows)
+    x64, h64 = x.astype(np.float64), x_hat.astype(np.float64)
+    err = ((x64 - h64) ** 2).sum()
+    total = ((x64 - x64.mean(axis=0)) ** 2).sum()
+    xn, hn = np.linalg.norm(x64, axis=1), np.linalg.norm(h64, axis=1)
+    dots = (x64 * h64).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = np.where(xn * hn > 0, dots / (xn * hn), 0)
+        ratio = np.where(xn > 0, hn / xn, 0)
+    expected = [l0.mean(), err / (rows * d_in), err / total, 1 - err / total, cos.mean(), ratio.mean(),
+                (hn ** 2).mean() / dots.mean(), rows]
+    raw(os.path.join(out, "x.f32"), x, "<f4")
+    raw(os.path.join(out, "x_hat.f32"), x_hat, "<f4")
+    raw(os.path.join(out, "l0.i64"), l0, "<i8")
+    raw(os.path.join(out, "expected.f64"), np.array(expected, dtype=np.float64), "<f8")
+
+
 def bad(out):
     rng = np.random.default_rng(3)
     d_in, d_sae = 6, 10
@@ -215,6 +241,8 @@ if __name__ == "__main__":
         npy_cases(out)
     elif mode == "sae":
         sae(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
+    elif mode == "recon":
+        recon(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif mode == "bad":
         bad(out)
     else:
