@@ -105,7 +105,7 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     return jdbcUrl(Ports.LOOPBACK, config.httpPort(), database, serverVersion);
   }
 
-  static String jdbcUrl(String host, int httpPort, String database, String serverVersion) {
+  public static String jdbcUrl(String host, int httpPort, String database, String serverVersion) {
     Objects.requireNonNull(database, "database");
     if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
       throw new IllegalArgumentException("Not a plain ClickHouse database name: '" + database + "'");

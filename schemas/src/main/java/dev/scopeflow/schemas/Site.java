@@ -1,13 +1,15 @@
 package dev.scopeflow.schemas;
 
+import java.io.Serializable;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * A Gemma Scope capture site: a sublayer kind at a zero-indexed layer, written {@code res.20},
- * {@code att.12}, {@code mlp.3}.
+ * {@code att.12}, {@code mlp.3}. Serializable because job configurations that name sites travel with Flink's
+ * job graph.
  */
-public record Site(Kind kind, int layer) {
+public record Site(Kind kind, int layer) implements Serializable {
 
     /** Where in a decoder layer the activations are read (shared/ARCHITECTURE.md §2). */
     public enum Kind {

@@ -1,0 +1,162 @@
+package dev.scopeflow.cli;
+
+import dev.scopeflow.flink.FeatureStatsJob;
+import dev.scopeflow.flink.FeatureStatsJobConfig;
+import dev.scopeflow.flink.RunsRegistry;
+import dev.scopeflow.flink.SaeSpec;
+import dev.scopeflow.producers.ActivationPublisher;
+import dev.scopeflow.producers.KafkaTopics;
+import dev.scopeflow.producers.SyntheticActivations;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The walking skeleton end to end: synthetic activations → Arrow batches → Kafka → Flink job applying
+ * JumpReLU SAEs from Gemma Scope-format files → per-feature statistics → ClickHouse. {@link #run} is what
+ * {@code scopeflow demo} calls and what the demo ITCase checks.
+ */
+public final class Demo {
+
+    private static final String MODEL_ID = "synthetic/gemma-2-shaped";
+
+    private Demo() {
+    }
+
+    /** What to run; defaults in {@link DemoCommand}. */
+    public record Settings(Path workDir, ServiceEndpoints endpoints, String database, String runId, Site site,
+                           int docs, int seqLen, int width, int dSae, int saes, int parallelism, long seed) {
+    }
+
+    /** One SAE's headline numbers, read back from ClickHouse. */
+    public record SaeSummary(String saeId, long tokens, long features, long dead, long dense, double meanL0) {
+    }
+
+    public record Report(String runId, long documents, long tokens, long batches, long bytes, List<SaeSummary> saes,
+                         String clickHouseUrl, String database, Duration elapsed) {
+    }
+
+    public static Report run(Settings s, PrintStream log) throws Exception {
+        Instant start = Instant.now();
+        ClickHouseHttp clickHouse = new ClickHouseHttp(s.endpoints().clickHouseUrl());
+        List<Integer> applied = ClickHouseMigrations.apply(clickHouse, s.database());
+        log.printf("ClickHouse %s: schema %s (migrations applied now: %s)%n",
+                s.endpoints().clickHouseUrl(), s.database(), applied);
+
+        TopicNames topics = TopicNames.withPrefix("scopeflow");
+        KafkaTopics.ensure(s.endpoints().kafkaBootstrap(), topics, 4);
+
+        List<SaeSpec> saes = writeSaes(s, clickHouse, log);
+        ProducedRun produced = produce(s, topics, log);
+        RunsRegistry.Run run = new RunsRegistry.Run(s.runId(), MODEL_ID, List.of(s.site()), saes,
+                "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens", start);
+        RunsRegistry.markRunning(clickHouse, s.database(), run);
+
+        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
+        saes.forEach(config::addSae);
+        log.printf("Flink: running the feature-statistics job (parallelism %d)...%n", s.parallelism());
+        FeatureStatsJob.run(flinkEnvironment(s.parallelism()),
+                new FeatureStatsJob.Endpoints(s.endpoints().kafkaBootstrap(), topics, s.endpoints().clickHouseUrl(),
+                        s.database(), true),
+                config.build());
+
+        List<SaeSummary> summaries = summarize(clickHouse, s.database(), s.runId(), saes);
+        long counted = summaries.isEmpty() ? 0 : summaries.get(0).tokens();
+        RunsRegistry.markFinished(clickHouse, s.database(), run, counted);
+        return new Report(s.runId(), s.docs(), produced.tokens, produced.batches, produced.bytes, summaries,
+                s.endpoints().clickHouseUrl(), s.database(), Duration.between(start, Instant.now()));
+    }
+
+    private record ProducedRun(long tokens, long batches, long bytes) {
+    }
+
+    private static ProducedRun produce(Settings s, TopicNames topics, PrintStream log) {
+        SyntheticActivations source = new SyntheticActivations(s.runId(), MODEL_ID, s.site(),
+                s.width(), ActivationDtype.BF16, s.seed());
+        long tokens = 0;
+        long batches = 0;
+        try (ActivationPublisher publisher = new ActivationPublisher(s.endpoints().kafkaBootstrap(), topics)) {
+            for (ActivationBatch batch : source.documents(0, s.docs(), s.seqLen(), 64)) {
+                publisher.publish(batch);
+                tokens += batch.rows();
+                batches++;
+            }
+            publisher.flush();
+            log.printf("Kafka %s: published %d tokens of %s activations in %d Arrow batches (%.1f MB, bf16) to %s%n",
+                    s.endpoints().kafkaBootstrap(), tokens, s.site(), batches, publisher.bytesSent() / 1e6,
+                    topics.activations());
+            return new ProducedRun(tokens, batches, publisher.bytesSent());
+        }
+    }
+
+    private static List<SaeSpec> writeSaes(Settings s, ClickHouseHttp clickHouse, PrintStream log)
+            throws IOException {
+        List<SaeSpec> saes = new ArrayList<>();
+        for (int i = 0; i < s.saes(); i++) {
+            String saeId = "demo/" + s.site() + "/width_" + s.dSae() + "/sae_" + i;
+            Path params = s.workDir().resolve("saes").resolve("sae_" + i).resolve("params.npz");
+            DemoSaeWriter.write(params, s.width(), s.dSae(), s.seed() + 17 * (i + 1));
+            SaeSpec spec = new SaeSpec(saeId, s.site(), params.toAbsolutePath().toString());
+            RunsRegistry.registerSae(clickHouse, s.database(), spec, sha256(params), s.width(), s.dSae());
+            saes.add(spec);
+        }
+        log.printf("SAEs: %d JumpReLU SAEs (d_in %d, d_sae %d) in Gemma Scope params.npz format under %s%n",
+                saes.size(), s.width(), s.dSae(), s.workDir().resolve("saes"));
+        return saes;
+    }
+
+    static StreamExecutionEnvironment flinkEnvironment(int parallelism) {
+        Configuration conf = new Configuration();
+        // Every type crossing the network has a POJO or explicit serializer; Kryo fallback would be a bug.
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+        env.enableCheckpointing(2_000);
+        return env;
+    }
+
+    private static List<SaeSummary> summarize(ClickHouseHttp clickHouse, String db, String runId, List<SaeSpec> saes) {
+        List<SaeSummary> out = new ArrayList<>();
+        for (SaeSpec sae : saes) {
+            List<List<String>> rows = clickHouse.query(
+                    "SELECT any(n_tokens), count(), countIf(fire_count = 0), countIf(fire_count > 0.1 * n_tokens), "
+                            + "sum(fire_count) / any(n_tokens) FROM " + db + ".feature_stats FINAL WHERE run_id = '"
+                            + runId + "' AND sae_id = '" + sae.saeId() + "'");
+            List<String> r = rows.get(0);
+            out.add(new SaeSummary(sae.saeId(), Long.parseLong(r.get(0)), Long.parseLong(r.get(1)),
+                    Long.parseLong(r.get(2)), Long.parseLong(r.get(3)), Double.parseDouble(r.get(4))));
+        }
+        return out;
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every JVM", e);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.scopeflow.cli;
+
+import dev.scopeflow.cluster.LocalServices;
+import dev.scopeflow.schemas.Site;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code scopeflow demo}: the whole pipeline on embedded services (or on the clusters given). */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the pipeline end to end on synthetic activations and print where the results are.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Data and logs of embedded services (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(names = "--kafka", description = "Bootstrap servers of an existing Kafka cluster (host:port); needs --clickhouse too.")
+    String kafka;
+
+    @Option(names = "--clickhouse", description = "HTTP URL of an existing ClickHouse server, e.g. http://host:8123; needs --kafka too.")
+    String clickHouse;
+
+    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
+    String database;
+
+    @Option(names = "--run-id", defaultValue = "demo", description = "Run id the statistics are stored under (default: ${DEFAULT-VALUE}).")
+    String runId;
+
+    @Option(names = "--site", defaultValue = "res.12", description = "Site name, kind.layer (default: ${DEFAULT-VALUE}).")
+    String site;
+
+    @Option(names = "--docs", defaultValue = "64", description = "Synthetic documents (default: ${DEFAULT-VALUE}).")
+    int docs;
+
+    @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per document, BOS included (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--width", defaultValue = "256", description = "Activation width d_in (Gemma 2 2B res: 2304) (default: ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--d-sae", defaultValue = "2048", description = "Features per SAE (default: ${DEFAULT-VALUE}).")
+    int dSae;
+
+    @Option(names = "--saes", defaultValue = "2", description = "SAEs applied to the site (default: ${DEFAULT-VALUE}).")
+    int saes;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic data and SAEs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((kafka == null) != (clickHouse == null)) {
+            throw new IllegalArgumentException("give both --kafka and --clickhouse for external services, or neither to start embedded ones");
+        }
+        if (!runId.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
+        }
+        PrintStream out = System.out;
+        if (kafka != null) {
+            print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), out));
+            return 0;
+        }
+        out.println("Starting embedded Kafka (KRaft) and ClickHouse in " + workDir.toAbsolutePath() + " ...");
+        try (LocalServices services = LocalServices.start(LocalServices.options().workDir(workDir).build())) {
+            ServiceEndpoints endpoints = new ServiceEndpoints(services.kafka().bootstrapServers(), services.clickHouse().httpUrl());
+            print(out, Demo.run(settings(endpoints), out));
+            out.println();
+            out.println("Embedded services are stopped now; their data stays in " + workDir.toAbsolutePath() + ".");
+            out.println("Query it any time (ClickHouse is started for the query):  ./scopeflow query \"<SQL>\"");
+        }
+        return 0;
+    }
+
+    private Demo.Settings settings(ServiceEndpoints endpoints) {
+        return new Demo.Settings(workDir, endpoints, database, runId, Site.parse(site), docs, seqLen, width, dSae, saes,
+                parallelism, seed);
+    }
+
+    private void print(PrintStream out, Demo.Report r) {
+        out.println();
+        out.printf("Done in %.1f s: %d documents, %d tokens (%d counted after excluding BOS), %d Arrow batches.%n",
+                r.elapsed().toMillis() / 1000.0, r.documents(), r.tokens(),
+                r.saes().isEmpty() ? 0 : r.saes().get(0).tokens(), r.batches());
+        out.printf("%-36s %8s %8s %6s %6s %8s%n", "SAE", "tokens", "features", "dead", "dense", "mean L0");
+        for (Demo.SaeSummary s : r.saes()) {
+            out.printf("%-36s %8d %8d %6d %6d %8.2f%n", s.saeId(), s.tokens(), s.features(), s.dead(), s.dense(), s.meanL0());
+        }
+        String db = r.database();
+        out.println();
+        out.println("Results are in ClickHouse " + r.clickHouseUrl() + ", database " + db + ". Try:");
+        out.println("  ./scopeflow query \"SELECT sae_id, feature, fire_count / n_tokens AS density FROM " + db
+                + ".feature_stats FINAL WHERE run_id = '" + r.runId() + "' ORDER BY density DESC LIMIT 10\"");
+        out.println("  ./scopeflow query \"SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > 0.1 * n_tokens) AS dense FROM "
+                + db + ".feature_stats FINAL WHERE run_id = '" + r.runId() + "' GROUP BY sae_id\"");
+        out.println("  ./scopeflow query \"SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL\"");
+    }
+}

@@ -1,0 +1,100 @@
+package dev.scopeflow.flink;
+
+import dev.scopeflow.schemas.TopicNames;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The feature-statistics job: activation batches from Kafka → SAE encode (fan-out to every SAE of the
+ * batch's site) → per-(run, SAE) statistics in keyed state → whole snapshots to ClickHouse; undecodable or
+ * mismatched records → dead-letter topic.
+ *
+ * <p>{@link #build} takes the input stream and returns the output streams, so tests run the same graph on
+ * any source; {@link #run} wires the production Kafka source and sinks and executes.
+ */
+public final class FeatureStatsJob {
+
+    private FeatureStatsJob() {
+    }
+
+    /** The job's outputs: statistics snapshots, and the records that could not be used. */
+    public record Outputs(DataStream<FeatureStatsSnapshot> snapshots, DataStream<DeadLetter> deadLetters) {
+    }
+
+    /** Where the job reads and writes. */
+    public record Endpoints(String kafkaBootstrap, TopicNames topics, String clickHouseUrl, String database,
+                            boolean bounded) {
+    }
+
+    public static Outputs build(DataStream<RawActivationRecord> records, FeatureStatsJobConfig config) {
+        SingleOutputStreamOperator<SaeCodesBatch> codes = records
+                .process(new SaeEncodeFunction(config))
+                .name("sae-encode").uid("sae-encode");
+        DataStream<FeatureStatsSnapshot> snapshots = codes
+                .keyBy(SaeCodesBatch::statsKey)
+                .process(new FeatureStatsFunction(config.snapshotIntervalMillis()))
+                .name("feature-stats").uid("feature-stats");
+        return new Outputs(snapshots, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
+    }
+
+    /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}, and runs it. */
+    public static JobExecutionResult run(StreamExecutionEnvironment env, Endpoints endpoints,
+                                         FeatureStatsJobConfig config) throws Exception {
+        DataStream<RawActivationRecord> records = env
+                .fromSource(kafkaSource(endpoints, config.runId()), WatermarkStrategy.noWatermarks(), "activations")
+                .uid("activations-source");
+        Outputs outputs = build(records, config);
+        outputs.snapshots()
+                .sinkTo(new ClickHouseFeatureStatsSink(endpoints.clickHouseUrl(), endpoints.database(),
+                        ClickHouseFeatureStatsSink.defaultRetryPolicy()))
+                .name("clickhouse-feature-stats").uid("clickhouse-feature-stats");
+        outputs.deadLetters()
+                .sinkTo(deadLetterSink(endpoints))
+                .name("dead-letter-sink").uid("dead-letter-sink");
+        return env.execute("scopeflow feature stats (run " + config.runId() + ")");
+    }
+
+    static KafkaSource<RawActivationRecord> kafkaSource(Endpoints endpoints, String runId) {
+        var builder = KafkaSource.<RawActivationRecord>builder()
+                .setBootstrapServers(endpoints.kafkaBootstrap())
+                .setTopics(List.of(endpoints.topics().activations()))
+                .setGroupId("scopeflow-stats-" + runId)
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperty("isolation.level", "read_committed");
+        if (endpoints.bounded()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    static KafkaSink<DeadLetter> deadLetterSink(Endpoints endpoints) {
+        String topic = endpoints.topics().deadLetter();
+        return KafkaSink.<DeadLetter>builder()
+                .setBootstrapServers(endpoints.kafkaBootstrap())
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setRecordSerializer((KafkaRecordSerializationSchema<DeadLetter>) (letter, context, timestamp) -> {
+                    RecordHeaders headers = new RecordHeaders();
+                    headers.add(new RecordHeader("scopeflow.reason", letter.reason.getBytes(StandardCharsets.UTF_8)));
+                    headers.add(new RecordHeader("scopeflow.source",
+                            (letter.sourceTopic + "/" + letter.sourcePartition + "@" + letter.sourceOffset)
+                                    .getBytes(StandardCharsets.UTF_8)));
+                    return new ProducerRecord<>(topic, null, null, null, letter.value, headers);
+                })
+                .build();
+    }
+}

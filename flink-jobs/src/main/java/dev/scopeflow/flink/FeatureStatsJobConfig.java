@@ -1,0 +1,96 @@
+package dev.scopeflow.flink;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What one statistics job computes: the run whose activations it reads, the SAEs it applies, which tokens
+ * are left out of statistics, and how often it publishes intermediate snapshots. Build with {@link #builder()}.
+ */
+public final class FeatureStatsJobConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Gemma's pad, EOS and BOS ids: Gemma Scope SAEs were not trained on them (ARCHITECTURE.md §2). */
+    public static final Set<Integer> GEMMA_SPECIAL_TOKEN_IDS = Set.of(0, 1, 2);
+
+    private final String runId;
+    private final List<SaeSpec> saes;
+    private final int[] excludedTokenIds;
+    private final long snapshotIntervalMillis;
+
+    private FeatureStatsJobConfig(Builder b) {
+        this.runId = b.runId;
+        this.saes = List.copyOf(b.saes);
+        this.excludedTokenIds = b.excludedTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
+        this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String runId() { return runId; }
+    public List<SaeSpec> saes() { return saes; }
+    public long snapshotIntervalMillis() { return snapshotIntervalMillis; }
+
+    public boolean isExcluded(int tokenId) {
+        return java.util.Arrays.binarySearch(excludedTokenIds, tokenId) >= 0;
+    }
+
+    /** Builder: {@code set*} are required, {@code opt*} have defaults; {@link #build()} validates. */
+    public static final class Builder {
+        private String runId;
+        private final List<SaeSpec> saes = new ArrayList<>();
+        private Set<Integer> excludedTokenIds = new HashSet<>(GEMMA_SPECIAL_TOKEN_IDS);
+        private Duration snapshotInterval = Duration.ZERO;
+
+        private Builder() {
+        }
+
+        public Builder setRunId(String runId) {
+            this.runId = runId;
+            return this;
+        }
+
+        public Builder addSae(SaeSpec sae) {
+            saes.add(sae);
+            return this;
+        }
+
+        /** Token ids left out of every statistic; default pad, EOS and BOS. */
+        public Builder optExcludedTokenIds(Set<Integer> ids) {
+            this.excludedTokenIds = new HashSet<>(ids);
+            return this;
+        }
+
+        /** How often to publish snapshots while running; zero (default) publishes only at end of input. */
+        public Builder optSnapshotInterval(Duration interval) {
+            this.snapshotInterval = interval;
+            return this;
+        }
+
+        public FeatureStatsJobConfig build() {
+            if (runId == null || runId.isBlank()) {
+                throw new IllegalArgumentException("a run id is required");
+            }
+            if (saes.isEmpty()) {
+                throw new IllegalArgumentException("run " + runId + ": at least one SAE is required");
+            }
+            Set<String> ids = new HashSet<>();
+            for (SaeSpec sae : saes) {
+                if (!ids.add(sae.saeId())) {
+                    throw new IllegalArgumentException("run " + runId + ": SAE id '" + sae.saeId() + "' is used twice");
+                }
+            }
+            if (snapshotInterval.isNegative()) {
+                throw new IllegalArgumentException("snapshot interval must be >= 0, got " + snapshotInterval);
+            }
+            return new FeatureStatsJobConfig(this);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.scopeflow.flink;
+
+/**
+ * A Kafka record as read, before decoding: decoding happens in {@link SaeEncodeFunction} so that a record
+ * that cannot be decoded goes to the dead-letter topic with its coordinates instead of failing the source.
+ * A Flink POJO (public fields, no-arg constructor) so no Kryo is involved.
+ */
+public class RawActivationRecord {
+    public String topic;
+    public int partition;
+    public long offset;
+    public byte[] value;
+
+    public RawActivationRecord() {
+    }
+
+    public RawActivationRecord(String topic, int partition, long offset, byte[] value) {
+        this.topic = topic;
+        this.partition = partition;
+        this.offset = offset;
+        this.value = value;
+    }
+
+    /** {@code topic/partition@offset}, how error messages and dead letters name a record. */
+    public String coordinates() {
+        return topic + "/" + partition + "@" + offset;
+    }
+}

@@ -1,0 +1,229 @@
+package dev.scopeflow.flink;
+
+import dev.scopeflow.cluster.EmbeddedClickHouse;
+import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.producers.ActivationPublisher;
+import dev.scopeflow.producers.KafkaTopics;
+import dev.scopeflow.producers.SyntheticActivations;
+import dev.scopeflow.sae.FeatureStats;
+import dev.scopeflow.sae.JumpReluSae;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The walking skeleton on real services: synthetic activations → Arrow → a real KRaft Kafka broker → the
+ * Flink job on a MiniCluster (parallelism 2) → a real ClickHouse server, compared with an in-memory
+ * computation over the same activations. Two SAEs read one site and a third SAE of another width reads a
+ * second site (fan-out); a poison record and a wrong-width batch go to the dead-letter topic.
+ */
+class FeatureStatsJobITCase {
+
+    private static final int PARALLELISM = 2;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(PARALLELISM).build());
+
+    private static Path workDir;
+    private static EmbeddedKafka kafka;
+    private static EmbeddedClickHouse clickHouse;
+
+    @BeforeAll
+    static void startServices() throws Exception {
+        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
+                .resolve("feature-stats-" + UUID.randomUUID());
+        Files.createDirectories(workDir);
+        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
+        clickHouse = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
+    }
+
+    @AfterAll
+    static void stopServices() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (clickHouse != null) {
+            clickHouse.close();
+        }
+    }
+
+    @Test
+    void countsInClickHouseEqualInMemoryComputation() throws Exception {
+        String db = "it_skeleton";
+        String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
+        TopicNames topics = TopicNames.withPrefix("it-skeleton");
+        ClickHouseHttp http = new ClickHouseHttp(clickHouse.httpUrl());
+        ClickHouseMigrations.apply(http, db);
+        KafkaTopics.ensure(kafka.bootstrapServers(), topics, 3);
+
+        Site res3 = Site.parse("res.3");
+        Site mlp1 = Site.parse("mlp.1");
+        SaeSpec resA = sae("res3-a", res3, 48, 300, 1);
+        SaeSpec resB = sae("res3-b", res3, 48, 130, 2);
+        SaeSpec mlp = sae("mlp1", mlp1, 40, 77, 3);
+
+        List<ActivationBatch> resBatches = new SyntheticActivations(runId, "test-model", res3, 48,
+                ActivationDtype.BF16, 7).documents(0, 23, 37, 16);
+        List<ActivationBatch> mlpBatches = new SyntheticActivations(runId, "test-model", mlp1, 40,
+                ActivationDtype.F32, 8).documents(100, 9, 50, 64);
+        List<ActivationBatch> wrongWidth = new SyntheticActivations(runId, "test-model", res3, 47,
+                ActivationDtype.F32, 9).documents(500, 1, 5, 8);
+        List<ActivationBatch> otherRun = new SyntheticActivations("another-run", "test-model", res3, 48,
+                ActivationDtype.F32, 10).documents(600, 2, 5, 8);
+        try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
+            resBatches.forEach(publisher::publish);
+            wrongWidth.forEach(publisher::publish);
+            otherRun.forEach(publisher::publish);
+            mlpBatches.forEach(publisher::publish);
+        }
+        publishPoisonRecord(topics.activations());
+
+        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId(runId)
+                .addSae(resA).addSae(resB).addSae(mlp).build();
+        FeatureStatsJob.run(environment(),
+                new FeatureStatsJob.Endpoints(kafka.bootstrapServers(), topics, clickHouse.httpUrl(), db, true),
+                config);
+
+        try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db))) {
+            for (SaeSpec spec : List.of(resA, resB)) {
+                assertMatches(jdbc, db, runId, spec, expected(spec, resBatches));
+            }
+            assertMatches(jdbc, db, runId, mlp, expected(mlp, mlpBatches));
+        }
+        List<String> reasons = deadLetterReasons(topics.deadLetter(), 2);
+        assertThat(reasons).hasSize(2);
+        assertThat(reasons).anySatisfy(r -> assertThat(r).contains("cannot decode"));
+        assertThat(reasons).anySatisfy(r -> assertThat(r).contains("width 47").contains("d_in 48"));
+    }
+
+    /** The statistics computed directly by sae-operators over the same activations, BOS rows excluded. */
+    private static FeatureStats expected(SaeSpec spec, List<ActivationBatch> batches) throws Exception {
+        JumpReluSae sae = JumpReluSae.loadGemmaScope(Path.of(spec.path()));
+        FeatureStats stats = new FeatureStats(sae.dSae());
+        for (ActivationBatch batch : batches) {
+            for (int r = 0; r < batch.rows(); r++) {
+                if (batch.tokenId(r) == SyntheticActivations.BOS_TOKEN_ID) {
+                    continue;
+                }
+                float[] row = new float[batch.width()];
+                System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
+                stats.addAll(sae.encode(row, 1));
+            }
+        }
+        return stats;
+    }
+
+    private static void assertMatches(Connection jdbc, String db, String runId, SaeSpec spec, FeatureStats expected)
+            throws Exception {
+        assertThat(expected.tokens()).isGreaterThan(0);
+        long firing = 0;
+        try (PreparedStatement query = jdbc.prepareStatement("SELECT feature, n_tokens, fire_count, act_sum, act_max FROM "
+                + db + ".feature_stats FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature")) {
+            query.setString(1, runId);
+            query.setString(2, spec.saeId());
+            try (ResultSet rs = query.executeQuery()) {
+                int f = 0;
+                while (rs.next()) {
+                    assertThat(rs.getInt(1)).isEqualTo(f);
+                    assertThat(rs.getLong(2)).as("tokens of %s", spec.saeId()).isEqualTo(expected.tokens());
+                    assertThat(rs.getLong(3)).as("fire count of %s feature %d", spec.saeId(), f)
+                            .isEqualTo(expected.fireCount(f));
+                    assertThat(rs.getDouble(4)).isCloseTo(expected.sum(f), within(1e-9 * Math.max(1, Math.abs(expected.sum(f)))));
+                    assertThat(rs.getFloat(5)).isEqualTo(expected.max(f));
+                    firing += expected.fireCount(f) > 0 ? 1 : 0;
+                    f++;
+                }
+                assertThat(f).as("rows for %s", spec.saeId()).isEqualTo(expected.dSae());
+            }
+        }
+        // The data must exercise the statistic: some features fire, some never do.
+        assertThat(firing).isGreaterThan(0).isLessThan(expected.dSae());
+    }
+
+    private static SaeSpec sae(String id, Site site, int dIn, int dSae, int seed) throws Exception {
+        Path params = workDir.resolve("saes").resolve(id).resolve("params.npz");
+        Files.createDirectories(params.getParent());
+        Path script = Path.of("src/test/resources/write_gemma_scope_sae.py");
+        Process python = new ProcessBuilder("python3", script.toString(), params.toString(), String.valueOf(dIn),
+                String.valueOf(dSae), String.valueOf(seed)).redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(python.waitFor()).as("numpy SAE writer: %s", output).isZero();
+        return new SaeSpec(id, site, params.toString());
+    }
+
+    private static void publishPoisonRecord(String topic) throws Exception {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", kafka.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer =
+                     new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, "poison".getBytes(StandardCharsets.UTF_8),
+                    "this is not an Arrow stream".getBytes(StandardCharsets.UTF_8))).get();
+        }
+    }
+
+    private static List<String> deadLetterReasons(String topic, int expected) {
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<String> reasons = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (reasons.size() < expected && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    reasons.add(new String(r.headers().lastHeader("scopeflow.reason").value(), StandardCharsets.UTF_8));
+                }
+            }
+            // Nothing beyond the expected letters arrives.
+            consumer.poll(Duration.ofSeconds(1)).forEach(r -> reasons.add("unexpected: " + r.offset()));
+        }
+        return reasons;
+    }
+
+    private static StreamExecutionEnvironment environment() {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(PARALLELISM);
+        env.enableCheckpointing(1_000);
+        return env;
+    }
+}

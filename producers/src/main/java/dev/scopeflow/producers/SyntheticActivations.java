@@ -1,0 +1,91 @@
+package dev.scopeflow.producers;
+
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.Site;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Deterministic stand-in for model activations, used by the demo and the end-to-end tests when no
+ * Gemma 2 checkpoint is at hand. Each document starts with BOS (token 2) like Gemma input does; values
+ * are Gaussian with a per-dimension offset so the data has a non-zero mean, and are already rounded to the
+ * wire dtype so that what a consumer decodes equals what was generated.
+ */
+public final class SyntheticActivations {
+
+    /** Gemma's BOS token id. */
+    public static final int BOS_TOKEN_ID = 2;
+    private static final int VOCAB = 256_000;
+
+    private final String runId;
+    private final String modelId;
+    private final Site site;
+    private final int width;
+    private final ActivationDtype dtype;
+    private final long seed;
+
+    public SyntheticActivations(String runId, String modelId, Site site, int width, ActivationDtype dtype, long seed) {
+        if (width <= 0) {
+            throw new IllegalArgumentException("width must be > 0, got " + width);
+        }
+        this.runId = runId;
+        this.modelId = modelId;
+        this.site = site;
+        this.width = width;
+        this.dtype = dtype;
+        this.seed = seed;
+    }
+
+    /**
+     * Activations of documents {@code firstDoc .. firstDoc+docs-1}, each {@code seqLen} tokens long, cut into
+     * batches of at most {@code maxRows} rows that never span two documents (so a batch has one Kafka key).
+     */
+    public List<ActivationBatch> documents(long firstDoc, int docs, int seqLen, int maxRows) {
+        if (docs < 0 || seqLen <= 0 || maxRows <= 0) {
+            throw new IllegalArgumentException("need docs >= 0, seqLen > 0, maxRows > 0; got "
+                    + docs + ", " + seqLen + ", " + maxRows);
+        }
+        List<ActivationBatch> batches = new ArrayList<>();
+        for (long doc = firstDoc; doc < firstDoc + docs; doc++) {
+            // One generator per document: any document can be regenerated alone, in any order.
+            SplittableRandom random = new SplittableRandom(seed * 1_000_003L + doc);
+            for (int start = 0; start < seqLen; start += maxRows) {
+                int rows = Math.min(maxRows, seqLen - start);
+                batches.add(batch(doc, start, rows, random));
+            }
+        }
+        return batches;
+    }
+
+    private ActivationBatch batch(long doc, int firstPosition, int rows, SplittableRandom random) {
+        long[] docIds = new long[rows];
+        int[] positions = new int[rows];
+        int[] tokenIds = new int[rows];
+        float[] values = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            int position = firstPosition + r;
+            docIds[r] = doc;
+            positions[r] = position;
+            tokenIds[r] = position == 0 ? BOS_TOKEN_ID : 3 + random.nextInt(VOCAB - 3);
+            // BOS rows get a much larger norm, as real residual streams do; statistics must exclude them.
+            double scale = position == 0 ? 20.0 : 1.0;
+            for (int d = 0; d < width; d++) {
+                double offset = 0.25 * ((d % 7) - 3);
+                float v = (float) (scale * (offset + gaussian(random)));
+                values[r * width + d] = dtype == ActivationDtype.BF16 ? Bf16.round(v) : v;
+            }
+        }
+        return new ActivationBatch(runId, modelId, site, width, dtype, docIds, positions, tokenIds, values);
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        // Box-Muller; SplittableRandom has no nextGaussian on Java 17.
+        double u1 = 1.0 - random.nextDouble();
+        double u2 = random.nextDouble();
+        return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);
+    }
+}
