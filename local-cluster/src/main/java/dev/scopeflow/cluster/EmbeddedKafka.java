@@ -203,6 +203,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       return;
     }
     List<String> command = new ArrayList<>(javaCommand(argumentFile, "256m"));
+    command.add("-XX:TieredStopAtLevel=1"); // a one-second tool run: C1 only starts faster
     command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
     command.addAll(
         List.of("kafka.tools.StorageTool", "format", "--cluster-id", Uuid.randomUuid().toString(), "--config", config.propertiesFile().toString()));
