@@ -43,6 +43,36 @@ public final class ReferenceEncoder {
         return SparseCodes.fromDense(acts, rows, dSae);
     }
 
+    /** ReLU: active where {@code pre > 0}. */
+    public static SparseCodes encodeRelu(float[] x, int rows, float[] wEnc, float[] bEnc, int dIn, int dSae) {
+        float[] pre = preActivations(x, rows, wEnc, bEnc, dIn, dSae);
+        return SparseCodes.fromDense(pre, rows, dSae);
+    }
+
+    /**
+     * TopK: per row, sort all features by pre-activation descending (ties: lower index first), keep the first
+     * k, then those {@code > 0}.
+     */
+    public static SparseCodes encodeTopK(float[] x, int rows, float[] wEnc, float[] bEnc, int k, int dIn,
+                                         int dSae) {
+        float[] pre = preActivations(x, rows, wEnc, bEnc, dIn, dSae);
+        float[] acts = new float[pre.length];
+        for (int r = 0; r < rows; r++) {
+            int base = r * dSae;
+            Integer[] order = new Integer[dSae];
+            for (int j = 0; j < dSae; j++) order[j] = j;
+            java.util.Arrays.sort(order, (a, b) -> {
+                float va = pre[base + a];
+                float vb = pre[base + b];
+                return va > vb ? -1 : va < vb ? 1 : Integer.compare(a, b);
+            });
+            for (int i = 0; i < Math.min(k, dSae); i++) {
+                acts[base + order[i]] = pre[base + order[i]];
+            }
+        }
+        return SparseCodes.fromDense(acts, rows, dSae);
+    }
+
     /** {@code codes · wDec + bDec} computed densely over every feature, zeros included. */
     public static float[] decode(SparseCodes codes, float[] wDec, float[] bDec, int dIn) {
         int dSae = codes.dSae();

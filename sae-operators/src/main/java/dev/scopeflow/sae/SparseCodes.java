@@ -13,13 +13,38 @@ public final class SparseCodes {
     private final int[] rowStart;
     private final int[] features;
     private final float[] values;
+    /**
+     * Per-row affine map back to the caller's activation space, set by SAEs that normalise each token before
+     * encoding (SAELens constant_norm_rescale, layer_norm): decode multiplies by scale, then adds shift.
+     * Null when the SAE works in the caller's space.
+     */
+    private final float[] outputScale;
+    private final float[] outputShift;
 
-    private SparseCodes(int dSae, int[] rowStart, int[] features, float[] values) {
+    private SparseCodes(int dSae, int[] rowStart, int[] features, float[] values, float[] outputScale,
+                        float[] outputShift) {
         this.dSae = dSae;
         this.rowStart = rowStart;
         this.features = features;
         this.values = values;
+        this.outputScale = outputScale;
+        this.outputShift = outputShift;
     }
+
+    /** These codes plus the per-row map decode applies to return to the input space. */
+    SparseCodes withOutputTransform(float[] scale, float[] shift) {
+        if (scale.length != rows() || shift.length != rows()) {
+            throw new IllegalArgumentException("output transform needs one scale and shift per row (" + rows() + ")");
+        }
+        return new SparseCodes(dSae, rowStart, features, values, scale, shift);
+    }
+
+    /** Whether decode must map rows back from a per-token normalised space. */
+    public boolean hasOutputTransform() { return outputScale != null; }
+
+    float outputScale(int row) { return outputScale == null ? 1f : outputScale[row]; }
+
+    float outputShift(int row) { return outputShift == null ? 0f : outputShift[row]; }
 
     public static Builder builder(int dSae) {
         return new Builder(dSae);
@@ -83,7 +108,8 @@ public final class SparseCodes {
         if (!(o instanceof SparseCodes c)) return false;
         return dSae == c.dSae && Arrays.equals(rowStart, c.rowStart)
                 && Arrays.equals(features, 0, nnz(), c.features, 0, c.nnz())
-                && Arrays.equals(values, 0, nnz(), c.values, 0, c.nnz());
+                && Arrays.equals(values, 0, nnz(), c.values, 0, c.nnz())
+                && Arrays.equals(outputScale, c.outputScale) && Arrays.equals(outputShift, c.outputShift);
     }
 
     @Override
@@ -161,7 +187,7 @@ public final class SparseCodes {
                 throw new IllegalStateException("last row not ended: call endRow() after its features");
             }
             return new SparseCodes(dSae, Arrays.copyOf(rowStart, rows + 1), Arrays.copyOf(features, size),
-                    Arrays.copyOf(values, size));
+                    Arrays.copyOf(values, size), null, null);
         }
     }
 }

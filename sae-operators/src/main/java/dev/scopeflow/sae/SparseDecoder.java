@@ -42,6 +42,13 @@ final class SparseDecoder {
             for (int d = 0; d < dIn; d++) {
                 out[o + d] += bDec[d];
             }
+            if (codes.hasOutputTransform()) {
+                float scale = codes.outputScale(r);
+                float shift = codes.outputShift(r);
+                for (int d = 0; d < dIn; d++) {
+                    out[o + d] = out[o + d] * scale + shift;
+                }
+            }
         }
         return out;
     }

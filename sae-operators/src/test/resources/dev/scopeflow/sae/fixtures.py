@@ -188,6 +188,167 @@ def recon(out, seed, rows, d_in):
     raw(os.path.join(out, "expected.f64"), np.array(expected, dtype=np.float64), "<f8")
 
 
+def write_safetensors(path, tensors, dtype, metadata=None):
+    """The safetensors layout by hand: u64 LE header length, JSON header, raw little-endian data."""
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        blob = encode_dtype(array, dtype).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    if metadata:
+        header["__metadata__"] = metadata
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes with spaces
+    with open(path, "wb") as f:
+        f.write(np.uint64(len(text)).astype("<u8").tobytes())
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
+def encode_dtype(array, dtype):
+    a = np.ascontiguousarray(array, dtype=np.float32)
+    if dtype == "F32":
+        return a.astype("<f4")
+    if dtype == "F16":
+        return a.astype("<f2")
+    if dtype == "BF16":  # round to nearest even on the upper 16 bits
+        bits = a.view(np.uint32).astype(np.uint64)
+        rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+        return rounded.astype("<u2")
+    raise ValueError(dtype)
+
+
+def decode_dtype(array, dtype):
+    """What a reader gets back: the float32 values the file really holds."""
+    encoded = encode_dtype(array, dtype)
+    if dtype == "BF16":
+        return (encoded.astype(np.uint32) << 16).view(np.float32)
+    return encoded.astype(np.float32)
+
+
+def saelens(out, seed, arch, k, apply_b_dec, norm, dtype, d_in, d_sae, rows):
+    """An SAELens directory plus the expected codes and reconstruction, computed with SAELens' math in float64.
+    Inputs are resampled until every pre-activation is >= 1e-3 from each decision boundary (0, the threshold,
+    the k-th / k+1-th gap), so float32 summation order cannot change which features are active."""
+    rng = np.random.default_rng(seed)
+    w_enc = decode_dtype(rng.standard_normal((d_in, d_sae)) / np.sqrt(d_in), dtype)
+    w_dec = decode_dtype(rng.standard_normal((d_sae, d_in)) / np.sqrt(d_sae), dtype)
+    b_enc = decode_dtype(rng.standard_normal(d_sae) * 0.1, dtype)
+    b_dec = decode_dtype(rng.standard_normal(d_in) * 0.5, dtype)
+    threshold = decode_dtype(np.abs(rng.standard_normal(d_sae)) * 0.5, dtype)
+    offsets = rng.standard_normal(d_in) * 3
+
+    def prepare(x):
+        x = x.astype(np.float64)
+        if norm == "constant_norm_rescale":
+            coeff = np.sqrt(d_in) / np.linalg.norm(x, axis=1, keepdims=True)
+            x, undo = x * coeff, (1 / coeff, 0)
+        elif norm == "layer_norm":
+            mu = x.mean(axis=1, keepdims=True)
+            std = (x - mu).std(axis=1, ddof=1, keepdims=True)
+            x, undo = (x - mu) / (std + 1e-5), (std, mu)
+        else:
+            undo = (1, 0)
+        if apply_b_dec:
+            x = x - b_dec
+        return x, undo
+
+    def violations(pre):
+        bad = (np.abs(pre) < 1e-3).any(axis=1)
+        if arch == "jumprelu":
+            bad |= (np.abs(pre - threshold) < 1e-3).any(axis=1)
+        if arch == "topk":
+            s = -np.sort(-pre, axis=1)
+            bad |= (s[:, k - 1] - s[:, k]) < 1e-3
+        return bad
+
+    x = (rng.standard_normal((rows, d_in)) + offsets).astype(np.float32)
+    for _ in range(1000):
+        pre = prepare(x)[0] @ w_enc.astype(np.float64) + b_enc
+        bad = violations(pre)
+        if not bad.any():
+            break
+        x[bad] = (rng.standard_normal((bad.sum(), d_in)) + offsets).astype(np.float32)
+    else:
+        raise SystemExit("could not find inputs with margins")
+    sae_in, (scale, shift) = prepare(x)
+    pre = sae_in @ w_enc.astype(np.float64) + b_enc
+    if arch == "standard":
+        acts = np.maximum(pre, 0)
+    elif arch == "jumprelu":
+        acts = np.maximum(pre, 0) * (pre > threshold)
+    else:
+        order = np.argsort(-pre, axis=1, kind="stable")[:, :k]
+        acts = np.zeros_like(pre)
+        np.put_along_axis(acts, order, np.maximum(np.take_along_axis(pre, order, axis=1), 0), axis=1)
+    recon = (acts @ w_dec.astype(np.float64) + b_dec) * scale + shift
+
+    os.makedirs(out, exist_ok=True)
+    cfg = {"architecture": "standard" if arch == "topk" and k % 2 else arch, "d_in": d_in, "d_sae": d_sae,
+           "dtype": "float32", "device": "cpu", "apply_b_dec_to_input": bool(apply_b_dec),
+           "normalize_activations": norm, "hook_name": "blocks.3.hook_resid_post",
+           "metadata": {"model_name": "gemma-2-2b", "hook_name": "blocks.3.hook_resid_post"}}
+    if arch == "topk":
+        if k % 2:  # older SAELens: architecture standard with a topk activation_fn
+            cfg["activation_fn_str"] = "topk"
+            cfg["activation_fn_kwargs"] = {"k": k}
+        else:
+            cfg["k"] = k
+    else:
+        cfg["activation_fn_str"] = "relu"
+    with open(os.path.join(out, "cfg.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    tensors = {"W_enc": w_enc, "W_dec": w_dec, "b_enc": b_enc, "b_dec": b_dec}
+    if arch == "jumprelu":
+        tensors["threshold"] = threshold
+    write_safetensors(os.path.join(out, "sae_weights.safetensors"), tensors, dtype, {"format": "pt"})
+    raw(os.path.join(out, "x.f32"), x, "<f4")
+    raw(os.path.join(out, "acts.f32"), acts, "<f4")
+    raw(os.path.join(out, "recon.f32"), recon, "<f4")
+    raw(os.path.join(out, "w_enc.f32"), w_enc, "<f4")
+    raw(os.path.join(out, "b_enc.f32"), b_enc, "<f4")
+
+
+def saelens_bad(out):
+    """Broken SAELens directories, each derived from a good jumprelu one."""
+    import shutil
+    good = os.path.join(out, "good")
+    saelens(good, 5, "jumprelu", 0, True, "none", "F32", 6, 10, 4)
+
+    def variant(name, cfg_change=None, tensors_change=None, truncate=False):
+        path = os.path.join(out, name)
+        shutil.copytree(good, path)
+        if cfg_change:
+            with open(os.path.join(path, "cfg.json")) as f:
+                cfg = json.load(f)
+            cfg.update(cfg_change)
+            with open(os.path.join(path, "cfg.json"), "w") as f:
+                json.dump(cfg, f)
+        if tensors_change is not None:
+            write_safetensors(os.path.join(path, "sae_weights.safetensors"), tensors_change, "F32")
+        if truncate:
+            weights = os.path.join(path, "sae_weights.safetensors")
+            with open(weights, "rb") as f:
+                data = f.read()
+            with open(weights, "wb") as f:
+                f.write(data[: len(data) - 20])
+
+    rng = np.random.default_rng(0)
+    t = dict(W_enc=rng.standard_normal((6, 10)), W_dec=rng.standard_normal((10, 6)), b_enc=np.zeros(10),
+             b_dec=np.zeros(6), threshold=np.full(10, 0.1))
+    variant("width_mismatch", cfg_change={"d_in": 7})
+    variant("gated", cfg_change={"architecture": "gated"})
+    variant("topk_without_k", cfg_change={"architecture": "topk"})
+    variant("missing_threshold", tensors_change={k: v for k, v in t.items() if k != "threshold"})
+    nan = dict(t)
+    nan["W_dec"] = t["W_dec"].copy()
+    nan["W_dec"][2, 3] = np.nan
+    variant("nan_w_dec", tensors_change=nan)
+    variant("truncated", truncate=True)
+
+
 def bad(out):
     rng = np.random.default_rng(3)
     d_in, d_sae = 6, 10
@@ -243,6 +404,11 @@ if __name__ == "__main__":
         sae(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
     elif mode == "recon":
         recon(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif mode == "saelens":
+        a = sys.argv
+        saelens(out, int(a[3]), a[4], int(a[5]), a[6] == "1", a[7], a[8], int(a[9]), int(a[10]), int(a[11]))
+    elif mode == "saelens-bad":
+        saelens_bad(out)
     elif mode == "bad":
         bad(out)
     else:

@@ -1,0 +1,290 @@
+package dev.scopeflow.sae;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * An SAE saved by SAELens: a directory with {@code cfg.json} and {@code sae_weights.safetensors}
+ * (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae], b_dec [d_in], and threshold [d_sae] for JumpReLU).
+ *
+ * <p>Encode follows SAELens exactly: the per-token input normalisation first ({@code constant_norm_rescale}:
+ * {@code x · sqrt(d_in) / ‖x‖}; {@code layer_norm}: {@code (x − mean) / (std + 1e-5)} with torch's unbiased std),
+ * then {@code − b_dec} when {@code apply_b_dec_to_input}, then {@code pre = x · W_enc + b_enc} and the
+ * activation: standard {@code relu(pre)}; jumprelu {@code relu(pre) · (pre > threshold)}; topk the k largest
+ * pre-activations (ties to the lower index, for determinism) then relu. A feature is active when its activation
+ * is {@code > 0}. Decode is {@code f · W_dec + b_dec} mapped back through the inverse normalisation.
+ * {@code expected_average_only_in} is the identity at inference (SAELens folds its factor into the weights),
+ * so it is treated as {@code none}.
+ */
+public final class SaeLensSae implements SparseAutoencoder {
+
+    /** The activation rule after the encoder matmul. */
+    public enum Architecture { STANDARD, JUMPRELU, TOPK }
+
+    /** Per-token input normalisation applied at inference. */
+    public enum Normalization { NONE, CONSTANT_NORM_RESCALE, LAYER_NORM }
+
+    static final float LAYER_NORM_EPS = 1e-5f;
+
+    private final int dIn;
+    private final int dSae;
+    private final Architecture architecture;
+    private final int k;
+    private final boolean applyBDecToInput;
+    private final Normalization normalization;
+    private final BlockedMatmul encoder;
+    private final float[] threshold;
+    private final float[] bDec;
+    private final SparseDecoder decoder;
+
+    SaeLensSae(int dIn, int dSae, Architecture architecture, int k, boolean applyBDecToInput,
+               Normalization normalization, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
+               float[] bDec) {
+        if (architecture == Architecture.TOPK && (k <= 0 || k > dSae)) {
+            throw new IllegalArgumentException("topk needs 0 < k <= d_sae (" + dSae + "), got " + k);
+        }
+        this.dIn = dIn;
+        this.dSae = dSae;
+        this.architecture = architecture;
+        this.k = k;
+        this.applyBDecToInput = applyBDecToInput;
+        this.normalization = normalization;
+        this.encoder = new BlockedMatmul(wEnc, bEnc, dIn, dSae);
+        this.threshold = threshold;
+        this.bDec = bDec;
+        this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
+    }
+
+    /** Loads an SAELens directory; unknown architectures, width mismatches, missing tensors and NaNs fail. */
+    public static SaeLensSae load(Path directory) throws IOException {
+        Path cfgFile = directory.resolve("cfg.json");
+        Path weightsFile = directory.resolve("sae_weights.safetensors");
+        if (!Files.isRegularFile(cfgFile)) {
+            throw new SaeFormatException(directory + ": not an SAELens directory (no cfg.json)");
+        }
+        Map<?, ?> cfg;
+        try {
+            Object parsed = MiniJson.parse(Files.readString(cfgFile, StandardCharsets.UTF_8));
+            if (!(parsed instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException("not a JSON object");
+            }
+            cfg = m;
+        } catch (IllegalArgumentException e) {
+            throw new SaeFormatException(cfgFile + ": malformed cfg.json: " + e.getMessage(), e);
+        }
+        String cfgSource = cfgFile.toString();
+        int dIn = requiredInt(cfg, "d_in", cfgSource);
+        int dSae = requiredInt(cfg, "d_sae", cfgSource);
+        String activation = stringOr(cfg, "activation_fn_str", stringOr(cfg, "activation_fn", "relu"));
+        String archName = stringOr(cfg, "architecture", "standard").toLowerCase(Locale.ROOT);
+        Architecture architecture = switch (archName) {
+            case "standard" -> activation.equals("topk") ? Architecture.TOPK : Architecture.STANDARD;
+            case "jumprelu" -> Architecture.JUMPRELU;
+            case "topk" -> Architecture.TOPK;
+            default -> throw new SaeFormatException(cfgSource + ": unsupported architecture '" + archName
+                    + "' (supported: standard, jumprelu, topk)");
+        };
+        if (architecture == Architecture.STANDARD && !activation.equals("relu")) {
+            throw new SaeFormatException(cfgSource + ": unsupported activation_fn '" + activation
+                    + "' for a standard SAE (supported: relu, topk)");
+        }
+        int k = 0;
+        if (architecture == Architecture.TOPK) {
+            Object kValue = cfg.get("k");
+            if (kValue == null && cfg.get("activation_fn_kwargs") instanceof Map<?, ?> kwargs) {
+                kValue = kwargs.get("k");
+            }
+            if (!(kValue instanceof Long kLong) || kLong <= 0 || kLong > dSae) {
+                throw new SaeFormatException(cfgSource + ": topk needs an integer k in [1, d_sae " + dSae + "], got "
+                        + kValue);
+            }
+            k = (int) (long) kLong;
+        }
+        // SAELens' own default when the key is absent
+        boolean applyBDec = !(cfg.get("apply_b_dec_to_input") instanceof Boolean b) || b;
+        String norm = stringOr(cfg, "normalize_activations", "none");
+        Normalization normalization = switch (norm) {
+            case "none", "expected_average_only_in" -> Normalization.NONE;
+            case "constant_norm_rescale" -> Normalization.CONSTANT_NORM_RESCALE;
+            case "layer_norm" -> Normalization.LAYER_NORM;
+            default -> throw new SaeFormatException(cfgSource + ": unsupported normalize_activations '" + norm
+                    + "' (supported: none, expected_average_only_in, constant_norm_rescale, layer_norm)");
+        };
+        if (Boolean.TRUE.equals(cfg.get("finetuning_scaling_factor"))) {
+            throw new SaeFormatException(cfgSource + ": finetuning_scaling_factor is not supported");
+        }
+
+        String source = weightsFile.toString();
+        try (SafetensorsReader weights = SafetensorsReader.open(weightsFile)) {
+            float[] wEnc = shaped(weights, JumpReluSae.W_ENC, dIn, dSae);
+            float[] wDec = shaped(weights, JumpReluSae.W_DEC, dSae, dIn);
+            float[] bEnc = shaped(weights, JumpReluSae.B_ENC, dSae);
+            float[] bDec = shaped(weights, JumpReluSae.B_DEC, dIn);
+            float[] threshold = null;
+            if (architecture == Architecture.JUMPRELU) {
+                if (!weights.contains(JumpReluSae.THRESHOLD) && weights.contains("log_threshold")) {
+                    threshold = shaped(weights, "log_threshold", dSae);
+                    for (int j = 0; j < dSae; j++) {
+                        threshold[j] = (float) Math.exp(threshold[j]);
+                    }
+                } else {
+                    threshold = shaped(weights, JumpReluSae.THRESHOLD, dSae);
+                }
+            }
+            WeightChecks checks = new WeightChecks(source);
+            try {
+                checks.require(JumpReluSae.W_ENC, wEnc, dIn, dSae);
+                checks.require(JumpReluSae.W_DEC, wDec, dSae, dIn);
+                checks.require(JumpReluSae.B_ENC, bEnc, dSae);
+                checks.require(JumpReluSae.B_DEC, bDec, dIn);
+                if (threshold != null) {
+                    checks.require(JumpReluSae.THRESHOLD, threshold, dSae);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new SaeFormatException(e.getMessage(), e);
+            }
+            return new SaeLensSae(dIn, dSae, architecture, k, applyBDec, normalization, wEnc, bEnc, threshold, wDec,
+                    bDec);
+        }
+    }
+
+    private static float[] shaped(SafetensorsReader weights, String name, int... expected) throws IOException {
+        NpyArray tensor = weights.read(name);
+        if (!tensor.hasShape(expected)) {
+            throw SaeFormatException.of(weights.file().toString(), name, "has shape "
+                    + Arrays.toString(tensor.shape()) + ", expected " + Arrays.toString(expected)
+                    + " from cfg.json d_in and d_sae (width mismatch)");
+        }
+        return tensor.data();
+    }
+
+    private static int requiredInt(Map<?, ?> cfg, String key, String source) throws SaeFormatException {
+        if (!(cfg.get(key) instanceof Long value) || value <= 0 || value > Integer.MAX_VALUE) {
+            throw new SaeFormatException(source + ": needs a positive integer '" + key + "', got " + cfg.get(key));
+        }
+        return (int) (long) value;
+    }
+
+    private static String stringOr(Map<?, ?> cfg, String key, String fallback) {
+        return cfg.get(key) instanceof String s ? s : fallback;
+    }
+
+    @Override
+    public int dIn() { return dIn; }
+
+    @Override
+    public int dSae() { return dSae; }
+
+    public Architecture architecture() { return architecture; }
+
+    /** k for TOPK, 0 otherwise. */
+    public int k() { return k; }
+
+    public boolean appliesBDecToInput() { return applyBDecToInput; }
+
+    public Normalization normalization() { return normalization; }
+
+    @Override
+    public SparseCodes encode(float[] x, int rows) {
+        JumpReluSae.requireInput(x, rows, dIn);
+        float[] scale = null;
+        float[] shift = null;
+        float[] input = x;
+        if (normalization != Normalization.NONE || applyBDecToInput) {
+            input = x.clone();
+            if (normalization != Normalization.NONE) {
+                scale = new float[rows];
+                shift = new float[rows];
+                normalizeRows(input, rows, scale, shift);
+            }
+            if (applyBDecToInput) {
+                for (int r = 0; r < rows; r++) {
+                    for (int d = 0; d < dIn; d++) {
+                        input[r * dIn + d] -= bDec[d];
+                    }
+                }
+            }
+        }
+        SparseCodes.Builder codes = SparseCodes.builder(dSae);
+        int block = Math.max(1, Math.min(rows, BlockedMatmul.ROW_BLOCK));
+        float[] pre = new float[block * dSae];
+        TopKSelector topK = architecture == Architecture.TOPK ? new TopKSelector(k) : null;
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            int n = Math.min(block, rows - r0);
+            encoder.multiply(input, r0, n, pre);
+            for (int r = 0; r < n; r++) {
+                int base = r * dSae;
+                switch (architecture) {
+                    case STANDARD -> {
+                        for (int j = 0; j < dSae; j++) {
+                            if (pre[base + j] > 0f) codes.add(j, pre[base + j]);
+                        }
+                    }
+                    case JUMPRELU -> {
+                        for (int j = 0; j < dSae; j++) {
+                            float p = pre[base + j];
+                            if (p > threshold[j] && p > 0f) codes.add(j, p);
+                        }
+                    }
+                    case TOPK -> topK.selectInto(pre, base, dSae, codes);
+                }
+                codes.endRow();
+            }
+        }
+        SparseCodes built = codes.build();
+        return scale == null ? built : built.withOutputTransform(scale, shift);
+    }
+
+    /** In place; records the affine map that undoes it (SAELens' run_time_activation_norm_fn_out). */
+    private void normalizeRows(float[] x, int rows, float[] scale, float[] shift) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * dIn;
+            if (normalization == Normalization.CONSTANT_NORM_RESCALE) {
+                double squares = 0;
+                for (int d = 0; d < dIn; d++) squares += (double) x[o + d] * x[o + d];
+                double norm = Math.sqrt(squares);
+                // a zero vector stays zero (SAELens would produce NaN)
+                float coefficient = norm == 0 ? 1f : (float) (Math.sqrt(dIn) / norm);
+                for (int d = 0; d < dIn; d++) x[o + d] *= coefficient;
+                scale[r] = 1f / coefficient;
+                shift[r] = 0f;
+            } else {
+                double sum = 0;
+                for (int d = 0; d < dIn; d++) sum += x[o + d];
+                float mu = (float) (sum / dIn);
+                double squares = 0;
+                for (int d = 0; d < dIn; d++) {
+                    x[o + d] -= mu;
+                    squares += (double) x[o + d] * x[o + d];
+                }
+                float std = dIn > 1 ? (float) Math.sqrt(squares / (dIn - 1)) : 0f; // torch.std: unbiased
+                float divisor = std + LAYER_NORM_EPS;
+                for (int d = 0; d < dIn; d++) x[o + d] /= divisor;
+                scale[r] = std;
+                shift[r] = mu;
+            }
+        }
+    }
+
+    @Override
+    public float[] decode(SparseCodes codes) {
+        return decoder.decode(codes);
+    }
+
+    @Override
+    public String toString() {
+        return "SaeLensSae{" + architecture.name().toLowerCase(Locale.ROOT) + (k > 0 ? " k=" + k : "") + ", d_in="
+                + dIn + ", d_sae=" + dSae + ", apply_b_dec_to_input=" + applyBDecToInput + ", normalize="
+                + normalization.name().toLowerCase(Locale.ROOT) + "}";
+    }
+
+    static List<String> supportedArchitectures() {
+        return List.of("standard", "jumprelu", "topk");
+    }
+}
