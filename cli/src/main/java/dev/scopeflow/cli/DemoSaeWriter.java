@@ -39,8 +39,9 @@ final class DemoSaeWriter {
         float[] bEnc = new float[dSae];
         float[] threshold = new float[dSae];
         for (int f = 0; f < dSae; f++) {
-            // Most features fire on a few percent of tokens; every 50th is dense, every 97th is never reachable.
-            threshold[f] = (float) (0.5 + 1.5 * random.nextDouble());
+            // Pre-activations are roughly N(0, 1): most features fire on 0.02-7 % of tokens, every 50th is
+            // dense and every 97th can never fire (dead).
+            threshold[f] = (float) (1.5 + 2.0 * random.nextDouble());
             if (f % 50 == 0) {
                 threshold[f] = 0.05f;
             }
