@@ -11,7 +11,7 @@ package dev.scopeflow.sae;
  * indexed from 0: JDK 17's SuperWord does not vectorise two possibly-aliasing float[] at different unknown
  * offsets (measured here: 6 GFLOP/s scalar vs 18-21 vectorised on 2304 x 16384).
  */
-final class BlockedMatmul {
+final class BlockedMatmul implements EncoderKernel {
 
     /** Outputs per panel: 256 floats = 1 KiB of W per input dimension. */
     static final int PANEL = 256;
@@ -42,15 +42,26 @@ final class BlockedMatmul {
         }
     }
 
-    int dIn() { return dIn; }
+    @Override
+    public int dIn() { return dIn; }
 
-    int dOut() { return dOut; }
+    @Override
+    public int dOut() { return dOut; }
+
+    @Override
+    public int maxRows() { return ROW_BLOCK; }
+
+    /** Heap arrays only: nothing to free. */
+    @Override
+    public void close() {
+    }
 
     /**
      * Writes rows {@code [firstRow, firstRow + rows)} of {@code x · W + bias} into {@code out[0 .. rows*dOut)},
      * row-major. {@code rows <= ROW_BLOCK}.
      */
-    void multiply(float[] x, int firstRow, int rows, float[] out) {
+    @Override
+    public void multiply(float[] x, int firstRow, int rows, float[] out) {
         if (rows > ROW_BLOCK) {
             throw new IllegalArgumentException("at most " + ROW_BLOCK + " rows per call, got " + rows);
         }

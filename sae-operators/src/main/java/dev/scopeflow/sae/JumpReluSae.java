@@ -21,15 +21,15 @@ public final class JumpReluSae implements SparseAutoencoder {
 
     private final int dIn;
     private final int dSae;
-    private final BlockedMatmul encoder;
+    private final EncoderKernel encoder;
     private final float[] threshold;
     private final SparseDecoder decoder;
 
     private JumpReluSae(int dIn, int dSae, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
-                        float[] bDec) {
+                        float[] bDec, MatmulBackend backend) {
         this.dIn = dIn;
         this.dSae = dSae;
-        this.encoder = new BlockedMatmul(wEnc, bEnc, dIn, dSae);
+        this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
         this.threshold = threshold;
         this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
     }
@@ -40,6 +40,11 @@ public final class JumpReluSae implements SparseAutoencoder {
      * array named.
      */
     public static JumpReluSae loadGemmaScope(Path paramsNpz) throws IOException {
+        return loadGemmaScope(paramsNpz, MatmulBackend.JAVA);
+    }
+
+    /** As {@link #loadGemmaScope(Path)}, encoding with the given backend. */
+    public static JumpReluSae loadGemmaScope(Path paramsNpz, MatmulBackend backend) throws IOException {
         String source = paramsNpz.toString();
         try (NpzReader npz = NpzReader.open(paramsNpz)) {
             for (String name : new String[] {W_ENC, W_DEC, B_ENC, B_DEC, THRESHOLD}) {
@@ -60,7 +65,7 @@ public final class JumpReluSae implements SparseAutoencoder {
             NpyArray bDec = readShaped(npz, B_DEC, dIn);
             NpyArray threshold = readShaped(npz, THRESHOLD, dSae);
             try {
-                return builder(dIn, dSae).optSource(source)
+                return builder(dIn, dSae).optSource(source).optBackend(backend)
                         .setWEnc(wEnc.data()).setBEnc(bEnc.data()).setThreshold(threshold.data())
                         .setWDec(wDec.data()).setBDec(bDec.data()).build();
             } catch (IllegalArgumentException e) {
@@ -93,7 +98,7 @@ public final class JumpReluSae implements SparseAutoencoder {
     public SparseCodes encode(float[] x, int rows) {
         requireInput(x, rows, dIn);
         SparseCodes.Builder codes = SparseCodes.builder(dSae);
-        int block = Math.min(rows, BlockedMatmul.ROW_BLOCK);
+        int block = Math.max(1, Math.min(rows, encoder.maxRows()));
         float[] pre = new float[block * dSae];
         for (int r0 = 0; r0 < rows; r0 += block) {
             int n = Math.min(block, rows - r0);
@@ -116,6 +121,12 @@ public final class JumpReluSae implements SparseAutoencoder {
     @Override
     public float[] decode(SparseCodes codes) {
         return decoder.decode(codes);
+    }
+
+    /** Frees the encoder kernel's copy of W_enc (native memory for {@link MatmulBackend#TORCH}). */
+    @Override
+    public void close() {
+        encoder.close();
     }
 
     static void requireInput(float[] x, int rows, int dIn) {
@@ -143,6 +154,7 @@ public final class JumpReluSae implements SparseAutoencoder {
         private float[] threshold;
         private float[] wDec;
         private float[] bDec;
+        private MatmulBackend backend = MatmulBackend.JAVA;
 
         private Builder(int dIn, int dSae) {
             if (dIn <= 0 || dSae <= 0) {
@@ -164,6 +176,12 @@ public final class JumpReluSae implements SparseAutoencoder {
 
         public Builder setBDec(float[] bDec) { this.bDec = bDec; return this; }
 
+        /** The encoder matmul; {@link MatmulBackend#JAVA} unless set. */
+        public Builder optBackend(MatmulBackend backend) {
+            this.backend = java.util.Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
         /** Where the weights came from, for error messages. */
         public Builder optSource(String source) { this.source = source; return this; }
 
@@ -174,7 +192,7 @@ public final class JumpReluSae implements SparseAutoencoder {
             checks.require(B_ENC, bEnc, dSae);
             checks.require(B_DEC, bDec, dIn);
             checks.require(THRESHOLD, threshold, dSae);
-            return new JumpReluSae(dIn, dSae, wEnc, bEnc, threshold, wDec, bDec);
+            return new JumpReluSae(dIn, dSae, wEnc, bEnc, threshold, wDec, bDec, backend);
         }
     }
 }

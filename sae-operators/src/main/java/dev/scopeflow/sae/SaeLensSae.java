@@ -38,14 +38,14 @@ public final class SaeLensSae implements SparseAutoencoder {
     private final int k;
     private final boolean applyBDecToInput;
     private final Normalization normalization;
-    private final BlockedMatmul encoder;
+    private final EncoderKernel encoder;
     private final float[] threshold;
     private final float[] bDec;
     private final SparseDecoder decoder;
 
     SaeLensSae(int dIn, int dSae, Architecture architecture, int k, boolean applyBDecToInput,
                Normalization normalization, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
-               float[] bDec) {
+               float[] bDec, MatmulBackend backend) {
         if (architecture == Architecture.TOPK && (k <= 0 || k > dSae)) {
             throw new IllegalArgumentException("topk needs 0 < k <= d_sae (" + dSae + "), got " + k);
         }
@@ -55,7 +55,7 @@ public final class SaeLensSae implements SparseAutoencoder {
         this.k = k;
         this.applyBDecToInput = applyBDecToInput;
         this.normalization = normalization;
-        this.encoder = new BlockedMatmul(wEnc, bEnc, dIn, dSae);
+        this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
         this.threshold = threshold;
         this.bDec = bDec;
         this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
@@ -63,6 +63,11 @@ public final class SaeLensSae implements SparseAutoencoder {
 
     /** Loads an SAELens directory; unknown architectures, width mismatches, missing tensors and NaNs fail. */
     public static SaeLensSae load(Path directory) throws IOException {
+        return load(directory, MatmulBackend.JAVA);
+    }
+
+    /** As {@link #load(Path)}, encoding with the given backend. */
+    public static SaeLensSae load(Path directory, MatmulBackend backend) throws IOException {
         Path cfgFile = directory.resolve("cfg.json");
         Path weightsFile = directory.resolve("sae_weights.safetensors");
         if (!Files.isRegularFile(cfgFile)) {
@@ -150,7 +155,7 @@ public final class SaeLensSae implements SparseAutoencoder {
                 throw new SaeFormatException(e.getMessage(), e);
             }
             return new SaeLensSae(dIn, dSae, architecture, k, applyBDec, normalization, wEnc, bEnc, threshold, wDec,
-                    bDec);
+                    bDec, backend);
         }
     }
 
@@ -212,7 +217,7 @@ public final class SaeLensSae implements SparseAutoencoder {
             }
         }
         SparseCodes.Builder codes = SparseCodes.builder(dSae);
-        int block = Math.max(1, Math.min(rows, BlockedMatmul.ROW_BLOCK));
+        int block = Math.max(1, Math.min(rows, encoder.maxRows()));
         float[] pre = new float[block * dSae];
         TopKSelector topK = architecture == Architecture.TOPK ? new TopKSelector(k) : null;
         for (int r0 = 0; r0 < rows; r0 += block) {
@@ -275,6 +280,12 @@ public final class SaeLensSae implements SparseAutoencoder {
     @Override
     public float[] decode(SparseCodes codes) {
         return decoder.decode(codes);
+    }
+
+    /** Frees the encoder kernel's copy of W_enc (native memory for {@link MatmulBackend#TORCH}). */
+    @Override
+    public void close() {
+        encoder.close();
     }
 
     @Override

@@ -2,9 +2,10 @@ package dev.scopeflow.sae;
 
 /**
  * A sparse autoencoder over activation vectors of width {@link #dIn()} with {@link #dSae()} features.
- * Implementations are immutable and safe to share between threads: scratch space is per call.
+ * Implementations are immutable and safe to share between threads: scratch space is per call. Close an SAE
+ * when done with it: a native encoder kernel holds W_enc outside the Java heap.
  */
-public interface SparseAutoencoder {
+public interface SparseAutoencoder extends AutoCloseable {
 
     int dIn();
 
@@ -18,4 +19,8 @@ public interface SparseAutoencoder {
 
     /** Reconstructs {@code [codes.rows() x dIn]} row-major from the active features only. */
     float[] decode(SparseCodes codes);
+
+    /** Frees what the encoder holds outside the Java heap, if anything. */
+    @Override
+    void close();
 }

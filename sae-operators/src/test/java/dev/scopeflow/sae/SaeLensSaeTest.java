@@ -80,9 +80,9 @@ class SaeLensSaeTest {
         float[] wDec = JumpReluSaeTest.dyadic(random, dSae * dIn, 16, 64);
         float[] bDec = new float[dIn];
         SaeLensSae topK = new SaeLensSae(dIn, dSae, SaeLensSae.Architecture.TOPK, k, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), bDec.clone());
+                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), bDec.clone(), MatmulBackend.JAVA);
         SaeLensSae relu = new SaeLensSae(dIn, dSae, SaeLensSae.Architecture.STANDARD, 0, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), bDec.clone());
+                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), bDec.clone(), MatmulBackend.JAVA);
 
         assertThat(topK.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeTopK(x, rows, wEnc, bEnc, k, dIn, dSae));
         SparseCodes reluCodes = relu.encode(x, rows);
@@ -97,7 +97,7 @@ class SaeLensSaeTest {
         float[] identity = new float[25];
         for (int i = 0; i < 5; i++) identity[i * 5 + i] = 1f;
         SaeLensSae sae = new SaeLensSae(5, 5, SaeLensSae.Architecture.TOPK, 3, false, SaeLensSae.Normalization.NONE,
-                identity, new float[5], null, identity.clone(), new float[5]);
+                identity, new float[5], null, identity.clone(), new float[5], MatmulBackend.JAVA);
         SparseCodes codes = sae.encode(new float[] {1f, 2f, 2f, 5f, 2f}, 1);
         assertThat(codes.toDense()).containsExactly(0f, 2f, 2f, 5f, 0f);
         // a negative pre-activation in the top k is dropped by the ReLU after selection
