@@ -11,6 +11,8 @@ Usage: python3 fixtures.py <mode> <out_dir> [args...]
         kind = gauss : Gaussian values; thresholds placed in gaps between a feature's pre-activations so no
                        token sits within a rounding error of its threshold
   bad <dir>                                    broken params.npz variants for the validation tests
+  log-stats <dir> <rows> <d_sae> <per_interval> reads acts.f32 [rows, d_sae], docs.i64, pos.i32 from <dir>;
+        writes the log-spaced histogram hist.i64 [d_sae, 62] and the interval samples (samples_*.bin)
 """
 import io
 import json
@@ -395,6 +397,50 @@ def bad(out):
         f.write(b"hello, not a zip archive at all")
 
 
+def log_edges(per_decade):
+    # (float) 10^(-3 + i / per_decade), from 1e-3 to 1e3
+    return np.array([10.0 ** (-3 + i / per_decade) for i in range(6 * per_decade + 1)], dtype=np.float64) \
+        .astype(np.float32)
+
+
+def sample_keys(docs, pos):
+    # SplitMix64 finaliser of doc * 0x9E3779B97F4A7C15 + pos, wrapping uint64, compared as signed int64
+    with np.errstate(over="ignore"):
+        z = docs.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + pos.astype(np.int64).astype(np.uint64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return z.view(np.int64)
+
+
+def log_stats(out, rows, d_sae, per_interval):
+    acts = np.fromfile(os.path.join(out, "acts.f32"), dtype="<f4").reshape(rows, d_sae)
+    docs = np.fromfile(os.path.join(out, "docs.i64"), dtype="<i8")
+    pos = np.fromfile(os.path.join(out, "pos.i32"), dtype="<i4")
+    hist_edges = log_edges(10)
+    hist = np.zeros((d_sae, len(hist_edges) + 1), dtype=np.int64)
+    interval_edges = log_edges(2)
+    keys = sample_keys(docs, pos)
+    sample_rows = []
+    for f in range(d_sae):
+        fired = np.nonzero(acts[:, f] > 0)[0]
+        values = acts[fired, f]
+        hist[f] = np.bincount(np.searchsorted(hist_edges, values, side="right"), minlength=hist.shape[1])
+        intervals = np.searchsorted(interval_edges, values, side="right")
+        for interval in np.unique(intervals):
+            members = fired[intervals == interval]
+            order = np.lexsort((pos[members], docs[members], keys[members]))  # key, then doc, then pos
+            kept = members[order[:per_interval]]
+            # report best first: activation desc, doc, pos
+            kept = kept[np.lexsort((pos[kept], docs[kept], -acts[kept, f].astype(np.float64)))]
+            for r in kept:
+                sample_rows.append((f, interval, docs[r], pos[r], acts[r, f]))
+    raw(os.path.join(out, "hist.i64"), hist, "<i8")
+    raw(os.path.join(out, "samples_ids.i64"), np.array([(a, b, c, d) for a, b, c, d, _ in sample_rows],
+                                                       dtype=np.int64).reshape(-1, 4), "<i8")
+    raw(os.path.join(out, "samples_act.f32"), np.array([e for *_, e in sample_rows], dtype=np.float32), "<f4")
+
+
 if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -411,5 +457,7 @@ if __name__ == "__main__":
         saelens_bad(out)
     elif mode == "bad":
         bad(out)
+    elif mode == "log-stats":
+        log_stats(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
         sys.exit("unknown mode " + mode)
