@@ -1,0 +1,184 @@
+package dev.scopeflow.producers.capture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scopeflow.producers.corpus.CorpusReader;
+import dev.scopeflow.producers.corpus.Document;
+import dev.scopeflow.producers.model.CaptureResult;
+import dev.scopeflow.producers.model.Gemma2Config;
+import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.model.TokenBatch;
+import dev.scopeflow.producers.tokenizer.ContextWindows;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.Site;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The offline export behind {@code scopeflow capture}: one {@code <site>.npy} per site, float32
+ * [n_sequences, seq_len, width] (positions past a sequence's end are 0), {@code tokens.json} (the token-id lists
+ * the model saw) and {@code attention_mask.npy} (int64 [n_sequences, seq_len], 1 for real tokens), plus
+ * {@code logits.npy} when asked. This layout is the public contract for checking fidelity against HF.
+ */
+public final class CaptureExport {
+
+    /** What was written. */
+    public record Result(int sequences, int seqLen, long tokens, Map<Site, Integer> widths, List<Path> files,
+                         double seconds) { }
+
+    private CaptureExport() {
+    }
+
+    public static Result run(CaptureRequest request) {
+        long start = System.nanoTime();
+        Gemma2Config config = Gemma2Config.load(request.model());
+        List<int[]> sequences = request.tokensFile() != null ? readTokens(request.tokensFile())
+                : tokenizeText(request, config);
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("no input sequences (empty input file?)");
+        }
+        List<Site> sites = List.copyOf(new LinkedHashSet<>(request.sites()));
+        for (Site site : sites) {
+            if (site.layer() >= config.numLayers()) {
+                throw new IllegalArgumentException("site " + site + " is beyond the model: it has " + config.numLayers()
+                        + " layers (0.." + (config.numLayers() - 1) + ")");
+            }
+        }
+        int lastLayer = sites.stream().mapToInt(Site::layer).max().orElse(config.numLayers() - 1);
+        Gemma2Model.LoadOptions options = request.logits() ? Gemma2Model.LoadOptions.allLayers(request.device())
+                : Gemma2Model.LoadOptions.upToLayer(request.device(), lastLayer);
+        int seqLen = sequences.stream().mapToInt(s -> s.length).max().orElseThrow();
+        try {
+            Files.createDirectories(request.outDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + request.outDir(), e);
+        }
+        List<Path> files = new ArrayList<>();
+        Map<Site, Integer> widths = new LinkedHashMap<>();
+        long tokens = 0;
+        try (Gemma2Model model = Gemma2Model.load(request.model(), options)) {
+            Map<Site, NpyWriter> writers = new LinkedHashMap<>();
+            NpyWriter logitsWriter = null;
+            try {
+                for (Site site : sites) {
+                    int width = model.width(site);
+                    widths.put(site, width);
+                    Path file = request.outDir().resolve(site + ".npy");
+                    writers.put(site, NpyWriter.float32(file, sequences.size(), seqLen, width));
+                    files.add(file);
+                }
+                if (request.logits()) {
+                    Path file = request.outDir().resolve("logits.npy");
+                    logitsWriter = NpyWriter.float32(file, sequences.size(), seqLen, config.vocabSize());
+                    files.add(file);
+                }
+                for (int first = 0; first < sequences.size(); first += request.batchSize()) {
+                    List<int[]> chunk = sequences.subList(first, Math.min(sequences.size(), first + request.batchSize()));
+                    TokenBatch batch = TokenBatch.rightPadded(chunk, config.padTokenId());
+                    CaptureResult result = model.capture(batch, sites, request.logits());
+                    for (Site site : sites) {
+                        writeRows(writers.get(site), batch, result.values(site), widths.get(site), seqLen);
+                    }
+                    if (logitsWriter != null) {
+                        writeRows(logitsWriter, batch, result.logits().orElseThrow(), config.vocabSize(), seqLen);
+                    }
+                    for (int[] s : chunk) {
+                        tokens += s.length;
+                    }
+                }
+            } finally {
+                for (NpyWriter w : writers.values()) {
+                    w.close();
+                }
+                if (logitsWriter != null) {
+                    logitsWriter.close();
+                }
+            }
+        }
+        files.add(writeMask(request.outDir().resolve("attention_mask.npy"), sequences, seqLen));
+        files.add(writeTokens(request.outDir().resolve("tokens.json"), sequences));
+        return new Result(sequences.size(), seqLen, tokens, widths, files, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Each sequence's real rows, then zeros up to the file's common sequence length. */
+    private static void writeRows(NpyWriter writer, TokenBatch batch, float[] values, int width, int seqLen) {
+        for (int s = 0; s < batch.batchSize(); s++) {
+            int length = batch.length(s);
+            writer.write(values, s * batch.seqLen() * width, length * width);
+            writer.writeZeros((long) (seqLen - length) * width);
+        }
+    }
+
+    private static Path writeMask(Path file, List<int[]> sequences, int seqLen) {
+        try (NpyWriter w = NpyWriter.int64(file, sequences.size(), seqLen)) {
+            for (int[] s : sequences) {
+                for (int t = 0; t < seqLen; t++) {
+                    w.write(t < s.length ? 1L : 0L);
+                }
+            }
+        }
+        return file;
+    }
+
+    private static Path writeTokens(Path file, List<int[]> sequences) {
+        try {
+            new ObjectMapper().writeValue(file.toFile(), sequences);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
+    }
+
+    /** A JSON list of non-empty lists of non-negative token ids, used as-is. */
+    public static List<int[]> readTokens(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isArray()) {
+            throw new IllegalArgumentException(file + ": expected a JSON list of token-id lists, e.g. [[2, 651, 3922]]");
+        }
+        List<int[]> sequences = new ArrayList<>();
+        for (int i = 0; i < root.size(); i++) {
+            JsonNode seq = root.get(i);
+            if (!seq.isArray() || seq.isEmpty()) {
+                throw new IllegalArgumentException(file + ": entry " + i + " is not a non-empty list of token ids");
+            }
+            int[] ids = new int[seq.size()];
+            for (int j = 0; j < ids.length; j++) {
+                JsonNode id = seq.get(j);
+                if (!id.isIntegralNumber() || id.asLong() < 0 || id.asLong() > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException(file + ": entry " + i + ", position " + j
+                            + " is not a non-negative integer token id: " + id);
+                }
+                ids[j] = id.asInt();
+            }
+            sequences.add(ids);
+        }
+        return sequences;
+    }
+
+    private static List<int[]> tokenizeText(CaptureRequest request, Gemma2Config config) {
+        List<int[]> sequences = new ArrayList<>();
+        ContextWindows windows = new ContextWindows(request.contextLength(), config.bosTokenId());
+        try (GemmaTokenizer tokenizer = GemmaTokenizer.load(request.model(), config.bosTokenId());
+             CorpusReader corpus = CorpusReader.textLines(request.textFile())) {
+            for (Document doc : corpus) {
+                for (ContextWindows.Window w : windows.split(tokenizer.encode(doc.text()))) {
+                    sequences.add(w.tokens());
+                }
+            }
+        }
+        return sequences;
+    }
+}

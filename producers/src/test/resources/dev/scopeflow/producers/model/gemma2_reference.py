@@ -1,0 +1,245 @@
+"""Independent numpy reference for ScopeFlow's Gemma 2 forward, and a writer of tiny HF-layout checkpoints.
+
+  make  --out DIR --config JSON --dtype bf16|f32|f16 --shards N --seed S
+        writes config.json and model.safetensors (or N shards + model.safetensors.index.json) with random weights
+  check --model DIR --captured DIR
+        reads DIR/tokens.json, DIR/attention_mask.npy and DIR/<site>.npy (+ logits.npy) written by the Java code,
+        recomputes everything in float64 from the stored weights and prints a JSON report of relative errors
+        (max |java - ref| / max |ref| over real tokens) and of how much the softcaps and the window bite.
+
+Follows HF transformers' Gemma2ForCausalLM with eager attention; written from the HF semantics, not from the Java.
+"""
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+
+
+def to_bf16_bits(a):
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def encode(a, dtype):
+    if dtype == "f32":
+        return "F32", np.ascontiguousarray(a, dtype="<f4").tobytes()
+    if dtype == "f16":
+        return "F16", np.ascontiguousarray(a, dtype="<f2").tobytes()
+    return "BF16", to_bf16_bits(a).astype("<u2").tobytes()
+
+
+def write_safetensors(path, tensors, dtype):
+    header, blobs, offset = {}, [], 0
+    for name, arr in tensors.items():
+        code, blob = encode(arr, dtype)
+        header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
+def make(args):
+    cfg = json.loads(args.config)
+    rng = np.random.default_rng(args.seed)
+    h, inter, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    heads, kv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    scale = cfg.pop("_weight_scale", 1.0)
+    t = {"model.embed_tokens.weight": rng.normal(0, 1.0, (v, h))}
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        t[p + "input_layernorm.weight"] = rng.normal(0, 0.3, h)
+        t[p + "self_attn.q_proj.weight"] = rng.normal(0, scale / np.sqrt(h), (heads * d, h))
+        t[p + "self_attn.k_proj.weight"] = rng.normal(0, scale / np.sqrt(h), (kv * d, h))
+        t[p + "self_attn.v_proj.weight"] = rng.normal(0, 1 / np.sqrt(h), (kv * d, h))
+        t[p + "self_attn.o_proj.weight"] = rng.normal(0, 1 / np.sqrt(heads * d), (h, heads * d))
+        t[p + "post_attention_layernorm.weight"] = rng.normal(0, 0.3, h)
+        t[p + "pre_feedforward_layernorm.weight"] = rng.normal(0, 0.3, h)
+        t[p + "mlp.gate_proj.weight"] = rng.normal(0, 1 / np.sqrt(h), (inter, h))
+        t[p + "mlp.up_proj.weight"] = rng.normal(0, 1 / np.sqrt(h), (inter, h))
+        t[p + "mlp.down_proj.weight"] = rng.normal(0, 1 / np.sqrt(inter), (h, inter))
+        t[p + "post_feedforward_layernorm.weight"] = rng.normal(0, 0.3, h)
+    t["model.norm.weight"] = rng.normal(0, 0.3, h)
+    t = {k: a.astype(np.float32) for k, a in t.items()}
+    os.makedirs(args.out, exist_ok=True)
+    cfg["torch_dtype"] = {"bf16": "bfloat16", "f16": "float16", "f32": "float32"}[args.dtype]
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    if args.shards <= 1:
+        write_safetensors(os.path.join(args.out, "model.safetensors"), t, args.dtype)
+        return
+    names = list(t)
+    weight_map, total = {}, 0
+    for s in range(args.shards):
+        shard = f"model-{s + 1:05d}-of-{args.shards:05d}.safetensors"
+        part = {n: t[n] for n in names[s::args.shards]}
+        write_safetensors(os.path.join(args.out, shard), part, args.dtype)
+        for n in part:
+            weight_map[n] = shard
+            total += part[n].size * (4 if args.dtype == "f32" else 2)
+    with open(os.path.join(args.out, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        raw = data[e["data_offsets"][0]:e["data_offsets"][1]]
+        if e["dtype"] == "F32":
+            a = np.frombuffer(raw, "<f4")
+        elif e["dtype"] == "F16":
+            a = np.frombuffer(raw, "<f2")
+        else:
+            a = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+        out[name] = a.astype(np.float64).reshape(e["shape"])
+    return out
+
+
+def load_weights(model):
+    index = os.path.join(model, "model.safetensors.index.json")
+    if os.path.exists(index):
+        files = sorted(set(json.load(open(index))["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    w = {}
+    for f in files:
+        w.update(read_safetensors(os.path.join(model, f)))
+    return w
+
+
+def rms_norm(x, w, eps):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * (1.0 + w)
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+
+
+def forward(cfg, w, ids, lengths):
+    b, t = ids.shape
+    h, heads, kv, d = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    eps = cfg["rms_norm_eps"]
+    attn_cap, final_cap = cfg.get("attn_logit_softcapping"), cfg.get("final_logit_softcapping")
+    window = cfg["sliding_window"]
+    inv_freq = 1.0 / cfg["rope_theta"] ** (np.arange(0, d, 2) / d)
+    angles = np.arange(t)[:, None] * inv_freq[None, :]
+    cos = np.cos(np.concatenate([angles, angles], -1))
+    sin = np.sin(np.concatenate([angles, angles], -1))
+    i_idx, j_idx = np.arange(t)[:, None], np.arange(t)[None, :]
+    key_real = np.arange(t)[None, :] < np.asarray(lengths)[:, None]           # [b, t]
+    causal = j_idx <= i_idx
+    sites, stats = {}, {"max_abs_score_over_cap": 0.0, "window_masked_pairs": 0}
+    x = w["model.embed_tokens.weight"][ids] * np.sqrt(h)
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        sliding = layer % 2 == 0
+        xn = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = (xn @ w[p + "self_attn.q_proj.weight"].T).reshape(b, t, heads, d).transpose(0, 2, 1, 3)
+        k = (xn @ w[p + "self_attn.k_proj.weight"].T).reshape(b, t, kv, d).transpose(0, 2, 1, 3)
+        v = (xn @ w[p + "self_attn.v_proj.weight"].T).reshape(b, t, kv, d).transpose(0, 2, 1, 3)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = np.repeat(k, heads // kv, axis=1)
+        v = np.repeat(v, heads // kv, axis=1)
+        s = q @ k.transpose(0, 1, 3, 2) * cfg["query_pre_attn_scalar"] ** -0.5
+        if attn_cap is not None:
+            stats["max_abs_score_over_cap"] = max(stats["max_abs_score_over_cap"], float(np.abs(s).max() / attn_cap))
+            s = np.tanh(s / attn_cap) * attn_cap
+        allowed = causal[None, :, :] & key_real[:, None, :]
+        if sliding:
+            in_window = (i_idx - j_idx) < window
+            stats["window_masked_pairs"] += int((allowed & ~in_window[None]).sum())
+            allowed = allowed & in_window[None]
+        # A large finite constant like HF's dtype-minimum mask: padded query rows past the window see no key and
+        # become uniform instead of NaN (only real rows are compared, but NaN would leak through 0 * NaN).
+        s = np.where(allowed[:, None, :, :], s, -1e300)
+        s = s - s.max(-1, keepdims=True)
+        prob = np.exp(s)
+        prob /= prob.sum(-1, keepdims=True)
+        att = (prob @ v).transpose(0, 2, 1, 3).reshape(b, t, heads * d)
+        sites[f"att.{layer}"] = att
+        x = x + rms_norm(att @ w[p + "self_attn.o_proj.weight"].T, w[p + "post_attention_layernorm.weight"], eps)
+        m = rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], eps)
+        g = m @ w[p + "mlp.gate_proj.weight"].T
+        u = m @ w[p + "mlp.up_proj.weight"].T
+        mlp = rms_norm((gelu_tanh(g) * u) @ w[p + "mlp.down_proj.weight"].T, w[p + "post_feedforward_layernorm.weight"], eps)
+        sites[f"mlp.{layer}"] = mlp
+        x = x + mlp
+        sites[f"res.{layer}"] = x
+    logits = rms_norm(x, w["model.norm.weight"], eps) @ w["model.embed_tokens.weight"].T
+    if final_cap is not None:
+        stats["max_abs_logit_over_cap"] = float(np.abs(logits).max() / final_cap)
+        logits = np.tanh(logits / final_cap) * final_cap
+    sites["logits"] = logits
+    return sites, stats
+
+
+def check(args):
+    cfg = json.load(open(os.path.join(args.model, "config.json")))
+    w = load_weights(args.model)
+    tokens = json.load(open(os.path.join(args.captured, "tokens.json")))
+    lengths = [len(s) for s in tokens]
+    t = max(lengths)
+    mask = np.load(os.path.join(args.captured, "attention_mask.npy"))
+    expected_mask = (np.arange(t)[None, :] < np.asarray(lengths)[:, None]).astype(np.int64)
+    ids = np.zeros((len(tokens), t), dtype=np.int64)
+    for r, s in enumerate(tokens):
+        ids[r, :len(s)] = s
+    ref, stats = forward(cfg, w, ids, lengths)
+    report = {"stats": stats, "mask_ok": bool(mask.shape == expected_mask.shape and (mask == expected_mask).all()),
+              "mask_dtype": str(mask.dtype), "sites": {}}
+    real = expected_mask.astype(bool)
+    for f in sorted(os.listdir(args.captured)):
+        if not f.endswith(".npy") or f == "attention_mask.npy":
+            continue
+        name = f[:-4]
+        got = np.load(os.path.join(args.captured, f))
+        want = ref[name]
+        entry = {"shape": list(got.shape), "expected_shape": list(want.shape), "dtype": str(got.dtype)}
+        if got.shape == want.shape:
+            diff = np.abs(got.astype(np.float64) - want)[real]
+            entry["rel_err"] = float(diff.max() / np.abs(want[real]).max())
+            entry["pad_max_abs"] = float(np.abs(got[~real]).max()) if (~real).any() else 0.0
+        report["sites"][name] = entry
+    json.dump(report, sys.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("--out", required=True)
+    m.add_argument("--config", required=True)
+    m.add_argument("--dtype", default="f32", choices=["f32", "bf16", "f16"])
+    m.add_argument("--shards", type=int, default=1)
+    m.add_argument("--seed", type=int, default=0)
+    c = sub.add_parser("check")
+    c.add_argument("--model", required=True)
+    c.add_argument("--captured", required=True)
+    args = ap.parse_args()
+    make(args) if args.cmd == "make" else check(args)
+
+
+if __name__ == "__main__":
+    main()
