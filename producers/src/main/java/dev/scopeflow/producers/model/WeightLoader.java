@@ -20,16 +20,23 @@ import java.util.List;
  */
 final class WeightLoader {
 
-    private static final int STAGING_FLOATS = 8 << 20; // 32 MiB
+    static final int DEFAULT_STAGING_FLOATS = 8 << 20; // 32 MiB
 
     private final SafetensorsCheckpoint checkpoint;
     private final NDManager manager;
+    private final int stagingFloats;
     private final ByteBuffer staging;
 
     WeightLoader(SafetensorsCheckpoint checkpoint, NDManager manager) {
+        this(checkpoint, manager, DEFAULT_STAGING_FLOATS);
+    }
+
+    /** A small {@code stagingFloats} makes tests exercise the multi-slice path on tiny tensors. */
+    WeightLoader(SafetensorsCheckpoint checkpoint, NDManager manager, int stagingFloats) {
         this.checkpoint = checkpoint;
         this.manager = manager;
-        this.staging = ByteBuffer.allocateDirect(STAGING_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder());
+        this.stagingFloats = stagingFloats;
+        this.staging = ByteBuffer.allocateDirect(stagingFloats * Float.BYTES).order(ByteOrder.nativeOrder());
     }
 
     /** One tensor, checked against the shape the config implies. */
@@ -46,9 +53,9 @@ final class WeightLoader {
         for (int i = 1; i < stackedShape.length; i++) {
             rowElements *= stackedShape[i];
         }
-        if (rowElements > STAGING_FLOATS) {
+        if (rowElements > stagingFloats) {
             throw new IllegalStateException("a row of " + names + " has " + rowElements + " elements, more than the "
-                    + STAGING_FLOATS + "-float staging buffer");
+                    + stagingFloats + "-float staging buffer");
         }
         long rows = 0;
         for (String name : names) {
@@ -70,7 +77,7 @@ final class WeightLoader {
         }
         NDArray target = manager.zeros(new Shape(stackedShape), DataType.FLOAT32);
         long targetRow = 0;
-        long rowsPerSlice = STAGING_FLOATS / rowElements;
+        long rowsPerSlice = stagingFloats / rowElements;
         for (String name : names) {
             TensorInfo info = checkpoint.tensor(name);
             long tensorRows = info.shape()[0];

@@ -1,0 +1,111 @@
+package dev.scopeflow.producers.model;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SafetensorsFileTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void widensBf16AndF16BitPatternsExactly() {
+        // IEEE / bfloat16 bit patterns with their exact values.
+        Path file = SafetensorsBytes.write(tmp.resolve("a.safetensors"),
+                "{\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
+                        + "\"h\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[8,20]}}",
+                concat(SafetensorsBytes.littleEndianShorts(0x3F80, 0xC010, 0x7F80, 0x0001),
+                        SafetensorsBytes.littleEndianShorts(0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8400, 0xFC00)));
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            float[] b = new float[4];
+            f.read(f.tensors().get("b"), 0, FloatBuffer.wrap(b));
+            assertThat(b).containsExactly(1f, -2.25f, Float.POSITIVE_INFINITY, 0x1p-133f);
+            float[] h = new float[6];
+            f.read(f.tensors().get("h"), 0, FloatBuffer.wrap(h));
+            assertThat(h).containsExactly(1f, -2f, 65504f, 0x1p-24f, -0x1p-14f, Float.NEGATIVE_INFINITY);
+            float[] slice = new float[2];
+            f.read(f.tensors().get("h"), 3, FloatBuffer.wrap(slice));
+            assertThat(slice).containsExactly(0x1p-24f, -0x1p-14f);
+            assertThat(f.tensors().get("h").shape()).containsExactly(2, 3);
+        }
+    }
+
+    @Test
+    void readsF32() {
+        ByteBuffer data = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.1f).putFloat(-3e38f).putFloat(7f);
+        Path file = SafetensorsBytes.write(tmp.resolve("f.safetensors"),
+                "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}",
+                data.array());
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            float[] out = new float[3];
+            f.read(f.tensors().get("w"), 0, FloatBuffer.wrap(out));
+            assertThat(out).containsExactly(0.1f, -3e38f, 7f);
+        }
+    }
+
+    @Test
+    void corruptHeaderLengthIsReported() throws IOException {
+        Path file = tmp.resolve("bad.safetensors");
+        Files.write(file, new byte[] {(byte) 0xFF, (byte) 0xFF, 0x7F, 0, 0, 0, 0, 0, '{', '}'});
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining(file.toString()).hasMessageContaining("corrupt safetensors header")
+                .hasMessageContaining("header length");
+    }
+
+    @Test
+    void headerThatIsNotJsonIsReported() {
+        Path file = SafetensorsBytes.write(tmp.resolve("bad.safetensors"), "{\"w\": {\"dtype\": \"F32\",", new byte[4]);
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("bad.safetensors").hasMessageContaining("invalid JSON");
+    }
+
+    @Test
+    void offsetsPastTheEndOfTheFileAreReported() {
+        Path file = SafetensorsBytes.write(tmp.resolve("short.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[8]);
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("tensor 'w'").hasMessageContaining("truncated");
+    }
+
+    @Test
+    void shapeThatDisagreesWithTheByteRangeIsReported() {
+        Path file = SafetensorsBytes.write(tmp.resolve("odd.safetensors"),
+                "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,8]}}", new byte[8]);
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("tensor 'w'").hasMessageContaining("needs 6 bytes");
+    }
+
+    @Test
+    void unsupportedDtypeIsReportedWhenRead() {
+        Path file = SafetensorsBytes.write(tmp.resolve("int.safetensors"),
+                "{\"w\":{\"dtype\":\"I8\",\"shape\":[4],\"data_offsets\":[0,4]}}", new byte[4]);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertThatThrownBy(() -> f.read(f.tensors().get("w"), 0, FloatBuffer.allocate(4)))
+                    .isInstanceOf(CheckpointException.class).hasMessageContaining("int.safetensors")
+                    .hasMessageContaining("tensor 'w' has dtype I8").hasMessageContaining("F32, F16, BF16");
+        }
+    }
+
+    @Test
+    void missingFileIsReported() {
+        assertThatThrownBy(() -> SafetensorsFile.open(tmp.resolve("none.safetensors")))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("none.safetensors").hasMessageContaining("does not exist");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
