@@ -13,6 +13,10 @@ Usage: python3 fixtures.py <mode> <out_dir> [args...]
   bad <dir>                                    broken params.npz variants for the validation tests
   log-stats <dir> <rows> <d_sae> <per_interval> reads acts.f32 [rows, d_sae], docs.i64, pos.i32 from <dir>;
         writes the log-spaced histogram hist.i64 [d_sae, 62] and the interval samples (samples_*.bin)
+  stats-run <dir> <seed> <n_seq> <seq_len> <d_in> <d_sae> <top_k> <dense_threshold>
+        inputs of `scopeflow stats` (params.npz, the same SAE as an SAELens dir, activations.npy,
+        attention_mask.npy, tokens.json; dyadic values so ties are exact) and the expected outputs, brute force in
+        float64, in expected_all/ (every token counts) and expected_filtered/ (mask, tokens, BOS excluded)
 """
 import io
 import json
@@ -441,6 +445,80 @@ def log_stats(out, rows, d_sae, per_interval):
     raw(os.path.join(out, "samples_act.f32"), np.array([e for *_, e in sample_rows], dtype=np.float32), "<f4")
 
 
+def stats_run(out, seed, n_seq, seq_len, d_in, d_sae, top_k, dense_threshold):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-8, 9, size=(n_seq, seq_len, d_in)).astype(np.float32) / 8
+    x[rng.random(x.shape) < 0.2] = 0
+    w_enc = rng.integers(-16, 17, size=(d_in, d_sae)).astype(np.float32) / 64
+    w_dec = rng.integers(-16, 17, size=(d_sae, d_in)).astype(np.float32) / 64
+    b_enc = rng.integers(-48, 9, size=d_sae).astype(np.float32) / 64
+    b_dec = rng.integers(-32, 33, size=d_in).astype(np.float32) / 64
+    threshold = rng.integers(0, 33, size=d_sae).astype(np.float32) / 64
+    threshold[: d_sae // 10] = 1e6  # some dead features
+    threshold[d_sae // 10: d_sae // 5] = 0  # some dense ones
+    lengths = rng.integers(1, seq_len + 1, size=n_seq)
+    lengths[0] = seq_len
+    mask = (np.arange(seq_len)[None, :] < lengths[:, None]).astype(np.int64)
+    tokens = [[2] + [int(t) for t in rng.integers(3, 1000, size=n - 1)] for n in lengths]
+    tokens[1][len(tokens[1]) // 2] = 2  # a BOS mid-sequence: excluded by id, not by position
+    x[mask == 0] = 0  # capture writes zeros past a sequence's end
+    np.savez(os.path.join(out, "params.npz"), W_enc=w_enc, W_dec=w_dec, b_enc=b_enc, b_dec=b_dec,
+             threshold=threshold)
+    os.makedirs(os.path.join(out, "saelens"), exist_ok=True)
+    write_safetensors(os.path.join(out, "saelens", "sae_weights.safetensors"),
+                      {"W_enc": w_enc, "W_dec": w_dec, "b_enc": b_enc, "b_dec": b_dec, "threshold": threshold}, "F32")
+    with open(os.path.join(out, "saelens", "cfg.json"), "w") as f:
+        json.dump({"architecture": "jumprelu", "d_in": d_in, "d_sae": d_sae, "apply_b_dec_to_input": False,
+                   "normalize_activations": "none"}, f)
+    np.save(os.path.join(out, "activations.npy"), x)
+    np.save(os.path.join(out, "attention_mask.npy"), mask)
+    with open(os.path.join(out, "tokens.json"), "w") as f:
+        json.dump(tokens, f)
+
+    docs, positions = np.meshgrid(np.arange(n_seq), np.arange(seq_len), indexing="ij")
+    is_bos = np.zeros((n_seq, seq_len), dtype=bool)
+    for s, ids in enumerate(tokens):
+        is_bos[s, : len(ids)] = np.array(ids) == 2
+    variants = {"all": np.ones((n_seq, seq_len), dtype=bool), "filtered": (mask != 0) & ~is_bos}
+    for name, counted in variants.items():
+        d = os.path.join(out, "expected_" + name)
+        os.makedirs(d, exist_ok=True)
+        xs = x[counted].astype(np.float64)
+        doc, pos = docs[counted], positions[counted]
+        pre = xs @ w_enc.astype(np.float64) + b_enc
+        acts = np.where((pre > threshold) & (pre > 0), pre, 0.0)
+        fires = acts > 0
+        n = len(xs)
+        fire_count = fires.sum(axis=0)
+        act_sum = acts.sum(axis=0)
+        act_max = acts.max(axis=0) if n else np.zeros(d_sae)
+        with open(os.path.join(d, "features.csv"), "w") as f:
+            f.write("feature,fire_count,density,sum,max,mean_when_firing\n")
+            for j in range(d_sae):
+                mean = act_sum[j] / fire_count[j] if fire_count[j] else 0.0
+                f.write(f"{j},{fire_count[j]},{fire_count[j] / n},{float(act_sum[j])!r},{float(act_max[j])!r},{float(mean)!r}\n")
+        with open(os.path.join(d, "top_examples.csv"), "w") as f:
+            f.write("feature,rank,doc,pos,activation\n")
+            for j in range(d_sae):
+                rows = np.nonzero(fires[:, j])[0]
+                rows = rows[np.lexsort((pos[rows], doc[rows], -acts[rows, j]))][:top_k]
+                for rank, r in enumerate(rows, start=1):
+                    f.write(f"{j},{rank},{doc[r]},{pos[r]},{float(acts[r, j])!r}\n")
+        recon = acts @ w_dec.astype(np.float64) + b_dec
+        err = ((xs - recon) ** 2).sum()
+        centred = ((xs - xs.mean(axis=0)) ** 2).sum()
+        xn, rn = np.linalg.norm(xs, axis=1), np.linalg.norm(recon, axis=1)
+        dots = (xs * recon).sum(axis=1)
+        cos = np.where(xn * rn > 0, dots / np.where(xn * rn > 0, xn * rn, 1), 0.0)
+        density = fire_count / n
+        summary = {"n_tokens": int(n), "l0": float(fires.sum(axis=1).mean()), "mse": float(err / (n * d_in)),
+                   "fvu": float(err / centred), "explained_variance": float(1 - err / centred),
+                   "cosine": float(cos.mean()), "dead": int((fire_count == 0).sum()),
+                   "dense": int((density > dense_threshold).sum()), "frac_alive": float((fire_count > 0).mean())}
+        with open(os.path.join(d, "summary.json"), "w") as f:
+            json.dump(summary, f)
+
+
 if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -457,6 +535,9 @@ if __name__ == "__main__":
         saelens_bad(out)
     elif mode == "bad":
         bad(out)
+    elif mode == "stats-run":
+        a = sys.argv
+        stats_run(out, int(a[3]), int(a[4]), int(a[5]), int(a[6]), int(a[7]), int(a[8]), float(a[9]))
     elif mode == "log-stats":
         log_stats(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:

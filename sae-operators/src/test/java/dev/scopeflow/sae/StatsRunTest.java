@@ -1,0 +1,125 @@
+package dev.scopeflow.sae;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link StatsRun} end to end against a float64 numpy brute force of every output column (fixtures.py
+ * stats-run): counts and ids exactly, floats within 1e-5 relative.
+ */
+class StatsRunTest {
+
+    private static final int TOP_K = 4;
+    private static final double DENSE = 0.2;
+    private static final double REL = 1e-5;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void writeFixtures() throws Exception {
+        NumpyFixtures.generate(dir, "stats-run", 3, 7, 13, 37, 101, TOP_K, DENSE);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "params.npz, all, JAVA",
+        "params.npz, filtered, JAVA",
+        "saelens, filtered, JAVA",
+        "params.npz, filtered, TORCH",
+    })
+    void everyOutputColumnMatchesNumpy(String sae, String variant, MatmulBackend backend) throws Exception {
+        Path out = dir.resolve("out-" + sae + "-" + variant + "-" + backend);
+        StatsRun.Request.Builder request = StatsRun.request().setSae(dir.resolve(sae))
+                .setActivations(dir.resolve("activations.npy")).setOut(out).optTopK(TOP_K).optDenseThreshold(DENSE)
+                .optBackend(backend);
+        if (variant.equals("filtered")) {
+            request.optMask(dir.resolve("attention_mask.npy")).optTokens(dir.resolve("tokens.json"))
+                    .optExcludeBos(true);
+        }
+        StatsRun.Result result = StatsRun.run(request.build());
+
+        Path expected = dir.resolve("expected_" + variant);
+        assertSameTable(out.resolve("features.csv"), expected.resolve("features.csv"), 2);
+        assertSameTable(out.resolve("top_examples.csv"), expected.resolve("top_examples.csv"), 4);
+        Map<?, ?> actualSummary = (Map<?, ?>) MiniJson.parse(Files.readString(out.resolve("summary.json")));
+        Map<?, ?> expectedSummary = (Map<?, ?>) MiniJson.parse(Files.readString(expected.resolve("summary.json")));
+        assertThat(actualSummary.keySet().stream().map(String::valueOf)).containsExactlyInAnyOrder("n_tokens", "l0", "mse", "fvu",
+                "explained_variance", "cosine", "dead", "dense", "frac_alive");
+        for (Object key : expectedSummary.keySet()) {
+            Object e = expectedSummary.get(key);
+            Object a = actualSummary.get(key);
+            if (e instanceof Long) {
+                assertThat(a).as("summary %s", key).isEqualTo(e);
+            } else {
+                assertClose(((Number) a).doubleValue(), ((Number) e).doubleValue(), "summary " + key);
+            }
+        }
+        assertThat(result.tokens()).isEqualTo((Long) expectedSummary.get("n_tokens"));
+        assertThat(result.summary().dead()).isPositive();
+        assertThat(result.files()).allMatch(Files::isRegularFile);
+    }
+
+    @Test
+    void filteringReallyDropsPaddingAndBos() throws Exception {
+        Map<?, ?> all = (Map<?, ?>) MiniJson.parse(Files.readString(dir.resolve("expected_all/summary.json")));
+        Map<?, ?> filtered = (Map<?, ?>) MiniJson.parse(
+                Files.readString(dir.resolve("expected_filtered/summary.json")));
+        assertThat((Long) all.get("n_tokens")).isEqualTo(7 * 13);
+        assertThat((Long) filtered.get("n_tokens")).isLessThan(7 * 13 - 7);
+    }
+
+    @Test
+    void badInputsFailNamingTheFile() {
+        assertThatThrownBy(() -> StatsRun.request().setSae(dir.resolve("params.npz"))
+                .setActivations(dir.resolve("activations.npy")).setOut(dir.resolve("x")).optExcludeBos(true).build())
+                .hasMessageContaining("--exclude-bos needs --tokens");
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request().setSae(dir.resolve("params.npz"))
+                .setActivations(dir.resolve("attention_mask.npy")).setOut(dir.resolve("x")).build()))
+                .hasMessageContaining("attention_mask.npy").hasMessageContaining("[n_seq, seq_len, d_in]");
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request().setSae(dir.resolve("activations.npy").getParent()
+                        .resolve("nothing-here"))
+                .setActivations(dir.resolve("activations.npy")).setOut(dir.resolve("x")).build()))
+                .hasMessageContaining("nothing-here");
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request().setSae(dir.resolve("params.npz"))
+                .setActivations(dir.resolve("activations.npy")).optMask(dir.resolve("params.npz"))
+                .setOut(dir.resolve("x")).build()))
+                .hasMessageContaining("params.npz");
+    }
+
+    /** Same header, same rows; the first {@code exactColumns} columns (ids, counts) equal, the rest close. */
+    private static void assertSameTable(Path actualFile, Path expectedFile, int exactColumns) throws Exception {
+        List<String> actual = Files.readAllLines(actualFile);
+        List<String> expected = Files.readAllLines(expectedFile);
+        assertThat(actual.get(0)).isEqualTo(expected.get(0));
+        assertThat(actual).as(actualFile.getFileName().toString()).hasSameSizeAs(expected).hasSizeGreaterThan(10);
+        for (int i = 1; i < expected.size(); i++) {
+            String[] a = actual.get(i).split(",");
+            String[] e = expected.get(i).split(",");
+            assertThat(a).as("%s line %d", actualFile.getFileName(), i + 1).hasSameSizeAs(e);
+            for (int c = 0; c < e.length; c++) {
+                String what = actualFile.getFileName() + " line " + (i + 1) + " column " + c;
+                if (c < exactColumns) {
+                    assertThat(Long.parseLong(a[c])).as(what).isEqualTo(Long.parseLong(e[c]));
+                } else {
+                    assertClose(Double.parseDouble(a[c]), Double.parseDouble(e[c]), what);
+                }
+            }
+        }
+    }
+
+    private static void assertClose(double actual, double expected, String what) {
+        assertThat(Math.abs(actual - expected)).as("%s: %s vs %s", what, actual, expected)
+                .isLessThanOrEqualTo(REL * Math.abs(expected) + 1e-12);
+    }
+}
