@@ -2,6 +2,7 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobConfig;
+import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.RunsRegistry;
 import dev.scopeflow.flink.SaeSpec;
 import dev.scopeflow.producers.ActivationPublisher;
@@ -14,7 +15,7 @@ import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.IOException;
@@ -47,6 +48,20 @@ public final class Demo {
                            int docs, int seqLen, int width, int dSae, int saes, int parallelism, long seed) {
     }
 
+    /**
+     * Where the Flink job runs: an embedded MiniCluster ({@link #embedded}), or a cluster's REST endpoint that
+     * receives the job jar.
+     */
+    public record FlinkTarget(String restHost, int restPort, Path jobJar) {
+        public static FlinkTarget embedded() {
+            return new FlinkTarget(null, 0, null);
+        }
+
+        boolean isRemote() {
+            return restHost != null;
+        }
+    }
+
     /** One SAE's headline numbers, read back from ClickHouse. */
     public record SaeSummary(String saeId, long tokens, long features, long dead, long dense, double meanL0) {
     }
@@ -55,7 +70,7 @@ public final class Demo {
                          String clickHouseUrl, String database, Duration elapsed) {
     }
 
-    public static Report run(Settings s, PrintStream log) throws Exception {
+    public static Report run(Settings s, FlinkTarget flink, PrintStream log) throws Exception {
         Instant start = Instant.now();
         ClickHouseHttp clickHouse = new ClickHouseHttp(s.endpoints().clickHouseUrl());
         List<Integer> applied = ClickHouseMigrations.apply(clickHouse, s.database());
@@ -73,8 +88,9 @@ public final class Demo {
 
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
         saes.forEach(config::addSae);
-        log.printf("Flink: running the feature-statistics job (parallelism %d)...%n", s.parallelism());
-        FeatureStatsJob.run(flinkEnvironment(s.parallelism()),
+        log.printf("Flink: running the feature-statistics job (parallelism %d) on %s...%n", s.parallelism(),
+                flink.isRemote() ? flink.restHost() + ":" + flink.restPort() : "an embedded MiniCluster");
+        FeatureStatsJob.run(flinkEnvironment(flink, s.parallelism()),
                 new FeatureStatsJob.Endpoints(s.endpoints().kafkaBootstrap(), topics, s.endpoints().clickHouseUrl(),
                         s.database(), true),
                 config.build());
@@ -124,11 +140,22 @@ public final class Demo {
         return saes;
     }
 
-    static StreamExecutionEnvironment flinkEnvironment(int parallelism) {
-        Configuration conf = new Configuration();
-        // Every type crossing the network has a POJO or explicit serializer; Kryo fallback would be a bug.
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+    static StreamExecutionEnvironment flinkEnvironment(FlinkTarget flink, int parallelism) {
+        Configuration conf = FeatureStatsJobMain.strictTypes();
+        StreamExecutionEnvironment env;
+        if (flink.isRemote()) {
+            if (!Files.isRegularFile(flink.jobJar())) {
+                throw new IllegalStateException("Flink job jar " + flink.jobJar() + " not found: build with "
+                        + "`mvn install -DskipTests` or pass --job-jar");
+            }
+            // Attached: execute() returns when the job has finished, so its results can be read right after.
+            conf.set(DeploymentOptions.ATTACHED, true);
+            env = StreamExecutionEnvironment.createRemoteEnvironment(flink.restHost(), flink.restPort(), conf,
+                    flink.jobJar().toString());
+            env.setParallelism(parallelism);
+        } else {
+            env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+        }
         env.enableCheckpointing(2_000);
         return env;
     }

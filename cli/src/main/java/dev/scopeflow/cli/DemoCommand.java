@@ -23,6 +23,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--clickhouse", description = "HTTP URL of an existing ClickHouse server, e.g. http://host:8123; needs --kafka too.")
     String clickHouse;
 
+    @Option(names = "--flink", description = "REST address host:port of a Flink cluster to submit the job to (default: an embedded MiniCluster).")
+    String flink;
+
+    @Option(names = "--job-jar", description = "The Flink job jar submitted with --flink (default: the one built under cli/target/job).")
+    Path jobJar;
+
     @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
     String database;
 
@@ -63,18 +69,30 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         if (kafka != null) {
-            print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), out));
+            print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), flinkTarget(), out));
             return 0;
         }
         out.println("Starting embedded Kafka (KRaft) and ClickHouse in " + workDir.toAbsolutePath() + " ...");
         try (LocalServices services = LocalServices.start(LocalServices.options().workDir(workDir).build())) {
             ServiceEndpoints endpoints = new ServiceEndpoints(services.kafka().bootstrapServers(), services.clickHouse().httpUrl());
-            print(out, Demo.run(settings(endpoints), out));
+            print(out, Demo.run(settings(endpoints), flinkTarget(), out));
             out.println();
             out.println("Embedded services are stopped now; their data stays in " + workDir.toAbsolutePath() + ".");
             out.println("Query it any time (ClickHouse is started for the query):  ./scopeflow query \"<SQL>\"");
         }
         return 0;
+    }
+
+    private Demo.FlinkTarget flinkTarget() {
+        if (flink == null) {
+            return Demo.FlinkTarget.embedded();
+        }
+        int colon = flink.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--flink '" + flink + "' is not host:port (the JobManager's REST port, usually 8081)");
+        }
+        Path jar = jobJar != null ? jobJar : Path.of(System.getProperty("scopeflow.jobJar", "cli/target/job/scopeflow-flink-job.jar"));
+        return new Demo.FlinkTarget(flink.substring(0, colon), Integer.parseInt(flink.substring(colon + 1)), jar);
     }
 
     private Demo.Settings settings(ServiceEndpoints endpoints) {

@@ -74,6 +74,25 @@ public final class ActivationBatchCodec implements AutoCloseable {
     private record Shape(int width, ActivationDtype dtype) {
     }
 
+    /**
+     * Creates a codec and proves Arrow works in this JVM by round-tripping a one-row batch: without
+     * {@code --add-opens=java.base/java.nio=ALL-UNNAMED} Arrow fails on first use, and that must stop a job
+     * at start-up rather than send every record to the dead-letter topic as "undecodable".
+     */
+    public ActivationBatchCodec() {
+        ActivationBatch probe = new ActivationBatch("probe", "probe", new Site(Site.Kind.RES, 0), 1,
+                ActivationDtype.F32, new long[] {0}, new int[] {0}, new int[] {0}, new float[] {1f});
+        try {
+            if (!decode(encode(probe)).equals(probe)) {
+                throw new IllegalStateException("Arrow round trip changed a batch");
+            }
+        } catch (RuntimeException | LinkageError e) {
+            close();
+            throw new IllegalStateException("Apache Arrow does not work in this JVM (start Java with "
+                    + "--add-opens=java.base/java.nio=ALL-UNNAMED; on Flink set it in env.java.opts.all): " + e, e);
+        }
+    }
+
     /** Writes {@code batch} as an Arrow IPC stream. */
     public byte[] encode(ActivationBatch batch) {
         Objects.requireNonNull(batch, "batch");

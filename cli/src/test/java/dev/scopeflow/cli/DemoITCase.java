@@ -1,0 +1,119 @@
+package dev.scopeflow.cli;
+
+import dev.scopeflow.cluster.EmbeddedClickHouse;
+import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.producers.SyntheticActivations;
+import dev.scopeflow.sae.FeatureStats;
+import dev.scopeflow.sae.JumpReluSae;
+import dev.scopeflow.sae.SaeSummary;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * {@code scopeflow demo} end to end on real services, once on an embedded MiniCluster and once submitted as
+ * the shaded job jar through a Flink REST endpoint; the printed summary must equal the statistics computed in
+ * memory from the same SAE files and activations.
+ */
+class DemoITCase {
+
+    private static Path workDir;
+    private static EmbeddedKafka kafka;
+    private static EmbeddedClickHouse clickHouse;
+    /** A Flink cluster in its own JVM, reached only through its REST endpoint, as a real one would be. */
+    private static StandaloneFlinkCluster flinkCluster;
+
+    @BeforeAll
+    static void startServices() throws Exception {
+        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work")).resolve("demo-" + UUID.randomUUID());
+        Files.createDirectories(workDir);
+        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
+        clickHouse = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
+        flinkCluster = StandaloneFlinkCluster.start(workDir.resolve("flink"));
+    }
+
+    @AfterAll
+    static void stopServices() throws Exception {
+        if (flinkCluster != null) {
+            flinkCluster.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (clickHouse != null) {
+            clickHouse.close();
+        }
+    }
+
+    @Test
+    void demoOnEmbeddedMiniCluster() throws Exception {
+        checkDemo("embedded", Demo.FlinkTarget.embedded());
+    }
+
+    @Test
+    void demoSubmittedAsJobJarToFlinkRestEndpoint() throws Exception {
+        Path jobJar = Path.of("target/job/scopeflow-flink-job.jar");
+        assertThat(jobJar).as("job jar copied at package time").isRegularFile();
+        checkDemo("remote", new Demo.FlinkTarget("127.0.0.1", flinkCluster.restPort(), jobJar.toAbsolutePath()));
+    }
+
+    private static void checkDemo(String name, Demo.FlinkTarget flink) throws Exception {
+        Demo.Settings settings = new Demo.Settings(workDir.resolve(name), new ServiceEndpoints(kafka.bootstrapServers(),
+                clickHouse.httpUrl()), "demo_" + name, "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Demo.Report report = Demo.run(settings, flink, new PrintStream(log, true, StandardCharsets.UTF_8));
+
+        assertThat(report.tokens()).isEqualTo(12 * 33);
+        assertThat(report.saes()).hasSize(2);
+        List<ActivationBatch> batches = new SyntheticActivations(settings.runId(), "any", settings.site(), 40,
+                ActivationDtype.BF16, settings.seed()).documents(0, 12, 33, 64);
+        for (int i = 0; i < 2; i++) {
+            Demo.SaeSummary printed = report.saes().get(i);
+            FeatureStats expected = inMemory(settings.workDir().resolve("saes/sae_" + i + "/params.npz"), batches);
+            SaeSummary summary = SaeSummary.of(expected);
+            long fires = 0;
+            for (int f = 0; f < expected.dSae(); f++) {
+                fires += expected.fireCount(f);
+            }
+            assertThat(printed.tokens()).isEqualTo(expected.tokens()).isEqualTo(12 * 32);
+            assertThat(printed.features()).isEqualTo(300);
+            assertThat(printed.dead()).isEqualTo(summary.dead()).isGreaterThanOrEqualTo(4); // every 97th cannot fire
+            assertThat(printed.dense()).isEqualTo(summary.dense()).isGreaterThan(0);
+            assertThat(printed.meanL0()).isCloseTo((double) fires / expected.tokens(), within(1e-9));
+        }
+        List<List<String>> runs = new ClickHouseHttp(clickHouse.httpUrl())
+                .query("SELECT status, tokens FROM demo_" + name + ".runs FINAL WHERE run_id = 'run-" + name + "'");
+        assertThat(runs).containsExactly(List.of("finished", String.valueOf(12 * 32)));
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("published 396 tokens of mlp.4 activations");
+    }
+
+    private static FeatureStats inMemory(Path params, List<ActivationBatch> batches) throws Exception {
+        JumpReluSae sae = JumpReluSae.loadGemmaScope(params);
+        FeatureStats stats = new FeatureStats(sae.dSae());
+        for (ActivationBatch batch : batches) {
+            for (int r = 0; r < batch.rows(); r++) {
+                if (batch.tokenId(r) != SyntheticActivations.BOS_TOKEN_ID) {
+                    float[] row = new float[batch.width()];
+                    System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
+                    stats.addAll(sae.encode(row, 1));
+                }
+            }
+        }
+        return stats;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.scopeflow.flink;
+
+import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.MultipleParameterTool;
+
+import java.time.Duration;
+
+/**
+ * Entry point of the job jar, for {@code flink run} on a real cluster:
+ *
+ * <pre>
+ * flink run scopeflow-flink-jobs-VERSION-job.jar --kafka broker:9092 --clickhouse http://clickhouse:8123 \
+ *     --run-id my-run --sae gemmascope-res-16k-l20=res.20=/shared/saes/layer_20/width_16k/average_l0_71/params.npz
+ * </pre>
+ *
+ * SAE paths must be readable from every task manager (a shared file system). Options: {@code --database}
+ * (default scopeflow), {@code --topic-prefix} (default scopeflow), {@code --unbounded} (keep reading new
+ * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
+ * {@code --checkpoint-interval-ms} (default 10000).
+ */
+public final class FeatureStatsJobMain {
+
+    private FeatureStatsJobMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        MultipleParameterTool params = MultipleParameterTool.fromArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(strictTypes());
+        run(env, params);
+    }
+
+    /** Parses the arguments, configures {@code env} and runs the job on it. */
+    public static JobExecutionResult run(StreamExecutionEnvironment env, MultipleParameterTool params) throws Exception {
+        boolean unbounded = params.has("unbounded");
+        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(params.getRequired("run-id"));
+        if (!params.has("sae")) {
+            throw new IllegalArgumentException("at least one --sae ID=SITE=PATH is required");
+        }
+        for (String sae : params.getMultiParameterRequired("sae")) {
+            config.addSae(parseSae(sae));
+        }
+        if (unbounded) {
+            config.optSnapshotInterval(Duration.ofMillis(params.getLong("snapshot-interval-ms", 10_000)));
+        }
+        env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
+        FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(params.getRequired("kafka"),
+                TopicNames.withPrefix(params.get("topic-prefix", "scopeflow")), params.getRequired("clickhouse"),
+                params.get("database", "scopeflow"), !unbounded);
+        return FeatureStatsJob.run(env, endpoints, config.build());
+    }
+
+    /** {@code ID=SITE=PATH}, e.g. {@code res20=res.20=/saes/params.npz}. */
+    static SaeSpec parseSae(String text) {
+        String[] parts = text.split("=", 3);
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("--sae '" + text + "' is not ID=SITE=PATH (e.g. l20=res.20=/saes/params.npz)");
+        }
+        return new SaeSpec(parts[0], Site.parse(parts[1]), parts[2]);
+    }
+
+    /** Every type crossing the network has a POJO or explicit serializer; a Kryo fallback would be a bug. */
+    public static Configuration strictTypes() {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        return conf;
+    }
+}
