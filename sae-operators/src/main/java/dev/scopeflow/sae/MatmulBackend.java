@@ -25,6 +25,16 @@ public enum MatmulBackend {
         }
     };
 
+    /** TORCH when DJL's PyTorch engine is on the classpath, else JAVA. Loads no native code itself. */
+    public static MatmulBackend fastestAvailable() {
+        try {
+            Class.forName("ai.djl.pytorch.engine.PtEngine", false, MatmulBackend.class.getClassLoader());
+            return TORCH;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return JAVA;
+        }
+    }
+
     /**
      * A kernel for {@code x · W + bias}; {@code w} row-major {@code [dIn x dOut]} is copied (not kept),
      * {@code bias} has length dOut.
