@@ -43,6 +43,8 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
     private InputStream lines;
     private Iterator<Path> files;
     private boolean iterated;
+    private long totalUnits;
+    private long unitsDone;
 
     private CorpusReader(Path source, Format format, String textField, int maxDocumentBytes) {
         if (maxDocumentBytes <= 0) {
@@ -60,12 +62,14 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
                 try (Stream<Path> walk = Files.walk(source)) {
                     List<Path> list = walk.filter(Files::isRegularFile).sorted().toList();
                     files = list.iterator();
+                    totalUnits = list.size();
                 }
             } else {
                 if (!Files.isRegularFile(source)) {
                     throw new IllegalArgumentException(source + ": no such corpus file");
                 }
                 lines = new BufferedInputStream(Files.newInputStream(source), 1 << 16);
+                totalUnits = Files.size(source);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read corpus " + source, e);
@@ -103,6 +107,11 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
 
     public CorpusStats stats() {
         return stats;
+    }
+
+    /** How much of the input has been read, in [0, 1] (bytes of a file, files of a directory), for ETAs. */
+    public double fractionRead() {
+        return totalUnits == 0 ? 1.0 : Math.min(1.0, (double) unitsDone / totalUnits);
     }
 
     @Override
@@ -161,6 +170,7 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
         boolean any = false;
         while ((b = lines.read()) >= 0) {
             any = true;
+            unitsDone++;
             if (b == '\n') {
                 break;
             }
@@ -187,6 +197,7 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
             return null;
         }
         Path file = files.next();
+        unitsDone++;
         try (InputStream in = Files.newInputStream(file)) {
             byte[] bytes = in.readNBytes(maxDocumentBytes);
             boolean truncated = in.read() >= 0;

@@ -21,20 +21,10 @@ class CaptureTextTest {
     @TempDir
     Path tmp;
 
-    /** A word-level tokenizer.json whose ids fit the tiny model's 256-token vocabulary. */
-    private static void writeWordTokenizer(Path model) throws IOException {
-        String vocab = "{\"<pad>\":0,\"<eos>\":1,\"<bos>\":2,\"<unk>\":3,\"the\":10,\"city\":11,\"of\":12,\"light\":13,"
-                + "\"is\":14,\"paris\":15,\".\":16}";
-        Files.writeString(model.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
-                + "\"added_tokens\":[],\"normalizer\":{\"type\":\"Lowercase\"},\"pre_tokenizer\":{\"type\":\"Whitespace\"},"
-                + "\"post_processor\":null,\"decoder\":null,"
-                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":" + vocab + ",\"unk_token\":\"<unk>\"}}");
-    }
-
     @Test
     void textLinesBecomeBosPrefixedWindowsThatMatchTheReference() throws IOException {
         Path model = TinyGemma.write(tmp.resolve("m"), "bf16", 1);
-        writeWordTokenizer(model);
+        TinyGemma.writeWordTokenizer(model);
         Path text = tmp.resolve("corpus.txt");
         Files.writeString(text, "The City of Light is Paris .\n\nParis\n");
         Path out = tmp.resolve("out");

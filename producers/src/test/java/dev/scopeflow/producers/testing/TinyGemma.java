@@ -66,6 +66,20 @@ public final class TinyGemma {
         return dir;
     }
 
+    /** A word-level tokenizer.json (lower-cased, whitespace-split) whose ids fit the tiny 256-token vocabulary. */
+    public static void writeWordTokenizer(Path model) {
+        String vocab = "{\"<pad>\":0,\"<eos>\":1,\"<bos>\":2,\"<unk>\":3,\"the\":10,\"city\":11,\"of\":12,\"light\":13,"
+                + "\"is\":14,\"paris\":15,\".\":16}";
+        try {
+            java.nio.file.Files.writeString(model.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,"
+                    + "\"padding\":null,\"added_tokens\":[],\"normalizer\":{\"type\":\"Lowercase\"},"
+                    + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                    + "\"model\":{\"type\":\"WordLevel\",\"vocab\":" + vocab + ",\"unk_token\":\"<unk>\"}}");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Runs the numpy reference over what the Java code wrote to {@code captured}; returns its JSON report. */
     public static JsonNode check(Path model, Path captured) {
         try {

@@ -1,0 +1,172 @@
+package dev.scopeflow.producers.stream;
+
+import dev.scopeflow.producers.corpus.CorpusReader;
+import dev.scopeflow.producers.corpus.CorpusStats;
+import dev.scopeflow.producers.corpus.Document;
+import dev.scopeflow.producers.model.CaptureResult;
+import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.model.TokenBatch;
+import dev.scopeflow.producers.tokenizer.ContextWindows;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.Site;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Corpus → tokenizer → context windows → Gemma 2 forward → activation batches and document records. Windows of
+ * consecutive documents are batched {@code batchSize} at a time; each window yields, per site, batches of at most
+ * {@code maxRecordBytes} of values (a batch never spans two documents, so it has one Kafka key). Rows are document
+ * positions; the BOS prepended to a document's later windows is not a document token and is not emitted.
+ * Sinks are plain consumers, so tests run the same loop without Kafka.
+ */
+public final class CorpusProducer {
+
+    /** Run settings; {@link #of} fills the defaults (bf16, 1024-token windows, 8 windows per forward, 1 MiB). */
+    public record Settings(String runId, String modelId, List<Site> sites, ActivationDtype dtype, int contextLength,
+                           int batchSize, int maxRecordBytes, long maxDocuments, int maxDocumentTextChars) {
+        public Settings {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(modelId, "modelId");
+            sites = List.copyOf(sites);
+            if (sites.isEmpty()) {
+                throw new IllegalArgumentException("at least one site is required");
+            }
+            if (contextLength < 2 || batchSize <= 0 || maxRecordBytes <= 0 || maxDocuments <= 0 || maxDocumentTextChars < 0) {
+                throw new IllegalArgumentException("need contextLength >= 2, batchSize > 0, maxRecordBytes > 0, "
+                        + "maxDocuments > 0, maxDocumentTextChars >= 0");
+            }
+        }
+
+        public static Settings of(String runId, String modelId, List<Site> sites) {
+            return new Settings(runId, modelId, sites, ActivationDtype.BF16, 1024, 8, 1 << 20, Long.MAX_VALUE, 65_536);
+        }
+
+        public Settings withDtype(ActivationDtype d) {
+            return new Settings(runId, modelId, sites, d, contextLength, batchSize, maxRecordBytes, maxDocuments, maxDocumentTextChars);
+        }
+
+        public Settings withContextLength(int n) {
+            return new Settings(runId, modelId, sites, dtype, n, batchSize, maxRecordBytes, maxDocuments, maxDocumentTextChars);
+        }
+
+        public Settings withBatchSize(int n) {
+            return new Settings(runId, modelId, sites, dtype, contextLength, n, maxRecordBytes, maxDocuments, maxDocumentTextChars);
+        }
+
+        public Settings withMaxRecordBytes(int n) {
+            return new Settings(runId, modelId, sites, dtype, contextLength, batchSize, n, maxDocuments, maxDocumentTextChars);
+        }
+
+        public Settings withMaxDocuments(long n) {
+            return new Settings(runId, modelId, sites, dtype, contextLength, batchSize, maxRecordBytes, n, maxDocumentTextChars);
+        }
+    }
+
+    /** What a run did. */
+    public record Report(long documents, long windows, long tokens, long activationBatches, long forwardPasses,
+                         CorpusStats corpus, double seconds) {
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+    }
+
+    private record PendingWindow(Document doc, int index, ContextWindows.Window window) { }
+
+    private CorpusProducer() {
+    }
+
+    public static Report run(Gemma2Model model, GemmaTokenizer tokenizer, CorpusReader corpus, Settings settings,
+                             Consumer<ActivationBatch> activations, Consumer<DocumentRecord> documents,
+                             ProducerProgress progress) {
+        long start = System.nanoTime();
+        settings.sites().forEach(model::width); // fails early on a site the model lacks
+        ContextWindows splitter = new ContextWindows(settings.contextLength(), tokenizer.bosTokenId());
+        List<PendingWindow> pending = new ArrayList<>();
+        long[] counts = new long[5]; // documents, windows, tokens, batches, forwards
+        for (Document doc : corpus) {
+            if (counts[0] >= settings.maxDocuments()) {
+                break;
+            }
+            counts[0]++;
+            List<ContextWindows.Window> windows = splitter.split(tokenizer.encode(doc.text()));
+            for (int w = 0; w < windows.size(); w++) {
+                documents.accept(documentRecord(settings, doc, w, windows.get(w)));
+                pending.add(new PendingWindow(doc, w, windows.get(w)));
+                if (pending.size() == settings.batchSize()) {
+                    forward(model, settings, pending, activations, counts);
+                    progress.update(counts[0], counts[2], corpus.fractionRead());
+                }
+            }
+        }
+        if (!pending.isEmpty()) {
+            forward(model, settings, pending, activations, counts);
+        }
+        progress.finish(counts[0], counts[2]);
+        return new Report(counts[0], counts[1], counts[2], counts[3], counts[4], corpus.stats(),
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static DocumentRecord documentRecord(Settings settings, Document doc, int index, ContextWindows.Window w) {
+        int[] tokens = w.prependedBos() ? java.util.Arrays.copyOfRange(w.tokens(), 1, w.tokens().length) : w.tokens();
+        if (index > 0) {
+            return new DocumentRecord(settings.runId(), doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
+        }
+        boolean cut = doc.text().length() > settings.maxDocumentTextChars();
+        String text = cut ? doc.text().substring(0, settings.maxDocumentTextChars()) : doc.text();
+        return new DocumentRecord(settings.runId(), doc.id(), 0, 0, tokens, text, doc.source(), cut);
+    }
+
+    private static void forward(Gemma2Model model, Settings settings, List<PendingWindow> pending,
+                                Consumer<ActivationBatch> activations, long[] counts) {
+        List<int[]> sequences = pending.stream().map(p -> p.window().tokens()).toList();
+        TokenBatch batch = TokenBatch.rightPadded(sequences, model.config().padTokenId());
+        CaptureResult result = model.capture(batch, settings.sites(), false);
+        counts[4]++;
+        for (int s = 0; s < pending.size(); s++) {
+            PendingWindow p = pending.get(s);
+            int[] tokens = p.window().tokens();
+            int firstRow = p.window().prependedBos() ? 1 : 0;
+            counts[1]++;
+            counts[2] += tokens.length - firstRow;
+            for (Site site : settings.sites()) {
+                int width = result.width(site);
+                int rowsPerBatch = Math.max(1, settings.maxRecordBytes() / (width * settings.dtype().bytesPerValue()));
+                float[] values = result.values(site);
+                for (int row = firstRow; row < tokens.length; row += rowsPerBatch) {
+                    int rows = Math.min(rowsPerBatch, tokens.length - row);
+                    activations.accept(activationBatch(settings, site, width, p, s, batch.seqLen(), row, rows, values));
+                    counts[3]++;
+                }
+            }
+        }
+        pending.clear();
+    }
+
+    private static ActivationBatch activationBatch(Settings settings, Site site, int width, PendingWindow p, int sequence,
+                                                   int seqLen, int firstRow, int rows, float[] values) {
+        long[] docIds = new long[rows];
+        int[] positions = new int[rows];
+        int[] tokenIds = new int[rows];
+        float[] out = new float[rows * width];
+        int[] tokens = p.window().tokens();
+        for (int r = 0; r < rows; r++) {
+            int i = firstRow + r;
+            docIds[r] = p.doc().id();
+            positions[r] = p.window().documentPosition(i);
+            tokenIds[r] = tokens[i];
+            int from = (sequence * seqLen + i) * width;
+            for (int d = 0; d < width; d++) {
+                float v = values[from + d];
+                out[r * width + d] = settings.dtype() == ActivationDtype.BF16 ? Bf16.round(v) : v;
+            }
+        }
+        return new ActivationBatch(settings.runId(), settings.modelId(), site, width, settings.dtype(), docIds,
+                positions, tokenIds, out);
+    }
+}

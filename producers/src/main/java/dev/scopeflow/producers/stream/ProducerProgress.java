@@ -1,0 +1,19 @@
+package dev.scopeflow.producers.stream;
+
+/** Receives progress from a {@link CorpusProducer} run after each forward batch. */
+public interface ProducerProgress {
+
+    ProducerProgress NONE = new ProducerProgress() {
+        @Override
+        public void update(long documents, long tokens, double fractionRead) {
+        }
+
+        @Override
+        public void finish(long documents, long tokens) {
+        }
+    };
+
+    void update(long documents, long tokens, double fractionRead);
+
+    void finish(long documents, long tokens);
+}

@@ -1,0 +1,120 @@
+package dev.scopeflow.producers.stream;
+
+import dev.scopeflow.producers.corpus.CorpusReader;
+import dev.scopeflow.producers.model.CaptureResult;
+import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.model.TokenBatch;
+import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.Site;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The producer loop with in-memory sinks: every document token exactly once per site, bounded batches. */
+class CorpusProducerTest {
+
+    @TempDir
+    static Path tmp;
+
+    private static Path model;
+    private static Path corpusFile;
+    private static final List<Site> SITES = List.of(Site.parse("res.1"), Site.parse("att.0"));
+
+    @BeforeAll
+    static void writeFixtures() throws IOException {
+        model = TinyGemma.write(tmp.resolve("m"), "bf16", 1);
+        TinyGemma.writeWordTokenizer(model);
+        corpusFile = Files.writeString(tmp.resolve("c.txt"),
+                "the city of light is paris .\n\nparis\nthe city of light is paris . the city of light\n");
+    }
+
+    private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentRecord> docs) { }
+
+    private static Run run(CorpusProducer.Settings settings) {
+        List<ActivationBatch> batches = new ArrayList<>();
+        List<DocumentRecord> docs = new ArrayList<>();
+        try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
+             GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2);
+             CorpusReader corpus = CorpusReader.textLines(corpusFile)) {
+            CorpusProducer.Report report = CorpusProducer.run(gemma, tokenizer, corpus, settings, batches::add,
+                    docs::add, ProducerProgress.NONE);
+            return new Run(report, batches, docs);
+        }
+    }
+
+    @Test
+    void everyDocumentTokenIsEmittedOncePerSiteWithItsPosition() {
+        Run run = run(CorpusProducer.Settings.of("r1", "tiny", SITES).withContextLength(5).withBatchSize(3));
+        // docs: 8 tokens (BOS + 7), 2 tokens, 12 tokens; empty line skipped
+        assertThat(run.report().documents()).isEqualTo(3);
+        assertThat(run.report().tokens()).isEqualTo(8 + 2 + 12);
+        assertThat(run.report().corpus().empty()).isEqualTo(1);
+        for (Site site : SITES) {
+            Map<Long, List<Integer>> positions = new HashMap<>();
+            run.batches().stream().filter(b -> b.site().equals(site)).forEach(b -> {
+                assertThat(b.dtype()).isEqualTo(ActivationDtype.BF16);
+                assertThat(b.runId()).isEqualTo("r1");
+                for (int r = 0; r < b.rows(); r++) {
+                    assertThat(b.docId(r)).isEqualTo(b.docId(0)); // one key per batch
+                    positions.computeIfAbsent(b.docId(r), k -> new ArrayList<>()).add(b.position(r));
+                    if (b.position(r) == 0) {
+                        assertThat(b.tokenId(r)).isEqualTo(2);
+                    } else {
+                        assertThat(b.tokenId(r)).isNotEqualTo(2); // re-inserted BOS of later windows is not emitted
+                    }
+                }
+                for (float v : b.values()) {
+                    assertThat(Bf16.round(v)).isEqualTo(v);
+                }
+            });
+            assertThat(positions.keySet()).containsExactlyInAnyOrder(0L, 2L, 3L); // line ordinals
+            assertThat(positions.get(0L)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
+            assertThat(positions.get(2L)).containsExactly(0, 1);
+            assertThat(positions.get(3L)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        }
+        // document records: one per window, text on the first only
+        assertThat(run.docs()).extracting(DocumentRecord::docId).containsExactly(0L, 0L, 2L, 3L, 3L, 3L);
+        assertThat(run.docs().get(0).text()).isEqualTo("the city of light is paris .");
+        assertThat(run.docs().get(1).text()).isNull();
+        assertThat(run.docs().get(1).firstPosition()).isEqualTo(5);
+        assertThat(run.docs().get(1).tokenIds()).containsExactly(14, 15, 16); // "is paris ." without the re-inserted BOS
+    }
+
+    @Test
+    void valuesEqualAForwardOfTheWindowAloneAndBatchesAreSizeBounded() {
+        // 48 floats x 4 B = 192 B per res row: a 400-byte limit gives 2 rows per batch
+        Run run = run(CorpusProducer.Settings.of("r2", "tiny", SITES).withDtype(ActivationDtype.F32)
+                .withContextLength(64).withBatchSize(2).withMaxRecordBytes(400));
+        run.batches().forEach(b -> assertThat((long) b.rows() * b.width() * 4).isLessThanOrEqualTo(400));
+        ActivationBatch first = run.batches().stream().filter(b -> b.site().equals(Site.parse("res.1")) && b.docId(0) == 3L)
+                .findFirst().orElseThrow();
+        try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
+             GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2)) {
+            int[] tokens = tokenizer.encode("the city of light is paris . the city of light");
+            CaptureResult alone = gemma.capture(TokenBatch.rightPadded(List.of(tokens), 0), List.of(Site.parse("res.1")), false);
+            float[] expected = java.util.Arrays.copyOfRange(alone.values(Site.parse("res.1")), 0, first.rows() * 48);
+            float max = 0;
+            for (float v : expected) {
+                max = Math.max(max, Math.abs(v));
+            }
+            for (int i = 0; i < expected.length; i++) {
+                assertThat(first.values()[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5f * max));
+            }
+        }
+    }
+}
