@@ -7,6 +7,9 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 
 /** {@code scopeflow demo}: the whole pipeline on embedded services (or on the clusters given). */
@@ -32,7 +35,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
     String database;
 
-    @Option(names = "--run-id", defaultValue = "demo", description = "Run id the statistics are stored under (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--run-id", description = "Run id the statistics are stored under (default: demo-<UTC time>). "
+            + "Reusing a run id adds this run's tokens to it.")
     String runId;
 
     @Option(names = "--site", defaultValue = "res.12", description = "Site name, kind.layer (default: ${DEFAULT-VALUE}).")
@@ -64,12 +68,23 @@ final class DemoCommand implements Callable<Integer> {
         if ((kafka == null) != (clickHouse == null)) {
             throw new IllegalArgumentException("give both --kafka and --clickhouse for external services, or neither to start embedded ones");
         }
+        if (runId == null) {
+            // Each demo publishes its documents anew: a fresh run id keeps two demos from adding up.
+            runId = "demo-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+        }
         if (!runId.matches("[A-Za-z0-9._-]+")) {
             throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
         }
         PrintStream out = System.out;
         if (kafka != null) {
             print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), flinkTarget(), out));
+            return 0;
+        }
+        var running = LocalServices.running(workDir);
+        if (running.isPresent()) {
+            out.println("Using the services already running from " + workDir.toAbsolutePath());
+            print(out, Demo.run(settings(new ServiceEndpoints(running.get().kafkaBootstrap(),
+                    running.get().clickHouseUrl())), flinkTarget(), out));
             return 0;
         }
         out.println("Starting embedded Kafka (KRaft) and ClickHouse in " + workDir.toAbsolutePath() + " ...");

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code scopeflow query "SQL"}: runs SQL through ClickHouse JDBC and prints tab-separated rows. Without
  * {@code --clickhouse} it uses the embedded server of {@code --work-dir}: the running one if the services are
- * up, else it starts the server on that data just for the query.
+ * up (the lock file says where), else it starts the server on that data just for the query.
  */
 @Command(name = "query", mixinStandardHelpOptions = true, description = "Run SQL against the results in ClickHouse.")
 final class QueryCommand implements Callable<Integer> {
@@ -44,9 +44,9 @@ final class QueryCommand implements Callable<Integer> {
             print(jdbcUrl(clickHouse, database), sql, System.out);
             return 0;
         }
-        String running = "http://127.0.0.1:" + LocalServices.DEFAULT_CLICKHOUSE_HTTP_PORT;
-        if (new ClickHouseHttp(running).ping()) {
-            print(jdbcUrl(running, database), sql, System.out);
+        var running = LocalServices.running(workDir);
+        if (running.isPresent()) {
+            print(jdbcUrl(running.get().clickHouseUrl(), database), sql, System.out);
             return 0;
         }
         try (EmbeddedClickHouse server = EmbeddedClickHouse.start(workDir.resolve("clickhouse"))) {
