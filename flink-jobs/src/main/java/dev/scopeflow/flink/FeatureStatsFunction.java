@@ -11,10 +11,10 @@ import java.io.IOException;
 
 /**
  * Keeps one {@link FeatureStats} per (run, SAE) in keyed state and publishes it as a whole
- * {@link FeatureStatsSnapshot}: at end of input (the final watermark fires the end-of-time timer) and, when
+ * {@link SaeStatsSnapshot}: at end of input (the final watermark fires the end-of-time timer) and, when
  * configured, every snapshot interval of processing time. The accumulation itself is sae-operators' code.
  */
-public final class FeatureStatsFunction extends KeyedProcessFunction<String, SaeCodesBatch, FeatureStatsSnapshot> {
+public final class FeatureStatsFunction extends KeyedProcessFunction<String, SaeCodesBatch, SaeStatsSnapshot> {
 
     private static final long serialVersionUID = 1L;
 
@@ -36,7 +36,7 @@ public final class FeatureStatsFunction extends KeyedProcessFunction<String, Sae
     }
 
     @Override
-    public void processElement(SaeCodesBatch codes, Context ctx, Collector<FeatureStatsSnapshot> out) throws IOException {
+    public void processElement(SaeCodesBatch codes, Context ctx, Collector<SaeStatsSnapshot> out) throws IOException {
         FeatureStats current = stats.value();
         if (current == null) {
             current = new FeatureStats(codes.dSae);
@@ -54,24 +54,11 @@ public final class FeatureStatsFunction extends KeyedProcessFunction<String, Sae
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<FeatureStatsSnapshot> out) throws IOException {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<SaeStatsSnapshot> out) throws IOException {
         FeatureStats current = stats.value();
         if (current == null) {
             return;
         }
-        out.collect(snapshot(runId.value(), saeId.value(), current));
-    }
-
-    static FeatureStatsSnapshot snapshot(String runId, String saeId, FeatureStats s) {
-        int dSae = s.dSae();
-        long[] fires = new long[dSae];
-        double[] sums = new double[dSae];
-        float[] maxes = new float[dSae];
-        for (int f = 0; f < dSae; f++) {
-            fires[f] = s.fireCount(f);
-            sums[f] = s.sum(f);
-            maxes[f] = s.max(f);
-        }
-        return new FeatureStatsSnapshot(runId, saeId, s.tokens(), fires, sums, maxes);
+        out.collect(new SaeStatsSnapshot(runId.value(), saeId.value(), current));
     }
 }

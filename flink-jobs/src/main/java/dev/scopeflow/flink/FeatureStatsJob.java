@@ -32,7 +32,7 @@ public final class FeatureStatsJob {
     }
 
     /** The job's outputs: statistics snapshots, and the records that could not be used. */
-    public record Outputs(DataStream<FeatureStatsSnapshot> snapshots, DataStream<DeadLetter> deadLetters) {
+    public record Outputs(DataStream<SaeStatsSnapshot> snapshots, DataStream<DeadLetter> deadLetters) {
     }
 
     /** Where the job reads and writes. */
@@ -44,7 +44,7 @@ public final class FeatureStatsJob {
         SingleOutputStreamOperator<SaeCodesBatch> codes = records
                 .process(new SaeEncodeFunction(config))
                 .name("sae-encode").uid("sae-encode");
-        DataStream<FeatureStatsSnapshot> snapshots = codes
+        DataStream<SaeStatsSnapshot> snapshots = codes
                 .keyBy(SaeCodesBatch::statsKey)
                 .process(new FeatureStatsFunction(config.snapshotIntervalMillis()))
                 .name("feature-stats").uid("feature-stats");
@@ -59,8 +59,8 @@ public final class FeatureStatsJob {
                 .uid("activations-source");
         Outputs outputs = build(records, config);
         outputs.snapshots()
-                .sinkTo(new ClickHouseFeatureStatsSink(endpoints.clickHouseUrl(), endpoints.database(),
-                        ClickHouseFeatureStatsSink.defaultRetryPolicy()))
+                .sinkTo(new ClickHouseStatsSink(endpoints.clickHouseUrl(), endpoints.database(),
+                        ClickHouseStatsSink.defaultRetryPolicy()))
                 .name("clickhouse-feature-stats").uid("clickhouse-feature-stats");
         outputs.deadLetters()
                 .sinkTo(deadLetterSink(endpoints))
