@@ -4,6 +4,10 @@ package dev.scopeflow.sae;
  * {@code codes · W_dec + b_dec} touching only the decoder rows of active features: each active feature adds
  * its contiguous W_dec row to the output row. Features are added in ascending order and the bias last, the
  * same order as {@link ReferenceEncoder#decode}, so the two agree bit for bit.
+ *
+ * <p>The axpy runs between two 0-based scratch rows (the W_dec row is copied first) for the reason given in
+ * {@link BlockedMatmul}: JDK 17's SuperWord vectorises it only then (measured here on d_in 2304, L0 64:
+ * ~2x faster than axpy straight from W_dec into the output at their offsets).
  */
 final class SparseDecoder {
 
@@ -30,25 +34,28 @@ final class SparseDecoder {
         }
         int rows = codes.rows();
         float[] out = new float[Math.multiplyExact(rows, dIn)];
+        float[] acc = new float[dIn];
+        float[] wRow = new float[dIn];
         for (int r = 0; r < rows; r++) {
-            int o = r * dIn;
+            java.util.Arrays.fill(acc, 0f);
             for (int k = codes.start(r); k < codes.end(r); k++) {
                 float a = codes.value(k);
-                int w = codes.feature(k) * dIn;
+                System.arraycopy(wDec, codes.feature(k) * dIn, wRow, 0, dIn);
                 for (int d = 0; d < dIn; d++) {
-                    out[o + d] += a * wDec[w + d];
+                    acc[d] += a * wRow[d];
                 }
             }
             for (int d = 0; d < dIn; d++) {
-                out[o + d] += bDec[d];
+                acc[d] += bDec[d];
             }
             if (codes.hasOutputTransform()) {
                 float scale = codes.outputScale(r);
                 float shift = codes.outputShift(r);
                 for (int d = 0; d < dIn; d++) {
-                    out[o + d] = out[o + d] * scale + shift;
+                    acc[d] = acc[d] * scale + shift;
                 }
             }
+            System.arraycopy(acc, 0, out, r * dIn, dIn);
         }
         return out;
     }
