@@ -1,0 +1,97 @@
+package dev.scopeflow.producers.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.schemas.Site;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Forward throughput on a Gemma-2-2B-shaped random model with fewer layers (hidden 2304, 8 heads, 4 kv heads,
+ * head_dim 256, intermediate 9216; vocab cut to 8192 since no logits are computed), against the f32 matmul
+ * GFLOP/s measured in the same process. Not a test: run by hand (see BENCHMARKS.md).
+ *
+ * <pre>java -cp ... dev.scopeflow.producers.model.ForwardBenchmark [layers=4] [batch=8] [seqLen=128] [reps=3]</pre>
+ */
+public final class ForwardBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int layers = args.length > 0 ? Integer.parseInt(args[0]) : 4;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+        int seqLen = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        int reps = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        Path dir = Files.createTempDirectory("gemma2-2b-shaped");
+        ObjectNode c = TinyGemma.defaultConfig();
+        c.put("hidden_size", 2304).put("intermediate_size", 9216).put("num_hidden_layers", layers)
+                .put("num_attention_heads", 8).put("num_key_value_heads", 4).put("head_dim", 256)
+                .put("vocab_size", 8192).put("query_pre_attn_scalar", 256).put("attn_logit_softcapping", 50.0)
+                .put("final_logit_softcapping", 30.0).put("sliding_window", 4096).put("_weight_scale", 1.0);
+        TinyGemma.write(dir, c, "bf16", 1, 1);
+        System.out.printf(Locale.ROOT, "threads: %s, cores: %d%n",
+                System.getProperty("ai.djl.pytorch.num_threads", "default"), Runtime.getRuntime().availableProcessors());
+
+        double matmul = matmulGflops(batch * seqLen, 2304, 9216, reps);
+        long loadStart = System.nanoTime();
+        try (Gemma2Model model = Gemma2Model.load(dir, Gemma2Model.LoadOptions.allLayers(ComputeDevice.CPU))) {
+            System.out.printf(Locale.ROOT, "load: %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+            SplittableRandom random = new SplittableRandom(1);
+            List<int[]> sequences = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                int[] s = new int[seqLen];
+                s[0] = 2;
+                for (int t = 1; t < seqLen; t++) {
+                    s[t] = 3 + random.nextInt(8000);
+                }
+                sequences.add(s);
+            }
+            TokenBatch tokens = TokenBatch.rightPadded(sequences, 0);
+            List<Site> sites = List.of(new Site(Site.Kind.RES, layers - 1));
+            model.capture(tokens, sites, false); // warm-up
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < reps; r++) {
+                long start = System.nanoTime();
+                model.capture(tokens, sites, false);
+                best = Math.min(best, (System.nanoTime() - start) / 1e9);
+            }
+            double flops = flopsPerForward(model.config(), batch, seqLen, layers);
+            double gflops = flops / best / 1e9;
+            System.out.printf(Locale.ROOT, "forward %d layers, batch %dx%d: best %.3f s, %.0f tokens/s, %.1f GFLOP/s "
+                            + "= %.0f%% of matmul %.1f GFLOP/s%n", layers, batch, seqLen, best, batch * seqLen / best,
+                    gflops, 100 * gflops / matmul, matmul);
+        }
+    }
+
+    /** Matmul FLOPs of one forward (projections, MLP, QK^T and PV over the full T×T). */
+    static double flopsPerForward(Gemma2Config c, int batch, int seqLen, int layers) {
+        double h = c.hiddenSize();
+        double q = c.numHeads() * (double) c.headDim();
+        double kv = c.numKvHeads() * (double) c.headDim();
+        double perToken = 2 * (h * (q + 2 * kv) + q * h + 3 * h * c.intermediateSize()) + 2 * 2 * seqLen * q;
+        return perToken * batch * seqLen * layers;
+    }
+
+    static double matmulGflops(int m, int k, int n, int reps) {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NDArray a = manager.randomNormal(new Shape(m, k));
+            NDArray b = manager.randomNormal(new Shape(k, n));
+            a.matMul(b).close();
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < reps; r++) {
+                long start = System.nanoTime();
+                a.matMul(b).close();
+                best = Math.min(best, (System.nanoTime() - start) / 1e9);
+            }
+            double gflops = 2.0 * m * k * n / best / 1e9;
+            System.out.printf(Locale.ROOT, "matmul [%dx%d]@[%dx%d] f32: %.1f GFLOP/s%n", m, k, k, n, gflops);
+            return gflops;
+        }
+    }
+}
