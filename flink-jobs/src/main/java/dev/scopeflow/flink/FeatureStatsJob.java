@@ -51,9 +51,19 @@ public final class FeatureStatsJob {
         return new Outputs(snapshots, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
     }
 
-    /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}, and runs it. */
+    /** {@link #wire}s the job into {@code env} and runs it until it ends (a bounded run) or fails. */
     public static JobExecutionResult run(StreamExecutionEnvironment env, Endpoints endpoints,
                                          FeatureStatsJobConfig config) throws Exception {
+        wire(env, endpoints, config);
+        return env.execute(jobName(config));
+    }
+
+    public static String jobName(FeatureStatsJobConfig config) {
+        return "scopeflow feature stats (run " + config.runId() + ")";
+    }
+
+    /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}. */
+    public static void wire(StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) {
         DataStream<RawActivationRecord> records = env
                 .fromSource(kafkaSource(endpoints, config.runId()), WatermarkStrategy.noWatermarks(), "activations")
                 .uid("activations-source");
@@ -65,7 +75,6 @@ public final class FeatureStatsJob {
         outputs.deadLetters()
                 .sinkTo(deadLetterSink(endpoints))
                 .name("dead-letter-sink").uid("dead-letter-sink");
-        return env.execute("scopeflow feature stats (run " + config.runId() + ")");
     }
 
     static KafkaSource<RawActivationRecord> kafkaSource(Endpoints endpoints, String runId) {

@@ -5,8 +5,6 @@ import dev.scopeflow.cluster.EmbeddedKafka;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.JumpReluSae;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
@@ -35,8 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +41,6 @@ import java.util.Properties;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /**
  * The walking skeleton on real services: synthetic activations → Arrow → a real KRaft Kafka broker → the
@@ -123,9 +118,9 @@ class FeatureStatsJobITCase {
 
         try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db))) {
             for (SaeSpec spec : List.of(resA, resB)) {
-                assertMatches(jdbc, db, runId, spec, expected(spec, resBatches));
+                StatsExpectations.assertRowsMatch(jdbc, db, runId, spec, StatsExpectations.inMemory(spec, resBatches));
             }
-            assertMatches(jdbc, db, runId, mlp, expected(mlp, mlpBatches));
+            StatsExpectations.assertRowsMatch(jdbc, db, runId, mlp, StatsExpectations.inMemory(mlp, mlpBatches));
         }
         List<String> reasons = deadLetterReasons(topics.deadLetter(), 2);
         assertThat(reasons).hasSize(2);
@@ -133,59 +128,8 @@ class FeatureStatsJobITCase {
         assertThat(reasons).anySatisfy(r -> assertThat(r).contains("width 47").contains("d_in 48"));
     }
 
-    /** The statistics computed directly by sae-operators over the same activations, BOS rows excluded. */
-    private static FeatureStats expected(SaeSpec spec, List<ActivationBatch> batches) throws Exception {
-        JumpReluSae sae = JumpReluSae.loadGemmaScope(Path.of(spec.path()));
-        FeatureStats stats = new FeatureStats(sae.dSae());
-        for (ActivationBatch batch : batches) {
-            for (int r = 0; r < batch.rows(); r++) {
-                if (batch.tokenId(r) == SyntheticActivations.BOS_TOKEN_ID) {
-                    continue;
-                }
-                float[] row = new float[batch.width()];
-                System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
-                stats.addAll(sae.encode(row, 1));
-            }
-        }
-        return stats;
-    }
-
-    private static void assertMatches(Connection jdbc, String db, String runId, SaeSpec spec, FeatureStats expected)
-            throws Exception {
-        assertThat(expected.tokens()).isGreaterThan(0);
-        long firing = 0;
-        try (PreparedStatement query = jdbc.prepareStatement("SELECT feature, n_tokens, fire_count, act_sum, act_max FROM "
-                + db + ".feature_stats FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature")) {
-            query.setString(1, runId);
-            query.setString(2, spec.saeId());
-            try (ResultSet rs = query.executeQuery()) {
-                int f = 0;
-                while (rs.next()) {
-                    assertThat(rs.getInt(1)).isEqualTo(f);
-                    assertThat(rs.getLong(2)).as("tokens of %s", spec.saeId()).isEqualTo(expected.tokens());
-                    assertThat(rs.getLong(3)).as("fire count of %s feature %d", spec.saeId(), f)
-                            .isEqualTo(expected.fireCount(f));
-                    assertThat(rs.getDouble(4)).isCloseTo(expected.sum(f), within(1e-9 * Math.max(1, Math.abs(expected.sum(f)))));
-                    assertThat(rs.getFloat(5)).isEqualTo(expected.max(f));
-                    firing += expected.fireCount(f) > 0 ? 1 : 0;
-                    f++;
-                }
-                assertThat(f).as("rows for %s", spec.saeId()).isEqualTo(expected.dSae());
-            }
-        }
-        // The data must exercise the statistic: some features fire, some never do.
-        assertThat(firing).isGreaterThan(0).isLessThan(expected.dSae());
-    }
-
     private static SaeSpec sae(String id, Site site, int dIn, int dSae, int seed) throws Exception {
-        Path params = workDir.resolve("saes").resolve(id).resolve("params.npz");
-        Files.createDirectories(params.getParent());
-        Path script = Path.of("src/test/resources/write_gemma_scope_sae.py");
-        Process python = new ProcessBuilder("python3", script.toString(), params.toString(), String.valueOf(dIn),
-                String.valueOf(dSae), String.valueOf(seed)).redirectErrorStream(true).start();
-        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(python.waitFor()).as("numpy SAE writer: %s", output).isZero();
-        return new SaeSpec(id, site, params.toString());
+        return StatsExpectations.numpySae(workDir, id, site, dIn, dSae, seed);
     }
 
     private static void publishPoisonRecord(String topic) throws Exception {
