@@ -4,16 +4,12 @@ import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.TopicNames;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 
 /**
  * Publishes activation batches to Kafka, one Arrow IPC stream per record, keyed by document id so that a
@@ -24,20 +20,24 @@ import java.util.concurrent.Future;
  */
 public final class ActivationPublisher implements AutoCloseable {
 
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Producer<byte[], byte[]> producer;
     private final ActivationBatchCodec codec = new ActivationBatchCodec();
     private final String topic;
-    private final List<Future<RecordMetadata>> inFlight = new ArrayList<>();
-    private long records;
-    private long bytes;
+    private final KafkaSendTracker sends;
 
     public ActivationPublisher(String bootstrapServers, TopicNames topics) {
         this(producerProperties(bootstrapServers), topics);
     }
 
     public ActivationPublisher(Properties producerProperties, TopicNames topics) {
-        this.producer = new KafkaProducer<>(producerProperties, new ByteArraySerializer(), new ByteArraySerializer());
+        this(new KafkaProducer<>(producerProperties, new ByteArraySerializer(), new ByteArraySerializer()), topics);
+    }
+
+    /** Publishes through {@code producer} (tests pass a {@code MockProducer}); closes it on {@link #close()}. */
+    ActivationPublisher(Producer<byte[], byte[]> producer, TopicNames topics) {
+        this.producer = producer;
         this.topic = topics.activations();
+        this.sends = new KafkaSendTracker(topic, "activation batch");
     }
 
     /** The settings every ScopeFlow activation producer uses; callers may add to them. */
@@ -55,42 +55,33 @@ public final class ActivationPublisher implements AutoCloseable {
         return props;
     }
 
-    /** Sends one batch asynchronously; {@link #flush()} waits for all sends and surfaces any failure. */
+    /**
+     * Sends one batch asynchronously; {@link #flush()} waits for all sends and surfaces any failure. Throws at once
+     * if an earlier send has already failed, so a long run stops instead of computing activations nobody receives.
+     */
     public void publish(ActivationBatch batch) {
         if (batch.rows() == 0) {
             return;
         }
+        sends.check();
         byte[] value = codec.encode(batch);
         byte[] key = TopicNames.docKey(batch.docId(0));
-        inFlight.add(producer.send(new ProducerRecord<>(topic, key, value)));
-        records++;
-        bytes += value.length;
+        producer.send(new ProducerRecord<>(topic, key, value), sends.callback(value.length));
     }
 
-    /** Blocks until every batch sent so far is acknowledged by all in-sync replicas. */
+    /** Blocks until every batch sent so far is acknowledged by all in-sync replicas; throws the first failure. */
     public void flush() {
-        producer.flush();
-        try {
-            for (Future<RecordMetadata> f : inFlight) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for Kafka acknowledgements", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("Kafka rejected an activation batch for topic " + topic
-                    + ": " + e.getCause().getMessage(), e.getCause());
-        } finally {
-            inFlight.clear();
-        }
+        sends.flush(producer);
     }
 
+    /** Batches acknowledged by Kafka so far (after {@link #flush()}: every batch published). */
     public long recordsSent() {
-        return records;
+        return sends.acknowledgedRecords();
     }
 
+    /** Encoded Arrow bytes of the acknowledged batches (before Kafka's compression). */
     public long bytesSent() {
-        return bytes;
+        return sends.acknowledgedBytes();
     }
 
     @Override

@@ -3,17 +3,14 @@ package dev.scopeflow.producers.stream;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.scopeflow.producers.KafkaSendTracker;
 import dev.scopeflow.schemas.TopicNames;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
@@ -25,13 +22,19 @@ public final class DocumentPublisher implements Consumer<DocumentRecord>, AutoCl
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Producer<byte[], byte[]> producer;
     private final String topic;
-    private final List<Future<RecordMetadata>> inFlight = new ArrayList<>();
+    private final KafkaSendTracker sends;
 
     public DocumentPublisher(Properties producerProperties, TopicNames topics) {
-        this.producer = new KafkaProducer<>(producerProperties, new ByteArraySerializer(), new ByteArraySerializer());
+        this(new KafkaProducer<>(producerProperties, new ByteArraySerializer(), new ByteArraySerializer()), topics);
+    }
+
+    /** Publishes through {@code producer} (tests pass a {@code MockProducer}); closes it on {@link #close()}. */
+    DocumentPublisher(Producer<byte[], byte[]> producer, TopicNames topics) {
+        this.producer = producer;
         this.topic = topics.documents();
+        this.sends = new KafkaSendTracker(topic, "document");
     }
 
     /** The record's JSON: run_id, doc_id, window, first_position, token_ids and, when present, text/source. */
@@ -57,30 +60,22 @@ public final class DocumentPublisher implements Consumer<DocumentRecord>, AutoCl
         }
     }
 
+    /** Sends asynchronously; throws at once if an earlier send has failed (see {@link KafkaSendTracker}). */
     @Override
     public void accept(DocumentRecord record) {
-        if (inFlight.size() >= 10_000) {
-            flush(); // bounds the futures held and surfaces failures early on long runs
-        }
-        inFlight.add(producer.send(new ProducerRecord<>(topic, TopicNames.docKey(record.docId()), encode(record))));
+        sends.check();
+        byte[] value = encode(record);
+        producer.send(new ProducerRecord<>(topic, TopicNames.docKey(record.docId()), value), sends.callback(value.length));
     }
 
-    /** Blocks until every record sent so far is acknowledged; surfaces the first failure. */
+    /** Blocks until every record sent so far is acknowledged; throws the first failure. */
     public void flush() {
-        producer.flush();
-        try {
-            for (Future<RecordMetadata> f : inFlight) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for Kafka acknowledgements", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("Kafka rejected a document record for topic " + topic + ": "
-                    + e.getCause().getMessage(), e.getCause());
-        } finally {
-            inFlight.clear();
-        }
+        sends.flush(producer);
+    }
+
+    /** Document records acknowledged by Kafka so far. */
+    public long recordsSent() {
+        return sends.acknowledgedRecords();
     }
 
     @Override
