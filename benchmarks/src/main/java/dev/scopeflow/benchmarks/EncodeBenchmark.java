@@ -24,7 +24,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Encode and statistics of a Gemma-2-2B-shaped 16k SAE (d_in 2304 × d_sae 16384) on one batch of
@@ -91,11 +90,11 @@ public class EncodeBenchmark {
     /** The yardstick: libtorch sgemm of the same shape, operands already in native memory, no bias. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
-    public void matmul(Blackhole bh) {
+    public Shape matmul() {
         try (NDManager scope = manager.newSubManager()) {
             NDArray out = xTensor.matMul(wTensor);
             out.attach(scope);
-            bh.consume(out.getShape());
+            return out.getShape();
         }
     }
 
@@ -109,25 +108,25 @@ public class EncodeBenchmark {
     /** Encode, sparse decode, FeatureStats, ReconstructionStats and TopExamples: what StatsRun does per batch. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
-    public void encodeAndStats(Blackhole bh) {
+    public SparseCodes encodeAndStats() {
         SparseCodes codes = sae.encode(x, ROWS);
         features.addAll(codes);
         top.addAll(codes, docs, positions);
         reconstruction.addAll(x, sae.decode(codes), codes);
-        bh.consume(codes);
+        return codes;
     }
 
     /** As {@link #encodeAndStats} plus the log-spaced histogram and the interval samples. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
-    public void encodeAndAllStats(Blackhole bh) {
+    public SparseCodes encodeAndAllStats() {
         SparseCodes codes = sae.encode(x, ROWS);
         features.addAll(codes);
         top.addAll(codes, docs, positions);
         histogram.addAll(codes);
         intervals.addAll(codes, docs, positions);
         reconstruction.addAll(x, sae.decode(codes), codes);
-        bh.consume(codes);
+        return codes;
     }
 
     static float[] gaussian(Random random, int n, double scale) {

@@ -22,7 +22,8 @@ public final class JumpReluSae implements SparseAutoencoder {
     private final int dIn;
     private final int dSae;
     private final EncoderKernel encoder;
-    private final float[] threshold;
+    /** max(threshold, 0): {@code pre > activeAbove} is exactly {@code pre > threshold && pre > 0}, one compare. */
+    private final float[] activeAbove;
     private final SparseDecoder decoder;
 
     private JumpReluSae(int dIn, int dSae, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
@@ -30,7 +31,10 @@ public final class JumpReluSae implements SparseAutoencoder {
         this.dIn = dIn;
         this.dSae = dSae;
         this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
-        this.threshold = threshold;
+        this.activeAbove = new float[dSae];
+        for (int j = 0; j < dSae; j++) {
+            activeAbove[j] = Math.max(threshold[j], 0f);
+        }
         this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
     }
 
@@ -108,7 +112,7 @@ public final class JumpReluSae implements SparseAutoencoder {
                 for (int j = 0; j < dSae; j++) {
                     float p = pre[base + j];
                     // f = pre > threshold ? pre : 0, and active means f > 0.
-                    if (p > threshold[j] && p > 0f) {
+                    if (p > activeAbove[j]) {
                         codes.add(j, p);
                     }
                 }
