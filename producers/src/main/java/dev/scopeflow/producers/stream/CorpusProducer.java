@@ -88,6 +88,7 @@ public final class CorpusProducer {
         settings.sites().forEach(model::width); // fails early on a site the model lacks
         ContextWindows splitter = new ContextWindows(settings.contextLength(), tokenizer.bosTokenId());
         List<PendingWindow> pending = new ArrayList<>();
+        progress.start();
         long[] counts = new long[5]; // documents, windows, tokens, batches, forwards
         for (Document doc : corpus) {
             if (counts[0] >= settings.maxDocuments()) {

@@ -19,7 +19,27 @@ import java.util.Properties;
  */
 public final class KafkaProduction {
 
+    /** Partitions of topics this creates: the ceiling on consumer parallelism; existing topics are left as they are. */
+    public static final int DEFAULT_PARTITIONS = 8;
+
     private KafkaProduction() {
+    }
+
+    /**
+     * The model id recorded with every batch: the checkpoint directory's name, or {@code google/gemma-2-2b} for a
+     * Hugging Face cache snapshot ({@code models--google--gemma-2-2b/snapshots/<commit>}), whose own name is a hash.
+     */
+    public static String modelId(Path modelDir) {
+        Path dir = modelDir.toAbsolutePath().normalize();
+        Path snapshots = dir.getParent();
+        if (snapshots != null && snapshots.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
+                && snapshots.getParent() != null && snapshots.getParent().getFileName() != null) {
+            String repo = snapshots.getParent().getFileName().toString();
+            if (repo.startsWith("models--")) {
+                return repo.substring("models--".length()).replace("--", "/");
+            }
+        }
+        return dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
     }
 
     public static CorpusProducer.Report run(Path modelDir, Path corpusPath, String textField, String bootstrapServers,

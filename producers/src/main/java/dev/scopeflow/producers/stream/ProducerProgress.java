@@ -13,6 +13,10 @@ public interface ProducerProgress {
         }
     };
 
+    /** Called once when the corpus starts flowing, after the model is loaded, so rates and ETAs leave loading out. */
+    default void start() {
+    }
+
     void update(long documents, long tokens, double fractionRead);
 
     void finish(long documents, long tokens);

@@ -14,7 +14,7 @@ public final class ProgressBar implements ProducerProgress {
     private final PrintStream out;
     private final LongSupplier clockNanos;
     private final long intervalNanos;
-    private final long startNanos;
+    private long startNanos;
     private long lastDrawNanos = Long.MIN_VALUE;
 
     public ProgressBar(PrintStream out, Duration interval) {
@@ -26,6 +26,11 @@ public final class ProgressBar implements ProducerProgress {
         this.clockNanos = clockNanos;
         this.intervalNanos = interval.toNanos();
         this.startNanos = clockNanos.getAsLong();
+    }
+
+    @Override
+    public void start() {
+        startNanos = clockNanos.getAsLong();
     }
 
     @Override
