@@ -63,7 +63,8 @@ public final class Demo {
     }
 
     /** One SAE's headline numbers, read back from ClickHouse. */
-    public record SaeSummary(String saeId, long tokens, long features, long dead, long dense, double meanL0) {
+    public record SaeSummary(String saeId, long tokens, long features, long dead, long dense, double meanL0,
+                             double fvu, double cosine) {
     }
 
     public record Report(String runId, long documents, long tokens, long batches, long bytes, List<SaeSummary> saes,
@@ -163,13 +164,14 @@ public final class Demo {
     private static List<SaeSummary> summarize(ClickHouseHttp clickHouse, String db, String runId, List<SaeSpec> saes) {
         List<SaeSummary> out = new ArrayList<>();
         for (SaeSpec sae : saes) {
-            List<List<String>> rows = clickHouse.query(
+            String where = " WHERE run_id = '" + runId + "' AND sae_id = '" + sae.saeId() + "'";
+            List<String> f = clickHouse.query(
                     "SELECT any(n_tokens), count(), countIf(fire_count = 0), countIf(fire_count > 0.1 * n_tokens), "
-                            + "sum(fire_count) / any(n_tokens) FROM " + db + ".feature_stats FINAL WHERE run_id = '"
-                            + runId + "' AND sae_id = '" + sae.saeId() + "'");
-            List<String> r = rows.get(0);
-            out.add(new SaeSummary(sae.saeId(), Long.parseLong(r.get(0)), Long.parseLong(r.get(1)),
-                    Long.parseLong(r.get(2)), Long.parseLong(r.get(3)), Double.parseDouble(r.get(4))));
+                            + "sum(fire_count) / any(n_tokens) FROM " + db + ".feature_stats FINAL" + where).get(0);
+            List<String> r = clickHouse.query("SELECT fvu, cosine FROM " + db + ".reconstruction_stats FINAL" + where).get(0);
+            out.add(new SaeSummary(sae.saeId(), Long.parseLong(f.get(0)), Long.parseLong(f.get(1)),
+                    Long.parseLong(f.get(2)), Long.parseLong(f.get(3)), Double.parseDouble(f.get(4)),
+                    Double.parseDouble(r.get(0)), Double.parseDouble(r.get(1))));
         }
         return out;
     }

@@ -120,9 +120,11 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("Done in %.1f s: %d documents, %d tokens (%d counted after excluding BOS), %d Arrow batches.%n",
                 r.elapsed().toMillis() / 1000.0, r.documents(), r.tokens(),
                 r.saes().isEmpty() ? 0 : r.saes().get(0).tokens(), r.batches());
-        out.printf("%-36s %8s %8s %6s %6s %8s%n", "SAE", "tokens", "features", "dead", "dense", "mean L0");
+        out.printf("%-36s %8s %8s %6s %6s %8s %7s %7s%n", "SAE", "tokens", "features", "dead", "dense", "mean L0",
+                "FVU", "cosine");
         for (Demo.SaeSummary s : r.saes()) {
-            out.printf("%-36s %8d %8d %6d %6d %8.2f%n", s.saeId(), s.tokens(), s.features(), s.dead(), s.dense(), s.meanL0());
+            out.printf("%-36s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n", s.saeId(), s.tokens(), s.features(), s.dead(),
+                    s.dense(), s.meanL0(), s.fvu(), s.cosine());
         }
         String db = r.database();
         out.println();
@@ -131,6 +133,10 @@ final class DemoCommand implements Callable<Integer> {
                 + ".feature_stats FINAL WHERE run_id = '" + r.runId() + "' ORDER BY density DESC LIMIT 10\"");
         out.println("  ./scopeflow query \"SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > 0.1 * n_tokens) AS dense FROM "
                 + db + ".feature_stats FINAL WHERE run_id = '" + r.runId() + "' GROUP BY sae_id\"");
+        out.println("  ./scopeflow query \"SELECT sae_id, l0, fvu, explained_variance, cosine FROM " + db
+                + ".reconstruction_stats FINAL WHERE run_id = '" + r.runId() + "'\"");
+        out.println("  ./scopeflow query \"SELECT feature, rank, doc_id, position, activation FROM " + db
+                + ".top_examples FINAL WHERE run_id = '" + r.runId() + "' AND feature = 0 ORDER BY sae_id, rank\"");
         out.println("  ./scopeflow query \"SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL\"");
     }
 }

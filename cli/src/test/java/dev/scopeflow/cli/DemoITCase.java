@@ -5,6 +5,8 @@ import dev.scopeflow.cluster.EmbeddedKafka;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.sae.FeatureStats;
 import dev.scopeflow.sae.JumpReluSae;
+import dev.scopeflow.sae.ReconstructionStats;
+import dev.scopeflow.sae.SparseCodes;
 import dev.scopeflow.sae.SaeSummary;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
@@ -84,7 +86,9 @@ class DemoITCase {
                 ActivationDtype.BF16, settings.seed()).documents(0, 12, 33, 64);
         for (int i = 0; i < 2; i++) {
             Demo.SaeSummary printed = report.saes().get(i);
-            FeatureStats expected = inMemory(settings.workDir().resolve("saes/sae_" + i + "/params.npz"), batches);
+            ReconstructionStats reconstruction = new ReconstructionStats(40);
+            FeatureStats expected = inMemory(settings.workDir().resolve("saes/sae_" + i + "/params.npz"), batches,
+                    reconstruction);
             SaeSummary summary = SaeSummary.of(expected);
             long fires = 0;
             for (int f = 0; f < expected.dSae(); f++) {
@@ -95,6 +99,8 @@ class DemoITCase {
             assertThat(printed.dead()).isEqualTo(summary.dead()).isGreaterThanOrEqualTo(4); // every 97th cannot fire
             assertThat(printed.dense()).isEqualTo(summary.dense()).isGreaterThan(0);
             assertThat(printed.meanL0()).isCloseTo((double) fires / expected.tokens(), within(1e-9));
+            assertThat(printed.fvu()).isCloseTo(reconstruction.fvu(), within(1e-9 * Math.abs(reconstruction.fvu())));
+            assertThat(printed.cosine()).isCloseTo(reconstruction.cosine(), within(1e-9));
         }
         List<List<String>> runs = new ClickHouseHttp(clickHouse.httpUrl())
                 .query("SELECT status, tokens FROM demo_" + name + ".runs FINAL WHERE run_id = 'run-" + name + "'");
@@ -102,7 +108,8 @@ class DemoITCase {
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("published 396 tokens of mlp.4 activations");
     }
 
-    private static FeatureStats inMemory(Path params, List<ActivationBatch> batches) throws Exception {
+    private static FeatureStats inMemory(Path params, List<ActivationBatch> batches, ReconstructionStats reconstruction)
+            throws Exception {
         JumpReluSae sae = JumpReluSae.loadGemmaScope(params);
         FeatureStats stats = new FeatureStats(sae.dSae());
         for (ActivationBatch batch : batches) {
@@ -110,7 +117,9 @@ class DemoITCase {
                 if (batch.tokenId(r) != SyntheticActivations.BOS_TOKEN_ID) {
                     float[] row = new float[batch.width()];
                     System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
-                    stats.addAll(sae.encode(row, 1));
+                    SparseCodes codes = sae.encode(row, 1);
+                    stats.addAll(codes);
+                    reconstruction.addAll(row, sae.decode(codes), codes);
                 }
             }
         }

@@ -20,7 +20,8 @@ import java.util.List;
 
 /**
  * The feature-statistics job: activation batches from Kafka → SAE encode (fan-out to every SAE of the
- * batch's site) → per-(run, SAE) statistics in keyed state → whole snapshots to ClickHouse; undecodable or
+ * batch's site) → per-(run, SAE) statistics (feature counts, top examples, reconstruction) in keyed state →
+ * whole snapshots committed to ClickHouse at checkpoints; per-run progress likewise; undecodable or
  * mismatched records → dead-letter topic.
  *
  * <p>{@link #build} takes the input stream and returns the output streams, so tests run the same graph on
@@ -31,8 +32,9 @@ public final class FeatureStatsJob {
     private FeatureStatsJob() {
     }
 
-    /** The job's outputs: statistics snapshots, and the records that could not be used. */
-    public record Outputs(DataStream<SaeStatsSnapshot> snapshots, DataStream<DeadLetter> deadLetters) {
+    /** The job's outputs: statistics snapshots, run progress, and the records that could not be used. */
+    public record Outputs(DataStream<SaeStatsSnapshot> snapshots, DataStream<RunProgress> progress,
+                          DataStream<DeadLetter> deadLetters) {
     }
 
     /** Where the job reads and writes. */
@@ -46,9 +48,13 @@ public final class FeatureStatsJob {
                 .name("sae-encode").uid("sae-encode");
         DataStream<SaeStatsSnapshot> snapshots = codes
                 .keyBy(SaeCodesBatch::statsKey)
-                .process(new FeatureStatsFunction(config.snapshotIntervalMillis()))
-                .name("feature-stats").uid("feature-stats");
-        return new Outputs(snapshots, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
+                .process(new SaeStatsFunction(config.topK(), config.snapshotIntervalMillis()))
+                .name("sae-stats").uid("sae-stats");
+        DataStream<RunProgress> progress = codes.getSideOutput(SaeEncodeFunction.PROGRESS)
+                .keyBy(RunProgress::key)
+                .process(new RunProgressFunction(config.snapshotIntervalMillis()))
+                .name("run-progress").uid("run-progress");
+        return new Outputs(snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
     }
 
     /** {@link #wire}s the job into {@code env} and runs it until it ends (a bounded run) or fails. */
@@ -65,22 +71,38 @@ public final class FeatureStatsJob {
     /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}. */
     public static void wire(StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) {
         DataStream<RawActivationRecord> records = env
-                .fromSource(kafkaSource(endpoints, config.runId()), WatermarkStrategy.noWatermarks(), "activations")
+                .fromSource(kafkaSource(endpoints, endpoints.topics().activations(), config.runId()),
+                        WatermarkStrategy.noWatermarks(), "activations")
                 .uid("activations-source");
         Outputs outputs = build(records, config);
+        RetryPolicy retry = ClickHouseSnapshotSink.defaultRetryPolicy();
         outputs.snapshots()
-                .sinkTo(new ClickHouseStatsSink(endpoints.clickHouseUrl(), endpoints.database(),
-                        ClickHouseStatsSink.defaultRetryPolicy()))
-                .name("clickhouse-feature-stats").uid("clickhouse-feature-stats");
+                .sinkTo(new ClickHouseSnapshotSink<>(endpoints.clickHouseUrl(), endpoints.database(), retry,
+                        new SaeStatsTables(), new SaeStatsSnapshot.Serializer()))
+                .name("clickhouse-sae-stats").uid("clickhouse-sae-stats");
+        outputs.progress()
+                .sinkTo(new ClickHouseSnapshotSink<>(endpoints.clickHouseUrl(), endpoints.database(), retry,
+                        new RunProgressTable(), new RunProgress.Serializer()))
+                .name("clickhouse-run-progress").uid("clickhouse-run-progress");
+        SingleOutputStreamOperator<DocumentRow> documents = env
+                .fromSource(kafkaSource(endpoints, endpoints.topics().documents(), config.runId()),
+                        WatermarkStrategy.noWatermarks(), "documents")
+                .uid("documents-source")
+                .process(new DocumentDecodeFunction(config.runId()))
+                .name("document-decode").uid("document-decode");
+        documents
+                .sinkTo(new ClickHouseDocumentsSink(endpoints.clickHouseUrl(), endpoints.database(), retry))
+                .name("clickhouse-documents").uid("clickhouse-documents");
         outputs.deadLetters()
+                .union(documents.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
                 .sinkTo(deadLetterSink(endpoints))
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
-    static KafkaSource<RawActivationRecord> kafkaSource(Endpoints endpoints, String runId) {
+    static KafkaSource<RawActivationRecord> kafkaSource(Endpoints endpoints, String topic, String runId) {
         var builder = KafkaSource.<RawActivationRecord>builder()
                 .setBootstrapServers(endpoints.kafkaBootstrap())
-                .setTopics(List.of(endpoints.topics().activations()))
+                .setTopics(List.of(topic))
                 .setGroupId("scopeflow-stats-" + runId)
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new RawRecordDeserializer())

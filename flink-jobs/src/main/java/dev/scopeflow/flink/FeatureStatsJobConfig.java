@@ -1,5 +1,8 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.sae.TokenFilter;
+import dev.scopeflow.sae.TopExamples;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,7 +12,7 @@ import java.util.Set;
 
 /**
  * What one statistics job computes: the run whose activations it reads, the SAEs it applies, which tokens
- * are left out of statistics, and how often it publishes intermediate snapshots. Build with {@link #builder()}.
+ * are left out of statistics, how many top examples it keeps, and how often it publishes snapshots. Build with {@link #builder()}.
  */
 public final class FeatureStatsJobConfig implements Serializable {
 
@@ -22,12 +25,14 @@ public final class FeatureStatsJobConfig implements Serializable {
     private final List<SaeSpec> saes;
     private final int[] excludedTokenIds;
     private final long snapshotIntervalMillis;
+    private final int topK;
 
     private FeatureStatsJobConfig(Builder b) {
         this.runId = b.runId;
         this.saes = List.copyOf(b.saes);
         this.excludedTokenIds = b.excludedTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
         this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
+        this.topK = b.topK;
     }
 
     public static Builder builder() {
@@ -38,8 +43,11 @@ public final class FeatureStatsJobConfig implements Serializable {
     public List<SaeSpec> saes() { return saes; }
     public long snapshotIntervalMillis() { return snapshotIntervalMillis; }
 
-    public boolean isExcluded(int tokenId) {
-        return java.util.Arrays.binarySearch(excludedTokenIds, tokenId) >= 0;
+    public int topK() { return topK; }
+
+    /** Which tokens count; built where it is used, as the filter itself does not travel with the job graph. */
+    public TokenFilter tokenFilter() {
+        return TokenFilter.excluding(excludedTokenIds);
     }
 
     /** Builder: {@code set*} are required, {@code opt*} have defaults; {@link #build()} validates. */
@@ -48,6 +56,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         private final List<SaeSpec> saes = new ArrayList<>();
         private Set<Integer> excludedTokenIds = new HashSet<>(GEMMA_SPECIAL_TOKEN_IDS);
         private Duration snapshotInterval = Duration.ZERO;
+        private int topK = TopExamples.DEFAULT_K;
 
         private Builder() {
         }
@@ -74,6 +83,12 @@ public final class FeatureStatsJobConfig implements Serializable {
             return this;
         }
 
+        /** Top-activating examples kept per feature; default {@value TopExamples#DEFAULT_K}. */
+        public Builder optTopK(int k) {
+            this.topK = k;
+            return this;
+        }
+
         public FeatureStatsJobConfig build() {
             if (runId == null || runId.isBlank()) {
                 throw new IllegalArgumentException("a run id is required");
@@ -86,6 +101,9 @@ public final class FeatureStatsJobConfig implements Serializable {
                 if (!ids.add(sae.saeId())) {
                     throw new IllegalArgumentException("run " + runId + ": SAE id '" + sae.saeId() + "' is used twice");
                 }
+            }
+            if (topK <= 0) {
+                throw new IllegalArgumentException("run " + runId + ": top-k must be > 0, got " + topK);
             }
             if (snapshotInterval.isNegative()) {
                 throw new IllegalArgumentException("snapshot interval must be >= 0, got " + snapshotInterval);

@@ -1,11 +1,13 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.SparseCodes;
 
 /**
- * The sparse SAE codes of the counted rows of one activation batch for one SAE, in CSR form: row r's
- * active features are {@code features[rowStart[r] .. rowStart[r+1])} with {@code values} alongside.
- * Much smaller than the dense activations, so it is what crosses the keyBy. Flink POJO.
+ * What one SAE made of the counted rows of one activation batch: the sparse codes in CSR form (row r's active
+ * features are {@code features[rowStart[r] .. rowStart[r+1])} with {@code values} alongside), where each row
+ * came from ({@code docIds}, {@code positions}), and the batch's reconstruction statistics, which need the dense
+ * input and so are computed before the keyBy. Much smaller than the dense activations. Flink POJO.
  */
 public class SaeCodesBatch {
     public String runId;
@@ -14,17 +16,34 @@ public class SaeCodesBatch {
     public int[] rowStart;
     public int[] features;
     public float[] values;
+    public long[] docIds;
+    public int[] positions;
+    /** {@link ReconstructionStats#toBytes()} of this batch alone. */
+    public byte[] reconstruction;
 
     public SaeCodesBatch() {
     }
 
-    public SaeCodesBatch(String runId, String saeId, int dSae, int[] rowStart, int[] features, float[] values) {
+    public SaeCodesBatch(String runId, String saeId, SparseCodes codes, long[] docIds, int[] positions,
+                         ReconstructionStats reconstruction) {
         this.runId = runId;
         this.saeId = saeId;
-        this.dSae = dSae;
-        this.rowStart = rowStart;
-        this.features = features;
-        this.values = values;
+        this.dSae = codes.dSae();
+        int rows = codes.rows();
+        this.rowStart = new int[rows + 1];
+        this.features = new int[codes.nnz()];
+        this.values = new float[codes.nnz()];
+        for (int r = 0; r < rows; r++) {
+            rowStart[r] = codes.start(r);
+            for (int k = codes.start(r); k < codes.end(r); k++) {
+                features[k] = codes.feature(k);
+                values[k] = codes.value(k);
+            }
+        }
+        rowStart[rows] = codes.nnz();
+        this.docIds = docIds;
+        this.positions = positions;
+        this.reconstruction = reconstruction.toBytes();
     }
 
     /** The codes as sae-operators' type, for the accumulators. */

@@ -1,8 +1,10 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.sae.JumpReluSae;
+import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.SparseAutoencoder;
 import dev.scopeflow.sae.SparseCodes;
+import dev.scopeflow.sae.TokenFilter;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.InvalidBatchException;
@@ -22,9 +24,11 @@ import java.util.Map;
 
 /**
  * Decodes an Arrow activation batch and encodes its counted rows with every SAE registered for the batch's
- * site. Records that cannot be decoded, or whose width does not match an SAE of their site, go to the
- * {@link #DEAD_LETTERS} side output; the job keeps going. Batches of other runs or of sites no SAE reads
- * are skipped (counted in metrics). The SAE math lives in sae-operators; this class only adapts.
+ * site, emitting the sparse codes, where each row came from, and the batch's reconstruction statistics.
+ * Records that cannot be decoded, or whose width does not match an SAE of their site, go to the
+ * {@link #DEAD_LETTERS} side output and the job keeps going; every record of the run also yields a
+ * {@link #PROGRESS} delta. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
+ * The SAE math lives in sae-operators; this class only adapts.
  */
 public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord, SaeCodesBatch> {
 
@@ -32,10 +36,13 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+    public static final OutputTag<RunProgress> PROGRESS =
+            new OutputTag<>("run-progress", TypeInformation.of(RunProgress.class));
 
     private final FeatureStatsJobConfig config;
 
     private transient ActivationBatchCodec codec;
+    private transient TokenFilter tokenFilter;
     private transient Map<Site, List<LoadedSae>> saesBySite;
     private transient Counter deadLetters;
     private transient Counter skippedBatches;
@@ -51,6 +58,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
     @Override
     public void open(OpenContext openContext) throws Exception {
         codec = new ActivationBatchCodec();
+        tokenFilter = config.tokenFilter();
         saesBySite = new HashMap<>();
         for (SaeSpec spec : config.saes()) {
             SparseAutoencoder sae = JumpReluSae.loadGemmaScope(Path.of(spec.path()));
@@ -82,58 +90,41 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
                 return;
             }
         }
-        float[] counted = countedRows(batch);
-        int rows = counted.length / batch.width();
-        countedTokens.inc(rows);
-        for (LoadedSae loaded : saes) {
-            SparseCodes codes = loaded.sae().encode(counted, rows);
-            out.collect(toCodesBatch(loaded, codes));
+        int[] counted = tokenFilter.countedRows(batch);
+        float[] x = gather(batch, counted);
+        long[] docIds = new long[counted.length];
+        int[] positions = new int[counted.length];
+        for (int i = 0; i < counted.length; i++) {
+            docIds[i] = batch.docId(counted[i]);
+            positions[i] = batch.position(counted[i]);
         }
+        for (LoadedSae loaded : saes) {
+            SparseCodes codes = loaded.sae().encode(x, counted.length);
+            ReconstructionStats reconstruction = new ReconstructionStats(batch.width());
+            reconstruction.addAll(x, loaded.sae().decode(codes), codes);
+            out.collect(new SaeCodesBatch(config.runId(), loaded.saeId(), codes, docIds, positions, reconstruction));
+        }
+        countedTokens.inc(counted.length);
+        ctx.output(PROGRESS, new RunProgress(config.runId(), 1, counted.length, 0));
     }
 
-    /** The activation rows whose token is not excluded (BOS, pad, EOS by default), packed row-major. */
-    private float[] countedRows(ActivationBatch batch) {
+    /** The given rows of the batch, packed row-major. */
+    private static float[] gather(ActivationBatch batch, int[] rows) {
         int width = batch.width();
-        int keep = 0;
-        for (int r = 0; r < batch.rows(); r++) {
-            if (!config.isExcluded(batch.tokenId(r))) {
-                keep++;
-            }
-        }
-        if (keep == batch.rows()) {
+        if (rows.length == batch.rows()) {
             return batch.values();
         }
-        float[] counted = new float[keep * width];
-        int k = 0;
-        for (int r = 0; r < batch.rows(); r++) {
-            if (!config.isExcluded(batch.tokenId(r))) {
-                System.arraycopy(batch.values(), r * width, counted, k * width, width);
-                k++;
-            }
+        float[] x = new float[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(batch.values(), rows[i] * width, x, i * width, width);
         }
-        return counted;
-    }
-
-    private SaeCodesBatch toCodesBatch(LoadedSae loaded, SparseCodes codes) {
-        int rows = codes.rows();
-        int[] rowStart = new int[rows + 1];
-        int nnz = rows == 0 ? 0 : codes.end(rows - 1);
-        int[] features = new int[nnz];
-        float[] values = new float[nnz];
-        for (int r = 0; r < rows; r++) {
-            rowStart[r] = codes.start(r);
-            for (int k = codes.start(r); k < codes.end(r); k++) {
-                features[k] = codes.feature(k);
-                values[k] = codes.value(k);
-            }
-        }
-        rowStart[rows] = nnz;
-        return new SaeCodesBatch(config.runId(), loaded.saeId(), loaded.sae().dSae(), rowStart, features, values);
+        return x;
     }
 
     private void deadLetter(Context ctx, RawActivationRecord record, String reason) {
         deadLetters.inc();
         ctx.output(DEAD_LETTERS, new DeadLetter(record, record.coordinates() + ": " + reason));
+        ctx.output(PROGRESS, new RunProgress(config.runId(), 1, 0, 1));
     }
 
     @Override

@@ -148,12 +148,29 @@ class FaultToleranceITCase {
                 }
             }
             var expected = StatsExpectations.inMemory(sae, batches);
-            awaitTokens(db, runId, sae.saeId(), expected.tokens(), job);
+            awaitTokens(db, runId, sae.saeId(), expected.features().tokens(), job);
             try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db))) {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, sae, expected);
+                // Progress is committed separately; wait for it to cover every record too.
+                awaitProgress(jdbc, db, runId, batches.size());
+                assertThat(StatsExpectations.progress(jdbc, db, runId))
+                        .containsExactly((long) batches.size(), expected.features().tokens(), 0L);
             }
         } finally {
             job.cancel().get();
+        }
+    }
+
+    private static void awaitProgress(Connection jdbc, String db, String runId, long records) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (var rs = jdbc.createStatement().executeQuery("SELECT max(records) FROM " + db
+                    + ".run_progress WHERE run_id = '" + runId + "'")) {
+                if (rs.next() && rs.getLong(1) == records) {
+                    return;
+                }
+            }
+            Thread.sleep(300);
         }
     }
 

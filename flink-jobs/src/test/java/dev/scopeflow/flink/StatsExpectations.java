@@ -3,6 +3,9 @@ package dev.scopeflow.flink;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.sae.FeatureStats;
 import dev.scopeflow.sae.JumpReluSae;
+import dev.scopeflow.sae.ReconstructionStats;
+import dev.scopeflow.sae.SparseCodes;
+import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.Site;
 
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,10 +38,16 @@ final class StatsExpectations {
         return new SaeSpec(id, site, params.toString());
     }
 
+    /** What the job should have committed for one SAE, computed independently of the job. */
+    record Expected(FeatureStats features, TopExamples top, ReconstructionStats reconstruction) {
+    }
+
     /** The statistics computed directly by sae-operators, one token at a time, BOS rows excluded. */
-    static FeatureStats inMemory(SaeSpec spec, List<ActivationBatch> batches) throws Exception {
+    static Expected inMemory(SaeSpec spec, List<ActivationBatch> batches) throws Exception {
         JumpReluSae sae = JumpReluSae.loadGemmaScope(Path.of(spec.path()));
         FeatureStats stats = new FeatureStats(sae.dSae());
+        TopExamples top = new TopExamples(sae.dSae());
+        ReconstructionStats reconstruction = new ReconstructionStats(sae.dIn());
         for (ActivationBatch batch : batches) {
             for (int r = 0; r < batch.rows(); r++) {
                 if (batch.tokenId(r) == SyntheticActivations.BOS_TOKEN_ID) {
@@ -45,14 +55,24 @@ final class StatsExpectations {
                 }
                 float[] row = new float[batch.width()];
                 System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
-                stats.addAll(sae.encode(row, 1));
+                SparseCodes codes = sae.encode(row, 1);
+                stats.addAll(codes);
+                top.addRow(codes, 0, batch.docId(r), batch.position(r));
+                reconstruction.addAll(row, sae.decode(codes), codes);
             }
         }
-        return stats;
+        return new Expected(stats, top, reconstruction);
     }
 
-    /** Every feature row of {@code spec} in ClickHouse (read through JDBC) equals {@code expected}. */
-    static void assertRowsMatch(Connection jdbc, String db, String runId, SaeSpec spec, FeatureStats expected)
+    /** Every row of {@code spec} in ClickHouse (read through JDBC) equals the independent computation. */
+    static void assertRowsMatch(Connection jdbc, String db, String runId, SaeSpec spec, Expected expected)
+            throws Exception {
+        assertFeatureRows(jdbc, db, runId, spec, expected.features());
+        assertTopExamples(jdbc, db, runId, spec, expected.top());
+        assertReconstruction(jdbc, db, runId, spec, expected.reconstruction());
+    }
+
+    private static void assertFeatureRows(Connection jdbc, String db, String runId, SaeSpec spec, FeatureStats expected)
             throws Exception {
         assertThat(expected.tokens()).isGreaterThan(0);
         long firing = 0;
@@ -78,5 +98,64 @@ final class StatsExpectations {
         }
         // The data must exercise the statistic: some features fire, some never do.
         assertThat(firing).isGreaterThan(0).isLessThan(expected.dSae());
+    }
+
+    private static void assertTopExamples(Connection jdbc, String db, String runId, SaeSpec spec, TopExamples expected)
+            throws Exception {
+        List<String> want = new ArrayList<>();
+        for (int f = 0; f < expected.dSae(); f++) {
+            List<TopExamples.Example> examples = expected.examples(f);
+            for (int rank = 0; rank < examples.size(); rank++) {
+                TopExamples.Example e = examples.get(rank);
+                want.add(f + "/" + (rank + 1) + "/" + e.doc() + "/" + e.position() + "/" + e.activation());
+            }
+        }
+        List<String> got = new ArrayList<>();
+        try (PreparedStatement query = jdbc.prepareStatement("SELECT feature, rank, doc_id, position, activation FROM "
+                + db + ".top_examples FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature, rank")) {
+            query.setString(1, runId);
+            query.setString(2, spec.saeId());
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    got.add(rs.getInt(1) + "/" + rs.getInt(2) + "/" + rs.getLong(3) + "/" + rs.getInt(4) + "/"
+                            + rs.getFloat(5));
+                }
+            }
+        }
+        assertThat(want).as("the data must fill some top-k lists").isNotEmpty();
+        assertThat(got).as("top examples of %s (feature/rank/doc/pos/activation)", spec.saeId()).isEqualTo(want);
+    }
+
+    private static void assertReconstruction(Connection jdbc, String db, String runId, SaeSpec spec,
+                                             ReconstructionStats expected) throws Exception {
+        try (PreparedStatement query = jdbc.prepareStatement("SELECT n_tokens, l0, mse, fvu, explained_variance, cosine, "
+                + "l2_ratio, relative_reconstruction_bias FROM " + db + ".reconstruction_stats FINAL "
+                + "WHERE run_id = ? AND sae_id = ?")) {
+            query.setString(1, runId);
+            query.setString(2, spec.saeId());
+            try (ResultSet rs = query.executeQuery()) {
+                assertThat(rs.next()).as("reconstruction row of %s", spec.saeId()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(expected.tokens());
+                double[] want = {expected.l0(), expected.mse(), expected.fvu(), expected.explainedVariance(),
+                        expected.cosine(), expected.l2Ratio(), expected.relativeReconstructionBias()};
+                for (int i = 0; i < want.length; i++) {
+                    assertThat(rs.getDouble(i + 2)).as("reconstruction column %d of %s", i + 2, spec.saeId())
+                            .isCloseTo(want[i], within(1e-9 * Math.max(1, Math.abs(want[i]))));
+                }
+                assertThat(rs.next()).isFalse();
+            }
+        }
+    }
+
+    /** The run's committed progress: records read, tokens counted, dead letters. */
+    static List<Long> progress(Connection jdbc, String db, String runId) throws Exception {
+        try (PreparedStatement query = jdbc.prepareStatement(
+                "SELECT records, tokens, dead_letters FROM " + db + ".run_progress FINAL WHERE run_id = ?")) {
+            query.setString(1, runId);
+            try (ResultSet rs = query.executeQuery()) {
+                assertThat(rs.next()).as("progress row of run %s", runId).isTrue();
+                return List.of(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+            }
+        }
     }
 }

@@ -22,15 +22,20 @@ public final class RowBinaryWriter {
     public RowBinaryWriter string(String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
         ensure(bytes.length + 5);
-        for (int n = bytes.length; ; n >>>= 7) {
+        leb128(bytes.length);
+        buffer.put(bytes);
+        return this;
+    }
+
+    /** An unsigned LEB128 length, as RowBinary prefixes strings and arrays with. */
+    private void leb128(int n) {
+        for (; ; n >>>= 7) {
             if ((n & ~0x7f) == 0) {
                 buffer.put((byte) n);
-                break;
+                return;
             }
             buffer.put((byte) ((n & 0x7f) | 0x80));
         }
-        buffer.put(bytes);
-        return this;
     }
 
     /** UInt32; {@code value} must be in [0, 2^32). */
@@ -40,6 +45,32 @@ public final class RowBinaryWriter {
         }
         ensure(4);
         buffer.putInt((int) value);
+        return this;
+    }
+
+    /** UInt16; {@code value} must be in [0, 65536). */
+    public RowBinaryWriter uint16(int value) {
+        if (value < 0 || value > 0xffff) {
+            throw new IllegalArgumentException("UInt16 out of range: " + value);
+        }
+        ensure(2);
+        buffer.putShort((short) value);
+        return this;
+    }
+
+    public RowBinaryWriter int64(long value) {
+        ensure(8);
+        buffer.putLong(value);
+        return this;
+    }
+
+    /** Array(Int32): a LEB128 element count, then the elements. */
+    public RowBinaryWriter int32Array(int[] values) {
+        ensure(5 + 4 * values.length);
+        leb128(values.length);
+        for (int v : values) {
+            buffer.putInt(v);
+        }
         return this;
     }
 
