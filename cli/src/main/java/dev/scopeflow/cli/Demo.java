@@ -2,7 +2,6 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobConfig;
-import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.RunsRegistry;
 import dev.scopeflow.flink.SaeSpec;
 import dev.scopeflow.producers.ActivationPublisher;
@@ -14,9 +13,6 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.DeploymentOptions;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,20 +44,6 @@ public final class Demo {
                            int docs, int seqLen, int width, int dSae, int saes, int parallelism, long seed) {
     }
 
-    /**
-     * Where the Flink job runs: an embedded MiniCluster ({@link #embedded}), or a cluster's REST endpoint that
-     * receives the job jar.
-     */
-    public record FlinkTarget(String restHost, int restPort, Path jobJar) {
-        public static FlinkTarget embedded() {
-            return new FlinkTarget(null, 0, null);
-        }
-
-        boolean isRemote() {
-            return restHost != null;
-        }
-    }
-
     /** One SAE's headline numbers, read back from ClickHouse. */
     public record SaeSummary(String saeId, long tokens, long features, long dead, long dense, double meanL0,
                              double fvu, double cosine) {
@@ -90,8 +72,8 @@ public final class Demo {
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
         saes.forEach(config::addSae);
         log.printf("Flink: running the feature-statistics job (parallelism %d) on %s...%n", s.parallelism(),
-                flink.isRemote() ? flink.restHost() + ":" + flink.restPort() : "an embedded MiniCluster");
-        FeatureStatsJob.run(flinkEnvironment(flink, s.parallelism()),
+                flink.describe());
+        FeatureStatsJob.run(flink.environment(s.parallelism(), 2_000),
                 new FeatureStatsJob.Endpoints(s.endpoints().kafkaBootstrap(), topics, s.endpoints().clickHouseUrl(),
                         s.database(), true),
                 config.build());
@@ -139,26 +121,6 @@ public final class Demo {
         log.printf("SAEs: %d JumpReLU SAEs (d_in %d, d_sae %d) in Gemma Scope params.npz format under %s%n",
                 saes.size(), s.width(), s.dSae(), s.workDir().resolve("saes"));
         return saes;
-    }
-
-    static StreamExecutionEnvironment flinkEnvironment(FlinkTarget flink, int parallelism) {
-        Configuration conf = FeatureStatsJobMain.strictTypes();
-        StreamExecutionEnvironment env;
-        if (flink.isRemote()) {
-            if (!Files.isRegularFile(flink.jobJar())) {
-                throw new IllegalStateException("Flink job jar " + flink.jobJar() + " not found: build with "
-                        + "`mvn install -DskipTests` or pass --job-jar");
-            }
-            // Attached: execute() returns when the job has finished, so its results can be read right after.
-            conf.set(DeploymentOptions.ATTACHED, true);
-            env = StreamExecutionEnvironment.createRemoteEnvironment(flink.restHost(), flink.restPort(), conf,
-                    flink.jobJar().toString());
-            env.setParallelism(parallelism);
-        } else {
-            env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
-        }
-        env.enableCheckpointing(2_000);
-        return env;
     }
 
     private static List<SaeSummary> summarize(ClickHouseHttp clickHouse, String db, String runId, List<SaeSpec> saes) {

@@ -77,37 +77,25 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         if (kafka != null) {
-            print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), flinkTarget(), out));
+            print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), FlinkTarget.parse(flink, jobJar), out));
             return 0;
         }
         var running = LocalServices.running(workDir);
         if (running.isPresent()) {
             out.println("Using the services already running from " + workDir.toAbsolutePath());
             print(out, Demo.run(settings(new ServiceEndpoints(running.get().kafkaBootstrap(),
-                    running.get().clickHouseUrl())), flinkTarget(), out));
+                    running.get().clickHouseUrl())), FlinkTarget.parse(flink, jobJar), out));
             return 0;
         }
         out.println("Starting embedded Kafka (KRaft) and ClickHouse in " + workDir.toAbsolutePath() + " ...");
         try (LocalServices services = LocalServices.start(LocalServices.options().workDir(workDir).build())) {
             ServiceEndpoints endpoints = new ServiceEndpoints(services.kafka().bootstrapServers(), services.clickHouse().httpUrl());
-            print(out, Demo.run(settings(endpoints), flinkTarget(), out));
+            print(out, Demo.run(settings(endpoints), FlinkTarget.parse(flink, jobJar), out));
             out.println();
             out.println("Embedded services are stopped now; their data stays in " + workDir.toAbsolutePath() + ".");
             out.println("Query it any time (ClickHouse is started for the query):  ./scopeflow query \"<SQL>\"");
         }
         return 0;
-    }
-
-    private Demo.FlinkTarget flinkTarget() {
-        if (flink == null) {
-            return Demo.FlinkTarget.embedded();
-        }
-        int colon = flink.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--flink '" + flink + "' is not host:port (the JobManager's REST port, usually 8081)");
-        }
-        Path jar = jobJar != null ? jobJar : Path.of(System.getProperty("scopeflow.jobJar", "cli/target/job/scopeflow-flink-job.jar"));
-        return new Demo.FlinkTarget(flink.substring(0, colon), Integer.parseInt(flink.substring(colon + 1)), jar);
     }
 
     private Demo.Settings settings(ServiceEndpoints endpoints) {

@@ -2,6 +2,8 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.cluster.EmbeddedClickHouse;
 import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.producers.ActivationPublisher;
+import dev.scopeflow.producers.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.sae.FeatureStats;
 import dev.scopeflow.sae.JumpReluSae;
@@ -11,6 +13,7 @@ import dev.scopeflow.sae.SaeSummary;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,17 +67,45 @@ class DemoITCase {
 
     @Test
     void demoOnEmbeddedMiniCluster() throws Exception {
-        checkDemo("embedded", Demo.FlinkTarget.embedded());
+        checkDemo("embedded", FlinkTarget.embedded());
     }
 
     @Test
     void demoSubmittedAsJobJarToFlinkRestEndpoint() throws Exception {
         Path jobJar = Path.of("target/job/scopeflow-flink-job.jar");
         assertThat(jobJar).as("job jar copied at package time").isRegularFile();
-        checkDemo("remote", new Demo.FlinkTarget("127.0.0.1", flinkCluster.restPort(), jobJar.toAbsolutePath()));
+        checkDemo("remote", new FlinkTarget("127.0.0.1", flinkCluster.restPort(), jobJar.toAbsolutePath()));
     }
 
-    private static void checkDemo(String name, Demo.FlinkTarget flink) throws Exception {
+    @Test
+    void runJobCommandComputesTheStatisticsOfAPublishedRun() throws Exception {
+        Path params = workDir.resolve("run-job/sae/params.npz");
+        DemoSaeWriter.write(params, 24, 150, 99);
+        Site site = Site.parse("att.2");
+        List<ActivationBatch> batches = new SyntheticActivations("cli-run", "any", site, 24, ActivationDtype.F32, 4)
+                .documents(0, 10, 20, 8);
+        TopicNames topics = TopicNames.withPrefix("run-job");
+        KafkaTopics.ensure(kafka.bootstrapServers(), topics, 2);
+        try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
+            batches.forEach(publisher::publish);
+        }
+
+        int exit = ScopeFlow.commandLine().execute("run-job", "--run-id", "cli-run", "--sae", "s1=att.2=" + params,
+                "--kafka", kafka.bootstrapServers(), "--clickhouse", clickHouse.httpUrl(), "--database", "cli_job",
+                "--topic-prefix", "run-job", "--parallelism", "1");
+
+        assertThat(exit).isZero();
+        FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
+        List<List<String>> rows = new ClickHouseHttp(clickHouse.httpUrl()).query(
+                "SELECT feature, n_tokens, fire_count FROM cli_job.feature_stats FINAL WHERE run_id = 'cli-run' ORDER BY feature");
+        assertThat(rows).hasSize(150);
+        for (int f = 0; f < 150; f++) {
+            assertThat(rows.get(f)).containsExactly(String.valueOf(f), String.valueOf(expected.tokens()),
+                    String.valueOf(expected.fireCount(f)));
+        }
+    }
+
+    private static void checkDemo(String name, FlinkTarget flink) throws Exception {
         Demo.Settings settings = new Demo.Settings(workDir.resolve(name), new ServiceEndpoints(kafka.bootstrapServers(),
                 clickHouse.httpUrl()), "demo_" + name, "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
         ByteArrayOutputStream log = new ByteArrayOutputStream();

@@ -1,5 +1,6 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.TokenFilter;
 import dev.scopeflow.sae.TopExamples;
 
@@ -26,6 +27,7 @@ public final class FeatureStatsJobConfig implements Serializable {
     private final int[] excludedTokenIds;
     private final long snapshotIntervalMillis;
     private final int topK;
+    private final MatmulBackend backend;
 
     private FeatureStatsJobConfig(Builder b) {
         this.runId = b.runId;
@@ -33,6 +35,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         this.excludedTokenIds = b.excludedTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
         this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
         this.topK = b.topK;
+        this.backend = b.backend;
     }
 
     public static Builder builder() {
@@ -44,6 +47,7 @@ public final class FeatureStatsJobConfig implements Serializable {
     public long snapshotIntervalMillis() { return snapshotIntervalMillis; }
 
     public int topK() { return topK; }
+    public MatmulBackend backend() { return backend; }
 
     /** Which tokens count; built where it is used, as the filter itself does not travel with the job graph. */
     public TokenFilter tokenFilter() {
@@ -57,6 +61,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         private Set<Integer> excludedTokenIds = new HashSet<>(GEMMA_SPECIAL_TOKEN_IDS);
         private Duration snapshotInterval = Duration.ZERO;
         private int topK = TopExamples.DEFAULT_K;
+        private MatmulBackend backend = MatmulBackend.JAVA;
 
         private Builder() {
         }
@@ -86,6 +91,16 @@ public final class FeatureStatsJobConfig implements Serializable {
         /** Top-activating examples kept per feature; default {@value TopExamples#DEFAULT_K}. */
         public Builder optTopK(int k) {
             this.topK = k;
+            return this;
+        }
+
+        /**
+         * The encode kernel; default JAVA, which needs no native code on the task managers. TORCH (DJL
+         * libtorch) is faster but needs DJL on the cluster's classpath; both agree to float rounding only, so
+         * a run should keep one backend throughout.
+         */
+        public Builder optBackend(MatmulBackend backend) {
+            this.backend = java.util.Objects.requireNonNull(backend, "backend");
             return this;
         }
 

@@ -1,5 +1,7 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.sae.MatmulBackend;
+import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import org.apache.flink.api.common.JobExecutionResult;
@@ -9,6 +11,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.MultipleParameterTool;
 
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Entry point of the job jar, for {@code flink run} on a real cluster:
@@ -21,7 +24,8 @@ import java.time.Duration;
  * SAE paths must be readable from every task manager (a shared file system). Options: {@code --database}
  * (default scopeflow), {@code --topic-prefix} (default scopeflow), {@code --unbounded} (keep reading new
  * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
- * {@code --checkpoint-interval-ms} (default 10000).
+ * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --backend java|torch}
+ * (default java; torch needs DJL on the cluster).
  */
 public final class FeatureStatsJobMain {
 
@@ -47,6 +51,8 @@ public final class FeatureStatsJobMain {
         if (unbounded) {
             config.optSnapshotInterval(Duration.ofMillis(params.getLong("snapshot-interval-ms", 10_000)));
         }
+        config.optTopK(params.getInt("top-k", TopExamples.DEFAULT_K));
+        config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
         env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
         FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(params.getRequired("kafka"),
                 TopicNames.withPrefix(params.get("topic-prefix", "scopeflow")), params.getRequired("clickhouse"),
@@ -55,7 +61,7 @@ public final class FeatureStatsJobMain {
     }
 
     /** {@code ID=SITE=PATH}, e.g. {@code res20=res.20=/saes/params.npz}. */
-    static SaeSpec parseSae(String text) {
+    public static SaeSpec parseSae(String text) {
         String[] parts = text.split("=", 3);
         if (parts.length != 3) {
             throw new IllegalArgumentException("--sae '" + text + "' is not ID=SITE=PATH (e.g. l20=res.20=/saes/params.npz)");

@@ -1,7 +1,7 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.JumpReluSae;
 import dev.scopeflow.sae.ReconstructionStats;
+import dev.scopeflow.sae.SaeLoader;
 import dev.scopeflow.sae.SparseAutoencoder;
 import dev.scopeflow.sae.SparseCodes;
 import dev.scopeflow.sae.TokenFilter;
@@ -61,7 +61,8 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
         tokenFilter = config.tokenFilter();
         saesBySite = new HashMap<>();
         for (SaeSpec spec : config.saes()) {
-            SparseAutoencoder sae = JumpReluSae.loadGemmaScope(Path.of(spec.path()));
+            // A Gemma Scope params.npz (or a directory holding one) or a SAELens directory.
+            SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), config.backend());
             saesBySite.computeIfAbsent(spec.site(), s -> new ArrayList<>()).add(new LoadedSae(spec.saeId(), sae));
         }
         deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
@@ -131,6 +132,9 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
     public void close() {
         if (codec != null) {
             codec.close();
+        }
+        if (saesBySite != null) {
+            saesBySite.values().forEach(saes -> saes.forEach(loaded -> loaded.sae().close()));
         }
     }
 }

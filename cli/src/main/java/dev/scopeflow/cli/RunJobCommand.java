@@ -1,0 +1,99 @@
+package dev.scopeflow.cli;
+
+import dev.scopeflow.cluster.LocalServices;
+import dev.scopeflow.flink.FeatureStatsJob;
+import dev.scopeflow.flink.FeatureStatsJobConfig;
+import dev.scopeflow.flink.FeatureStatsJobMain;
+import dev.scopeflow.sae.MatmulBackend;
+import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code scopeflow run-job}: the feature-statistics job over activations already in Kafka (from
+ * {@code scopeflow produce}), on an embedded MiniCluster or submitted to a Flink cluster's REST endpoint.
+ */
+@Command(name = "run-job", mixinStandardHelpOptions = true,
+        description = "Run the feature-statistics job for a run: Kafka activations -> SAEs -> ClickHouse.")
+final class RunJobCommand implements Callable<Integer> {
+
+    @Option(names = "--run-id", required = true, description = "The run whose activations to read (as given to produce).")
+    String runId;
+
+    @Option(names = "--sae", required = true, description = "ID=SITE=PATH, e.g. l20=res.20=/saes/layer_20/width_16k/average_l0_71/params.npz "
+            + "(a Gemma Scope params.npz or a SAELens directory); repeat for several SAEs.")
+    List<String> saes;
+
+    @Option(names = "--kafka", description = "Kafka bootstrap servers (default: the embedded services running from --work-dir).")
+    String kafka;
+
+    @Option(names = "--clickhouse", description = "ClickHouse HTTP URL (default: the embedded services running from --work-dir).")
+    String clickHouse;
+
+    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Work dir of embedded services (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
+    String database;
+
+    @Option(names = "--topic-prefix", defaultValue = "scopeflow", description = "Kafka topic prefix (default: ${DEFAULT-VALUE}).")
+    String topicPrefix;
+
+    @Option(names = "--unbounded", description = "Keep reading new activations (statistics update every --snapshot-interval) instead of stopping at the end of what is in Kafka now.")
+    boolean unbounded;
+
+    @Option(names = "--snapshot-interval", defaultValue = "PT10S", description = "How often an unbounded job publishes statistics, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration snapshotInterval;
+
+    @Option(names = "--top-k", defaultValue = "20", description = "Top examples kept per feature (default: ${DEFAULT-VALUE}).")
+    int topK = TopExamples.DEFAULT_K;
+
+    @Option(names = "--backend", defaultValue = "JAVA", description = "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
+    MatmulBackend backend;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(names = "--flink", description = "REST address host:port of a Flink cluster (default: an embedded MiniCluster).")
+    String flink;
+
+    @Option(names = "--job-jar", description = "The Flink job jar submitted with --flink (default: the one built under cli/target/job).")
+    Path jobJar;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((kafka == null) != (clickHouse == null)) {
+            throw new IllegalArgumentException("give both --kafka and --clickhouse, or neither to use the services running from " + workDir);
+        }
+        if (kafka == null) {
+            LocalServices.RunningEndpoints running = LocalServices.running(workDir).orElseThrow(() ->
+                    new IllegalStateException("no --kafka/--clickhouse given and no services running from "
+                            + workDir.toAbsolutePath() + " (start them with `scopeflow services start`)"));
+            kafka = running.kafkaBootstrap();
+            clickHouse = running.clickHouseUrl();
+        }
+        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
+        saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
+        if (unbounded) {
+            config.optSnapshotInterval(snapshotInterval);
+        }
+        ClickHouseMigrations.apply(new ClickHouseHttp(clickHouse), database);
+        FlinkTarget target = FlinkTarget.parse(flink, jobJar);
+        System.out.printf("Running the statistics job for run %s with %d SAE(s) on %s%s...%n", runId, saes.size(),
+                target.describe(), unbounded ? " until cancelled" : "");
+        FeatureStatsJob.run(target.environment(parallelism, 10_000),
+                new FeatureStatsJob.Endpoints(kafka, TopicNames.withPrefix(topicPrefix), clickHouse, database, !unbounded),
+                config.build());
+        System.out.printf("Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
+                + "WHERE run_id = '%s'\"%n", database, runId);
+        return 0;
+    }
+}
