@@ -67,6 +67,18 @@ class ClickHouseMigrationsTest {
         assertThat(migrations).extracting(ClickHouseMigrations.Migration::version).isSorted().doesNotHaveDuplicates();
     }
 
+    @Test
+    void loadsV002WithTheJobOutputTables() {
+        ClickHouseMigrations.Migration second = ClickHouseMigrations.load("db").get(1);
+        assertThat(second.version()).isEqualTo(2);
+        assertThat(second.file()).isEqualTo("V002__job_outputs.sql");
+        assertThat(second.statements()).extracting(s -> s.split("[\\s(]+")[5])
+                .containsExactly("db.top_examples", "db.reconstruction_stats", "db.run_progress", "db.documents");
+        assertThat(second.statements()).allSatisfy(statement -> assertThat(statement)
+                .startsWith("CREATE TABLE IF NOT EXISTS db.")
+                .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "1abc", "a-b", "a.b", "db; DROP", "`x`", "ü"})
     void rejectsDatabaseNamesThatAreNotIdentifiers(String database) {
