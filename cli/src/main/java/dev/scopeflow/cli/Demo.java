@@ -15,16 +15,11 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -115,7 +110,7 @@ public final class Demo {
             Path params = s.workDir().resolve("saes").resolve("sae_" + i).resolve("params.npz");
             DemoSaeWriter.write(params, s.width(), s.dSae(), s.seed() + 17 * (i + 1));
             SaeSpec spec = new SaeSpec(saeId, s.site(), params.toAbsolutePath().toString());
-            RunsRegistry.registerSae(clickHouse, s.database(), spec, sha256(params), s.width(), s.dSae());
+            RunsRegistry.registerSae(clickHouse, s.database(), spec);
             saes.add(spec);
         }
         log.printf("SAEs: %d JumpReLU SAEs (d_in %d, d_sae %d) in Gemma Scope params.npz format under %s%n",
@@ -138,16 +133,4 @@ public final class Demo {
         return out;
     }
 
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every JVM", e);
-        }
-    }
 }

@@ -4,6 +4,8 @@ import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobConfig;
 import dev.scopeflow.flink.FeatureStatsJobMain;
+import dev.scopeflow.flink.RunsRegistry;
+import dev.scopeflow.flink.SaeSpec;
 import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.schemas.TopicNames;
@@ -14,6 +16,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -31,6 +34,12 @@ final class RunJobCommand implements Callable<Integer> {
     @Option(names = "--sae", required = true, description = "ID=SITE=PATH, e.g. l20=res.20=/saes/layer_20/width_16k/average_l0_71/params.npz "
             + "(a Gemma Scope params.npz or a SAELens directory); repeat for several SAEs.")
     List<String> saes;
+
+    @Option(names = "--model-id", defaultValue = "", description = "Model the activations came from, for the runs registry (e.g. google/gemma-2-2b).")
+    String modelId;
+
+    @Option(names = "--corpus", defaultValue = "", description = "What corpus the run covers, for the runs registry.")
+    String corpus;
 
     @Option(names = "--kafka", description = "Kafka bootstrap servers (default: the embedded services running from --work-dir).")
     String kafka;
@@ -73,6 +82,9 @@ final class RunJobCommand implements Callable<Integer> {
         if ((kafka == null) != (clickHouse == null)) {
             throw new IllegalArgumentException("give both --kafka and --clickhouse, or neither to use the services running from " + workDir);
         }
+        if (!runId.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
+        }
         if (kafka == null) {
             LocalServices.RunningEndpoints running = LocalServices.running(workDir).orElseThrow(() ->
                     new IllegalStateException("no --kafka/--clickhouse given and no services running from "
@@ -85,13 +97,24 @@ final class RunJobCommand implements Callable<Integer> {
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
-        ClickHouseMigrations.apply(new ClickHouseHttp(clickHouse), database);
+        ClickHouseHttp registry = new ClickHouseHttp(clickHouse);
+        ClickHouseMigrations.apply(registry, database);
+        FeatureStatsJobConfig built = config.build();
+        for (SaeSpec sae : built.saes()) {
+            RunsRegistry.registerSae(registry, database, sae);
+        }
+        RunsRegistry.Run run = new RunsRegistry.Run(runId, modelId, built.saes().stream().map(SaeSpec::site).distinct().toList(),
+                built.saes(), corpus, Instant.now());
+        RunsRegistry.markRunning(registry, database, run);
         FlinkTarget target = FlinkTarget.parse(flink, jobJar);
         System.out.printf("Running the statistics job for run %s with %d SAE(s) on %s%s...%n", runId, saes.size(),
                 target.describe(), unbounded ? " until cancelled" : "");
         FeatureStatsJob.run(target.environment(parallelism, 10_000),
                 new FeatureStatsJob.Endpoints(kafka, TopicNames.withPrefix(topicPrefix), clickHouse, database, !unbounded),
-                config.build());
+                built);
+        List<List<String>> progress = registry.query("SELECT tokens FROM " + database + ".run_progress FINAL WHERE run_id = '"
+                + runId + "'");
+        RunsRegistry.markFinished(registry, database, run, progress.isEmpty() ? 0 : Long.parseLong(progress.get(0).get(0)));
         System.out.printf("Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
                 + "WHERE run_id = '%s'\"%n", database, runId);
         return 0;

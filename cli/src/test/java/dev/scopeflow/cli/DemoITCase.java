@@ -2,6 +2,7 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.cluster.EmbeddedClickHouse;
 import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.flink.RunsRegistry;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
@@ -96,6 +97,11 @@ class DemoITCase {
 
         assertThat(exit).isZero();
         FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
+        ClickHouseHttp http = new ClickHouseHttp(clickHouse.httpUrl());
+        assertThat(http.query("SELECT site, sha256, architecture, d_in, d_sae FROM cli_job.saes FINAL WHERE sae_id = 's1'"))
+                .containsExactly(List.of("att.2", RunsRegistry.sha256(params), "jumprelu", "24", "150"));
+        assertThat(http.query("SELECT status, tokens, sites FROM cli_job.runs FINAL WHERE run_id = 'cli-run'"))
+                .containsExactly(List.of("finished", String.valueOf(expected.tokens()), "['att.2']"));
         List<List<String>> rows = new ClickHouseHttp(clickHouse.httpUrl()).query(
                 "SELECT feature, n_tokens, fire_count FROM cli_job.feature_stats FINAL WHERE run_id = 'cli-run' ORDER BY feature");
         assertThat(rows).hasSize(150);

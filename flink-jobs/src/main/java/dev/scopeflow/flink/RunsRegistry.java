@@ -3,7 +3,22 @@ package dev.scopeflow.flink;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 
+import dev.scopeflow.sae.MatmulBackend;
+import dev.scopeflow.sae.SaeLensSae;
+import dev.scopeflow.sae.SaeLoader;
+import dev.scopeflow.sae.SparseAutoencoder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.List;
 
 /**
@@ -20,9 +35,59 @@ public final class RunsRegistry {
     private RunsRegistry() {
     }
 
-    public static void registerSae(ClickHouseHttp clickHouse, String db, SaeSpec sae, String sha256, int dIn, int dSae) {
-        clickHouse.insert(db + ".saes", SAE_COLUMNS, List.of(List.of(sae.saeId(), sae.site().toString(), sae.path(),
-                sha256, "jumprelu", dIn, dSae, "", Instant.now())));
+    /** Gemma Scope's release layout, e.g. {@code gemma-scope-2b-pt-res/layer_20/width_16k/average_l0_71}. */
+    private static final Pattern GEMMA_SCOPE_PATH =
+            Pattern.compile(".*gemma-scope-(2b|9b)-pt-(res|att|mlp)[^/]*/layer_(\\d+)/width_(\\d+[km])/.*");
+
+    /**
+     * Records an SAE: its site, path, SHA-256 of its weights, architecture and shape (read by loading it), and
+     * the Neuronpedia id when the path follows Gemma Scope's release layout.
+     */
+    public static void registerSae(ClickHouseHttp clickHouse, String db, SaeSpec sae) throws IOException {
+        Path path = Path.of(sae.path());
+        String architecture;
+        int dIn;
+        int dSae;
+        try (SparseAutoencoder loaded = SaeLoader.load(path, MatmulBackend.JAVA)) {
+            architecture = loaded instanceof SaeLensSae lens ? lens.architecture().name().toLowerCase(Locale.ROOT) : "jumprelu";
+            dIn = loaded.dIn();
+            dSae = loaded.dSae();
+        }
+        clickHouse.insert(db + ".saes", SAE_COLUMNS, List.of(List.of(sae.saeId(), sae.site().toString(),
+                path.toAbsolutePath().toString(), sha256(weightsFile(path)), architecture, dIn, dSae,
+                neuronpediaId(path.toAbsolutePath().toString()), Instant.now())));
+    }
+
+    /** {@code gemma-2-2b/20-gemmascope-res-16k} for a Gemma Scope release path, else empty. */
+    static String neuronpediaId(String path) {
+        Matcher m = GEMMA_SCOPE_PATH.matcher(path.replace('\\', '/'));
+        return m.matches() ? "gemma-2-" + m.group(1) + "/" + m.group(3) + "-gemmascope-" + m.group(2) + "-" + m.group(4) : "";
+    }
+
+    /** The file whose bytes identify an SAE: the npz itself, or the weights inside an SAE directory. */
+    private static Path weightsFile(Path path) {
+        if (!Files.isDirectory(path)) {
+            return path;
+        }
+        for (String name : List.of("params.npz", "sae_weights.safetensors")) {
+            if (Files.isRegularFile(path.resolve(name))) {
+                return path.resolve(name);
+            }
+        }
+        throw new IllegalArgumentException("SAE directory " + path + " holds neither params.npz nor sae_weights.safetensors");
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every JVM", e);
+        }
     }
 
     /** What identifies a run in the registry. */
