@@ -127,6 +127,11 @@ public final class JumpReluSae implements SparseAutoencoder {
         return decoder.decode(codes);
     }
 
+    @Override
+    public void copyDecoderRows(int firstFeature, int count, float[] into) {
+        decoder.copyRows(firstFeature, count, into);
+    }
+
     /** Frees the encoder kernel's copy of W_enc (native memory for {@link MatmulBackend#TORCH}). */
     @Override
     public void close() {

@@ -20,6 +20,12 @@ public interface SparseAutoencoder extends AutoCloseable {
     /** Reconstructs {@code [codes.rows() x dIn]} row-major from the active features only. */
     float[] decode(SparseCodes codes);
 
+    /**
+     * Copies decoder rows {@code W_dec[firstFeature .. firstFeature + count)} into {@code into[0 .. count*dIn)},
+     * row-major: read-only access to the feature directions (e.g. for logit effects) without exposing W_dec.
+     */
+    void copyDecoderRows(int firstFeature, int count, float[] into);
+
     /** Frees what the encoder holds outside the Java heap, if anything. */
     @Override
     void close();

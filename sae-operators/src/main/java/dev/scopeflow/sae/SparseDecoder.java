@@ -28,6 +28,15 @@ final class SparseDecoder {
         this.dIn = dIn;
     }
 
+    /** See {@link SparseAutoencoder#copyDecoderRows}. */
+    void copyRows(int firstFeature, int count, float[] into) {
+        if (firstFeature < 0 || count < 0 || firstFeature > dSae - count) {
+            throw new IndexOutOfBoundsException("decoder rows [" + firstFeature + ", " + (firstFeature + count)
+                    + ") are outside [0, " + dSae + ")");
+        }
+        System.arraycopy(wDec, firstFeature * dIn, into, 0, count * dIn);
+    }
+
     float[] decode(SparseCodes codes) {
         if (codes.dSae() != dSae) {
             throw new IllegalArgumentException("codes have d_sae " + codes.dSae() + ", this SAE has " + dSae);

@@ -17,6 +17,14 @@ Usage: python3 fixtures.py <mode> <out_dir> [args...]
         inputs of `scopeflow stats` (params.npz, the same SAE as an SAELens dir, activations.npy,
         attention_mask.npy, tokens.json; dyadic values so ties are exact) and the expected outputs, brute force in
         float64, in expected_all/ (every token counts) and expected_filtered/ (mask, tokens, BOS excluded)
+  logit-effects <dir> <seed> <d_in> <d_sae> <vocab> <k> <kind>
+        w_dec.f32 [d_sae, d_in], w_u.f32 [vocab, d_in] and, by brute force over the full float64 product
+        W_dec · W_uᵀ, each feature's k highest / k lowest tokens (ties to the lower id) in high_tokens.i64,
+        high_values.f64, low_tokens.i64, low_values.f64 [d_sae, k]
+        kind = gauss : Gaussian; resampled until no two of a feature's k+1 extreme values lie within 1e-4 of
+                       each other, so float32 summation order cannot change a ranking
+        kind = ties  : dyadic values (exact in any order), repeated W_U rows and an all-zero W_dec row, so exact
+                       ties decide many ranks
 """
 import io
 import json
@@ -519,6 +527,39 @@ def stats_run(out, seed, n_seq, seq_len, d_in, d_sae, top_k, dense_threshold):
             json.dump(summary, f)
 
 
+def logit_effects(out, seed, d_in, d_sae, vocab, k, kind):
+    rng = np.random.default_rng(seed)
+    while True:
+        if kind == "ties":
+            w_dec = rng.integers(-4, 5, size=(d_sae, d_in)).astype(np.float32) / 8
+            w_u = rng.integers(-2, 3, size=(vocab, d_in)).astype(np.float32) / 4
+            w_u[1::7] = w_u[0]  # identical rows: identical logits for every feature
+            w_dec[3] = 0  # every token ties at 0
+        else:
+            w_dec = (rng.standard_normal((d_sae, d_in)) / np.sqrt(d_in)).astype(np.float32)
+            w_u = rng.standard_normal((vocab, d_in)).astype(np.float32)
+        logits = w_dec.astype(np.float64) @ w_u.astype(np.float64).T
+        tokens = np.arange(vocab)
+        high = np.array([np.lexsort((tokens, -row))[:k] for row in logits])
+        low = np.array([np.lexsort((tokens, row))[:k] for row in logits])
+        if kind == "ties":
+            break
+        extremes = np.concatenate([np.sort(logits, axis=1)[:, :k + 1], np.sort(logits, axis=1)[:, -k - 1:]], axis=1)
+        if (np.diff(np.sort(extremes, axis=1), axis=1) > 1e-4).all():
+            break
+    rows = np.arange(d_sae)[:, None]
+    raw(os.path.join(out, "w_dec.f32"), w_dec, "<f4")
+    raw(os.path.join(out, "w_u.f32"), w_u, "<f4")
+    raw(os.path.join(out, "high_tokens.i64"), high, "<i8")
+    raw(os.path.join(out, "high_values.f64"), logits[rows, high], "<f8")
+    raw(os.path.join(out, "low_tokens.i64"), low, "<i8")
+    raw(os.path.join(out, "low_values.f64"), logits[rows, low], "<f8")
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        # how many listed ranks have a value equal to the next rank's: the tie rule must decide those
+        json.dump({"tied_ranks": int((np.diff(logits[rows, high], axis=1) == 0).sum()
+                                     + (np.diff(logits[rows, low], axis=1) == 0).sum())}, f)
+
+
 if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -538,6 +579,9 @@ if __name__ == "__main__":
     elif mode == "stats-run":
         a = sys.argv
         stats_run(out, int(a[3]), int(a[4]), int(a[5]), int(a[6]), int(a[7]), int(a[8]), float(a[9]))
+    elif mode == "logit-effects":
+        a = sys.argv
+        logit_effects(out, int(a[3]), int(a[4]), int(a[5]), int(a[6]), int(a[7]), a[8])
     elif mode == "log-stats":
         log_stats(out, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
