@@ -55,6 +55,11 @@ public final class GemmaTokenizer implements AutoCloseable {
         return out;
     }
 
+    /** One token id as text, through the tokenizer's decoder; special tokens are kept (e.g. {@code <bos>}). */
+    public String decode(int tokenId) {
+        return tokenizer.decode(new long[] {tokenId}, false);
+    }
+
     public int bosTokenId() {
         return bosTokenId;
     }

@@ -61,4 +61,13 @@ class RealGemmaTokenizerTest {
             assertThat(many).startsWith(once);
         }
     }
+
+    @Test
+    void decodesOneTokenThroughTheDecoder() {
+        try (GemmaTokenizer tokenizer = GemmaTokenizer.load(tokenizerDir, 2)) {
+            // tokenizer.json: "▁Paris" is 7127, "<bos>" 2; the decoder turns ▁ into a space
+            assertThat(tokenizer.decode(7127)).isEqualTo(" Paris");
+            assertThat(tokenizer.decode(2)).isEqualTo("<bos>");
+        }
+    }
 }
