@@ -4,6 +4,7 @@ import dev.scopeflow.schemas.TopicNames;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.util.List;
@@ -35,6 +36,7 @@ public final class KafkaTopics {
                     .stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), bootstrapServers);
             }
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
@@ -46,6 +48,29 @@ public final class KafkaTopics {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * Waits until every partition of freshly created topics has a leader. An idempotent producer that sends
+     * before that gets NOT_LEADER_OR_FOLLOWER, and its retries can then be refused as out of sequence for the
+     * whole delivery timeout (seen on a loaded single-node KRaft broker).
+     */
+    private static void awaitLeaders(Admin admin, List<String> names, String bootstrapServers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+            boolean ready = described.values().stream()
+                    .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topics " + names + " on Kafka " + bootstrapServers
+                        + " have partitions without a leader after 30 s");
+            }
+            Thread.sleep(100);
         }
     }
 }
