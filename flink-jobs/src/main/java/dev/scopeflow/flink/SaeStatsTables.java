@@ -1,6 +1,8 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.sae.ActivationHistogram;
 import dev.scopeflow.sae.FeatureStats;
+import dev.scopeflow.sae.IntervalSamples;
 import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
@@ -10,7 +12,8 @@ import java.util.List;
 
 /**
  * Writes one SAE's statistics snapshot into {@code feature_stats} (a row per feature), {@code top_examples}
- * (a row per feature and rank) and {@code reconstruction_stats} (one row), all versioned by tokens counted.
+ * (a row per feature and rank), {@code reconstruction_stats} (one row), {@code feature_histograms} and
+ * {@code interval_samples} (rows for firing features), all versioned by tokens counted.
  * Rows travel as RowBinary so floats arrive bit-exact on every ClickHouse version.
  */
 public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<SaeStatsSnapshot> {
@@ -21,6 +24,10 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
             List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
     static final List<String> TOP_EXAMPLE_COLUMNS =
             List.of("run_id", "sae_id", "feature", "rank", "doc_id", "position", "activation", "version");
+    static final List<String> HISTOGRAM_COLUMNS =
+            List.of("run_id", "sae_id", "feature", "bin", "lower_edge", "upper_edge", "count", "version");
+    static final List<String> INTERVAL_COLUMNS = List.of("run_id", "sae_id", "feature", "interval_index", "lower_edge",
+            "upper_edge", "sample_rank", "doc_id", "position", "activation", "version");
     static final List<String> RECONSTRUCTION_COLUMNS = List.of("run_id", "sae_id", "n_tokens", "l0", "mse", "fvu",
             "explained_variance", "cosine", "l2_ratio", "relative_reconstruction_bias", "version");
 
@@ -31,6 +38,47 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
         clickHouse.insertRowBinary(database + ".top_examples", TOP_EXAMPLE_COLUMNS, topExampleRows(state, snapshot.version));
         clickHouse.insertRowBinary(database + ".reconstruction_stats", RECONSTRUCTION_COLUMNS,
                 reconstructionRow(state, snapshot.version));
+        clickHouse.insertRowBinary(database + ".feature_histograms", HISTOGRAM_COLUMNS, histogramRows(state, snapshot.version));
+        clickHouse.insertRowBinary(database + ".interval_samples", INTERVAL_COLUMNS, intervalRows(state, snapshot.version));
+    }
+
+    /** Non-empty bins only: a bin never empties as tokens are added, so newer versions overwrite every row. */
+    static RowBinaryWriter histogramRows(SaeRunState state, long version) {
+        ActivationHistogram h = state.histogram();
+        RowBinaryWriter rows = new RowBinaryWriter(1024);
+        for (int f = 0; f < h.dSae(); f++) {
+            if (state.features().fireCount(f) == 0) {
+                continue;
+            }
+            long[] counts = h.counts(f);
+            for (int bin = 0; bin < counts.length; bin++) {
+                if (counts[bin] > 0) {
+                    rows.string(state.runId()).string(state.saeId()).uint32(f).uint16(bin).float32(h.lowerEdge(bin))
+                            .float32(h.upperEdge(bin)).uint64(counts[bin]).uint64(version);
+                }
+            }
+        }
+        return rows;
+    }
+
+    static RowBinaryWriter intervalRows(SaeRunState state, long version) {
+        IntervalSamples samples = state.intervalSamples();
+        RowBinaryWriter rows = new RowBinaryWriter(1024);
+        for (int f = 0; f < samples.dSae(); f++) {
+            if (state.features().fireCount(f) == 0) {
+                continue;
+            }
+            for (int interval = 0; interval < samples.intervalCount(); interval++) {
+                List<TopExamples.Example> kept = samples.samples(f, interval);
+                for (int i = 0; i < kept.size(); i++) {
+                    TopExamples.Example e = kept.get(i);
+                    rows.string(state.runId()).string(state.saeId()).uint32(f).uint16(interval)
+                            .float32(samples.lowerEdge(interval)).float32(samples.upperEdge(interval)).uint16(i + 1)
+                            .int64(e.doc()).uint32(e.position()).float32(e.activation()).uint64(version);
+                }
+            }
+        }
+        return rows;
     }
 
     static RowBinaryWriter featureRows(SaeRunState state, long version) {

@@ -1,7 +1,9 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.producers.SyntheticActivations;
+import dev.scopeflow.sae.ActivationHistogram;
 import dev.scopeflow.sae.FeatureStats;
+import dev.scopeflow.sae.IntervalSamples;
 import dev.scopeflow.sae.JumpReluSae;
 import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.SparseCodes;
@@ -39,7 +41,8 @@ final class StatsExpectations {
     }
 
     /** What the job should have committed for one SAE, computed independently of the job. */
-    record Expected(FeatureStats features, TopExamples top, ReconstructionStats reconstruction) {
+    record Expected(FeatureStats features, TopExamples top, ReconstructionStats reconstruction,
+                    ActivationHistogram histogram, IntervalSamples intervals) {
     }
 
     /** The statistics computed directly by sae-operators, one token at a time, BOS rows excluded. */
@@ -48,6 +51,8 @@ final class StatsExpectations {
         FeatureStats stats = new FeatureStats(sae.dSae());
         TopExamples top = new TopExamples(sae.dSae());
         ReconstructionStats reconstruction = new ReconstructionStats(sae.dIn());
+        ActivationHistogram histogram = new ActivationHistogram(sae.dSae());
+        IntervalSamples intervals = new IntervalSamples(sae.dSae());
         for (ActivationBatch batch : batches) {
             for (int r = 0; r < batch.rows(); r++) {
                 if (batch.tokenId(r) == SyntheticActivations.BOS_TOKEN_ID) {
@@ -59,9 +64,11 @@ final class StatsExpectations {
                 stats.addAll(codes);
                 top.addRow(codes, 0, batch.docId(r), batch.position(r));
                 reconstruction.addAll(row, sae.decode(codes), codes);
+                histogram.addAll(codes);
+                intervals.addRow(codes, 0, batch.docId(r), batch.position(r));
             }
         }
-        return new Expected(stats, top, reconstruction);
+        return new Expected(stats, top, reconstruction, histogram, intervals);
     }
 
     /** Every row of {@code spec} in ClickHouse (read through JDBC) equals the independent computation. */
@@ -70,6 +77,57 @@ final class StatsExpectations {
         assertFeatureRows(jdbc, db, runId, spec, expected.features());
         assertTopExamples(jdbc, db, runId, spec, expected.top());
         assertReconstruction(jdbc, db, runId, spec, expected.reconstruction());
+        assertDistributions(jdbc, db, runId, spec, expected);
+    }
+
+    /** Histogram bins and interval samples of every firing feature, exactly. */
+    private static void assertDistributions(Connection jdbc, String db, String runId, SaeSpec spec, Expected expected)
+            throws Exception {
+        List<String> wantBins = new ArrayList<>();
+        List<String> wantSamples = new ArrayList<>();
+        for (int f = 0; f < expected.features().dSae(); f++) {
+            long[] counts = expected.histogram().counts(f);
+            for (int bin = 0; bin < counts.length; bin++) {
+                if (counts[bin] > 0) {
+                    wantBins.add(f + "/" + bin + "/" + counts[bin]);
+                }
+            }
+            for (int interval = 0; interval < expected.intervals().intervalCount(); interval++) {
+                List<TopExamples.Example> kept = expected.intervals().samples(f, interval);
+                for (int i = 0; i < kept.size(); i++) {
+                    TopExamples.Example e = kept.get(i);
+                    wantSamples.add(f + "/" + interval + "/" + (i + 1) + "/" + e.doc() + "/" + e.position() + "/" + e.activation());
+                }
+            }
+        }
+        assertThat(rows(jdbc, "SELECT feature, bin, count FROM " + db + ".feature_histograms FINAL WHERE run_id = ? "
+                + "AND sae_id = ? ORDER BY feature, bin", runId, spec.saeId()))
+                .as("histogram bins of %s (feature/bin/count)", spec.saeId()).isNotEmpty().isEqualTo(wantBins);
+        assertThat(rows(jdbc, "SELECT feature, interval_index, sample_rank, doc_id, position, activation FROM " + db
+                + ".interval_samples FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature, interval_index, sample_rank", runId,
+                spec.saeId()))
+                .as("interval samples of %s", spec.saeId()).isNotEmpty().isEqualTo(wantSamples);
+    }
+
+    /** Rows of a query as "/"-joined strings; floats via getFloat so they print as Java floats. */
+    private static List<String> rows(Connection jdbc, String sql, String runId, String saeId) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement query = jdbc.prepareStatement(sql)) {
+            query.setString(1, runId);
+            query.setString(2, saeId);
+            try (ResultSet rs = query.executeQuery()) {
+                int columns = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    StringBuilder row = new StringBuilder();
+                    for (int c = 1; c <= columns; c++) {
+                        row.append(c > 1 ? "/" : "").append(c == columns && sql.contains("activation")
+                                ? String.valueOf(rs.getFloat(c)) : rs.getString(c));
+                    }
+                    out.add(row.toString());
+                }
+            }
+        }
+        return out;
     }
 
     private static void assertFeatureRows(Connection jdbc, String db, String runId, SaeSpec spec, FeatureStats expected)

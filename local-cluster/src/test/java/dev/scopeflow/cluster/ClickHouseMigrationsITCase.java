@@ -41,14 +41,14 @@ class ClickHouseMigrationsITCase {
   @Test
   void migrationsApplyOnceAndAreRecorded() {
     assertThat(ch.ping()).isTrue();
-    assertThat(firstApply).containsExactly(1, 2);
+    assertThat(firstApply).containsExactly(1, 2, 3);
     assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
     assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
-        .containsExactly(List.of("1", "init"), List.of("2", "job_outputs"));
+        .containsExactly(List.of("1", "init"), List.of("2", "job_outputs"), List.of("3", "distributions"));
     assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
         .extracting(row -> row.get(0))
-        .containsExactly("documents", "feature_stats", "reconstruction_stats", "run_progress", "runs", "saes",
-            "schema_migrations", "top_examples");
+        .containsExactly("documents", "feature_histograms", "feature_stats", "interval_samples",
+            "reconstruction_stats", "run_progress", "runs", "saes", "schema_migrations", "top_examples");
     assertThat(ch.query("SELECT type FROM system.columns WHERE database = '" + DB
             + "' AND table = 'runs' AND name = 'started_at'"))
         .containsExactly(List.of("DateTime('UTC')"));

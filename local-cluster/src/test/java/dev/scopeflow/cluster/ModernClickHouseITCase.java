@@ -28,7 +28,7 @@ class ModernClickHouseITCase {
     void migrationsAndVersionedRowsWorkOnCurrentClickHouse() {
         ClickHouseHttp ch = ClickHouseHttp.builder("http://" + CLICKHOUSE.getHost() + ":" + CLICKHOUSE.getMappedPort(8123))
                 .optCredentials(CLICKHOUSE.getUsername(), CLICKHOUSE.getPassword()).build();
-        assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2);
+        assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2, 3);
         assertThat(ClickHouseMigrations.apply(ch, "modern")).isEmpty();
 
         List<String> columns = List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");

@@ -68,6 +68,18 @@ class ClickHouseMigrationsTest {
     }
 
     @Test
+    void loadsV003WithTheDistributionTables() {
+        ClickHouseMigrations.Migration third = ClickHouseMigrations.load("db").get(2);
+        assertThat(third.version()).isEqualTo(3);
+        assertThat(third.file()).isEqualTo("V003__distributions.sql");
+        assertThat(third.statements()).extracting(s -> s.split("[\\s(]+")[5])
+                .containsExactly("db.feature_histograms", "db.interval_samples");
+        assertThat(third.statements()).allSatisfy(statement -> assertThat(statement)
+                .contains("ENGINE = ReplacingMergeTree(version)")
+                .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+    }
+
+    @Test
     void loadsV002WithTheJobOutputTables() {
         ClickHouseMigrations.Migration second = ClickHouseMigrations.load("db").get(1);
         assertThat(second.version()).isEqualTo(2);

@@ -1,0 +1,140 @@
+package dev.scopeflow.flink;
+
+import dev.scopeflow.cluster.EmbeddedClickHouse;
+import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.producers.ActivationPublisher;
+import dev.scopeflow.producers.KafkaTopics;
+import dev.scopeflow.producers.SyntheticActivations;
+import dev.scopeflow.sae.FeatureStats;
+import dev.scopeflow.sae.JumpReluSae;
+import dev.scopeflow.sae.ReconstructionStats;
+import dev.scopeflow.sae.SparseCodes;
+import dev.scopeflow.sae.TokenFilter;
+import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * End-to-end throughput of the statistics job (activations already in Kafka → ClickHouse rows committed)
+ * against the standalone operator throughput (sae-operators encode + FeatureStats + TopExamples +
+ * ReconstructionStats on the same batches, same parallelism, same JVM, same run). Run by hand, not by the
+ * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism (default 64 128 2).
+ */
+public final class EndToEndBenchmark {
+
+    private static final int D_IN = 2304;
+    private static final int D_SAE = 16384;
+
+    public static void main(String[] args) throws Exception {
+        int docs = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+        int seqLen = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        Path dir = Files.createTempDirectory("scopeflow-e2e-bench");
+        Path params = dir.resolve("sae/params.npz");
+        Files.createDirectories(params.getParent());
+        // Thresholds around 2.6-3.4 sigma of the pre-activations give L0 in the tens, as real 16k SAEs have.
+        Process python = new ProcessBuilder("python3", "flink-jobs/src/test/resources/write_gemma_scope_sae.py",
+                params.toString(), String.valueOf(D_IN), String.valueOf(D_SAE), "5", "2.6", "3.4")
+                .redirectErrorStream(true).start();
+        String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (python.waitFor() != 0) {
+            throw new IllegalStateException("numpy SAE writer failed: " + out);
+        }
+        Site site = Site.parse("res.12");
+        List<ActivationBatch> batches = new SyntheticActivations("bench", "bench", site, D_IN, ActivationDtype.BF16, 1)
+                .documents(0, docs, seqLen, 64);
+        long tokens = batches.stream().mapToLong(b -> TokenFilter.gemmaDefault().countedRows(b).length).sum();
+
+        double standalone = standaloneTokensPerSecond(params, batches, parallelism, tokens);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
+            TopicNames topics = TopicNames.withPrefix("bench");
+            KafkaTopics.ensure(kafka.bootstrapServers(), topics, parallelism * 2);
+            ClickHouseMigrations.apply(new ClickHouseHttp(clickHouse.httpUrl()), "bench");
+            try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
+                batches.forEach(publisher::publish);
+            }
+            FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId("bench")
+                    .addSae(new SaeSpec("bench-16k", site, params.toString())).build();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
+                    FeatureStatsJobMain.strictTypes());
+            env.enableCheckpointing(5_000);
+            long start = System.nanoTime();
+            FeatureStatsJob.run(env, new FeatureStatsJob.Endpoints(kafka.bootstrapServers(), topics,
+                    clickHouse.httpUrl(), "bench", true), config);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long committed = Long.parseLong(new ClickHouseHttp(clickHouse.httpUrl()).query(
+                    "SELECT max(version) FROM bench.feature_stats").get(0).get(0));
+            if (committed != tokens) {
+                throw new IllegalStateException("job committed " + committed + " tokens, expected " + tokens);
+            }
+            double endToEnd = tokens / seconds;
+            System.out.printf("tokens %d, parallelism %d, d_in %d x d_sae %d%n", tokens, parallelism, D_IN, D_SAE);
+            System.out.printf("standalone operators: %.1f tokens/s%n", standalone);
+            System.out.printf("end to end (Kafka -> Flink -> ClickHouse, job start to committed): %.1f tokens/s in %.1f s%n",
+                    endToEnd, seconds);
+            System.out.printf("ratio: %.2f%n", endToEnd / standalone);
+        }
+    }
+
+    /** The same work the job does per batch, on {@code parallelism} threads, without Kafka, Flink or ClickHouse. */
+    private static double standaloneTokensPerSecond(Path params, List<ActivationBatch> batches, int parallelism,
+                                                    long tokens) throws Exception {
+        try (JumpReluSae sae = JumpReluSae.loadGemmaScope(params)) {
+            ExecutorService pool = Executors.newFixedThreadPool(parallelism);
+            try {
+                long start = System.nanoTime();
+                List<Future<Long>> parts = new java.util.ArrayList<>();
+                for (int p = 0; p < parallelism; p++) {
+                    int part = p;
+                    parts.add(pool.submit(() -> {
+                        FeatureStats stats = new FeatureStats(D_SAE);
+                        TopExamples top = new TopExamples(D_SAE);
+                        ReconstructionStats reconstruction = new ReconstructionStats(D_IN);
+                        TokenFilter filter = TokenFilter.gemmaDefault();
+                        for (int i = part; i < batches.size(); i += parallelism) {
+                            ActivationBatch batch = batches.get(i);
+                            int[] rows = filter.countedRows(batch);
+                            float[] x = new float[rows.length * D_IN];
+                            long[] docs = new long[rows.length];
+                            int[] positions = new int[rows.length];
+                            for (int r = 0; r < rows.length; r++) {
+                                System.arraycopy(batch.values(), rows[r] * D_IN, x, r * D_IN, D_IN);
+                                docs[r] = batch.docId(rows[r]);
+                                positions[r] = batch.position(rows[r]);
+                            }
+                            SparseCodes codes = sae.encode(x, rows.length);
+                            stats.addAll(codes);
+                            top.addAll(codes, docs, positions);
+                            reconstruction.addAll(x, sae.decode(codes), codes);
+                        }
+                        return stats.tokens();
+                    }));
+                }
+                long counted = 0;
+                for (Future<Long> f : parts) {
+                    counted += f.get();
+                }
+                if (counted != tokens) {
+                    throw new IllegalStateException("standalone counted " + counted + " tokens, expected " + tokens);
+                }
+                return tokens / ((System.nanoTime() - start) / 1e9);
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+}
