@@ -2,7 +2,6 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobConfig;
-import dev.scopeflow.flink.RunsRegistry;
 import dev.scopeflow.flink.SaeSpec;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
@@ -60,22 +59,16 @@ public final class Demo {
 
         List<SaeSpec> saes = writeSaes(s, clickHouse, log);
         ProducedRun produced = produce(s, topics, log);
-        RunsRegistry.Run run = new RunsRegistry.Run(s.runId(), MODEL_ID, List.of(s.site()), saes,
-                "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens", start);
-        RunsRegistry.markRunning(clickHouse, s.database(), run);
-
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
         saes.forEach(config::addSae);
         log.printf("Flink: running the feature-statistics job (parallelism %d) on %s...%n", s.parallelism(),
                 flink.describe());
-        FeatureStatsJob.run(flink.environment(s.parallelism(), 2_000),
+        FeatureStatsJob.runRegistered(flink.environment(s.parallelism(), 2_000),
                 new FeatureStatsJob.Endpoints(s.endpoints().kafkaBootstrap(), topics, s.endpoints().clickHouseUrl(),
                         s.database(), true),
-                config.build());
+                config.build(), MODEL_ID, "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens");
 
         List<SaeSummary> summaries = summarize(clickHouse, s.database(), s.runId(), saes);
-        long counted = summaries.isEmpty() ? 0 : summaries.get(0).tokens();
-        RunsRegistry.markFinished(clickHouse, s.database(), run, counted);
         return new Report(s.runId(), s.docs(), produced.tokens, produced.batches, produced.bytes, summaries,
                 s.endpoints().clickHouseUrl(), s.database(), Duration.between(start, Instant.now()));
     }
@@ -110,7 +103,6 @@ public final class Demo {
             Path params = s.workDir().resolve("saes").resolve("sae_" + i).resolve("params.npz");
             DemoSaeWriter.write(params, s.width(), s.dSae(), s.seed() + 17 * (i + 1));
             SaeSpec spec = new SaeSpec(saeId, s.site(), params.toAbsolutePath().toString());
-            RunsRegistry.registerSae(clickHouse, s.database(), spec);
             saes.add(spec);
         }
         log.printf("SAEs: %d JumpReLU SAEs (d_in %d, d_sae %d) in Gemma Scope params.npz format under %s%n",

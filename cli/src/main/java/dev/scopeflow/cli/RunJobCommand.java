@@ -4,19 +4,14 @@ import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobConfig;
 import dev.scopeflow.flink.FeatureStatsJobMain;
-import dev.scopeflow.flink.RunsRegistry;
-import dev.scopeflow.flink.SaeSpec;
 import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.schemas.TopicNames;
-import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -97,24 +92,12 @@ final class RunJobCommand implements Callable<Integer> {
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
-        ClickHouseHttp registry = new ClickHouseHttp(clickHouse);
-        ClickHouseMigrations.apply(registry, database);
-        FeatureStatsJobConfig built = config.build();
-        for (SaeSpec sae : built.saes()) {
-            RunsRegistry.registerSae(registry, database, sae);
-        }
-        RunsRegistry.Run run = new RunsRegistry.Run(runId, modelId, built.saes().stream().map(SaeSpec::site).distinct().toList(),
-                built.saes(), corpus, Instant.now());
-        RunsRegistry.markRunning(registry, database, run);
         FlinkTarget target = FlinkTarget.parse(flink, jobJar);
         System.out.printf("Running the statistics job for run %s with %d SAE(s) on %s%s...%n", runId, saes.size(),
                 target.describe(), unbounded ? " until cancelled" : "");
-        FeatureStatsJob.run(target.environment(parallelism, 10_000),
+        FeatureStatsJob.runRegistered(target.environment(parallelism, 10_000),
                 new FeatureStatsJob.Endpoints(kafka, TopicNames.withPrefix(topicPrefix), clickHouse, database, !unbounded),
-                built);
-        List<List<String>> progress = registry.query("SELECT tokens FROM " + database + ".run_progress FINAL WHERE run_id = '"
-                + runId + "'");
-        RunsRegistry.markFinished(registry, database, run, progress.isEmpty() ? 0 : Long.parseLong(progress.get(0).get(0)));
+                config.build(), modelId, corpus);
         System.out.printf("Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
                 + "WHERE run_id = '%s'\"%n", database, runId);
         return 0;

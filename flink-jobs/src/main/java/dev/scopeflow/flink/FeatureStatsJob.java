@@ -1,6 +1,8 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -16,6 +18,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -62,6 +65,29 @@ public final class FeatureStatsJob {
                                          FeatureStatsJobConfig config) throws Exception {
         wire(env, endpoints, config);
         return env.execute(jobName(config));
+    }
+
+    /**
+     * Runs the job as a registered run: applies the ClickHouse migrations, records the SAEs and the run as
+     * running in the registry, runs the job, and marks the run finished with the tokens the job committed
+     * (an unbounded job only returns when it ends). What the demo, {@code scopeflow run-job} and
+     * {@code flink run} all do.
+     */
+    public static JobExecutionResult runRegistered(StreamExecutionEnvironment env, Endpoints endpoints,
+                                                   FeatureStatsJobConfig config, String modelId, String corpus)
+            throws Exception {
+        ClickHouseHttp registry = new ClickHouseHttp(endpoints.clickHouseUrl());
+        ClickHouseMigrations.apply(registry, endpoints.database());
+        for (SaeSpec sae : config.saes()) {
+            RunsRegistry.registerSae(registry, endpoints.database(), sae);
+        }
+        RunsRegistry.Run run = new RunsRegistry.Run(config.runId(), modelId,
+                config.saes().stream().map(SaeSpec::site).distinct().toList(), config.saes(), corpus, Instant.now());
+        RunsRegistry.markRunning(registry, endpoints.database(), run);
+        JobExecutionResult result = run(env, endpoints, config);
+        RunsRegistry.markFinished(registry, endpoints.database(), run,
+                RunsRegistry.committedTokens(registry, endpoints.database(), config.runId()));
+        return result;
     }
 
     public static String jobName(FeatureStatsJobConfig config) {

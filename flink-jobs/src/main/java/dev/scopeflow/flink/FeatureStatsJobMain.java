@@ -25,7 +25,9 @@ import java.util.Locale;
  * (default scopeflow), {@code --topic-prefix} (default scopeflow), {@code --unbounded} (keep reading new
  * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
  * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --backend java|torch}
- * (default java; torch needs DJL on the cluster).
+ * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry).
+ * The SAEs and the run are recorded in ClickHouse's registry from the submitting client, so the SAE paths must
+ * be readable there too.
  */
 public final class FeatureStatsJobMain {
 
@@ -57,7 +59,8 @@ public final class FeatureStatsJobMain {
         FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(params.getRequired("kafka"),
                 TopicNames.withPrefix(params.get("topic-prefix", "scopeflow")), params.getRequired("clickhouse"),
                 params.get("database", "scopeflow"), !unbounded);
-        return FeatureStatsJob.run(env, endpoints, config.build());
+        return FeatureStatsJob.runRegistered(env, endpoints, config.build(), params.get("model-id", ""),
+                params.get("corpus", ""));
     }
 
     /** {@code ID=SITE=PATH}, e.g. {@code res20=res.20=/saes/params.npz}. */

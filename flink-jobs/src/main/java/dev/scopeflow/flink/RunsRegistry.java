@@ -2,6 +2,7 @@ package dev.scopeflow.flink;
 
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 
 import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.SaeLensSae;
@@ -93,6 +94,13 @@ public final class RunsRegistry {
     /** What identifies a run in the registry. */
     public record Run(String runId, String modelId, List<Site> sites, List<SaeSpec> saes, String corpus,
                       Instant startedAt) {
+    }
+
+    /** Tokens the job has committed to {@code run_progress} for a run; 0 before its first commit. */
+    public static long committedTokens(ClickHouseHttp clickHouse, String db, String runId) {
+        List<List<String>> rows = clickHouse.query("SELECT tokens FROM " + db + ".run_progress FINAL WHERE run_id = "
+                + ClickHouseTsv.quote(runId));
+        return rows.isEmpty() ? 0 : Long.parseLong(rows.get(0).get(0));
     }
 
     public static void markRunning(ClickHouseHttp clickHouse, String db, Run run) {
