@@ -26,281 +26,305 @@ import java.util.Objects;
  */
 public final class EmbeddedClickHouse implements AutoCloseable {
 
-  /** The version whose quirks the JDBC URL works around (ARCHITECTURE.md §3). */
-  static final String LEGACY_SERVER_VERSION = "18.16.1";
+    /** The version whose quirks the JDBC URL works around (ARCHITECTURE.md §3). */
+    static final String LEGACY_SERVER_VERSION = "18.16.1";
 
-  private static final String PID_FILE = "clickhouse.pid";
+    private static final String PID_FILE = "clickhouse.pid";
 
-  private final ClickHouseConfig config;
-  private final ChildProcess process;
-  private final Duration startupTimeout;
-  private String serverVersion = LEGACY_SERVER_VERSION;
+    private final ClickHouseConfig config;
+    private final ChildProcess process;
+    private final Duration startupTimeout;
+    private String serverVersion = LEGACY_SERVER_VERSION;
 
-  private EmbeddedClickHouse(ClickHouseConfig config, ClickHouseBinary binary, Duration startupTimeout) {
-    this.config = config;
-    this.startupTimeout = startupTimeout;
-    this.process =
-        new ChildProcess(
-            "clickhouse",
-            binary.command(config.configFile()),
-            binary.environment(),
-            config.dir(),
-            config.consoleLog(),
-            Duration.ofSeconds(15));
-  }
-
-  /** Starts a server in {@code workDir} on free ports. */
-  public static EmbeddedClickHouse start(Path workDir) {
-    return builder().workDir(workDir).start();
-  }
-
-  /** Starts a server in {@code workDir} on the given ports. */
-  public static EmbeddedClickHouse start(Path workDir, int httpPort, int tcpPort) {
-    return builder().workDir(workDir).httpPort(httpPort).tcpPort(tcpPort).start();
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  /** {@code http://127.0.0.1:<httpPort>}, for plain HTTP queries. */
-  public String httpUrl() {
-    return "http://" + Ports.LOOPBACK + ":" + config.httpPort();
-  }
-
-  public int httpPort() {
-    return config.httpPort();
-  }
-
-  public int tcpPort() {
-    return config.tcpPort();
-  }
-
-  /** The directory holding config, data and logs. */
-  public Path workDir() {
-    return config.dir();
-  }
-
-  /** The server's own {@code SELECT version()}, e.g. "18.16.1". */
-  public String serverVersion() {
-    return serverVersion;
-  }
-
-  /** Pid of the server process (it must have been started). */
-  public long pid() {
-    return process.pid();
-  }
-
-  public boolean isRunning() {
-    return process.isAlive();
-  }
-
-  /**
-   * A clickhouse-jdbc 0.9.9 URL for {@code database}. Against 18.16 the driver only works on its
-   * legacy (v1) path, told the server version up front, with text formats and no compression
-   * (18.16 answers {@code compress=1} with empty bodies). The database also travels as an HTTP
-   * parameter: the legacy path would otherwise run every unqualified statement in {@code default}.
-   */
-  public String jdbcUrl(String database) {
-    return jdbcUrl(Ports.LOOPBACK, config.httpPort(), database, serverVersion);
-  }
-
-  public static String jdbcUrl(String host, int httpPort, String database, String serverVersion) {
-    Objects.requireNonNull(database, "database");
-    if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-      throw new IllegalArgumentException("Not a plain ClickHouse database name: '" + database + "'");
-    }
-    return "jdbc:clickhouse://"
-        + host
-        + ":"
-        + httpPort
-        + "/"
-        + database
-        + "?clickhouse.jdbc.v1=true"
-        + "&server_version="
-        + serverVersion
-        + "&server_time_zone=UTC"
-        + "&format=TabSeparatedWithNamesAndTypes"
-        + "&compress=false&decompress=false"
-        + "&widen_unsigned_types=true"
-        + "&custom_http_params=default_format%3DTabSeparatedWithNamesAndTypes%2Cmax_query_size%3D268435456"
-        // The legacy path reads the database from the URL path but never sends it to the server.
-        + "%2Cdatabase%3D"
-        + database;
-  }
-
-  /** Stops the server gracefully (SIGTERM, then SIGKILL after 15 s). Data stays. Idempotent. */
-  public void stop() {
-    process.stop();
-  }
-
-  /** Ends the server with SIGKILL, like a crash or a pulled plug. Data written so far stays. */
-  public void kill() {
-    process.kill();
-  }
-
-  /** Stops the server if it runs and starts it again on the same ports with the same data. */
-  public void restart() {
-    process.stop();
-    launch();
-  }
-
-  @Override
-  public void close() {
-    stop();
-  }
-
-  private void launch() {
-    OwnProcesses.killLeftover(config.dir().resolve(PID_FILE), config.configFile().toString());
-    process.start();
-    OwnProcesses.writePid(config.dir().resolve(PID_FILE), process.pid());
-    try {
-      awaitPing();
-      serverVersion = query("SELECT version()").trim();
-    } catch (RuntimeException e) {
-      process.kill();
-      throw e;
-    }
-  }
-
-  private void awaitPing() {
-    long deadline = System.nanoTime() + startupTimeout.toNanos();
-    while (true) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            "ClickHouse exited with code " + process.exitCode() + " while starting in " + config.dir() + "\n" + logs());
-      }
-      if ("Ok.".equals(ping())) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "ClickHouse did not answer " + httpUrl() + "/ping within " + startupTimeout.toSeconds() + " s\n" + logs());
-      }
-      sleep(50);
-    }
-  }
-
-  private String ping() {
-    try {
-      HttpURLConnection connection = (HttpURLConnection) URI.create(httpUrl() + "/ping").toURL().openConnection();
-      connection.setConnectTimeout(500);
-      connection.setReadTimeout(1000);
-      try (InputStream in = connection.getInputStream()) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-      } finally {
-        connection.disconnect();
-      }
-    } catch (IOException notYet) {
-      return "";
-    }
-  }
-
-  /** A tiny HTTP query for startup checks; callers use their own clients for real work. */
-  String query(String sql) {
-    try {
-      HttpURLConnection connection = (HttpURLConnection) URI.create(httpUrl() + "/").toURL().openConnection();
-      connection.setRequestMethod("POST");
-      connection.setDoOutput(true);
-      connection.setConnectTimeout(2000);
-      connection.setReadTimeout(30_000);
-      try (OutputStream out = connection.getOutputStream()) {
-        out.write(sql.getBytes(StandardCharsets.UTF_8));
-      }
-      int status = connection.getResponseCode();
-      InputStream body = status == 200 ? connection.getInputStream() : connection.getErrorStream();
-      String text = body == null ? "" : new String(body.readAllBytes(), StandardCharsets.UTF_8);
-      connection.disconnect();
-      if (status != 200) {
-        throw new IllegalStateException("ClickHouse answered HTTP " + status + " to '" + sql + "': " + text);
-      }
-      return text;
-    } catch (IOException e) {
-      throw new UncheckedIOException("ClickHouse query failed: " + sql, e);
-    }
-  }
-
-  private String logs() {
-    return LogTail.lastLines(config.errorLog(), 30) + "\n" + LogTail.lastLines(config.consoleLog(), 30);
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for ClickHouse", e);
-    }
-  }
-
-  /** Options for {@link EmbeddedClickHouse}; {@link #workDir(Path)} is required. */
-  public static final class Builder {
-    private Path workDir;
-    private int httpPort;
-    private int tcpPort;
-    private Duration startupTimeout = Duration.ofSeconds(60);
-
-    private Builder() {}
-
-    /** Required: directory for config, data and logs; created if missing, reused if present. */
-    public Builder workDir(Path workDir) {
-      this.workDir = Objects.requireNonNull(workDir, "workDir");
-      return this;
+    private EmbeddedClickHouse(
+            ClickHouseConfig config, ClickHouseBinary binary, Duration startupTimeout) {
+        this.config = config;
+        this.startupTimeout = startupTimeout;
+        this.process =
+                new ChildProcess(
+                        "clickhouse",
+                        binary.command(config.configFile()),
+                        binary.environment(),
+                        config.dir(),
+                        config.consoleLog(),
+                        Duration.ofSeconds(15));
     }
 
-    /** HTTP port; 0 (default) picks a free one. */
-    public Builder httpPort(int httpPort) {
-      this.httpPort = httpPort == 0 ? 0 : Ports.requireValid(httpPort, "ClickHouse HTTP port");
-      return this;
+    /** Starts a server in {@code workDir} on free ports. */
+    public static EmbeddedClickHouse start(Path workDir) {
+        return builder().workDir(workDir).start();
     }
 
-    /** Native TCP port; 0 (default) picks a free one. */
-    public Builder tcpPort(int tcpPort) {
-      this.tcpPort = tcpPort == 0 ? 0 : Ports.requireValid(tcpPort, "ClickHouse TCP port");
-      return this;
+    /** Starts a server in {@code workDir} on the given ports. */
+    public static EmbeddedClickHouse start(Path workDir, int httpPort, int tcpPort) {
+        return builder().workDir(workDir).httpPort(httpPort).tcpPort(tcpPort).start();
     }
 
-    /** How long to wait for {@code /ping} before giving up; default 60 s. */
-    public Builder startupTimeout(Duration startupTimeout) {
-      if (startupTimeout.isNegative() || startupTimeout.isZero()) {
-        throw new IllegalArgumentException("startupTimeout must be positive, got " + startupTimeout);
-      }
-      this.startupTimeout = startupTimeout;
-      return this;
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** Locates (or fetches) the binary, writes the config and starts the server. */
-    public EmbeddedClickHouse start() {
-      if (workDir == null) {
-        throw new IllegalStateException("EmbeddedClickHouse needs a workDir");
-      }
-      int http = httpPort == 0 ? Ports.freePort() : httpPort;
-      int tcp = tcpPort == 0 ? freePortOtherThan(http) : tcpPort;
-      ClickHouseConfig config = new ClickHouseConfig(workDir, http, tcp);
-      writeConfig(config);
-      EmbeddedClickHouse clickHouse = new EmbeddedClickHouse(config, ClickHouseBinary.locate(), startupTimeout);
-      clickHouse.launch();
-      return clickHouse;
+    /** {@code http://127.0.0.1:<httpPort>}, for plain HTTP queries. */
+    public String httpUrl() {
+        return "http://" + Ports.LOOPBACK + ":" + config.httpPort();
     }
 
-    private static int freePortOtherThan(int taken) {
-      int port;
-      do {
-        port = Ports.freePort();
-      } while (port == taken);
-      return port;
+    public int httpPort() {
+        return config.httpPort();
     }
 
-    private static void writeConfig(ClickHouseConfig config) {
-      try {
-        for (String dir : new String[] {"data", "tmp", "user_files", "format_schemas", "log"}) {
-          Files.createDirectories(config.dir().resolve(dir));
+    public int tcpPort() {
+        return config.tcpPort();
+    }
+
+    /** The directory holding config, data and logs. */
+    public Path workDir() {
+        return config.dir();
+    }
+
+    /** The server's own {@code SELECT version()}, e.g. "18.16.1". */
+    public String serverVersion() {
+        return serverVersion;
+    }
+
+    /** Pid of the server process (it must have been started). */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    /**
+     * A clickhouse-jdbc 0.9.9 URL for {@code database}. Against 18.16 the driver only works on its
+     * legacy (v1) path, told the server version up front, with text formats and no compression
+     * (18.16 answers {@code compress=1} with empty bodies). The database also travels as an HTTP
+     * parameter: the legacy path would otherwise run every unqualified statement in {@code
+     * default}.
+     */
+    public String jdbcUrl(String database) {
+        return jdbcUrl(Ports.LOOPBACK, config.httpPort(), database, serverVersion);
+    }
+
+    public static String jdbcUrl(String host, int httpPort, String database, String serverVersion) {
+        Objects.requireNonNull(database, "database");
+        if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw new IllegalArgumentException(
+                    "Not a plain ClickHouse database name: '" + database + "'");
         }
-        Files.writeString(config.configFile(), config.configXml(), StandardCharsets.UTF_8);
-        Files.writeString(config.usersFile(), config.usersXml(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Could not write ClickHouse config into " + config.dir(), e);
-      }
+        return "jdbc:clickhouse://"
+                + host
+                + ":"
+                + httpPort
+                + "/"
+                + database
+                + "?clickhouse.jdbc.v1=true"
+                + "&server_version="
+                + serverVersion
+                + "&server_time_zone=UTC&format=TabSeparatedWithNamesAndTypes"
+                + "&compress=false&decompress=false&widen_unsigned_types=true"
+                + "&custom_http_params=default_format%3DTabSeparatedWithNamesAndTypes%2Cmax_query_size%3D268435456"
+                // The legacy path reads the database from the URL path but never sends it to the
+                // server.
+                + "%2Cdatabase%3D"
+                + database;
     }
-  }
+
+    /** Stops the server gracefully (SIGTERM, then SIGKILL after 15 s). Data stays. Idempotent. */
+    public void stop() {
+        process.stop();
+    }
+
+    /** Ends the server with SIGKILL, like a crash or a pulled plug. Data written so far stays. */
+    public void kill() {
+        process.kill();
+    }
+
+    /** Stops the server if it runs and starts it again on the same ports with the same data. */
+    public void restart() {
+        process.stop();
+        launch();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void launch() {
+        OwnProcesses.killLeftover(config.dir().resolve(PID_FILE), config.configFile().toString());
+        process.start();
+        OwnProcesses.writePid(config.dir().resolve(PID_FILE), process.pid());
+        try {
+            awaitPing();
+            serverVersion = query("SELECT version()").trim();
+        } catch (RuntimeException e) {
+            process.kill();
+            throw e;
+        }
+    }
+
+    private void awaitPing() {
+        long deadline = System.nanoTime() + startupTimeout.toNanos();
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(
+                        "ClickHouse exited with code "
+                                + process.exitCode()
+                                + " while starting in "
+                                + config.dir()
+                                + "\n"
+                                + logs());
+            }
+            if ("Ok.".equals(ping())) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "ClickHouse did not answer "
+                                + httpUrl()
+                                + "/ping within "
+                                + startupTimeout.toSeconds()
+                                + " s\n"
+                                + logs());
+            }
+            sleep(50);
+        }
+    }
+
+    private String ping() {
+        try {
+            HttpURLConnection connection =
+                    (HttpURLConnection) URI.create(httpUrl() + "/ping").toURL().openConnection();
+            connection.setConnectTimeout(500);
+            connection.setReadTimeout(1000);
+            try (InputStream in = connection.getInputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException notYet) {
+            return "";
+        }
+    }
+
+    /** A tiny HTTP query for startup checks; callers use their own clients for real work. */
+    String query(String sql) {
+        try {
+            HttpURLConnection connection =
+                    (HttpURLConnection) URI.create(httpUrl() + "/").toURL().openConnection();
+            connection.setRequestMethod("POST");
+            connection.setDoOutput(true);
+            connection.setConnectTimeout(2000);
+            connection.setReadTimeout(30_000);
+            try (OutputStream out = connection.getOutputStream()) {
+                out.write(sql.getBytes(StandardCharsets.UTF_8));
+            }
+            int status = connection.getResponseCode();
+            InputStream body =
+                    status == 200 ? connection.getInputStream() : connection.getErrorStream();
+            String text =
+                    body == null ? "" : new String(body.readAllBytes(), StandardCharsets.UTF_8);
+            connection.disconnect();
+            if (status != 200) {
+                throw new IllegalStateException(
+                        "ClickHouse answered HTTP " + status + " to '" + sql + "': " + text);
+            }
+            return text;
+        } catch (IOException e) {
+            throw new UncheckedIOException("ClickHouse query failed: " + sql, e);
+        }
+    }
+
+    private String logs() {
+        return LogTail.lastLines(config.errorLog(), 30)
+                + "\n"
+                + LogTail.lastLines(config.consoleLog(), 30);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for ClickHouse", e);
+        }
+    }
+
+    /** Options for {@link EmbeddedClickHouse}; {@link #workDir(Path)} is required. */
+    public static final class Builder {
+        private Path workDir;
+        private int httpPort;
+        private int tcpPort;
+        private Duration startupTimeout = Duration.ofSeconds(60);
+
+        private Builder() {}
+
+        /** Required: directory for config, data and logs; created if missing, reused if present. */
+        public Builder workDir(Path workDir) {
+            this.workDir = Objects.requireNonNull(workDir, "workDir");
+            return this;
+        }
+
+        /** HTTP port; 0 (default) picks a free one. */
+        public Builder httpPort(int httpPort) {
+            this.httpPort =
+                    httpPort == 0 ? 0 : Ports.requireValid(httpPort, "ClickHouse HTTP port");
+            return this;
+        }
+
+        /** Native TCP port; 0 (default) picks a free one. */
+        public Builder tcpPort(int tcpPort) {
+            this.tcpPort = tcpPort == 0 ? 0 : Ports.requireValid(tcpPort, "ClickHouse TCP port");
+            return this;
+        }
+
+        /** How long to wait for {@code /ping} before giving up; default 60 s. */
+        public Builder startupTimeout(Duration startupTimeout) {
+            if (startupTimeout.isNegative() || startupTimeout.isZero()) {
+                throw new IllegalArgumentException(
+                        "startupTimeout must be positive, got " + startupTimeout);
+            }
+            this.startupTimeout = startupTimeout;
+            return this;
+        }
+
+        /** Locates (or fetches) the binary, writes the config and starts the server. */
+        public EmbeddedClickHouse start() {
+            if (workDir == null) {
+                throw new IllegalStateException("EmbeddedClickHouse needs a workDir");
+            }
+            int http = httpPort == 0 ? Ports.freePort() : httpPort;
+            int tcp = tcpPort == 0 ? freePortOtherThan(http) : tcpPort;
+            ClickHouseConfig config = new ClickHouseConfig(workDir, http, tcp);
+            writeConfig(config);
+            EmbeddedClickHouse clickHouse =
+                    new EmbeddedClickHouse(config, ClickHouseBinary.locate(), startupTimeout);
+            clickHouse.launch();
+            return clickHouse;
+        }
+
+        private static int freePortOtherThan(int taken) {
+            int port;
+            do {
+                port = Ports.freePort();
+            } while (port == taken);
+            return port;
+        }
+
+        private static void writeConfig(ClickHouseConfig config) {
+            try {
+                for (String dir :
+                        new String[] {"data", "tmp", "user_files", "format_schemas", "log"}) {
+                    Files.createDirectories(config.dir().resolve(dir));
+                }
+                Files.writeString(config.configFile(), config.configXml(), StandardCharsets.UTF_8);
+                Files.writeString(config.usersFile(), config.usersXml(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "Could not write ClickHouse config into " + config.dir(), e);
+            }
+        }
+    }
 }

@@ -36,266 +36,326 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
-  private static final String PID_FILE = "kafka.pid";
+    private static final String PID_FILE = "kafka.pid";
 
-  private final KafkaConfig config;
-  private final ChildProcess process;
-  private final Duration startupTimeout;
+    private final KafkaConfig config;
+    private final ChildProcess process;
+    private final Duration startupTimeout;
 
-  private EmbeddedKafka(KafkaConfig config, Path argumentFile, String maxHeap, Duration startupTimeout) {
-    this.config = config;
-    this.startupTimeout = startupTimeout;
-    List<String> command = new ArrayList<>(javaCommand(argumentFile, maxHeap));
-    command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
-    command.add("-Dkafka.logs.dir=" + config.dir().resolve("logs"));
-    command.add("kafka.Kafka");
-    command.add(config.propertiesFile().toString()); // also the marker that identifies a leftover broker
-    this.process = new ChildProcess("kafka", command, Map.of(), config.dir(), config.brokerLog(), Duration.ofSeconds(30));
-  }
-
-  /** Starts a broker in {@code workDir} on a free port. */
-  public static EmbeddedKafka start(Path workDir) {
-    return builder().workDir(workDir).start();
-  }
-
-  /** Starts a broker in {@code workDir} listening on 127.0.0.1:{@code port}. */
-  public static EmbeddedKafka start(Path workDir, int port) {
-    return builder().workDir(workDir).port(port).start();
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  /** {@code 127.0.0.1:<port>}. */
-  public String bootstrapServers() {
-    return config.bootstrapServers();
-  }
-
-  public int port() {
-    return config.port();
-  }
-
-  public int controllerPort() {
-    return config.controllerPort();
-  }
-
-  public Path workDir() {
-    return config.dir();
-  }
-
-  /** Pid of the broker JVM (it must have been started). */
-  public long pid() {
-    return process.pid();
-  }
-
-  public boolean isRunning() {
-    return process.isAlive();
-  }
-
-  /** Creates the topic with replication factor 1; does nothing if it already exists. */
-  public void createTopic(String name, int partitions) {
-    Objects.requireNonNull(name, "name");
-    if (partitions < 1) {
-      throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+    private EmbeddedKafka(
+            KafkaConfig config, Path argumentFile, String maxHeap, Duration startupTimeout) {
+        this.config = config;
+        this.startupTimeout = startupTimeout;
+        List<String> command = new ArrayList<>(javaCommand(argumentFile, maxHeap));
+        command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
+        command.add("-Dkafka.logs.dir=" + config.dir().resolve("logs"));
+        command.add("kafka.Kafka");
+        command.add(
+                config.propertiesFile()
+                        .toString()); // also the marker that identifies a leftover broker
+        this.process =
+                new ChildProcess(
+                        "kafka",
+                        command,
+                        Map.of(),
+                        config.dir(),
+                        config.brokerLog(),
+                        Duration.ofSeconds(30));
     }
-    try (Admin admin = admin()) {
-      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("Could not create topic " + name + " on " + bootstrapServers(), e.getCause());
-      }
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("Creating topic " + name + " on " + bootstrapServers() + " timed out", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while creating topic " + name, e);
+
+    /** Starts a broker in {@code workDir} on a free port. */
+    public static EmbeddedKafka start(Path workDir) {
+        return builder().workDir(workDir).start();
     }
-  }
 
-  /** Graceful shutdown (SIGTERM; SIGKILL after 30 s). Data stays. Idempotent. */
-  public void stop() {
-    process.stop();
-  }
-
-  /** SIGKILL, like a crash: no controlled shutdown, unflushed state is recovered on restart. */
-  public void kill() {
-    process.kill();
-  }
-
-  /** Stops the broker if it runs and starts it again on the same ports with the same data. */
-  public void restart() {
-    process.stop();
-    launch();
-  }
-
-  @Override
-  public void close() {
-    stop();
-  }
-
-  private void launch() {
-    OwnProcesses.killLeftover(config.dir().resolve(PID_FILE), config.propertiesFile().toString());
-    process.start();
-    OwnProcesses.writePid(config.dir().resolve(PID_FILE), process.pid());
-    try {
-      awaitBroker();
-    } catch (RuntimeException e) {
-      process.kill();
-      throw e;
+    /** Starts a broker in {@code workDir} listening on 127.0.0.1:{@code port}. */
+    public static EmbeddedKafka start(Path workDir, int port) {
+        return builder().workDir(workDir).port(port).start();
     }
-  }
 
-  /** Ready once an AdminClient sees this node in the cluster metadata. */
-  private void awaitBroker() {
-    long deadline = System.nanoTime() + startupTimeout.toNanos();
-    try (Admin admin = admin()) {
-      while (true) {
-        if (!process.isAlive()) {
-          throw new IllegalStateException(
-              "Kafka exited with code " + process.exitCode() + " while starting in " + config.dir() + "\n" + process.logTail());
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@code 127.0.0.1:<port>}. */
+    public String bootstrapServers() {
+        return config.bootstrapServers();
+    }
+
+    public int port() {
+        return config.port();
+    }
+
+    public int controllerPort() {
+        return config.controllerPort();
+    }
+
+    public Path workDir() {
+        return config.dir();
+    }
+
+    /** Pid of the broker JVM (it must have been started). */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    /** Creates the topic with replication factor 1; does nothing if it already exists. */
+    public void createTopic(String name, int partitions) {
+        Objects.requireNonNull(name, "name");
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
         }
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException(
+                        "Could not create topic " + name + " on " + bootstrapServers(),
+                        e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(
+                    "Creating topic " + name + " on " + bootstrapServers() + " timed out", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while creating topic " + name, e);
+        }
+    }
+
+    /** Graceful shutdown (SIGTERM; SIGKILL after 30 s). Data stays. Idempotent. */
+    public void stop() {
+        process.stop();
+    }
+
+    /** SIGKILL, like a crash: no controlled shutdown, unflushed state is recovered on restart. */
+    public void kill() {
+        process.kill();
+    }
+
+    /** Stops the broker if it runs and starts it again on the same ports with the same data. */
+    public void restart() {
+        process.stop();
+        launch();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void launch() {
+        OwnProcesses.killLeftover(
+                config.dir().resolve(PID_FILE), config.propertiesFile().toString());
+        process.start();
+        OwnProcesses.writePid(config.dir().resolve(PID_FILE), process.pid());
         try {
-          Collection<Node> nodes = admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
-          if (!nodes.isEmpty()) {
+            awaitBroker();
+        } catch (RuntimeException e) {
+            process.kill();
+            throw e;
+        }
+    }
+
+    /** Ready once an AdminClient sees this node in the cluster metadata. */
+    private void awaitBroker() {
+        long deadline = System.nanoTime() + startupTimeout.toNanos();
+        try (Admin admin = admin()) {
+            while (true) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException(
+                            "Kafka exited with code "
+                                    + process.exitCode()
+                                    + " while starting in "
+                                    + config.dir()
+                                    + "\n"
+                                    + process.logTail());
+                }
+                try {
+                    Collection<Node> nodes =
+                            admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
+                    if (!nodes.isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException notYet) {
+                    // Not listening yet; retry until the deadline.
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "Kafka at "
+                                    + bootstrapServers()
+                                    + " did not come up within "
+                                    + startupTimeout.toSeconds()
+                                    + " s\n"
+                                    + process.logTail());
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for Kafka", e);
+        }
+    }
+
+    private Admin admin() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+        props.put(AdminClientConfig.RECONNECT_BACKOFF_MS_CONFIG, 50);
+        props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "scopeflow-local-cluster");
+        return Admin.create(props);
+    }
+
+    private static List<String> javaCommand(Path argumentFile, String maxHeap) {
+        return List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms64m",
+                "-Xmx" + maxHeap,
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-Djava.awt.headless=true",
+                "@" + argumentFile);
+    }
+
+    /** Writes the StorageTool's meta.properties once; a formatted directory is reused as is. */
+    private static void formatIfNeeded(KafkaConfig config, Path argumentFile, Duration timeout) {
+        if (Files.isRegularFile(config.dataDir().resolve("meta.properties"))) {
             return;
-          }
-        } catch (ExecutionException | TimeoutException notYet) {
-          // Not listening yet; retry until the deadline.
         }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "Kafka at " + bootstrapServers() + " did not come up within " + startupTimeout.toSeconds() + " s\n" + process.logTail());
+        List<String> command = new ArrayList<>(javaCommand(argumentFile, "256m"));
+        command.add("-XX:TieredStopAtLevel=1"); // a one-second tool run: C1 only starts faster
+        command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
+        command.addAll(
+                List.of(
+                        "kafka.tools.StorageTool",
+                        "format",
+                        "--cluster-id",
+                        Uuid.randomUuid().toString(),
+                        "--config",
+                        config.propertiesFile().toString()));
+        Path log = config.dir().resolve("format.log");
+        try {
+            Process format =
+                    new ProcessBuilder(command)
+                            .redirectErrorStream(true)
+                            .redirectOutput(log.toFile())
+                            .start();
+            if (!format.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                format.destroyForcibly();
+                throw new IllegalStateException(
+                        "Formatting Kafka storage in "
+                                + config.dataDir()
+                                + " timed out\n"
+                                + LogTail.lastLines(log, 30));
+            }
+            if (format.exitValue() != 0) {
+                throw new IllegalStateException(
+                        "Formatting Kafka storage in "
+                                + config.dataDir()
+                                + " failed (exit "
+                                + format.exitValue()
+                                + ")\n"
+                                + LogTail.lastLines(log, 30));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not run Kafka's StorageTool", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while formatting Kafka storage", e);
         }
-        Thread.sleep(100);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for Kafka", e);
-    }
-  }
-
-  private Admin admin() {
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000);
-    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-    props.put(AdminClientConfig.RECONNECT_BACKOFF_MS_CONFIG, 50);
-    props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
-    props.put(AdminClientConfig.CLIENT_ID_CONFIG, "scopeflow-local-cluster");
-    return Admin.create(props);
-  }
-
-  private static List<String> javaCommand(Path argumentFile, String maxHeap) {
-    return List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xms64m",
-        "-Xmx" + maxHeap,
-        "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
-        "-Djava.awt.headless=true",
-        "@" + argumentFile);
-  }
-
-  /** Writes the StorageTool's meta.properties once; a formatted directory is reused as is. */
-  private static void formatIfNeeded(KafkaConfig config, Path argumentFile, Duration timeout) {
-    if (Files.isRegularFile(config.dataDir().resolve("meta.properties"))) {
-      return;
-    }
-    List<String> command = new ArrayList<>(javaCommand(argumentFile, "256m"));
-    command.add("-XX:TieredStopAtLevel=1"); // a one-second tool run: C1 only starts faster
-    command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
-    command.addAll(
-        List.of("kafka.tools.StorageTool", "format", "--cluster-id", Uuid.randomUuid().toString(), "--config", config.propertiesFile().toString()));
-    Path log = config.dir().resolve("format.log");
-    try {
-      Process format = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      if (!format.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        format.destroyForcibly();
-        throw new IllegalStateException("Formatting Kafka storage in " + config.dataDir() + " timed out\n" + LogTail.lastLines(log, 30));
-      }
-      if (format.exitValue() != 0) {
-        throw new IllegalStateException(
-            "Formatting Kafka storage in " + config.dataDir() + " failed (exit " + format.exitValue() + ")\n" + LogTail.lastLines(log, 30));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not run Kafka's StorageTool", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while formatting Kafka storage", e);
-    }
-  }
-
-  /** Options for {@link EmbeddedKafka}; {@link #workDir(Path)} is required. */
-  public static final class Builder {
-    private Path workDir;
-    private int port;
-    private int controllerPort;
-    private String maxHeap = "512m";
-    private Duration startupTimeout = Duration.ofSeconds(60);
-
-    private Builder() {}
-
-    /** Required: directory for config, data and the broker log; reused (same data) if present. */
-    public Builder workDir(Path workDir) {
-      this.workDir = Objects.requireNonNull(workDir, "workDir");
-      return this;
     }
 
-    /** Client (PLAINTEXT) port; 0 (default) picks a free one. */
-    public Builder port(int port) {
-      this.port = port == 0 ? 0 : Ports.requireValid(port, "Kafka port");
-      return this;
-    }
+    /** Options for {@link EmbeddedKafka}; {@link #workDir(Path)} is required. */
+    public static final class Builder {
+        private Path workDir;
+        private int port;
+        private int controllerPort;
+        private String maxHeap = "512m";
+        private Duration startupTimeout = Duration.ofSeconds(60);
 
-    /** KRaft controller port; 0 (default) picks a free one. */
-    public Builder controllerPort(int controllerPort) {
-      this.controllerPort = controllerPort == 0 ? 0 : Ports.requireValid(controllerPort, "Kafka controller port");
-      return this;
-    }
+        private Builder() {}
 
-    /** Broker JVM -Xmx, e.g. "512m" (default) or "1g". */
-    public Builder maxHeap(String maxHeap) {
-      if (maxHeap == null || !maxHeap.matches("\\d+[kKmMgG]?")) {
-        throw new IllegalArgumentException("maxHeap must look like 512m or 1g, got " + maxHeap);
-      }
-      this.maxHeap = maxHeap;
-      return this;
-    }
+        /**
+         * Required: directory for config, data and the broker log; reused (same data) if present.
+         */
+        public Builder workDir(Path workDir) {
+            this.workDir = Objects.requireNonNull(workDir, "workDir");
+            return this;
+        }
 
-    /** How long to wait for the broker to answer; default 60 s. */
-    public Builder startupTimeout(Duration startupTimeout) {
-      if (startupTimeout.isNegative() || startupTimeout.isZero()) {
-        throw new IllegalArgumentException("startupTimeout must be positive, got " + startupTimeout);
-      }
-      this.startupTimeout = startupTimeout;
-      return this;
-    }
+        /** Client (PLAINTEXT) port; 0 (default) picks a free one. */
+        public Builder port(int port) {
+            this.port = port == 0 ? 0 : Ports.requireValid(port, "Kafka port");
+            return this;
+        }
 
-    /** Writes the config, formats storage if new, starts the broker and waits until it answers. */
-    public EmbeddedKafka start() {
-      if (workDir == null) {
-        throw new IllegalStateException("EmbeddedKafka needs a workDir");
-      }
-      int clientPort = port == 0 ? Ports.freePort() : port;
-      int quorumPort = controllerPort;
-      while (quorumPort == 0 || quorumPort == clientPort) {
-        quorumPort = Ports.freePort();
-      }
-      KafkaConfig config = new KafkaConfig(workDir, clientPort, quorumPort);
-      Path argumentFile = config.dir().resolve("java.args");
-      try {
-        Files.createDirectories(config.dataDir());
-        Files.writeString(config.propertiesFile(), config.propertiesText(), StandardCharsets.UTF_8);
-        Files.writeString(config.log4jFile(), config.log4jText(), StandardCharsets.UTF_8);
-        Files.writeString(argumentFile, JavaClasspath.argumentFile(JavaClasspath.ofCurrentJvm()), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Could not write Kafka config into " + config.dir(), e);
-      }
-      formatIfNeeded(config, argumentFile, startupTimeout);
-      EmbeddedKafka kafka = new EmbeddedKafka(config, argumentFile, maxHeap, startupTimeout);
-      kafka.launch();
-      return kafka;
+        /** KRaft controller port; 0 (default) picks a free one. */
+        public Builder controllerPort(int controllerPort) {
+            this.controllerPort =
+                    controllerPort == 0
+                            ? 0
+                            : Ports.requireValid(controllerPort, "Kafka controller port");
+            return this;
+        }
+
+        /** Broker JVM -Xmx, e.g. "512m" (default) or "1g". */
+        public Builder maxHeap(String maxHeap) {
+            if (maxHeap == null || !maxHeap.matches("\\d+[kKmMgG]?")) {
+                throw new IllegalArgumentException(
+                        "maxHeap must look like 512m or 1g, got " + maxHeap);
+            }
+            this.maxHeap = maxHeap;
+            return this;
+        }
+
+        /** How long to wait for the broker to answer; default 60 s. */
+        public Builder startupTimeout(Duration startupTimeout) {
+            if (startupTimeout.isNegative() || startupTimeout.isZero()) {
+                throw new IllegalArgumentException(
+                        "startupTimeout must be positive, got " + startupTimeout);
+            }
+            this.startupTimeout = startupTimeout;
+            return this;
+        }
+
+        /**
+         * Writes the config, formats storage if new, starts the broker and waits until it answers.
+         */
+        public EmbeddedKafka start() {
+            if (workDir == null) {
+                throw new IllegalStateException("EmbeddedKafka needs a workDir");
+            }
+            int clientPort = port == 0 ? Ports.freePort() : port;
+            int quorumPort = controllerPort;
+            while (quorumPort == 0 || quorumPort == clientPort) {
+                quorumPort = Ports.freePort();
+            }
+            KafkaConfig config = new KafkaConfig(workDir, clientPort, quorumPort);
+            Path argumentFile = config.dir().resolve("java.args");
+            try {
+                Files.createDirectories(config.dataDir());
+                Files.writeString(
+                        config.propertiesFile(), config.propertiesText(), StandardCharsets.UTF_8);
+                Files.writeString(config.log4jFile(), config.log4jText(), StandardCharsets.UTF_8);
+                Files.writeString(
+                        argumentFile,
+                        JavaClasspath.argumentFile(JavaClasspath.ofCurrentJvm()),
+                        StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "Could not write Kafka config into " + config.dir(), e);
+            }
+            formatIfNeeded(config, argumentFile, startupTimeout);
+            EmbeddedKafka kafka = new EmbeddedKafka(config, argumentFile, maxHeap, startupTimeout);
+            kafka.launch();
+            return kafka;
+        }
     }
-  }
 }

@@ -7,91 +7,107 @@ import java.util.stream.Collectors;
 
 /**
  * server.properties of a single-node KRaft Kafka (broker and controller in one process), loopback
- * only, replication factor 1 everywhere, no auto-created topics (a typo in a topic name should fail,
- * not silently create a topic). The quorum is static ({@code controller.quorum.voters}) so the
- * controller endpoint comes from this file on every start rather than from the formatted log.
+ * only, replication factor 1 everywhere, no auto-created topics (a typo in a topic name should
+ * fail, not silently create a topic). The quorum is static ({@code controller.quorum.voters}) so
+ * the controller endpoint comes from this file on every start rather than from the formatted log.
  */
 record KafkaConfig(Path dir, int port, int controllerPort) {
 
-  static final int NODE_ID = 1;
-  /** Activation batches are large (64 tokens × 2304 floats ≈ 590 KB); leave headroom. */
-  static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+    static final int NODE_ID = 1;
 
-  KafkaConfig {
-    dir = dir.toAbsolutePath().normalize();
-    Ports.requireValid(port, "Kafka port");
-    Ports.requireValid(controllerPort, "Kafka controller port");
-    if (port == controllerPort) {
-      throw new IllegalArgumentException("Kafka broker and controller ports must differ, both are " + port);
+    /** Activation batches are large (64 tokens × 2304 floats ≈ 590 KB); leave headroom. */
+    static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+    KafkaConfig {
+        dir = dir.toAbsolutePath().normalize();
+        Ports.requireValid(port, "Kafka port");
+        Ports.requireValid(controllerPort, "Kafka controller port");
+        if (port == controllerPort) {
+            throw new IllegalArgumentException(
+                    "Kafka broker and controller ports must differ, both are " + port);
+        }
     }
-  }
 
-  Path propertiesFile() {
-    return dir.resolve("server.properties");
-  }
+    Path propertiesFile() {
+        return dir.resolve("server.properties");
+    }
 
-  Path log4jFile() {
-    return dir.resolve("log4j2.properties");
-  }
+    Path log4jFile() {
+        return dir.resolve("log4j2.properties");
+    }
 
-  Path dataDir() {
-    return dir.resolve("data");
-  }
+    Path dataDir() {
+        return dir.resolve("data");
+    }
 
-  Path brokerLog() {
-    return dir.resolve("kafka.log");
-  }
+    Path brokerLog() {
+        return dir.resolve("kafka.log");
+    }
 
-  String bootstrapServers() {
-    return Ports.LOOPBACK + ":" + port;
-  }
+    String bootstrapServers() {
+        return Ports.LOOPBACK + ":" + port;
+    }
 
-  Map<String, String> properties() {
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("process.roles", "broker,controller");
-    p.put("node.id", Integer.toString(NODE_ID));
-    p.put("controller.quorum.voters", NODE_ID + "@" + Ports.LOOPBACK + ":" + controllerPort);
-    p.put("listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + port + ",CONTROLLER://" + Ports.LOOPBACK + ":" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + port);
-    p.put("controller.listener.names", "CONTROLLER");
-    p.put("inter.broker.listener.name", "PLAINTEXT");
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    p.put("log.dirs", dataDir().toString());
-    p.put("auto.create.topics.enable", "false");
-    p.put("num.partitions", "1");
-    p.put("default.replication.factor", "1");
-    p.put("min.insync.replicas", "1");
-    p.put("offsets.topic.replication.factor", "1");
-    p.put("offsets.topic.num.partitions", "4"); // 50 by default: slow first group join, no benefit here
-    p.put("transaction.state.log.replication.factor", "1");
-    p.put("transaction.state.log.min.isr", "1");
-    p.put("transaction.state.log.num.partitions", "4");
-    p.put("share.coordinator.state.topic.replication.factor", "1");
-    p.put("share.coordinator.state.topic.min.isr", "1");
-    p.put("group.initial.rebalance.delay.ms", "0");
-    p.put("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
-    p.put("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
-    p.put("socket.request.max.bytes", Integer.toString(2 * MAX_MESSAGE_BYTES));
-    // After a SIGKILL the restarted broker may only re-register once its old session expired
-    // (default 9 s); a single local node has no one to confuse with a shorter lease.
-    p.put("broker.session.timeout.ms", "3000");
-    p.put("broker.heartbeat.interval.ms", "500");
-    p.put("num.network.threads", "2"); // a laptop, shared with Flink and the model
-    p.put("num.io.threads", "4");
-    p.put("num.recovery.threads.per.data.dir", "2");
-    return p;
-  }
+    Map<String, String> properties() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", Integer.toString(NODE_ID));
+        p.put("controller.quorum.voters", NODE_ID + "@" + Ports.LOOPBACK + ":" + controllerPort);
+        p.put(
+                "listeners",
+                "PLAINTEXT://"
+                        + Ports.LOOPBACK
+                        + ":"
+                        + port
+                        + ",CONTROLLER://"
+                        + Ports.LOOPBACK
+                        + ":"
+                        + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + port);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", dataDir().toString());
+        p.put("auto.create.topics.enable", "false");
+        p.put("num.partitions", "1");
+        p.put("default.replication.factor", "1");
+        p.put("min.insync.replicas", "1");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put(
+                "offsets.topic.num.partitions",
+                "4"); // 50 by default: slow first group join, no benefit here
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "4");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        p.put("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        p.put("socket.request.max.bytes", Integer.toString(2 * MAX_MESSAGE_BYTES));
+        // After a SIGKILL the restarted broker may only re-register once its old session expired
+        // (default 9 s); a single local node has no one to confuse with a shorter lease.
+        p.put("broker.session.timeout.ms", "3000");
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("num.network.threads", "2"); // a laptop, shared with Flink and the model
+        p.put("num.io.threads", "4");
+        p.put("num.recovery.threads.per.data.dir", "2");
+        return p;
+    }
 
-  String propertiesText() {
-    return "# Generated by ScopeFlow (dev.scopeflow.cluster.KafkaConfig); rewritten on every start.\n"
-        + properties().entrySet().stream()
-            .map(e -> e.getKey() + "=" + escape(e.getValue()))
-            .collect(Collectors.joining("\n", "", "\n"));
-  }
+    String propertiesText() {
+        return "# Generated by ScopeFlow (dev.scopeflow.cluster.KafkaConfig); rewritten on every"
+                   + " start.\n"
+                + properties().entrySet().stream()
+                        .map(e -> e.getKey() + "=" + escape(e.getValue()))
+                        .collect(Collectors.joining("\n", "", "\n"));
+    }
 
-  /** Warnings only, plus the one line that says the server is up, to the console (= kafka.log). */
-  String log4jText() {
-    return """
+    /**
+     * Warnings only, plus the one line that says the server is up, to the console (= kafka.log).
+     */
+    String log4jText() {
+        return """
         # Generated by ScopeFlow: keep the broker quiet.
         status = warn
         appender.console.type = Console
@@ -105,10 +121,10 @@ record KafkaConfig(Path dir, int port, int controllerPort) {
         logger.state.name = state.change.logger
         logger.state.level = ERROR
         """;
-  }
+    }
 
-  /** java.util.Properties escaping for values (backslashes, e.g. Windows paths). */
-  private static String escape(String value) {
-    return value.replace("\\", "\\\\");
-  }
+    /** java.util.Properties escaping for values (backslashes, e.g. Windows paths). */
+    private static String escape(String value) {
+        return value.replace("\\", "\\\\");
+    }
 }

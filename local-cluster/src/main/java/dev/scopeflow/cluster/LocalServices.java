@@ -16,7 +16,8 @@ import java.util.Set;
  * Kafka and ClickHouse for {@code scopeflow demo}: both started as child processes under one
  * directory on fixed ports, guarded by {@code services.lock} so a second start fails fast with a
  * clear message, leftovers of a crashed run are cleaned up, and nothing outlives the JVM (shutdown
- * hook). Callers that use external services pass their addresses instead and never touch this class.
+ * hook). Callers that use external services pass their addresses instead and never touch this
+ * class.
  *
  * <pre>
  * workDir/                       (default .scopeflow/)
@@ -27,345 +28,404 @@ import java.util.Set;
  */
 public final class LocalServices implements AutoCloseable {
 
-  public static final Path DEFAULT_WORK_DIR = Path.of(".scopeflow");
-  public static final int DEFAULT_KAFKA_PORT = 19092;
-  public static final int DEFAULT_KAFKA_CONTROLLER_PORT = 19093;
-  public static final int DEFAULT_CLICKHOUSE_HTTP_PORT = 18123;
-  public static final int DEFAULT_CLICKHOUSE_TCP_PORT = 19000;
+    public static final Path DEFAULT_WORK_DIR = Path.of(".scopeflow");
+    public static final int DEFAULT_KAFKA_PORT = 19092;
+    public static final int DEFAULT_KAFKA_CONTROLLER_PORT = 19093;
+    public static final int DEFAULT_CLICKHOUSE_HTTP_PORT = 18123;
+    public static final int DEFAULT_CLICKHOUSE_TCP_PORT = 19000;
 
-  static final String LOCK_FILE = "services.lock";
+    static final String LOCK_FILE = "services.lock";
 
-  private final Path workDir;
-  private final EmbeddedKafka kafka;
-  private final EmbeddedClickHouse clickHouse;
-  private final Thread shutdownHook;
+    private final Path workDir;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedClickHouse clickHouse;
+    private final Thread shutdownHook;
 
-  private LocalServices(Path workDir, EmbeddedKafka kafka, EmbeddedClickHouse clickHouse) {
-    this.workDir = workDir;
-    this.kafka = kafka;
-    this.clickHouse = clickHouse;
-    this.shutdownHook = new Thread(this::stopServices, "scopeflow-local-services-stop");
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
-  }
-
-  /** Starts both services with default ports in {@code .scopeflow/} of the current directory. */
-  public static LocalServices start() {
-    return start(options().build());
-  }
-
-  public static Options.Builder options() {
-    return new Options.Builder();
-  }
-
-  /**
-   * Starts Kafka, then ClickHouse. Fails with {@link IllegalStateException} if services already run
-   * from this directory or a port is taken; whatever was started is stopped again on any failure.
-   */
-  public static LocalServices start(Options options) {
-    Path workDir = options.workDir();
-    createDirectories(workDir);
-    Path lockPath = workDir.resolve(LOCK_FILE);
-    ServicesLockFile lock =
-        ServicesLockFile.forCurrentJvm(
-            options.kafkaPort(), options.kafkaControllerPort(), options.clickHouseHttpPort(), options.clickHouseTcpPort());
-    claimLock(workDir, lock);
-
-    EmbeddedKafka kafka = null;
-    EmbeddedClickHouse clickHouse = null;
-    try {
-      requirePortsFree(options);
-      kafka =
-          EmbeddedKafka.builder()
-              .workDir(workDir.resolve("kafka"))
-              .port(options.kafkaPort())
-              .controllerPort(options.kafkaControllerPort())
-              .maxHeap(options.kafkaMaxHeap())
-              .start();
-      lock = lock.withKafkaPid(kafka.pid());
-      writeLock(lockPath, lock);
-      clickHouse =
-          EmbeddedClickHouse.builder()
-              .workDir(workDir.resolve("clickhouse"))
-              .httpPort(options.clickHouseHttpPort())
-              .tcpPort(options.clickHouseTcpPort())
-              .start();
-      lock = lock.withClickHousePid(clickHouse.pid());
-      writeLock(lockPath, lock);
-      return new LocalServices(workDir, kafka, clickHouse);
-    } catch (RuntimeException | Error e) {
-      if (clickHouse != null) {
-        clickHouse.stop();
-      }
-      if (kafka != null) {
-        kafka.stop();
-      }
-      deleteQuietly(lockPath);
-      throw e;
-    }
-  }
-
-  /**
-   * Stops services started from {@code workDir} by any JVM (for {@code scopeflow services stop}),
-   * whether that JVM still runs or crashed, and removes the lock. Only processes whose command line
-   * points into {@code workDir} are touched.
-   *
-   * @return how many processes were stopped
-   */
-  public static int stopLeftovers(Path workDir) {
-    Path dir = workDir.toAbsolutePath().normalize();
-    Set<Long> stopped = new HashSet<>();
-    readLock(dir.resolve(LOCK_FILE))
-        .ifPresent(
-            lock -> {
-              stopIfOurs(lock.kafkaPid(), kafkaMarker(dir), stopped);
-              stopIfOurs(lock.clickHousePid(), clickHouseMarker(dir), stopped);
-            });
-    // Pid files cover a crash before the lock recorded a pid.
-    stopIfOurs(OwnProcesses.readPid(dir.resolve("kafka").resolve("kafka.pid")), kafkaMarker(dir), stopped);
-    stopIfOurs(OwnProcesses.readPid(dir.resolve("clickhouse").resolve("clickhouse.pid")), clickHouseMarker(dir), stopped);
-    deleteQuietly(dir.resolve(LOCK_FILE));
-    return stopped.size();
-  }
-
-  /** Endpoints of services that another live JVM runs from a work dir. */
-  public record RunningEndpoints(String kafkaBootstrap, String clickHouseUrl) {}
-
-  /**
-   * The endpoints of services already running from {@code workDir} (e.g. under {@code scopeflow services
-   * start}), so a second command can use them instead of failing on the lock; empty when none run.
-   */
-  public static java.util.Optional<RunningEndpoints> running(Path workDir) {
-    return readLock(workDir.toAbsolutePath().normalize().resolve(LOCK_FILE))
-        .filter(ServicesLockFile::ownerAlive)
-        .map(
-            lock ->
-                new RunningEndpoints(
-                    Ports.LOOPBACK + ":" + lock.kafkaPort(),
-                    "http://" + Ports.LOOPBACK + ":" + lock.clickHouseHttpPort()));
-  }
-
-  public EmbeddedKafka kafka() {
-    return kafka;
-  }
-
-  public EmbeddedClickHouse clickHouse() {
-    return clickHouse;
-  }
-
-  public Path workDir() {
-    return workDir;
-  }
-
-  /** Stops both services and removes the lock. Idempotent. */
-  @Override
-  public void close() {
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook runs stopServices anyway.
-    }
-    stopServices();
-  }
-
-  private synchronized void stopServices() {
-    try {
-      clickHouse.stop();
-    } finally {
-      try {
-        kafka.stop();
-      } finally {
-        deleteQuietly(workDir.resolve(LOCK_FILE));
-      }
-    }
-  }
-
-  /** Creates the lock, or explains who holds it; a lock left by a dead JVM is cleaned up first. */
-  private static void claimLock(Path workDir, ServicesLockFile lock) {
-    Path lockPath = workDir.resolve(LOCK_FILE);
-    for (int attempt = 0; attempt < 3; attempt++) {
-      if (createLockAtomically(lockPath, lock)) {
-        return;
-      }
-      var existing = readLock(lockPath);
-      if (existing.isPresent() && existing.get().ownerAlive()) {
-        throw alreadyRunning(workDir, existing.get());
-      }
-      // Stale: the owner died. Its children may still run and hold the ports.
-      stopLeftovers(workDir);
-    }
-    throw new IllegalStateException("Could not create " + lockPath + " (another start is racing with this one?)");
-  }
-
-  static IllegalStateException alreadyRunning(Path workDir, ServicesLockFile lock) {
-    return new IllegalStateException(
-        "ScopeFlow services already running from "
-            + workDir
-            + " (kafka pid "
-            + ServicesLockFile.describePid(lock.kafkaPid())
-            + ", clickhouse pid "
-            + ServicesLockFile.describePid(lock.clickHousePid())
-            + "; started by pid "
-            + lock.ownerPid()
-            + "); run `scopeflow services stop` or wait");
-  }
-
-  /** Write to a temp file, then hard-link it into place: link() fails if the lock exists. */
-  private static boolean createLockAtomically(Path lockPath, ServicesLockFile lock) {
-    Path temp = null;
-    try {
-      temp = Files.createTempFile(lockPath.getParent(), LOCK_FILE, ".tmp");
-      Files.writeString(temp, lock.format(), StandardCharsets.UTF_8);
-      try {
-        Files.createLink(lockPath, temp);
-      } catch (UnsupportedOperationException noHardLinks) {
-        Files.writeString(lockPath, lock.format(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
-      }
-      return true;
-    } catch (FileAlreadyExistsException held) {
-      return false;
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not create " + lockPath, e);
-    } finally {
-      if (temp != null) {
-        deleteQuietly(temp);
-      }
-    }
-  }
-
-  private static void writeLock(Path lockPath, ServicesLockFile lock) {
-    try {
-      Path temp = Files.createTempFile(lockPath.getParent(), LOCK_FILE, ".tmp");
-      Files.writeString(temp, lock.format(), StandardCharsets.UTF_8);
-      Files.move(temp, lockPath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not update " + lockPath, e);
-    }
-  }
-
-  /** The lock's contents; empty if absent, and empty (treated as stale) if unreadable. */
-  static java.util.Optional<ServicesLockFile> readLock(Path lockPath) {
-    try {
-      if (!Files.isRegularFile(lockPath)) {
-        return java.util.Optional.empty();
-      }
-      return java.util.Optional.of(ServicesLockFile.parse(Files.readString(lockPath, StandardCharsets.UTF_8)));
-    } catch (IOException | IllegalArgumentException e) {
-      return java.util.Optional.empty();
-    }
-  }
-
-  private static void requirePortsFree(Options options) {
-    String hint = " (or point ScopeFlow at a running service with --kafka host:port / --clickhouse URL)";
-    Ports.requireFree(options.kafkaPort(), "Kafka", "LocalServices.options().kafkaPort(..)" + hint);
-    Ports.requireFree(options.kafkaControllerPort(), "the Kafka controller", "LocalServices.options().kafkaControllerPort(..)");
-    Ports.requireFree(options.clickHouseHttpPort(), "ClickHouse (HTTP)", "LocalServices.options().clickHouseHttpPort(..)" + hint);
-    Ports.requireFree(options.clickHouseTcpPort(), "ClickHouse (native TCP)", "LocalServices.options().clickHouseTcpPort(..)");
-  }
-
-  private static void stopIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
-    if (pid.isPresent() && !stopped.contains(pid.getAsLong())) {
-      OwnProcesses.findOurs(pid.getAsLong(), marker)
-          .ifPresent(
-              handle -> {
-                OwnProcesses.terminate(handle, 30_000);
-                stopped.add(handle.pid());
-              });
-    }
-  }
-
-  static String kafkaMarker(Path workDir) {
-    return workDir.resolve("kafka").resolve("server.properties").toString();
-  }
-
-  static String clickHouseMarker(Path workDir) {
-    return workDir.resolve("clickhouse").resolve("config.xml").toString();
-  }
-
-  private static void createDirectories(Path dir) {
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not create " + dir, e);
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException ignored) {
-      // Best effort: a leftover lock is detected as stale next time.
-    }
-  }
-
-  /** Where and on which ports {@link LocalServices} runs. */
-  public record Options(
-      Path workDir, int kafkaPort, int kafkaControllerPort, int clickHouseHttpPort, int clickHouseTcpPort, String kafkaMaxHeap) {
-
-    public Options {
-      workDir = Objects.requireNonNull(workDir, "workDir").toAbsolutePath().normalize();
-      Ports.requireValid(kafkaPort, "kafkaPort");
-      Ports.requireValid(kafkaControllerPort, "kafkaControllerPort");
-      Ports.requireValid(clickHouseHttpPort, "clickHouseHttpPort");
-      Ports.requireValid(clickHouseTcpPort, "clickHouseTcpPort");
-      if (new HashSet<>(java.util.List.of(kafkaPort, kafkaControllerPort, clickHouseHttpPort, clickHouseTcpPort)).size() != 4) {
-        throw new IllegalArgumentException(
-            "Ports must all differ: kafka "
-                + kafkaPort
-                + ", kafka controller "
-                + kafkaControllerPort
-                + ", clickhouse http "
-                + clickHouseHttpPort
-                + ", clickhouse tcp "
-                + clickHouseTcpPort);
-      }
-      Objects.requireNonNull(kafkaMaxHeap, "kafkaMaxHeap");
-    }
-
-    /** Defaults: {@code .scopeflow/}, Kafka 19092 (controller 19093), ClickHouse HTTP 18123, TCP 19000. */
-    public static final class Builder {
-      private Path workDir = DEFAULT_WORK_DIR;
-      private int kafkaPort = DEFAULT_KAFKA_PORT;
-      private int kafkaControllerPort = DEFAULT_KAFKA_CONTROLLER_PORT;
-      private int clickHouseHttpPort = DEFAULT_CLICKHOUSE_HTTP_PORT;
-      private int clickHouseTcpPort = DEFAULT_CLICKHOUSE_TCP_PORT;
-      private String kafkaMaxHeap = "512m";
-
-      Builder() {}
-
-      public Builder workDir(Path workDir) {
+    private LocalServices(Path workDir, EmbeddedKafka kafka, EmbeddedClickHouse clickHouse) {
         this.workDir = workDir;
-        return this;
-      }
-
-      public Builder kafkaPort(int port) {
-        this.kafkaPort = port;
-        return this;
-      }
-
-      public Builder kafkaControllerPort(int port) {
-        this.kafkaControllerPort = port;
-        return this;
-      }
-
-      public Builder clickHouseHttpPort(int port) {
-        this.clickHouseHttpPort = port;
-        return this;
-      }
-
-      public Builder clickHouseTcpPort(int port) {
-        this.clickHouseTcpPort = port;
-        return this;
-      }
-
-      public Builder kafkaMaxHeap(String maxHeap) {
-        this.kafkaMaxHeap = maxHeap;
-        return this;
-      }
-
-      /** Validates: ports in range and distinct. */
-      public Options build() {
-        return new Options(workDir, kafkaPort, kafkaControllerPort, clickHouseHttpPort, clickHouseTcpPort, kafkaMaxHeap);
-      }
+        this.kafka = kafka;
+        this.clickHouse = clickHouse;
+        this.shutdownHook = new Thread(this::stopServices, "scopeflow-local-services-stop");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
-  }
+
+    /** Starts both services with default ports in {@code .scopeflow/} of the current directory. */
+    public static LocalServices start() {
+        return start(options().build());
+    }
+
+    public static Options.Builder options() {
+        return new Options.Builder();
+    }
+
+    /**
+     * Starts Kafka, then ClickHouse. Fails with {@link IllegalStateException} if services already
+     * run from this directory or a port is taken; whatever was started is stopped again on any
+     * failure.
+     */
+    public static LocalServices start(Options options) {
+        Path workDir = options.workDir();
+        createDirectories(workDir);
+        Path lockPath = workDir.resolve(LOCK_FILE);
+        ServicesLockFile lock =
+                ServicesLockFile.forCurrentJvm(
+                        options.kafkaPort(),
+                        options.kafkaControllerPort(),
+                        options.clickHouseHttpPort(),
+                        options.clickHouseTcpPort());
+        claimLock(workDir, lock);
+
+        EmbeddedKafka kafka = null;
+        EmbeddedClickHouse clickHouse = null;
+        try {
+            requirePortsFree(options);
+            kafka =
+                    EmbeddedKafka.builder()
+                            .workDir(workDir.resolve("kafka"))
+                            .port(options.kafkaPort())
+                            .controllerPort(options.kafkaControllerPort())
+                            .maxHeap(options.kafkaMaxHeap())
+                            .start();
+            lock = lock.withKafkaPid(kafka.pid());
+            writeLock(lockPath, lock);
+            clickHouse =
+                    EmbeddedClickHouse.builder()
+                            .workDir(workDir.resolve("clickhouse"))
+                            .httpPort(options.clickHouseHttpPort())
+                            .tcpPort(options.clickHouseTcpPort())
+                            .start();
+            lock = lock.withClickHousePid(clickHouse.pid());
+            writeLock(lockPath, lock);
+            return new LocalServices(workDir, kafka, clickHouse);
+        } catch (RuntimeException | Error e) {
+            if (clickHouse != null) {
+                clickHouse.stop();
+            }
+            if (kafka != null) {
+                kafka.stop();
+            }
+            deleteQuietly(lockPath);
+            throw e;
+        }
+    }
+
+    /**
+     * Stops services started from {@code workDir} by any JVM (for {@code scopeflow services stop}),
+     * whether that JVM still runs or crashed, and removes the lock. Only processes whose command
+     * line points into {@code workDir} are touched.
+     *
+     * @return how many processes were stopped
+     */
+    public static int stopLeftovers(Path workDir) {
+        Path dir = workDir.toAbsolutePath().normalize();
+        Set<Long> stopped = new HashSet<>();
+        readLock(dir.resolve(LOCK_FILE))
+                .ifPresent(
+                        lock -> {
+                            stopIfOurs(lock.kafkaPid(), kafkaMarker(dir), stopped);
+                            stopIfOurs(lock.clickHousePid(), clickHouseMarker(dir), stopped);
+                        });
+        // Pid files cover a crash before the lock recorded a pid.
+        stopIfOurs(
+                OwnProcesses.readPid(dir.resolve("kafka").resolve("kafka.pid")),
+                kafkaMarker(dir),
+                stopped);
+        stopIfOurs(
+                OwnProcesses.readPid(dir.resolve("clickhouse").resolve("clickhouse.pid")),
+                clickHouseMarker(dir),
+                stopped);
+        deleteQuietly(dir.resolve(LOCK_FILE));
+        return stopped.size();
+    }
+
+    /** Endpoints of services that another live JVM runs from a work dir. */
+    public record RunningEndpoints(String kafkaBootstrap, String clickHouseUrl) {}
+
+    /**
+     * The endpoints of services already running from {@code workDir} (e.g. under {@code scopeflow
+     * services start}), so a second command can use them instead of failing on the lock; empty when
+     * none run.
+     */
+    public static java.util.Optional<RunningEndpoints> running(Path workDir) {
+        return readLock(workDir.toAbsolutePath().normalize().resolve(LOCK_FILE))
+                .filter(ServicesLockFile::ownerAlive)
+                .map(
+                        lock ->
+                                new RunningEndpoints(
+                                        Ports.LOOPBACK + ":" + lock.kafkaPort(),
+                                        "http://"
+                                                + Ports.LOOPBACK
+                                                + ":"
+                                                + lock.clickHouseHttpPort()));
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public EmbeddedClickHouse clickHouse() {
+        return clickHouse;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    /** Stops both services and removes the lock. Idempotent. */
+    @Override
+    public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook runs stopServices anyway.
+        }
+        stopServices();
+    }
+
+    private synchronized void stopServices() {
+        try {
+            clickHouse.stop();
+        } finally {
+            try {
+                kafka.stop();
+            } finally {
+                deleteQuietly(workDir.resolve(LOCK_FILE));
+            }
+        }
+    }
+
+    /**
+     * Creates the lock, or explains who holds it; a lock left by a dead JVM is cleaned up first.
+     */
+    private static void claimLock(Path workDir, ServicesLockFile lock) {
+        Path lockPath = workDir.resolve(LOCK_FILE);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (createLockAtomically(lockPath, lock)) {
+                return;
+            }
+            var existing = readLock(lockPath);
+            if (existing.isPresent() && existing.get().ownerAlive()) {
+                throw alreadyRunning(workDir, existing.get());
+            }
+            // Stale: the owner died. Its children may still run and hold the ports.
+            stopLeftovers(workDir);
+        }
+        throw new IllegalStateException(
+                "Could not create " + lockPath + " (another start is racing with this one?)");
+    }
+
+    static IllegalStateException alreadyRunning(Path workDir, ServicesLockFile lock) {
+        return new IllegalStateException(
+                "ScopeFlow services already running from "
+                        + workDir
+                        + " (kafka pid "
+                        + ServicesLockFile.describePid(lock.kafkaPid())
+                        + ", clickhouse pid "
+                        + ServicesLockFile.describePid(lock.clickHousePid())
+                        + "; started by pid "
+                        + lock.ownerPid()
+                        + "); run `scopeflow services stop` or wait");
+    }
+
+    /** Write to a temp file, then hard-link it into place: link() fails if the lock exists. */
+    private static boolean createLockAtomically(Path lockPath, ServicesLockFile lock) {
+        Path temp = null;
+        try {
+            temp = Files.createTempFile(lockPath.getParent(), LOCK_FILE, ".tmp");
+            Files.writeString(temp, lock.format(), StandardCharsets.UTF_8);
+            try {
+                Files.createLink(lockPath, temp);
+            } catch (UnsupportedOperationException noHardLinks) {
+                Files.writeString(
+                        lockPath,
+                        lock.format(),
+                        StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE_NEW);
+            }
+            return true;
+        } catch (FileAlreadyExistsException held) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not create " + lockPath, e);
+        } finally {
+            if (temp != null) {
+                deleteQuietly(temp);
+            }
+        }
+    }
+
+    private static void writeLock(Path lockPath, ServicesLockFile lock) {
+        try {
+            Path temp = Files.createTempFile(lockPath.getParent(), LOCK_FILE, ".tmp");
+            Files.writeString(temp, lock.format(), StandardCharsets.UTF_8);
+            Files.move(
+                    temp,
+                    lockPath,
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not update " + lockPath, e);
+        }
+    }
+
+    /** The lock's contents; empty if absent, and empty (treated as stale) if unreadable. */
+    static java.util.Optional<ServicesLockFile> readLock(Path lockPath) {
+        try {
+            if (!Files.isRegularFile(lockPath)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(
+                    ServicesLockFile.parse(Files.readString(lockPath, StandardCharsets.UTF_8)));
+        } catch (IOException | IllegalArgumentException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static void requirePortsFree(Options options) {
+        String hint =
+                " (or point ScopeFlow at a running service with --kafka host:port / --clickhouse"
+                    + " URL)";
+        Ports.requireFree(
+                options.kafkaPort(), "Kafka", "LocalServices.options().kafkaPort(..)" + hint);
+        Ports.requireFree(
+                options.kafkaControllerPort(),
+                "the Kafka controller",
+                "LocalServices.options().kafkaControllerPort(..)");
+        Ports.requireFree(
+                options.clickHouseHttpPort(),
+                "ClickHouse (HTTP)",
+                "LocalServices.options().clickHouseHttpPort(..)" + hint);
+        Ports.requireFree(
+                options.clickHouseTcpPort(),
+                "ClickHouse (native TCP)",
+                "LocalServices.options().clickHouseTcpPort(..)");
+    }
+
+    private static void stopIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
+        if (pid.isPresent() && !stopped.contains(pid.getAsLong())) {
+            OwnProcesses.findOurs(pid.getAsLong(), marker)
+                    .ifPresent(
+                            handle -> {
+                                OwnProcesses.terminate(handle, 30_000);
+                                stopped.add(handle.pid());
+                            });
+        }
+    }
+
+    static String kafkaMarker(Path workDir) {
+        return workDir.resolve("kafka").resolve("server.properties").toString();
+    }
+
+    static String clickHouseMarker(Path workDir) {
+        return workDir.resolve("clickhouse").resolve("config.xml").toString();
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not create " + dir, e);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // Best effort: a leftover lock is detected as stale next time.
+        }
+    }
+
+    /** Where and on which ports {@link LocalServices} runs. */
+    public record Options(
+            Path workDir,
+            int kafkaPort,
+            int kafkaControllerPort,
+            int clickHouseHttpPort,
+            int clickHouseTcpPort,
+            String kafkaMaxHeap) {
+
+        public Options {
+            workDir = Objects.requireNonNull(workDir, "workDir").toAbsolutePath().normalize();
+            Ports.requireValid(kafkaPort, "kafkaPort");
+            Ports.requireValid(kafkaControllerPort, "kafkaControllerPort");
+            Ports.requireValid(clickHouseHttpPort, "clickHouseHttpPort");
+            Ports.requireValid(clickHouseTcpPort, "clickHouseTcpPort");
+            if (new HashSet<>(
+                                    java.util.List.of(
+                                            kafkaPort,
+                                            kafkaControllerPort,
+                                            clickHouseHttpPort,
+                                            clickHouseTcpPort))
+                            .size()
+                    != 4) {
+                throw new IllegalArgumentException(
+                        "Ports must all differ: kafka "
+                                + kafkaPort
+                                + ", kafka controller "
+                                + kafkaControllerPort
+                                + ", clickhouse http "
+                                + clickHouseHttpPort
+                                + ", clickhouse tcp "
+                                + clickHouseTcpPort);
+            }
+            Objects.requireNonNull(kafkaMaxHeap, "kafkaMaxHeap");
+        }
+
+        /**
+         * Defaults: {@code .scopeflow/}, Kafka 19092 (controller 19093), ClickHouse HTTP 18123, TCP
+         * 19000.
+         */
+        public static final class Builder {
+            private Path workDir = DEFAULT_WORK_DIR;
+            private int kafkaPort = DEFAULT_KAFKA_PORT;
+            private int kafkaControllerPort = DEFAULT_KAFKA_CONTROLLER_PORT;
+            private int clickHouseHttpPort = DEFAULT_CLICKHOUSE_HTTP_PORT;
+            private int clickHouseTcpPort = DEFAULT_CLICKHOUSE_TCP_PORT;
+            private String kafkaMaxHeap = "512m";
+
+            Builder() {}
+
+            public Builder workDir(Path workDir) {
+                this.workDir = workDir;
+                return this;
+            }
+
+            public Builder kafkaPort(int port) {
+                this.kafkaPort = port;
+                return this;
+            }
+
+            public Builder kafkaControllerPort(int port) {
+                this.kafkaControllerPort = port;
+                return this;
+            }
+
+            public Builder clickHouseHttpPort(int port) {
+                this.clickHouseHttpPort = port;
+                return this;
+            }
+
+            public Builder clickHouseTcpPort(int port) {
+                this.clickHouseTcpPort = port;
+                return this;
+            }
+
+            public Builder kafkaMaxHeap(String maxHeap) {
+                this.kafkaMaxHeap = maxHeap;
+                return this;
+            }
+
+            /** Validates: ports in range and distinct. */
+            public Options build() {
+                return new Options(
+                        workDir,
+                        kafkaPort,
+                        kafkaControllerPort,
+                        clickHouseHttpPort,
+                        clickHouseTcpPort,
+                        kafkaMaxHeap);
+            }
+        }
+    }
 }

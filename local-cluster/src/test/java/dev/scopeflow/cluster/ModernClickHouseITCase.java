@@ -13,31 +13,70 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The production target, a current ClickHouse, in a container where Docker exists (skipped cleanly where it
- * does not; the same migrations and inserts are always tested on the embedded 18.16 server by
- * {@link ClickHouseMigrationsITCase}): migrations apply once, RowBinary rows land bit-exact, FINAL keeps the
- * highest version.
+ * The production target, a current ClickHouse, in a container where Docker exists (skipped cleanly
+ * where it does not; the same migrations and inserts are always tested on the embedded 18.16 server
+ * by {@link ClickHouseMigrationsITCase}): migrations apply once, RowBinary rows land bit-exact,
+ * FINAL keeps the highest version.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class ModernClickHouseITCase {
 
     @Container
-    private static final ClickHouseContainer CLICKHOUSE = new ClickHouseContainer("clickhouse/clickhouse-server:24.8");
+    private static final ClickHouseContainer CLICKHOUSE =
+            new ClickHouseContainer("clickhouse/clickhouse-server:24.8");
 
     @Test
     void migrationsAndVersionedRowsWorkOnCurrentClickHouse() {
-        ClickHouseHttp ch = ClickHouseHttp.builder("http://" + CLICKHOUSE.getHost() + ":" + CLICKHOUSE.getMappedPort(8123))
-                .optCredentials(CLICKHOUSE.getUsername(), CLICKHOUSE.getPassword()).build();
+        ClickHouseHttp ch =
+                ClickHouseHttp.builder(
+                                "http://"
+                                        + CLICKHOUSE.getHost()
+                                        + ":"
+                                        + CLICKHOUSE.getMappedPort(8123))
+                        .optCredentials(CLICKHOUSE.getUsername(), CLICKHOUSE.getPassword())
+                        .build();
         assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2, 3);
         assertThat(ClickHouseMigrations.apply(ch, "modern")).isEmpty();
 
-        List<String> columns = List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
-        ch.insertRowBinary("modern.feature_stats", columns, new RowBinaryWriter(64)
-                .string("r").string("s").uint32(7).uint64(10).uint64(3).float64(0.1 + 0.2).float32(1.1f).uint64(10));
-        ch.insertRowBinary("modern.feature_stats", columns, new RowBinaryWriter(64)
-                .string("r").string("s").uint32(7).uint64(20).uint64(5).float64(Math.PI).float32(2.5f).uint64(20));
+        List<String> columns =
+                List.of(
+                        "run_id",
+                        "sae_id",
+                        "feature",
+                        "n_tokens",
+                        "fire_count",
+                        "act_sum",
+                        "act_max",
+                        "version");
+        ch.insertRowBinary(
+                "modern.feature_stats",
+                columns,
+                new RowBinaryWriter(64)
+                        .string("r")
+                        .string("s")
+                        .uint32(7)
+                        .uint64(10)
+                        .uint64(3)
+                        .float64(0.1 + 0.2)
+                        .float32(1.1f)
+                        .uint64(10));
+        ch.insertRowBinary(
+                "modern.feature_stats",
+                columns,
+                new RowBinaryWriter(64)
+                        .string("r")
+                        .string("s")
+                        .uint32(7)
+                        .uint64(20)
+                        .uint64(5)
+                        .float64(Math.PI)
+                        .float32(2.5f)
+                        .uint64(20));
 
-        List<List<String>> rows = ch.query("SELECT n_tokens, fire_count, act_sum, act_max FROM modern.feature_stats FINAL");
+        List<List<String>> rows =
+                ch.query(
+                        "SELECT n_tokens, fire_count, act_sum, act_max FROM modern.feature_stats"
+                            + " FINAL");
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).subList(0, 2)).containsExactly("20", "5");
         assertThat(Double.parseDouble(rows.get(0).get(2))).isEqualTo(Math.PI);

@@ -8,15 +8,17 @@ import java.nio.file.Path;
 /** Fresh per-test directories under {@code scopeflow.test.workdir} (target/it-work under Maven). */
 final class TestDirs {
 
-  private TestDirs() {}
+    private TestDirs() {}
 
-  static Path fresh(String name) {
-    Path root = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work")).toAbsolutePath();
-    try {
-      Files.createDirectories(root);
-      return Files.createTempDirectory(root, name + "-");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    static Path fresh(String name) {
+        Path root =
+                Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
+                        .toAbsolutePath();
+        try {
+            Files.createDirectories(root);
+            return Files.createTempDirectory(root, name + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
-  }
 }
