@@ -11,6 +11,7 @@ import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 
 import java.util.ArrayList;
@@ -82,7 +83,7 @@ public final class CorpusProducer {
     }
 
     public static Report run(Gemma2Model model, GemmaTokenizer tokenizer, CorpusReader corpus, Settings settings,
-                             Consumer<ActivationBatch> activations, Consumer<DocumentRecord> documents,
+                             Consumer<ActivationBatch> activations, Consumer<DocumentWindow> documents,
                              ProducerProgress progress) {
         long start = System.nanoTime();
         settings.sites().forEach(model::width); // fails early on a site the model lacks
@@ -113,14 +114,14 @@ public final class CorpusProducer {
                 (System.nanoTime() - start) / 1e9);
     }
 
-    private static DocumentRecord documentRecord(Settings settings, Document doc, int index, ContextWindows.Window w) {
+    private static DocumentWindow documentRecord(Settings settings, Document doc, int index, ContextWindows.Window w) {
         int[] tokens = w.prependedBos() ? java.util.Arrays.copyOfRange(w.tokens(), 1, w.tokens().length) : w.tokens();
         if (index > 0) {
-            return new DocumentRecord(settings.runId(), doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
+            return new DocumentWindow(settings.runId(), doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
         }
         boolean cut = doc.text().length() > settings.maxDocumentTextChars();
         String text = cut ? doc.text().substring(0, settings.maxDocumentTextChars()) : doc.text();
-        return new DocumentRecord(settings.runId(), doc.id(), 0, 0, tokens, text, doc.source(), cut);
+        return new DocumentWindow(settings.runId(), doc.id(), 0, 0, tokens, text, doc.source(), cut);
     }
 
     private static void forward(Gemma2Model model, Settings settings, List<PendingWindow> pending,

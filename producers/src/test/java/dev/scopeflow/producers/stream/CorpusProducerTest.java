@@ -10,6 +10,7 @@ import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,11 +44,11 @@ class CorpusProducerTest {
                 "the city of light is paris .\n\nparis\nthe city of light is paris . the city of light\n");
     }
 
-    private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentRecord> docs) { }
+    private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentWindow> docs) { }
 
     private static Run run(CorpusProducer.Settings settings) {
         List<ActivationBatch> batches = new ArrayList<>();
-        List<DocumentRecord> docs = new ArrayList<>();
+        List<DocumentWindow> docs = new ArrayList<>();
         try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
              GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2);
              CorpusReader corpus = CorpusReader.textLines(corpusFile)) {
@@ -88,7 +89,7 @@ class CorpusProducerTest {
             assertThat(positions.get(3L)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
         }
         // document records: one per window, text on the first only
-        assertThat(run.docs()).extracting(DocumentRecord::docId).containsExactly(0L, 0L, 2L, 3L, 3L, 3L);
+        assertThat(run.docs()).extracting(DocumentWindow::docId).containsExactly(0L, 0L, 2L, 3L, 3L, 3L);
         assertThat(run.docs().get(0).text()).isEqualTo("the city of light is paris .");
         assertThat(run.docs().get(1).text()).isNull();
         assertThat(run.docs().get(1).firstPosition()).isEqualTo(5);

@@ -1,5 +1,6 @@
 package dev.scopeflow.producers.stream;
 
+import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.TopicNames;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
@@ -32,7 +33,7 @@ class DocumentPublisherTest {
         assertThat(producer.closed()).isTrue();
     }
 
-    private static DocumentRecord record(long docId) {
-        return new DocumentRecord("run", docId, 0, 0, new int[] {2, 5}, "text", "corpus.txt", false);
+    private static DocumentWindow record(long docId) {
+        return new DocumentWindow("run", docId, 0, 0, new int[] {2, 5}, "text", "corpus.txt", false);
     }
 }
