@@ -105,7 +105,7 @@ public final class Demo {
             SaeSpec spec = new SaeSpec(saeId, s.site(), params.toAbsolutePath().toString());
             saes.add(spec);
         }
-        log.printf("SAEs: %d JumpReLU SAEs (d_in %d, d_sae %d) in Gemma Scope params.npz format under %s%n",
+        log.printf("SAEs: %d JumpReLU SAEs with random weights (d_in %d, d_sae %d; so expect FVU near 1) in Gemma Scope params.npz format under %s%n",
                 saes.size(), s.width(), s.dSae(), s.workDir().resolve("saes"));
         return saes;
     }
