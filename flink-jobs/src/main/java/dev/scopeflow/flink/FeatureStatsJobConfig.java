@@ -13,14 +13,12 @@ import java.util.Set;
 
 /**
  * What one statistics job computes: the run whose activations it reads, the SAEs it applies, which tokens
- * are left out of statistics, how many top examples it keeps, and how often it publishes snapshots. Build with {@link #builder()}.
+ * are left out of statistics, how many top examples it keeps, and how often it publishes snapshots. Build
+ * with {@link #builder()}.
  */
 public final class FeatureStatsJobConfig implements Serializable {
 
     private static final long serialVersionUID = 1L;
-
-    /** Gemma's pad, EOS and BOS ids: Gemma Scope SAEs were not trained on them (ARCHITECTURE.md §2). */
-    public static final Set<Integer> GEMMA_SPECIAL_TOKEN_IDS = Set.of(0, 1, 2);
 
     private final String runId;
     private final List<SaeSpec> saes;
@@ -32,7 +30,8 @@ public final class FeatureStatsJobConfig implements Serializable {
     private FeatureStatsJobConfig(Builder b) {
         this.runId = b.runId;
         this.saes = List.copyOf(b.saes);
-        this.excludedTokenIds = b.excludedTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
+        this.excludedTokenIds = b.excludedTokenIds == null ? null
+                : b.excludedTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
         this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
         this.topK = b.topK;
         this.backend = b.backend;
@@ -49,16 +48,19 @@ public final class FeatureStatsJobConfig implements Serializable {
     public int topK() { return topK; }
     public MatmulBackend backend() { return backend; }
 
-    /** Which tokens count; built where it is used, as the filter itself does not travel with the job graph. */
+    /**
+     * Which tokens count (default: all but Gemma's pad, EOS and BOS, which Gemma Scope SAEs were not trained
+     * on); built where it is used, as the filter itself does not travel with the job graph.
+     */
     public TokenFilter tokenFilter() {
-        return TokenFilter.excluding(excludedTokenIds);
+        return excludedTokenIds == null ? TokenFilter.gemmaDefault() : TokenFilter.excluding(excludedTokenIds);
     }
 
     /** Builder: {@code set*} are required, {@code opt*} have defaults; {@link #build()} validates. */
     public static final class Builder {
         private String runId;
         private final List<SaeSpec> saes = new ArrayList<>();
-        private Set<Integer> excludedTokenIds = new HashSet<>(GEMMA_SPECIAL_TOKEN_IDS);
+        private Set<Integer> excludedTokenIds;
         private Duration snapshotInterval = Duration.ZERO;
         private int topK = TopExamples.DEFAULT_K;
         private MatmulBackend backend = MatmulBackend.JAVA;
@@ -76,7 +78,7 @@ public final class FeatureStatsJobConfig implements Serializable {
             return this;
         }
 
-        /** Token ids left out of every statistic; default pad, EOS and BOS. */
+        /** Token ids left out of every statistic; default {@link TokenFilter#gemmaDefault()}. */
         public Builder optExcludedTokenIds(Set<Integer> ids) {
             this.excludedTokenIds = new HashSet<>(ids);
             return this;
