@@ -11,7 +11,7 @@ public class DeadLetter {
     public DeadLetter() {
     }
 
-    public DeadLetter(RawActivationRecord record, String reason) {
+    public DeadLetter(RawKafkaRecord record, String reason) {
         this.sourceTopic = record.topic;
         this.sourcePartition = record.partition;
         this.sourceOffset = record.offset;

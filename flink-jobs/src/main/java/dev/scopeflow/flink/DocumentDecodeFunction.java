@@ -8,7 +8,7 @@ import org.apache.flink.util.Collector;
  * Decodes records of the documents topic into rows for ClickHouse, keeping those of the job's run; a record
  * that is not a valid document window goes to the dead-letter output instead of stopping the job.
  */
-public final class DocumentDecodeFunction extends ProcessFunction<RawActivationRecord, DocumentRow> {
+public final class DocumentDecodeFunction extends ProcessFunction<RawKafkaRecord, DocumentRow> {
 
     private static final long serialVersionUID = 1L;
 
@@ -19,7 +19,7 @@ public final class DocumentDecodeFunction extends ProcessFunction<RawActivationR
     }
 
     @Override
-    public void processElement(RawActivationRecord record, Context ctx, Collector<DocumentRow> out) {
+    public void processElement(RawKafkaRecord record, Context ctx, Collector<DocumentRow> out) {
         DocumentWindow window;
         try {
             window = DocumentWindow.fromJson(record.value);

@@ -45,7 +45,7 @@ public final class FeatureStatsJob {
                             boolean bounded) {
     }
 
-    public static Outputs build(DataStream<RawActivationRecord> records, FeatureStatsJobConfig config) {
+    public static Outputs build(DataStream<RawKafkaRecord> records, FeatureStatsJobConfig config) {
         SingleOutputStreamOperator<SaeCodesBatch> codes = records
                 .process(new SaeEncodeFunction(config))
                 .name("sae-encode").uid("sae-encode");
@@ -96,7 +96,7 @@ public final class FeatureStatsJob {
 
     /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}. */
     public static void wire(StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) {
-        DataStream<RawActivationRecord> records = env
+        DataStream<RawKafkaRecord> records = env
                 .fromSource(kafkaSource(endpoints, endpoints.topics().activations(), config.runId()),
                         WatermarkStrategy.noWatermarks(), "activations")
                 .uid("activations-source");
@@ -125,8 +125,8 @@ public final class FeatureStatsJob {
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
-    static KafkaSource<RawActivationRecord> kafkaSource(Endpoints endpoints, String topic, String runId) {
-        var builder = KafkaSource.<RawActivationRecord>builder()
+    static KafkaSource<RawKafkaRecord> kafkaSource(Endpoints endpoints, String topic, String runId) {
+        var builder = KafkaSource.<RawKafkaRecord>builder()
                 .setBootstrapServers(endpoints.kafkaBootstrap())
                 .setTopics(List.of(topic))
                 .setGroupId("scopeflow-stats-" + runId)

@@ -6,18 +6,18 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** Keeps the Kafka coordinates with the bytes; never throws, so a poison record cannot stop the source. */
-public final class RawRecordDeserializer implements KafkaRecordDeserializationSchema<RawActivationRecord> {
+public final class RawRecordDeserializer implements KafkaRecordDeserializationSchema<RawKafkaRecord> {
 
     private static final long serialVersionUID = 1L;
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawActivationRecord> out) {
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawKafkaRecord> out) {
         byte[] value = record.value() == null ? new byte[0] : record.value();
-        out.collect(new RawActivationRecord(record.topic(), record.partition(), record.offset(), value));
+        out.collect(new RawKafkaRecord(record.topic(), record.partition(), record.offset(), value));
     }
 
     @Override
-    public TypeInformation<RawActivationRecord> getProducedType() {
-        return TypeInformation.of(RawActivationRecord.class);
+    public TypeInformation<RawKafkaRecord> getProducedType() {
+        return TypeInformation.of(RawKafkaRecord.class);
     }
 }

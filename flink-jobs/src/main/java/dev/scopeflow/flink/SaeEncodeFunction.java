@@ -30,7 +30,7 @@ import java.util.Map;
  * {@link #PROGRESS} delta. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
  * The SAE math lives in sae-operators; this class only adapts.
  */
-public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord, SaeCodesBatch> {
+public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, SaeCodesBatch> {
 
     private static final long serialVersionUID = 1L;
 
@@ -71,7 +71,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
     }
 
     @Override
-    public void processElement(RawActivationRecord record, Context ctx, Collector<SaeCodesBatch> out) {
+    public void processElement(RawKafkaRecord record, Context ctx, Collector<SaeCodesBatch> out) {
         ActivationBatch batch;
         try {
             batch = codec.decode(record.value);
@@ -122,7 +122,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawActivationRecord
         return x;
     }
 
-    private void deadLetter(Context ctx, RawActivationRecord record, String reason) {
+    private void deadLetter(Context ctx, RawKafkaRecord record, String reason) {
         deadLetters.inc();
         ctx.output(DEAD_LETTERS, new DeadLetter(record, record.coordinates() + ": " + reason));
         ctx.output(PROGRESS, new RunProgress(config.runId(), 1, 0, 1));

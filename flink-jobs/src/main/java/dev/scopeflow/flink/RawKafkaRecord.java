@@ -1,20 +1,21 @@
 package dev.scopeflow.flink;
 
 /**
- * A Kafka record as read, before decoding: decoding happens in {@link SaeEncodeFunction} so that a record
+ * A Kafka record (activations or documents) as read, before decoding: decoding happens in
+ * {@link SaeEncodeFunction} / {@link DocumentDecodeFunction} so that a record
  * that cannot be decoded goes to the dead-letter topic with its coordinates instead of failing the source.
  * A Flink POJO (public fields, no-arg constructor) so no Kryo is involved.
  */
-public class RawActivationRecord {
+public class RawKafkaRecord {
     public String topic;
     public int partition;
     public long offset;
     public byte[] value;
 
-    public RawActivationRecord() {
+    public RawKafkaRecord() {
     }
 
-    public RawActivationRecord(String topic, int partition, long offset, byte[] value) {
+    public RawKafkaRecord(String topic, int partition, long offset, byte[] value) {
         this.topic = topic;
         this.partition = partition;
         this.offset = offset;
