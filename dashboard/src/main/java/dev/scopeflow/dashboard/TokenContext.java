@@ -1,0 +1,33 @@
+package dev.scopeflow.dashboard;
+
+import java.util.List;
+
+/** The tokens around one position of a document: up to {@code radius} before, the token itself, and after. */
+record TokenContext(List<Integer> before, int token, List<Integer> after) {
+
+    /** Tokens shown on each side of an example. */
+    static final int RADIUS = 8;
+
+    /**
+     * The context of document position {@code position} within a window of {@code tokenIds} that starts at
+     * document position {@code windowStart}; {@code null} when the window does not contain the position.
+     * Near the window's edges fewer tokens are available and fewer are shown.
+     */
+    static TokenContext around(List<Integer> tokenIds, long windowStart, long position, int radius) {
+        long offset = position - windowStart;
+        if (offset < 0 || offset >= tokenIds.size()) {
+            return null;
+        }
+        int at = (int) offset;
+        return new TokenContext(
+                List.copyOf(tokenIds.subList(Math.max(0, at - radius), at)),
+                tokenIds.get(at),
+                List.copyOf(tokenIds.subList(at + 1, Math.min(tokenIds.size(), at + 1 + radius))));
+    }
+
+    /** How far the position is from the nearer edge of its window: bigger means more context on both sides. */
+    static long margin(int windowLength, long windowStart, long position) {
+        long offset = position - windowStart;
+        return Math.min(offset, windowLength - 1 - offset);
+    }
+}
