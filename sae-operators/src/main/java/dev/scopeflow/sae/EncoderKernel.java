@@ -21,6 +21,38 @@ public interface EncoderKernel extends AutoCloseable {
      */
     void multiply(float[] x, int firstRow, int rows, float[] out);
 
+    /**
+     * Appends rows {@code [firstRow, firstRow + rows)} of {@code x · W + bias} to {@code codes} as sparse rows:
+     * entry {@code (r, j)} is kept exactly when {@code pre[r, j] > activeAbove[j]}, features ascending, each row
+     * ended. The kept values are the bits {@link #multiply} computes; {@code activeAbove} (length dOut, every
+     * value {@code >= 0}) is how JumpReLU ({@code max(threshold, 0)}) and ReLU (0) say "active".
+     *
+     * <p>This default copies the dense block out and scans it; a native kernel overrides it to select inside the
+     * native library, so only the active entries cross into Java.
+     */
+    default void appendAbove(float[] x, int firstRow, int rows, float[] activeAbove, SparseCodes.Builder codes) {
+        int dOut = dOut();
+        requireActiveAbove(activeAbove, dOut);
+        float[] pre = new float[rows * dOut];
+        multiply(x, firstRow, rows, pre);
+        for (int r = 0; r < rows; r++) {
+            int base = r * dOut;
+            for (int j = 0; j < dOut; j++) {
+                if (pre[base + j] > activeAbove[j]) {
+                    codes.add(j, pre[base + j]);
+                }
+            }
+            codes.endRow();
+        }
+    }
+
+    private static void requireActiveAbove(float[] activeAbove, int dOut) {
+        if (activeAbove.length != dOut) {
+            throw new IllegalArgumentException("activeAbove has " + activeAbove.length + " values, expected dOut "
+                    + dOut);
+        }
+    }
+
     @Override
     void close();
 }

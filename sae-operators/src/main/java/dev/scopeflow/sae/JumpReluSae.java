@@ -31,11 +31,17 @@ public final class JumpReluSae implements SparseAutoencoder {
         this.dIn = dIn;
         this.dSae = dSae;
         this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
-        this.activeAbove = new float[dSae];
-        for (int j = 0; j < dSae; j++) {
-            activeAbove[j] = Math.max(threshold[j], 0f);
-        }
+        this.activeAbove = activeAbove(threshold);
         this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
+    }
+
+    /** {@code max(threshold, 0)} per feature: where a JumpReLU feature becomes active. */
+    static float[] activeAbove(float[] threshold) {
+        float[] out = new float[threshold.length];
+        for (int j = 0; j < threshold.length; j++) {
+            out[j] = Math.max(threshold[j], 0f);
+        }
+        return out;
     }
 
     /**
@@ -102,22 +108,9 @@ public final class JumpReluSae implements SparseAutoencoder {
     public SparseCodes encode(float[] x, int rows) {
         requireInput(x, rows, dIn);
         SparseCodes.Builder codes = SparseCodes.builder(dSae);
-        int block = Math.max(1, Math.min(rows, encoder.maxRows()));
-        float[] pre = new float[block * dSae];
-        for (int r0 = 0; r0 < rows; r0 += block) {
-            int n = Math.min(block, rows - r0);
-            encoder.multiply(x, r0, n, pre);
-            for (int r = 0; r < n; r++) {
-                int base = r * dSae;
-                for (int j = 0; j < dSae; j++) {
-                    float p = pre[base + j];
-                    // f = pre > threshold ? pre : 0, and active means f > 0.
-                    if (p > activeAbove[j]) {
-                        codes.add(j, p);
-                    }
-                }
-                codes.endRow();
-            }
+        for (int r0 = 0; r0 < rows; r0 += encoder.maxRows()) {
+            // f = pre > threshold ? pre : 0, and active means f > 0: pre > max(threshold, 0)
+            encoder.appendAbove(x, r0, Math.min(encoder.maxRows(), rows - r0), activeAbove, codes);
         }
         return codes.build();
     }

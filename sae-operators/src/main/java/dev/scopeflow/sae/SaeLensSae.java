@@ -39,7 +39,11 @@ public final class SaeLensSae implements SparseAutoencoder {
     private final boolean applyBDecToInput;
     private final Normalization normalization;
     private final EncoderKernel encoder;
-    private final float[] threshold;
+    /**
+     * STANDARD and JUMPRELU: a feature is active exactly when {@code pre > activeAbove[j]} (0, or
+     * {@code max(threshold, 0)} since JumpReLU's {@code relu(pre) · (pre > threshold)} needs both). Null for TOPK.
+     */
+    private final float[] activeAbove;
     private final float[] bDec;
     private final SparseDecoder decoder;
 
@@ -56,7 +60,11 @@ public final class SaeLensSae implements SparseAutoencoder {
         this.applyBDecToInput = applyBDecToInput;
         this.normalization = normalization;
         this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
-        this.threshold = threshold;
+        this.activeAbove = switch (architecture) {
+            case STANDARD -> new float[dSae];
+            case JUMPRELU -> JumpReluSae.activeAbove(threshold);
+            case TOPK -> null;
+        };
         this.bDec = bDec;
         this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
     }
@@ -216,34 +224,35 @@ public final class SaeLensSae implements SparseAutoencoder {
                 }
             }
         }
+        SparseCodes.Builder codes = architecture == Architecture.TOPK ? encodeTopK(input, rows)
+                : encodeAboveThreshold(input, rows);
+        SparseCodes built = codes.build();
+        return scale == null ? built : built.withOutputTransform(scale, shift);
+    }
+
+    private SparseCodes.Builder encodeAboveThreshold(float[] input, int rows) {
+        SparseCodes.Builder codes = SparseCodes.builder(dSae);
+        for (int r0 = 0; r0 < rows; r0 += encoder.maxRows()) {
+            encoder.appendAbove(input, r0, Math.min(encoder.maxRows(), rows - r0), activeAbove, codes);
+        }
+        return codes;
+    }
+
+    /** TopK needs every pre-activation of a row: the dense block comes out and is selected in Java. */
+    private SparseCodes.Builder encodeTopK(float[] input, int rows) {
         SparseCodes.Builder codes = SparseCodes.builder(dSae);
         int block = Math.max(1, Math.min(rows, encoder.maxRows()));
         float[] pre = new float[block * dSae];
-        TopKSelector topK = architecture == Architecture.TOPK ? new TopKSelector(k) : null;
+        TopKSelector topK = new TopKSelector(k);
         for (int r0 = 0; r0 < rows; r0 += block) {
             int n = Math.min(block, rows - r0);
             encoder.multiply(input, r0, n, pre);
             for (int r = 0; r < n; r++) {
-                int base = r * dSae;
-                switch (architecture) {
-                    case STANDARD -> {
-                        for (int j = 0; j < dSae; j++) {
-                            if (pre[base + j] > 0f) codes.add(j, pre[base + j]);
-                        }
-                    }
-                    case JUMPRELU -> {
-                        for (int j = 0; j < dSae; j++) {
-                            float p = pre[base + j];
-                            if (p > threshold[j] && p > 0f) codes.add(j, p);
-                        }
-                    }
-                    case TOPK -> topK.selectInto(pre, base, dSae, codes);
-                }
+                topK.selectInto(pre, r * dSae, dSae, codes);
                 codes.endRow();
             }
         }
-        SparseCodes built = codes.build();
-        return scale == null ? built : built.withOutputTransform(scale, shift);
+        return codes;
     }
 
     /** In place; records the affine map that undoes it (SAELens' run_time_activation_norm_fn_out). */

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every backend against the textbook loops, on odd sizes and row counts that cross block boundaries. */
 class EncoderKernelTest {
@@ -51,6 +54,112 @@ class EncoderKernelTest {
             assertThat(codes.nnz()).isPositive();
             assertThat(codes).isEqualTo(ReferenceEncoder.encodeJumpRelu(x, rows, wEnc, bEnc, threshold, D_IN, D_SAE));
         }
+    }
+
+    static Stream<Arguments> backendsAndOddSizes() {
+        // d_in, d_out, rows: single entries, rows past TorchMatmul.MAX_ROWS and BlockedMatmul.ROW_BLOCK, widths
+        // off the 256-column panels
+        int[][] sizes = {{1, 1, 1}, {3, 1, 300}, {37, 1021, 301}, {130, 127, 257}, {5, 129, 17}, {64, 257, 33}};
+        return Stream.of(MatmulBackend.values()).flatMap(backend -> Stream.of(sizes)
+                .map(size -> Arguments.of(backend, size[0], size[1], size[2])));
+    }
+
+    @ParameterizedTest(name = "{0}: d_in {1}, d_out {2}, rows {3}")
+    @MethodSource("backendsAndOddSizes")
+    void appendAboveKeepsExactlyTheReferenceEntriesAboveTheFloor(MatmulBackend backend, int dIn, int dOut,
+                                                                  int rows) {
+        // dyadic values on one grid: sums are exact in any order, and pre == floor ties occur (must stay out)
+        SplittableRandom random = new SplittableRandom(dIn * 31L + dOut * 7L + rows);
+        float[] w = JumpReluSaeTest.dyadic(random, dIn * dOut, 8, 16);
+        float[] bias = JumpReluSaeTest.dyadic(random, dOut, 4, 16);
+        float[] floor = JumpReluSaeTest.dyadic(random, dOut, 4, 16);
+        for (int j = 0; j < dOut; j++) floor[j] = Math.max(floor[j], 0f); // half the features: ReLU's floor 0
+        float[] x = JumpReluSaeTest.dyadic(random, rows * dIn, 2, 2);
+        java.util.Arrays.fill(x, 0, dIn, 0f); // row 0: pre == bias, so pre == 0 == floor happens too
+
+        SparseCodes expected = aboveFloor(ReferenceEncoder.preActivations(x, rows, w, bias, dIn, dOut), rows,
+                floor);
+        try (EncoderKernel kernel = backend.create(w, bias, dIn, dOut)) {
+            SparseCodes actual = appendAbove(kernel, x, rows, floor);
+            assertThat(actual).isEqualTo(expected);
+            assertThat(actual.rows()).isEqualTo(rows);
+        }
+        if (rows * dOut >= 300) {
+            assertThat(expected.nnz()).as("the comparison is not vacuous").isPositive();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(MatmulBackend.class)
+    void appendAboveKeepsTheBitsMultiplyComputes(MatmulBackend backend) {
+        // Gaussian: sums are rounded, so compare with the same kernel's dense output, bit for bit
+        SplittableRandom random = new SplittableRandom(3);
+        int rows = 301;
+        float[] w = JumpReluSaeTest.gaussian(random, D_IN * D_SAE, 1);
+        float[] bias = JumpReluSaeTest.gaussian(random, D_SAE, 1);
+        float[] floor = JumpReluSaeTest.gaussian(random, D_SAE, 4);
+        for (int j = 0; j < D_SAE; j++) floor[j] = Math.abs(floor[j]);
+        float[] x = JumpReluSaeTest.gaussian(random, rows * D_IN, 1);
+        try (EncoderKernel kernel = backend.create(w, bias, D_IN, D_SAE)) {
+            SparseCodes expected = aboveFloor(preActivations(kernel, x, rows), rows, floor);
+            assertThat(appendAbove(kernel, x, rows, floor)).isEqualTo(expected);
+            assertThat(expected.nnz()).isPositive();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(MatmulBackend.class)
+    void appendAboveEndsEveryRowWhenNothingIsActive(MatmulBackend backend) {
+        float[] floor = new float[D_SAE];
+        java.util.Arrays.fill(floor, Float.MAX_VALUE);
+        int rows = 270;
+        try (EncoderKernel kernel = backend.create(new float[D_IN * D_SAE], new float[D_SAE], D_IN, D_SAE)) {
+            SparseCodes codes = appendAbove(kernel, new float[rows * D_IN], rows, floor);
+            assertThat(codes.rows()).isEqualTo(rows);
+            assertThat(codes.nnz()).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(MatmulBackend.class)
+    void saeLensReluAndJumpReluCodesAreIdenticalToTheReference(MatmulBackend backend) {
+        SplittableRandom random = new SplittableRandom(13);
+        int rows = 290;
+        float[] wEnc = JumpReluSaeTest.dyadic(random, D_IN * D_SAE, 8, 16);
+        float[] bEnc = JumpReluSaeTest.dyadic(random, D_SAE, 4, 8);
+        float[] threshold = JumpReluSaeTest.dyadic(random, D_SAE, 4, 8); // negative ones too: then pre > 0 rules
+        float[] wDec = JumpReluSaeTest.dyadic(random, D_SAE * D_IN, 16, 64);
+        float[] x = JumpReluSaeTest.dyadic(random, rows * D_IN, 2, 2);
+        try (SaeLensSae relu = new SaeLensSae(D_IN, D_SAE, SaeLensSae.Architecture.STANDARD, 0, false,
+                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), new float[D_IN], backend);
+             SaeLensSae jumpRelu = new SaeLensSae(D_IN, D_SAE, SaeLensSae.Architecture.JUMPRELU, 0, false,
+                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), threshold.clone(), wDec.clone(),
+                new float[D_IN], backend)) {
+            assertThat(relu.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeRelu(x, rows, wEnc, bEnc, D_IN, D_SAE));
+            assertThat(jumpRelu.encode(x, rows))
+                    .isEqualTo(ReferenceEncoder.encodeJumpRelu(x, rows, wEnc, bEnc, threshold, D_IN, D_SAE));
+        }
+    }
+
+    /** The textbook selection: entries strictly above the floor, scanned in order. */
+    private static SparseCodes aboveFloor(float[] pre, int rows, float[] floor) {
+        int dOut = floor.length;
+        SparseCodes.Builder codes = SparseCodes.builder(dOut);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < dOut; j++) {
+                if (pre[r * dOut + j] > floor[j]) codes.add(j, pre[r * dOut + j]);
+            }
+            codes.endRow();
+        }
+        return codes.build();
+    }
+
+    private static SparseCodes appendAbove(EncoderKernel kernel, float[] x, int rows, float[] floor) {
+        SparseCodes.Builder codes = SparseCodes.builder(kernel.dOut());
+        for (int r0 = 0; r0 < rows; r0 += kernel.maxRows()) {
+            kernel.appendAbove(x, r0, Math.min(kernel.maxRows(), rows - r0), floor, codes);
+        }
+        return codes.build();
     }
 
     private static float[] preActivations(EncoderKernel kernel, float[] x, int rows) {
