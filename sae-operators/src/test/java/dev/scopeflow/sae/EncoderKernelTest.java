@@ -20,7 +20,7 @@ class EncoderKernelTest {
     @EnumSource(MatmulBackend.class)
     void gaussianPreActivationsMatchTheReferenceToFloatRounding(MatmulBackend backend) {
         SplittableRandom random = new SplittableRandom(7);
-        int rows = 301; // > TorchMatmul.MAX_ROWS and not a multiple of BlockedMatmul.ROW_BLOCK
+        int rows = 1100; // > TorchMatmul.MAX_ROWS and not a multiple of BlockedMatmul.ROW_BLOCK
         float[] w = JumpReluSaeTest.gaussian(random, D_IN * D_SAE, 1);
         float[] bias = JumpReluSaeTest.gaussian(random, D_SAE, 1);
         float[] x = JumpReluSaeTest.gaussian(random, rows * D_IN, 1);
@@ -39,7 +39,7 @@ class EncoderKernelTest {
     void jumpReluCodesAreIdenticalToTheReferenceOnDyadicValues(MatmulBackend backend) {
         // dyadic values: every partial sum is exact, so any summation order gives the same bits
         SplittableRandom random = new SplittableRandom(11);
-        int rows = 263;
+        int rows = 1063;
         float[] wEnc = JumpReluSaeTest.dyadic(random, D_IN * D_SAE, 8, 16);
         float[] bEnc = JumpReluSaeTest.dyadic(random, D_SAE, 4, 8);
         float[] threshold = JumpReluSaeTest.dyadic(random, D_SAE, 4, 8);
@@ -59,7 +59,7 @@ class EncoderKernelTest {
     static Stream<Arguments> backendsAndOddSizes() {
         // d_in, d_out, rows: single entries, rows past TorchMatmul.MAX_ROWS and BlockedMatmul.ROW_BLOCK, widths
         // off the 256-column panels
-        int[][] sizes = {{1, 1, 1}, {3, 1, 300}, {37, 1021, 301}, {130, 127, 257}, {5, 129, 17}, {64, 257, 33}};
+        int[][] sizes = {{1, 1, 1}, {3, 1, 1300}, {37, 1021, 1100}, {130, 127, 257}, {5, 129, 17}, {64, 257, 33}};
         return Stream.of(MatmulBackend.values()).flatMap(backend -> Stream.of(sizes)
                 .map(size -> Arguments.of(backend, size[0], size[1], size[2])));
     }
@@ -94,7 +94,7 @@ class EncoderKernelTest {
     void appendAboveKeepsTheBitsMultiplyComputes(MatmulBackend backend) {
         // Gaussian: sums are rounded, so compare with the same kernel's dense output, bit for bit
         SplittableRandom random = new SplittableRandom(3);
-        int rows = 301;
+        int rows = 1100;
         float[] w = JumpReluSaeTest.gaussian(random, D_IN * D_SAE, 1);
         float[] bias = JumpReluSaeTest.gaussian(random, D_SAE, 1);
         float[] floor = JumpReluSaeTest.gaussian(random, D_SAE, 4);
@@ -112,7 +112,7 @@ class EncoderKernelTest {
     void appendAboveEndsEveryRowWhenNothingIsActive(MatmulBackend backend) {
         float[] floor = new float[D_SAE];
         java.util.Arrays.fill(floor, Float.MAX_VALUE);
-        int rows = 270;
+        int rows = 1030;
         try (EncoderKernel kernel = backend.create(new float[D_IN * D_SAE], new float[D_SAE], D_IN, D_SAE)) {
             SparseCodes codes = appendAbove(kernel, new float[rows * D_IN], rows, floor);
             assertThat(codes.rows()).isEqualTo(rows);
@@ -124,7 +124,7 @@ class EncoderKernelTest {
     @EnumSource(MatmulBackend.class)
     void saeLensReluAndJumpReluCodesAreIdenticalToTheReference(MatmulBackend backend) {
         SplittableRandom random = new SplittableRandom(13);
-        int rows = 290;
+        int rows = 1090;
         float[] wEnc = JumpReluSaeTest.dyadic(random, D_IN * D_SAE, 8, 16);
         float[] bEnc = JumpReluSaeTest.dyadic(random, D_SAE, 4, 8);
         float[] threshold = JumpReluSaeTest.dyadic(random, D_SAE, 4, 8); // negative ones too: then pre > 0 rules

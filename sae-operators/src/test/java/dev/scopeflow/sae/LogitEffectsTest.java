@@ -20,7 +20,7 @@ class LogitEffectsTest {
 
     private static final int D_IN = 37;
     private static final int D_SAE = 101;
-    private static final int VOCAB = 1009;
+    private static final int VOCAB = 1031; // > TorchMatmul.MAX_ROWS (1024) and BlockedMatmul.ROW_BLOCK
     private static final int K = 10;
 
     @TempDir
