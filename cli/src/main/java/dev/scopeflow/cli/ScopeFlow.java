@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "scopeflow", mixinStandardHelpOptions = true, version = "scopeflow 0.1.0",
         description = "Streaming sparse-autoencoder feature statistics for Gemma 2 on Kafka, Flink and ClickHouse.",
         subcommands = {DemoCommand.class, QueryCommand.class, ServicesCommand.class, StatsCommand.class, CaptureCommand.class, ProduceCommand.class,
-                RunJobCommand.class, LogitEffectsCommand.class})
+                RunJobCommand.class, LogitEffectsCommand.class, DashboardCommand.class})
 public final class ScopeFlow {
 
     public static void main(String[] args) {

@@ -1,0 +1,78 @@
+package dev.scopeflow.cli;
+
+import dev.scopeflow.cluster.EmbeddedClickHouse;
+import dev.scopeflow.cluster.LocalServices;
+import dev.scopeflow.dashboard.Dashboard;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.IntFunction;
+
+/**
+ * {@code scopeflow dashboard}: serves the SAE evaluation dashboard until Ctrl-C. Without {@code --clickhouse} it
+ * reads the embedded server of {@code --work-dir}: the running one if the services are up, else it starts the
+ * server on that data for as long as the dashboard runs (like {@code scopeflow query}).
+ */
+@Command(name = "dashboard", mixinStandardHelpOptions = true,
+        description = "Serve the SAE evaluation dashboard (runs, SAEs, features) over the results in ClickHouse.")
+final class DashboardCommand implements Callable<Integer> {
+
+    /** Gemma's BOS id; decoding does not use it, but the tokenizer wants one. */
+    private static final int GEMMA_BOS = 2;
+
+    @Option(names = "--clickhouse", description = "HTTP URL of a ClickHouse server, e.g. http://host:8123.")
+    String clickHouse;
+
+    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
+    String database;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port on 127.0.0.1 to serve on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Work dir of the embedded services (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(names = "--model", description = "Checkpoint or tokenizer directory with tokenizer.json, to show token text (default: token ids).")
+    Path model;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        try (GemmaTokenizer tokenizer = model == null ? null : GemmaTokenizer.load(model, GEMMA_BOS)) {
+            IntFunction<String> decoder = tokenizer == null ? null : cachedDecoder(tokenizer);
+            if (clickHouse != null) {
+                serve(clickHouse, decoder);
+                return 0;
+            }
+            var running = LocalServices.running(workDir);
+            if (running.isPresent()) {
+                serve(running.get().clickHouseUrl(), decoder);
+                return 0;
+            }
+            // ChildProcess's shutdown hook stops this server on Ctrl-C.
+            try (EmbeddedClickHouse server = EmbeddedClickHouse.start(workDir.resolve("clickhouse"))) {
+                serve(server.httpUrl(), decoder);
+            }
+        }
+        return 0;
+    }
+
+    private void serve(String clickHouseUrl, IntFunction<String> decoder) throws InterruptedException {
+        try (Dashboard dashboard = Dashboard.start(clickHouseUrl, database, port, decoder)) {
+            System.out.println("Dashboard: " + dashboard.url() + "  (ClickHouse " + clickHouseUrl + ", database "
+                    + database + "; Ctrl-C to stop)");
+            new CountDownLatch(1).await(); // the handler threads are daemons: Ctrl-C ends the JVM
+        }
+    }
+
+    /** Pages decode the same few hundred ids over and over, from several request threads. */
+    private static IntFunction<String> cachedDecoder(GemmaTokenizer tokenizer) {
+        Map<Integer, String> cache = new ConcurrentHashMap<>();
+        return id -> cache.computeIfAbsent(id, tokenizer::decode);
+    }
+}
