@@ -143,7 +143,10 @@ public final class Dashboard implements AutoCloseable {
             html = Pages.error(status, e.getMessage());
         } catch (ClickHouseException e) {
             status = 503;
-            html = Pages.error(503, "ClickHouse is unavailable or failed: " + e.getMessage());
+            // A fresh server has no ScopeFlow tables until a job applies the migrations: say so up front.
+            String hint = e.serverMessage() != null && e.serverMessage().contains("doesn't exist")
+                    ? " (no ScopeFlow results in this database yet: run a job first, or check --database)" : "";
+            html = Pages.error(503, "ClickHouse is unavailable or failed" + hint + ": " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "dashboard page " + exchange.getRequestURI() + " failed", e);
             status = 500;
