@@ -84,16 +84,7 @@ public final class Dashboard implements AutoCloseable {
             return thread;
         });
         server.setExecutor(handlers);
-        server.createContext("/", exchange -> {
-            String path = exchange.getRequestURI().getPath();
-            if (path.equals("/")) {
-                serve(exchange, params -> pages.runs());
-            } else {
-                serve(exchange, params -> {
-                    throw HttpError.notFound("no page " + path + " (pages: /, /run, /sae, /feature)");
-                });
-            }
-        });
+        server.createContext("/", exchange -> serve(exchange, params -> pages.runs()));
         server.createContext("/run", exchange -> serve(exchange, pages::run));
         server.createContext("/sae", exchange -> serve(exchange, pages::sae));
         server.createContext("/feature", exchange -> serve(exchange, pages::feature));
@@ -134,6 +125,10 @@ public final class Dashboard implements AutoCloseable {
                 exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                 status = 405;
                 html = Pages.error(405, "only GET is supported");
+            } else if (!exchange.getRequestURI().getPath().equals(exchange.getHttpContext().getPath())) {
+                // Contexts match by prefix; only the exact paths are pages.
+                throw HttpError.notFound("no page " + exchange.getRequestURI().getPath()
+                        + " (pages: /, /run, /sae, /feature)");
             } else {
                 html = page.apply(Params.of(exchange.getRequestURI()));
                 status = 200;

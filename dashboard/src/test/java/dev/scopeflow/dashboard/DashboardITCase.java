@@ -293,6 +293,7 @@ class DashboardITCase {
         assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&page=1"), 404, "past the last page");
         assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + FEATURES), 404, "no feature");
         assertError(get(dashboard, "/nothing-here"), 404, "no page");
+        assertError(get(dashboard, "/runs?id=" + enc(RUN)), 404, "no page /runs");
     }
 
     @Test
