@@ -98,7 +98,7 @@ public class EncodeBenchmark {
         }
     }
 
-    /** Dense Java input to sparse codes: copy in, sgemm + bias, copy out, JumpReLU, CSR. */
+    /** Dense Java input to sparse codes: copy in, sgemm + bias and JumpReLU selection in libtorch, active out, CSR. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public SparseCodes encode() {

@@ -46,6 +46,23 @@ public interface EncoderKernel extends AutoCloseable {
         }
     }
 
+    /**
+     * Appends rows {@code [firstRow, firstRow + rows)} of {@code x · W + bias} to {@code codes} as TopK codes: per
+     * row the k largest entries, ties to the lower feature, then those {@code > 0}, features ascending, each row
+     * ended. Values are the bits {@link #multiply} computes. This default selects in Java over the dense block
+     * ({@link TopKSelector}); a native kernel overrides it to select inside the native library.
+     */
+    default void appendTopK(float[] x, int firstRow, int rows, int k, SparseCodes.Builder codes) {
+        int dOut = dOut();
+        float[] pre = new float[rows * dOut];
+        multiply(x, firstRow, rows, pre);
+        TopKSelector topK = new TopKSelector(k);
+        for (int r = 0; r < rows; r++) {
+            topK.selectInto(pre, r * dOut, dOut, codes);
+            codes.endRow();
+        }
+    }
+
     private static void requireActiveAbove(float[] activeAbove, int dOut) {
         if (activeAbove.length != dOut) {
             throw new IllegalArgumentException("activeAbove has " + activeAbove.length + " values, expected dOut "

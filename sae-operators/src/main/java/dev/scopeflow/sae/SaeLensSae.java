@@ -238,19 +238,10 @@ public final class SaeLensSae implements SparseAutoencoder {
         return codes;
     }
 
-    /** TopK needs every pre-activation of a row: the dense block comes out and is selected in Java. */
     private SparseCodes.Builder encodeTopK(float[] input, int rows) {
         SparseCodes.Builder codes = SparseCodes.builder(dSae);
-        int block = Math.max(1, Math.min(rows, encoder.maxRows()));
-        float[] pre = new float[block * dSae];
-        TopKSelector topK = new TopKSelector(k);
-        for (int r0 = 0; r0 < rows; r0 += block) {
-            int n = Math.min(block, rows - r0);
-            encoder.multiply(input, r0, n, pre);
-            for (int r = 0; r < n; r++) {
-                topK.selectInto(pre, r * dSae, dSae, codes);
-                codes.endRow();
-            }
+        for (int r0 = 0; r0 < rows; r0 += encoder.maxRows()) {
+            encoder.appendTopK(input, r0, Math.min(encoder.maxRows(), rows - r0), k, codes);
         }
         return codes;
     }

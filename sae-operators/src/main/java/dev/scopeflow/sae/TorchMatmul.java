@@ -65,49 +65,106 @@ final class TorchMatmul implements EncoderKernel {
 
     @Override
     public void multiply(float[] x, int firstRow, int rows, float[] out) {
-        if (rows <= 0 || rows > MAX_ROWS) {
-            throw new IllegalArgumentException("rows must be in [1, " + MAX_ROWS + "], got " + rows);
-        }
         try (NDManager scope = manager.newSubManager()) {
-            NDArray input = scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(),
-                    new Shape(rows, dIn));
-            NDArray pre = input.getNDArrayInternal().linear(input, weightT, bias).singletonOrThrow();
+            NDArray pre = preActivations(scope, x, firstRow, rows);
             pre.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out, 0, rows * dOut);
         }
     }
 
     /**
-     * Bias, compare and selection run inside libtorch on its threads; only the active entries come out, as flat
-     * indices into the block (ascending: {@code nonzero} keeps row-major order, hence rows in order and
-     * features ascending within a row) and their values. At L0 64 that is ~0.4 % of the block instead of all of it.
+     * Bias, compare and selection run inside libtorch on its threads; only the active entries come out. At L0 64
+     * that is ~0.4 % of the block instead of all of it.
      */
     @Override
     public void appendAbove(float[] x, int firstRow, int rows, float[] activeAbove, SparseCodes.Builder codes) {
-        if (rows <= 0 || rows > MAX_ROWS) {
-            throw new IllegalArgumentException("rows must be in [1, " + MAX_ROWS + "], got " + rows);
-        }
         if (activeAbove.length != dOut) {
             throw new IllegalArgumentException("activeAbove has " + activeAbove.length + " values, expected dOut "
                     + dOut);
         }
-        long[] active;
-        float[] values;
+        Selected active;
         try (NDManager scope = manager.newSubManager()) {
-            NDArray input = scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(),
-                    new Shape(rows, dIn));
-            NDArray pre = input.getNDArrayInternal().linear(input, weightT, bias).singletonOrThrow();
-            NDArray isActive = pre.gt(scope.create(activeAbove)).flatten(); // [dOut] broadcasts over the rows
-            NDArray flatIndices = isActive.nonzero().flatten();
-            active = flatIndices.toLongArray();
-            values = pre.flatten().take(scope, flatIndices).toFloatArray();
+            NDArray pre = preActivations(scope, x, firstRow, rows);
+            active = select(scope, pre, pre.gt(scope.create(activeAbove))); // [dOut] broadcasts over the rows
         }
-        int k = 0;
-        for (int r = 0; r < rows; r++) {
-            long rowEnd = (long) (r + 1) * dOut;
-            for (; k < active.length && active[k] < rowEnd; k++) {
-                codes.add((int) (active[k] - (long) r * dOut), values[k]);
+        for (int r = 0, i = 0; r < rows; r++) {
+            for (int end = active.end(r); i < end; i++) {
+                codes.add(active.feature(i, r), active.values[i]);
             }
             codes.endRow();
+        }
+    }
+
+    /**
+     * {@code torch.topk} finds each row's k-th largest value; the candidates {@code >= } it come out (k of them
+     * unless values tie at the k-th) and the tie rule is applied here: all above it, then the lowest features equal
+     * to it until k are taken. Then ReLU, as in {@link TopKSelector}.
+     */
+    @Override
+    public void appendTopK(float[] x, int firstRow, int rows, int k, SparseCodes.Builder codes) {
+        if (k <= 0 || k > dOut) {
+            throw new IllegalArgumentException("k must be in [1, " + dOut + "], got " + k);
+        }
+        Selected candidates;
+        float[] kthLargest;
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray pre = preActivations(scope, x, firstRow, rows);
+            NDArray kth = pre.topK(k, 1, true, false).get(0).min(new int[] {1}, true); // [rows x 1]
+            candidates = select(scope, pre, pre.gte(kth));
+            kthLargest = kth.toFloatArray();
+        }
+        for (int r = 0, i = 0; r < rows; r++) {
+            int end = candidates.end(r);
+            int above = 0;
+            for (int c = i; c < end; c++) {
+                if (candidates.values[c] > kthLargest[r]) above++;
+            }
+            int tiesToTake = k - above;
+            for (; i < end; i++) {
+                float v = candidates.values[i];
+                boolean chosen = v > kthLargest[r] || (v == kthLargest[r] && tiesToTake-- > 0);
+                if (chosen && v > 0f) {
+                    codes.add(candidates.feature(i, r), v);
+                }
+            }
+            codes.endRow();
+        }
+    }
+
+    /** {@code x · W + bias} for the block, in {@code scope}. */
+    private NDArray preActivations(NDManager scope, float[] x, int firstRow, int rows) {
+        if (rows <= 0 || rows > MAX_ROWS) {
+            throw new IllegalArgumentException("rows must be in [1, " + MAX_ROWS + "], got " + rows);
+        }
+        NDArray input = scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(), new Shape(rows, dIn));
+        return input.getNDArrayInternal().linear(input, weightT, bias).singletonOrThrow();
+    }
+
+    /** The entries of {@code pre} where {@code mask} holds, copied out in row-major order. */
+    private Selected select(NDManager scope, NDArray pre, NDArray mask) {
+        NDArray flatIndices = mask.flatten().nonzero().flatten();
+        return new Selected(flatIndices.toLongArray(), pre.flatten().take(scope, flatIndices).toFloatArray(), dOut);
+    }
+
+    /**
+     * Selected entries of a block as flat indices {@code row * dOut + feature}, ascending ({@code nonzero} keeps
+     * row-major order: rows in order, features ascending within a row), and their values.
+     */
+    private record Selected(long[] flatIndices, float[] values, int dOut) {
+
+        /** One past the index of row {@code r}'s last entry (row r starts where row r - 1 ends). */
+        int end(int r) {
+            long rowEnd = (long) (r + 1) * dOut;
+            int lo = 0;
+            int hi = flatIndices.length;
+            while (lo < hi) { // first index >= rowEnd
+                int mid = (lo + hi) >>> 1;
+                if (flatIndices[mid] < rowEnd) lo = mid + 1; else hi = mid;
+            }
+            return lo;
+        }
+
+        int feature(int i, int r) {
+            return (int) (flatIndices[i] - (long) r * dOut);
         }
     }
 

@@ -131,13 +131,40 @@ class EncoderKernelTest {
         float[] wDec = JumpReluSaeTest.dyadic(random, D_SAE * D_IN, 16, 64);
         float[] x = JumpReluSaeTest.dyadic(random, rows * D_IN, 2, 2);
         try (SaeLensSae relu = new SaeLensSae(D_IN, D_SAE, SaeLensSae.Architecture.STANDARD, 0, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), new float[D_IN], backend);
+                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), new float[D_IN],
+                backend);
              SaeLensSae jumpRelu = new SaeLensSae(D_IN, D_SAE, SaeLensSae.Architecture.JUMPRELU, 0, false,
                 SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), threshold.clone(), wDec.clone(),
                 new float[D_IN], backend)) {
             assertThat(relu.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeRelu(x, rows, wEnc, bEnc, D_IN, D_SAE));
             assertThat(jumpRelu.encode(x, rows))
                     .isEqualTo(ReferenceEncoder.encodeJumpRelu(x, rows, wEnc, bEnc, threshold, D_IN, D_SAE));
+        }
+    }
+
+    static Stream<Arguments> backendsSizesAndK() {
+        // d_in, d_out, rows, k: k = 1 and k = d_out, rows past both kernels' blocks
+        int[][] cases = {{1, 1, 1, 1}, {37, 1021, 1100, 32}, {5, 129, 17, 129}, {64, 257, 3, 1}, {130, 127, 1030, 5}};
+        return Stream.of(MatmulBackend.values()).flatMap(backend -> Stream.of(cases)
+                .map(c -> Arguments.of(backend, c[0], c[1], c[2], c[3])));
+    }
+
+    @ParameterizedTest(name = "{0}: d_in {1}, d_out {2}, rows {3}, k {4}")
+    @MethodSource("backendsSizesAndK")
+    void appendTopKEqualsTheReferenceWithTiesToTheLowerFeature(MatmulBackend backend, int dIn, int dOut, int rows,
+                                                               int k) {
+        // coarse dyadic values: exact sums with many ties at the k-th value, and negative pre-activations
+        SplittableRandom random = new SplittableRandom(dIn * 131L + dOut + rows + k);
+        float[] w = JumpReluSaeTest.dyadic(random, dIn * dOut, 4, 8);
+        float[] bias = JumpReluSaeTest.dyadic(random, dOut, 4, 8);
+        float[] x = JumpReluSaeTest.dyadic(random, rows * dIn, 2, 2);
+        SparseCodes expected = ReferenceEncoder.encodeTopK(x, rows, w, bias, k, dIn, dOut);
+        try (EncoderKernel kernel = backend.create(w, bias, dIn, dOut)) {
+            SparseCodes.Builder codes = SparseCodes.builder(dOut);
+            for (int r0 = 0; r0 < rows; r0 += kernel.maxRows()) {
+                kernel.appendTopK(x, r0, Math.min(kernel.maxRows(), rows - r0), k, codes);
+            }
+            assertThat(codes.build()).isEqualTo(expected);
         }
     }
 
