@@ -67,6 +67,23 @@ final class ChildProcess {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
+    /**
+     * Starts the process the way every embedded service does: first kills a leftover of a crashed earlier run
+     * (found through {@code pidFile} and recognised by {@code commandLineMarker}), records the new pid, then
+     * waits for {@code awaitReady}; a process that never gets ready is killed before the error propagates.
+     */
+    void launch(Path pidFile, String commandLineMarker, Runnable awaitReady) {
+        OwnProcesses.killLeftover(pidFile, commandLineMarker);
+        start();
+        OwnProcesses.writePid(pidFile, pid());
+        try {
+            awaitReady.run();
+        } catch (RuntimeException e) {
+            kill();
+            throw e;
+        }
+    }
+
     synchronized boolean isAlive() {
         return process != null && process.isAlive();
     }

@@ -153,16 +153,10 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     }
 
     private void launch() {
-        OwnProcesses.killLeftover(config.dir().resolve(PID_FILE), config.configFile().toString());
-        process.start();
-        OwnProcesses.writePid(config.dir().resolve(PID_FILE), process.pid());
-        try {
+        process.launch(config.dir().resolve(PID_FILE), config.configFile().toString(), () -> {
             awaitPing();
             serverVersion = query("SELECT version()").trim();
-        } catch (RuntimeException e) {
-            process.kill();
-            throw e;
-        }
+        });
     }
 
     private void awaitPing() {

@@ -150,16 +150,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void launch() {
-        OwnProcesses.killLeftover(
-                config.dir().resolve(PID_FILE), config.propertiesFile().toString());
-        process.start();
-        OwnProcesses.writePid(config.dir().resolve(PID_FILE), process.pid());
-        try {
-            awaitBroker();
-        } catch (RuntimeException e) {
-            process.kill();
-            throw e;
-        }
+        process.launch(
+                config.dir().resolve(PID_FILE), config.propertiesFile().toString(), this::awaitBroker);
     }
 
     /** Ready once an AdminClient sees this node in the cluster metadata. */
