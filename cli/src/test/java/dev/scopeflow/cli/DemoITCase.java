@@ -1,7 +1,6 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.cluster.EmbeddedClickHouse;
-import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.RunsRegistry;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
@@ -19,14 +18,13 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -38,31 +36,21 @@ import static org.assertj.core.api.Assertions.within;
  */
 class DemoITCase {
 
-    private static Path workDir;
-    private static EmbeddedKafka kafka;
-    private static EmbeddedClickHouse clickHouse;
+    @RegisterExtension
+    static final RealServices SERVICES = RealServices.kafkaAndClickHouse();
+
     /** A Flink cluster in its own JVM, reached only through its REST endpoint, as a real one would be. */
     private static StandaloneFlinkCluster flinkCluster;
 
     @BeforeAll
-    static void startServices() throws Exception {
-        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work")).resolve("demo-" + UUID.randomUUID());
-        Files.createDirectories(workDir);
-        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
-        clickHouse = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
-        flinkCluster = StandaloneFlinkCluster.start(workDir.resolve("flink"));
+    static void startFlink() throws Exception {
+        flinkCluster = StandaloneFlinkCluster.start(SERVICES.workDir().resolve("flink"));
     }
 
     @AfterAll
-    static void stopServices() throws Exception {
+    static void stopFlink() throws Exception {
         if (flinkCluster != null) {
             flinkCluster.close();
-        }
-        if (kafka != null) {
-            kafka.close();
-        }
-        if (clickHouse != null) {
-            clickHouse.close();
         }
     }
 
@@ -80,29 +68,29 @@ class DemoITCase {
 
     @Test
     void runJobCommandComputesTheStatisticsOfAPublishedRun() throws Exception {
-        Path params = workDir.resolve("run-job/sae/params.npz");
+        Path params = SERVICES.workDir().resolve("run-job/sae/params.npz");
         DemoSaeWriter.write(params, 24, 150, 99);
         Site site = Site.parse("att.2");
         List<ActivationBatch> batches = new SyntheticActivations("cli-run", "any", site, 24, ActivationDtype.F32, 4)
                 .documents(0, 10, 20, 8);
         TopicNames topics = TopicNames.withPrefix("run-job");
-        KafkaTopics.ensure(kafka.bootstrapServers(), topics, 2);
-        try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
+        KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 2);
+        try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
             batches.forEach(publisher::publish);
         }
 
         int exit = ScopeFlow.commandLine().execute("run-job", "--run-id", "cli-run", "--sae", "s1=att.2=" + params,
-                "--kafka", kafka.bootstrapServers(), "--clickhouse", clickHouse.httpUrl(), "--database", "cli_job",
+                "--kafka", SERVICES.kafka().bootstrapServers(), "--clickhouse", SERVICES.clickHouse().httpUrl(), "--database", "cli_job",
                 "--topic-prefix", "run-job", "--parallelism", "1");
 
         assertThat(exit).isZero();
         FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
-        ClickHouseHttp http = new ClickHouseHttp(clickHouse.httpUrl());
+        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
         assertThat(http.query("SELECT site, sha256, architecture, d_in, d_sae FROM cli_job.saes FINAL WHERE sae_id = 's1'"))
                 .containsExactly(List.of("att.2", RunsRegistry.sha256(params), "jumprelu", "24", "150"));
         assertThat(http.query("SELECT status, tokens, sites FROM cli_job.runs FINAL WHERE run_id = 'cli-run'"))
                 .containsExactly(List.of("finished", String.valueOf(expected.tokens()), "['att.2']"));
-        List<List<String>> rows = new ClickHouseHttp(clickHouse.httpUrl()).query(
+        List<List<String>> rows = new ClickHouseHttp(SERVICES.clickHouse().httpUrl()).query(
                 "SELECT feature, n_tokens, fire_count FROM cli_job.feature_stats FINAL WHERE run_id = 'cli-run' ORDER BY feature");
         assertThat(rows).hasSize(150);
         for (int f = 0; f < 150; f++) {
@@ -112,8 +100,8 @@ class DemoITCase {
     }
 
     private static void checkDemo(String name, FlinkTarget flink) throws Exception {
-        Demo.Settings settings = new Demo.Settings(workDir.resolve(name), new ServiceEndpoints(kafka.bootstrapServers(),
-                clickHouse.httpUrl()), "demo_" + name, "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
+        Demo.Settings settings = new Demo.Settings(SERVICES.workDir().resolve(name), new ServiceEndpoints(SERVICES.kafka().bootstrapServers(),
+                SERVICES.clickHouse().httpUrl()), "demo_" + name, "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Demo.Report report = Demo.run(settings, flink, new PrintStream(log, true, StandardCharsets.UTF_8));
 
@@ -139,7 +127,7 @@ class DemoITCase {
             assertThat(printed.fvu()).isCloseTo(reconstruction.fvu(), within(1e-9 * Math.abs(reconstruction.fvu())));
             assertThat(printed.cosine()).isCloseTo(reconstruction.cosine(), within(1e-9));
         }
-        List<List<String>> runs = new ClickHouseHttp(clickHouse.httpUrl())
+        List<List<String>> runs = new ClickHouseHttp(SERVICES.clickHouse().httpUrl())
                 .query("SELECT status, tokens FROM demo_" + name + ".runs FINAL WHERE run_id = 'run-" + name + "'");
         assertThat(runs).containsExactly(List.of("finished", String.valueOf(12 * 32)));
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("published 396 tokens of mlp.4 activations");

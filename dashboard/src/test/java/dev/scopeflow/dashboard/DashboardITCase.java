@@ -1,11 +1,12 @@
 package dev.scopeflow.dashboard;
 
-import dev.scopeflow.cluster.EmbeddedClickHouse;
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -15,12 +16,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -34,6 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DashboardITCase {
 
+    @RegisterExtension
+    static final RealServices SERVICES = RealServices.clickHouseOnly();
+
     private static final String DB = "dashboard_it";
     private static final String RUN = "run<script>alert('x')</script>&\"";
     private static final String SAE = "sae<b>1</b>";
@@ -41,23 +42,18 @@ class DashboardITCase {
     private static final long TOKENS = 1000;
     private static final long FEATURE = 7;
 
-    private static EmbeddedClickHouse clickHouse;
     private static Dashboard dashboard;
     private static Dashboard idsOnlyDashboard;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void startServices() throws IOException {
-        Path workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
-                .resolve("dashboard-" + UUID.randomUUID());
-        Files.createDirectories(workDir);
-        clickHouse = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
-        ClickHouseHttp ch = new ClickHouseHttp(clickHouse.httpUrl());
+        ClickHouseHttp ch = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
         ClickHouseMigrations.apply(ch, DB);
         insertRows(ch);
         // A decoder whose output needs escaping, to prove token strings are escaped too.
-        dashboard = Dashboard.start(clickHouse.httpUrl(), DB, 0, id -> "<" + id + ">");
-        idsOnlyDashboard = Dashboard.start(clickHouse.httpUrl(), DB, 0);
+        dashboard = Dashboard.start(SERVICES.clickHouse().httpUrl(), DB, 0, id -> "<" + id + ">");
+        idsOnlyDashboard = Dashboard.start(SERVICES.clickHouse().httpUrl(), DB, 0);
     }
 
     @AfterAll
@@ -67,9 +63,6 @@ class DashboardITCase {
         }
         if (idsOnlyDashboard != null) {
             idsOnlyDashboard.close();
-        }
-        if (clickHouse != null) {
-            clickHouse.close();
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.cluster.EmbeddedClickHouse;
-import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
@@ -19,20 +18,16 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,30 +39,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FaultToleranceITCase {
 
+    @RegisterExtension
+    static final RealServices SERVICES = RealServices.kafkaAndClickHouse();
+
     private static final int CHUNKS = 8;
 
-    private static Path workDir;
-    private static EmbeddedKafka kafka;
-    private static EmbeddedClickHouse clickHouse;
     private MiniCluster flink;
-
-    @BeforeAll
-    static void startServices() throws Exception {
-        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work")).resolve("faults-" + UUID.randomUUID());
-        Files.createDirectories(workDir);
-        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
-        clickHouse = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (kafka != null) {
-            kafka.close();
-        }
-        if (clickHouse != null) {
-            clickHouse.close();
-        }
-    }
 
     @BeforeEach
     void startFlink() throws Exception {
@@ -98,15 +75,15 @@ class FaultToleranceITCase {
 
     @Test
     void kafkaBrokerRestartsMidStream() throws Exception {
-        runThrough("broker-restart", Set.of(3), kafka::restart);
+        runThrough("broker-restart", Set.of(3), SERVICES.kafka()::restart);
     }
 
     @Test
     void clickHouseUnreachableForThirtySecondsMidStream() throws Exception {
         runThrough("clickhouse-down", Set.of(3), () -> {
-            clickHouse.stop();
+            SERVICES.clickHouse().stop();
             Thread.sleep(30_000); // the job keeps consuming; commits wait and retry
-            clickHouse.restart();
+            SERVICES.clickHouse().restart();
         });
     }
 
@@ -120,10 +97,10 @@ class FaultToleranceITCase {
         String db = "it_" + name.replace('-', '_');
         String runId = "run-" + name;
         TopicNames topics = TopicNames.withPrefix("it-" + name);
-        ClickHouseMigrations.apply(new ClickHouseHttp(clickHouse.httpUrl()), db);
-        KafkaTopics.ensure(kafka.bootstrapServers(), topics, 3);
+        ClickHouseMigrations.apply(new ClickHouseHttp(SERVICES.clickHouse().httpUrl()), db);
+        KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 3);
         Site site = Site.parse("res.6");
-        SaeSpec sae = StatsExpectations.numpySae(workDir.resolve(name), "sae-" + name, site, 32, 211, 11);
+        SaeSpec sae = StatsExpectations.numpySae(SERVICES.workDir().resolve(name), "sae-" + name, site, 32, 211, 11);
 
         List<ActivationBatch> batches = new SyntheticActivations(runId, "test-model", site, 32, ActivationDtype.BF16, 3)
                 .documents(0, 48, 40, 16);
@@ -131,12 +108,12 @@ class FaultToleranceITCase {
                 .optSnapshotInterval(Duration.ofMillis(300)).build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(500);
-        FeatureStatsJob.wire(env, new FeatureStatsJob.Endpoints(kafka.bootstrapServers(), topics, clickHouse.httpUrl(),
+        FeatureStatsJob.wire(env, new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics, SERVICES.clickHouse().httpUrl(),
                 db, false), config);
         JobClient job = env.executeAsync(FeatureStatsJob.jobName(config));
         try {
             int perChunk = (batches.size() + CHUNKS - 1) / CHUNKS;
-            try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
+            try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
                 for (int chunk = 0; chunk < CHUNKS; chunk++) {
                     batches.subList(chunk * perChunk, Math.min(batches.size(), (chunk + 1) * perChunk))
                             .forEach(publisher::publish);
@@ -149,7 +126,7 @@ class FaultToleranceITCase {
             }
             var expected = StatsExpectations.inMemory(sae, batches);
             awaitTokens(db, runId, sae.saeId(), expected.features().tokens(), job);
-            try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db))) {
+            try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, sae, expected);
                 // Progress is committed separately; wait for it to cover every record too.
                 awaitProgress(jdbc, db, runId, batches.size());
@@ -176,7 +153,7 @@ class FaultToleranceITCase {
 
     /** Waits until the committed statistics cover every published token (the stream has no end to wait for). */
     private static void awaitTokens(String db, String runId, String saeId, long tokens, JobClient job) throws Exception {
-        ClickHouseHttp http = new ClickHouseHttp(clickHouse.httpUrl());
+        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         long seen = -1;
         while (System.nanoTime() < deadline) {

@@ -1,7 +1,6 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.cluster.EmbeddedClickHouse;
-import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
@@ -23,14 +22,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -52,43 +47,23 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FeatureStatsJobITCase {
 
+    @RegisterExtension
+    static final RealServices SERVICES = RealServices.kafkaAndClickHouse();
+
     private static final int PARALLELISM = 2;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(PARALLELISM).build());
 
-    private static Path workDir;
-    private static EmbeddedKafka kafka;
-    private static EmbeddedClickHouse clickHouse;
-
-    @BeforeAll
-    static void startServices() throws Exception {
-        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
-                .resolve("feature-stats-" + UUID.randomUUID());
-        Files.createDirectories(workDir);
-        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
-        clickHouse = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
-    }
-
-    @AfterAll
-    static void stopServices() {
-        if (kafka != null) {
-            kafka.close();
-        }
-        if (clickHouse != null) {
-            clickHouse.close();
-        }
-    }
-
     @Test
     void countsInClickHouseEqualInMemoryComputation() throws Exception {
         String db = "it_skeleton";
         String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
         TopicNames topics = TopicNames.withPrefix("it-skeleton");
-        ClickHouseHttp http = new ClickHouseHttp(clickHouse.httpUrl());
+        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
         ClickHouseMigrations.apply(http, db);
-        KafkaTopics.ensure(kafka.bootstrapServers(), topics, 3);
+        KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 3);
 
         Site res3 = Site.parse("res.3");
         Site mlp1 = Site.parse("mlp.1");
@@ -104,7 +79,7 @@ class FeatureStatsJobITCase {
                 ActivationDtype.F32, 9).documents(500, 1, 5, 8);
         List<ActivationBatch> otherRun = new SyntheticActivations("another-run", "test-model", res3, 48,
                 ActivationDtype.F32, 10).documents(600, 2, 5, 8);
-        try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
+        try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
             resBatches.forEach(publisher::publish);
             wrongWidth.forEach(publisher::publish);
             otherRun.forEach(publisher::publish);
@@ -121,10 +96,10 @@ class FeatureStatsJobITCase {
         FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId(runId)
                 .addSae(resA).addSae(resB).addSae(mlp).build();
         FeatureStatsJob.run(environment(PARALLELISM),
-                new FeatureStatsJob.Endpoints(kafka.bootstrapServers(), topics, clickHouse.httpUrl(), db, true),
+                new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics, SERVICES.clickHouse().httpUrl(), db, true),
                 config);
 
-        try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db))) {
+        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
             for (SaeSpec spec : List.of(resA, resB)) {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, spec, StatsExpectations.inMemory(spec, resBatches));
             }
@@ -135,7 +110,7 @@ class FeatureStatsJobITCase {
             long records = resBatches.size() + mlpBatches.size() + wrongWidth.size() + 1;
             assertThat(StatsExpectations.progress(jdbc, db, runId)).containsExactly(records, counted, 2L);
         }
-        try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db))) {
+        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
             assertDocuments(jdbc, db, runId, documents.subList(0, 3));
             assertTopExampleContext(jdbc, db, runId, resA, StatsExpectations.inMemory(resA, resBatches).top(),
                     documents.subList(0, 2));
@@ -150,21 +125,21 @@ class FeatureStatsJobITCase {
         String db1 = db + "_p1";
         ClickHouseMigrations.apply(http, db1);
         FeatureStatsJob.run(environment(1),
-                new FeatureStatsJob.Endpoints(kafka.bootstrapServers(), topics, clickHouse.httpUrl(), db1, true),
+                new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics, SERVICES.clickHouse().httpUrl(), db1, true),
                 config);
-        try (Connection jdbc = DriverManager.getConnection(clickHouse.jdbcUrl(db1))) {
+        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db1))) {
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, resA, StatsExpectations.inMemory(resA, resBatches));
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, mlp, StatsExpectations.inMemory(mlp, mlpBatches));
         }
     }
 
     private static SaeSpec sae(String id, Site site, int dIn, int dSae, int seed) throws Exception {
-        return StatsExpectations.numpySae(workDir, id, site, dIn, dSae, seed);
+        return StatsExpectations.numpySae(SERVICES.workDir(), id, site, dIn, dSae, seed);
     }
 
     private static void publishPoisonRecord(String topic) throws Exception {
         Properties props = new Properties();
-        props.put("bootstrap.servers", kafka.bootstrapServers());
+        props.put("bootstrap.servers", SERVICES.kafka().bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer =
                      new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, "poison".getBytes(StandardCharsets.UTF_8),
@@ -238,7 +213,7 @@ class FeatureStatsJobITCase {
 
     private static void publishDocuments(String topic, List<DocumentWindow> windows) throws Exception {
         Properties props = new Properties();
-        props.put("bootstrap.servers", kafka.bootstrapServers());
+        props.put("bootstrap.servers", SERVICES.kafka().bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer =
                      new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (DocumentWindow w : windows) {
@@ -250,7 +225,7 @@ class FeatureStatsJobITCase {
     }
 
     private static List<String> deadLetterReasons(String topic, int expected) {
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<String> reasons = new ArrayList<>();

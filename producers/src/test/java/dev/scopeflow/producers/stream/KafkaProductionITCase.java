@@ -2,7 +2,7 @@ package dev.scopeflow.producers.stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.schemas.ActivationBatch;
@@ -14,9 +14,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,31 +31,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code scopeflow produce} against a real KRaft broker: Arrow bf16 batches and document windows, keyed by doc. */
 class KafkaProductionITCase {
 
-    private static Path workDir;
-    private static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws IOException {
-        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work")).resolve("produce-" + UUID.randomUUID());
-        Files.createDirectories(workDir);
-        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final RealServices SERVICES = RealServices.kafkaOnly();
 
     @Test
     void corpusActivationsAndDocumentsReachKafka() throws IOException {
-        Path model = TinyGemma.write(workDir.resolve("m"), "bf16", 1);
+        Path model = TinyGemma.write(SERVICES.workDir().resolve("m"), "bf16", 1);
         TinyGemma.writeWordTokenizer(model);
-        Path corpus = Files.writeString(workDir.resolve("c.jsonl"),
+        Path corpus = Files.writeString(SERVICES.workDir().resolve("c.jsonl"),
                 "{\"text\": \"the city of light is paris .\"}\n{\"text\": \"paris\"}\nnot json\n");
         TopicNames topics = TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
-        CorpusProducer.Report report = KafkaProduction.run(model, corpus, "text", kafka.bootstrapServers(), topics, 2,
+        CorpusProducer.Report report = KafkaProduction.run(model, corpus, "text", SERVICES.kafka().bootstrapServers(), topics, 2,
                 CorpusProducer.Settings.of("run-it", "tiny", List.of(Site.parse("res.2"))), ComputeDevice.CPU,
                 ProducerProgress.NONE);
         assertThat(report.documents()).isEqualTo(2);
@@ -89,7 +74,7 @@ class KafkaProductionITCase {
     private static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int expected) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));

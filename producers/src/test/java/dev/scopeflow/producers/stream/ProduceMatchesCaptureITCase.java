@@ -2,7 +2,7 @@ package dev.scopeflow.producers.stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.capture.CaptureExport;
 import dev.scopeflow.producers.capture.CaptureRequest;
 import dev.scopeflow.producers.model.ComputeDevice;
@@ -20,8 +20,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -52,6 +52,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ProduceMatchesCaptureITCase {
 
+    @RegisterExtension
+    static final RealServices SERVICES = RealServices.kafkaOnly();
+
     private static final List<Site> SITES = List.of(Site.parse("res.1"), Site.parse("att.3"), Site.parse("mlp.0"));
     /** Empty line skipped; the long line spans three 6-token windows (later windows get a BOS prepended). */
     private static final List<String> LINES = List.of("the city of light is paris .", "", "paris",
@@ -59,31 +62,18 @@ class ProduceMatchesCaptureITCase {
     private static final int CONTEXT_LENGTH = 6;
     private static final int BATCH_SIZE = 3;
 
-    private static Path workDir;
-    private static EmbeddedKafka kafka;
     private static Path model;
     private static Path corpus;
     private static Path captured;
 
     @BeforeAll
-    static void startKafkaAndCapture() throws IOException {
-        workDir = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
-                .resolve("produce-vs-capture-" + UUID.randomUUID());
-        Files.createDirectories(workDir);
-        kafka = EmbeddedKafka.start(workDir.resolve("kafka"));
-        model = TinyGemma.write(workDir.resolve("m"), "bf16", 2);
+    static void capture() throws IOException {
+        model = TinyGemma.write(SERVICES.workDir().resolve("m"), "bf16", 2);
         TinyGemma.writeWordTokenizer(model);
-        corpus = Files.writeString(workDir.resolve("corpus.txt"), String.join("\n", LINES) + "\n");
-        captured = workDir.resolve("captured");
+        corpus = Files.writeString(SERVICES.workDir().resolve("corpus.txt"), String.join("\n", LINES) + "\n");
+        captured = SERVICES.workDir().resolve("captured");
         CaptureExport.run(CaptureRequest.builder().setModel(model).setTextFile(corpus).setSites(SITES)
                 .setOutDir(captured).optContextLength(CONTEXT_LENGTH).optBatchSize(BATCH_SIZE).build());
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     @ParameterizedTest
@@ -92,7 +82,7 @@ class ProduceMatchesCaptureITCase {
         TopicNames topics = TopicNames.withPrefix("pc-" + dtype.code() + "-" + UUID.randomUUID().toString().substring(0, 8));
         CorpusProducer.Settings settings = CorpusProducer.Settings.of("run-" + dtype.code(), KafkaProduction.modelId(model), SITES)
                 .withDtype(dtype).withContextLength(CONTEXT_LENGTH).withBatchSize(BATCH_SIZE);
-        CorpusProducer.Report report = KafkaProduction.run(model, corpus, "text", kafka.bootstrapServers(), topics,
+        CorpusProducer.Report report = KafkaProduction.run(model, corpus, "text", SERVICES.kafka().bootstrapServers(), topics,
                 KafkaProduction.DEFAULT_PARTITIONS, settings, ComputeDevice.CPU, ProducerProgress.NONE);
 
         assertThat(report.documents()).isEqualTo(4);
@@ -168,7 +158,7 @@ class ProduceMatchesCaptureITCase {
     }
 
     private static int partitions(String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers()))) {
             TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
             return d.partitions().size();
         }
@@ -185,7 +175,7 @@ class ProduceMatchesCaptureITCase {
     private static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int expected) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
