@@ -183,9 +183,7 @@ public final class IntervalSamples {
                 List<Example> examples = samples(f, interval);
                 out.writeVarLong(examples.size());
                 for (Example e : examples) {
-                    out.writeFloat(e.activation());
-                    out.writeLong(e.doc());
-                    out.writeVarLong(e.position());
+                    e.writeTo(out);
                 }
             }
         }
@@ -210,14 +208,12 @@ public final class IntervalSamples {
                 interval += in.readVarIntInRange("interval gap", 1, count - 1 - interval);
                 int n = in.readVarIntInRange("sample count", 1, perInterval);
                 for (int e = 0; e < n; e++) {
-                    float activation = in.readFloat();
-                    long doc = in.readLong();
-                    int position = in.readVarIntInRange("position", 0, Integer.MAX_VALUE);
-                    if (!(activation > 0) || samples.intervals.of(activation) != interval) {
-                        throw in.corrupt("feature " + f + " sample activation " + activation + " outside interval "
+                    Example sample = Example.readFrom(in);
+                    if (!(sample.activation() > 0) || samples.intervals.of(sample.activation()) != interval) {
+                        throw in.corrupt("feature " + f + " sample activation " + sample.activation() + " outside interval "
                                 + interval);
                     }
-                    samples.offer(f, interval, sampleKey(doc, position), activation, doc, position);
+                    samples.offer(f, interval, sampleKey(sample.doc(), sample.position()), sample.activation(), sample.doc(), sample.position());
                 }
             }
         }

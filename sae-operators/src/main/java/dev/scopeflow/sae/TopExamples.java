@@ -31,6 +31,19 @@ public final class TopExamples {
             int byDoc = Long.compare(a.doc, b.doc);
             return byDoc != 0 ? byDoc : Integer.compare(a.position, b.position);
         };
+
+        /** The binary form TopExamples and IntervalSamples share: activation, doc, then position as a varint. */
+        void writeTo(BinaryWriter out) {
+            out.writeFloat(activation);
+            out.writeLong(doc);
+            out.writeVarLong(position);
+        }
+
+        static Example readFrom(BinaryReader in) {
+            float activation = in.readFloat();
+            long doc = in.readLong();
+            return new Example(doc, in.readVarIntInRange("position", 0, Integer.MAX_VALUE), activation);
+        }
     }
 
     private final int dSae;
@@ -136,9 +149,7 @@ public final class TopExamples {
             List<Example> examples = examples(f);
             out.writeVarLong(examples.size());
             for (Example e : examples) {
-                out.writeFloat(e.activation());
-                out.writeLong(e.doc());
-                out.writeVarLong(e.position());
+                e.writeTo(out);
             }
         }
         return out.toByteArray();
@@ -156,10 +167,8 @@ public final class TopExamples {
             f += in.readVarIntInRange("feature gap", 1, dSae - 1 - f);
             int count = in.readVarIntInRange("example count", 1, k);
             for (int e = 0; e < count; e++) {
-                float activation = in.readFloat();
-                long doc = in.readLong();
-                int position = in.readVarIntInRange("position", 0, Integer.MAX_VALUE);
-                top.offer(f, activation, doc, position);
+                Example example = Example.readFrom(in);
+                top.offer(f, example.activation(), example.doc(), example.position());
             }
         }
         in.expectEnd();
