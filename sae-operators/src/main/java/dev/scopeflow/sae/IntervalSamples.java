@@ -210,10 +210,11 @@ public final class IntervalSamples {
                 for (int e = 0; e < n; e++) {
                     Example sample = Example.readFrom(in);
                     if (!(sample.activation() > 0) || samples.intervals.of(sample.activation()) != interval) {
-                        throw in.corrupt("feature " + f + " sample activation " + sample.activation() + " outside interval "
-                                + interval);
+                        throw in.corrupt("feature " + f + " sample activation " + sample.activation()
+                                + " outside interval " + interval);
                     }
-                    samples.offer(f, interval, sampleKey(sample.doc(), sample.position()), sample.activation(), sample.doc(), sample.position());
+                    samples.offer(f, interval, sampleKey(sample.doc(), sample.position()), sample.activation(),
+                            sample.doc(), sample.position());
                 }
             }
         }
