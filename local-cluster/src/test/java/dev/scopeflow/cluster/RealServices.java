@@ -1,5 +1,9 @@
 package dev.scopeflow.cluster;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -7,6 +11,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -84,6 +92,28 @@ public final class RealServices implements BeforeAllCallback, AfterAllCallback {
 
     public EmbeddedClickHouse clickHouse() {
         return require(clickHouse, "ClickHouse (use kafkaAndClickHouse() or clickHouseOnly())");
+    }
+
+    /**
+     * Every record of {@code topic} from its start, read by a fresh consumer group: polls until
+     * {@code expected} records arrived (or 60 s passed), then once more for a second so that records beyond
+     * those expected are returned too. Callers assert the count.
+     */
+    public List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (records.size() < expected && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+            consumer.poll(Duration.ofSeconds(1)).forEach(records::add);
+        }
+        return records;
     }
 
     private static <T> T require(T value, String what) {
