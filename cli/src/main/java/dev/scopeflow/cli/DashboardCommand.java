@@ -1,10 +1,9 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.cluster.EmbeddedClickHouse;
-import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.dashboard.Dashboard;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -15,9 +14,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.IntFunction;
 
 /**
- * {@code scopeflow dashboard}: serves the SAE evaluation dashboard until Ctrl-C. Without {@code --clickhouse} it
- * reads the embedded server of {@code --work-dir}: the running one if the services are up, else it starts the
- * server on that data for as long as the dashboard runs (like {@code scopeflow query}).
+ * {@code scopeflow dashboard}: serves the SAE evaluation dashboard until Ctrl-C. ClickHouse comes from
+ * {@link ServiceOptions} like {@code scopeflow query}'s: {@code --clickhouse}, the services running from
+ * {@code --work-dir}, or the embedded server started on that data for as long as the dashboard runs.
  */
 @Command(name = "dashboard", mixinStandardHelpOptions = true,
         description = "Serve the SAE evaluation dashboard (runs, SAEs, features) over the results in ClickHouse.")
@@ -26,17 +25,11 @@ final class DashboardCommand implements Callable<Integer> {
     /** Gemma's BOS id; decoding does not use it, but the tokenizer wants one. */
     private static final int GEMMA_BOS = 2;
 
-    @Option(names = "--clickhouse", description = "HTTP URL of a ClickHouse server, e.g. http://host:8123.")
-    String clickHouse;
-
-    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
-    String database;
+    @Mixin
+    ServiceOptions services = ServiceOptions.reading(Service.CLICKHOUSE);
 
     @Option(names = "--port", defaultValue = "8080", description = "Port on 127.0.0.1 to serve on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
-
-    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Work dir of the embedded services (default: ${DEFAULT-VALUE}).")
-    Path workDir;
 
     @Option(names = "--model", description = "Checkpoint or tokenizer directory with tokenizer.json, to show token text (default: token ids).")
     Path model;
@@ -45,24 +38,16 @@ final class DashboardCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         try (GemmaTokenizer tokenizer = model == null ? null : GemmaTokenizer.load(model, GEMMA_BOS)) {
             IntFunction<String> decoder = tokenizer == null ? null : cachedDecoder(tokenizer);
-            if (clickHouse != null) {
-                serve(clickHouse, decoder);
-                return 0;
-            }
-            var running = LocalServices.running(workDir);
-            if (running.isPresent()) {
-                serve(running.get().clickHouseUrl(), decoder);
-                return 0;
-            }
-            // ChildProcess's shutdown hook stops this server on Ctrl-C.
-            try (EmbeddedClickHouse server = EmbeddedClickHouse.start(workDir.resolve("clickhouse"))) {
-                serve(server.httpUrl(), decoder);
+            // Ctrl-C: the embedded server's shutdown hook stops it if it was started for the dashboard.
+            try (Services resolved = services.resolve(System.out)) {
+                serve(resolved.clickHouseUrl(), resolved.database(), decoder);
             }
         }
         return 0;
     }
 
-    private void serve(String clickHouseUrl, IntFunction<String> decoder) throws InterruptedException {
+    private void serve(String clickHouseUrl, String database, IntFunction<String> decoder)
+            throws InterruptedException {
         try (Dashboard dashboard = Dashboard.start(clickHouseUrl, database, port, decoder)) {
             System.out.println("Dashboard: " + dashboard.url() + "  (ClickHouse " + clickHouseUrl + ", database "
                     + database + "; Ctrl-C to stop)");

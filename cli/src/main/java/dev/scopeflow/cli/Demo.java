@@ -11,7 +11,6 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,9 +32,9 @@ public final class Demo {
     private Demo() {
     }
 
-    /** What to run; defaults in {@link DemoCommand}. */
-    public record Settings(Path workDir, ServiceEndpoints endpoints, String database, String runId, Site site,
-                           int docs, int seqLen, int width, int dSae, int saes, int parallelism, long seed) {
+    /** What to run; defaults in {@link DemoCommand}. Where to run it comes from {@link Services}. */
+    public record Settings(Path workDir, String runId, Site site, int docs, int seqLen, int width, int dSae, int saes,
+                           int parallelism, long seed) {
     }
 
     /** One SAE's headline numbers, read back from ClickHouse. */
@@ -47,41 +46,37 @@ public final class Demo {
                          String clickHouseUrl, String database, Duration elapsed) {
     }
 
-    public static Report run(Settings s, FlinkTarget flink, PrintStream log) throws Exception {
+    /** Runs the demo on {@code services}, whose ClickHouse schema the resolver has migrated. */
+    static Report run(Settings s, Services services, PrintStream log) throws Exception {
         Instant start = Instant.now();
-        ClickHouseHttp clickHouse = new ClickHouseHttp(s.endpoints().clickHouseUrl());
-        List<Integer> applied = ClickHouseMigrations.apply(clickHouse, s.database());
-        log.printf("ClickHouse %s: schema %s (migrations applied now: %s)%n",
-                s.endpoints().clickHouseUrl(), s.database(), applied);
-
-        TopicNames topics = TopicNames.withPrefix("scopeflow");
-        KafkaTopics.ensure(s.endpoints().kafkaBootstrap(), topics, 4);
+        ClickHouseHttp clickHouse = new ClickHouseHttp(services.clickHouseUrl());
+        TopicNames topics = services.topics();
+        KafkaTopics.ensure(services.kafkaBootstrap(), topics, 4);
 
         List<SaeSpec> saes = writeSaes(s, clickHouse, log);
-        ProducedRun produced = produce(s, topics, log);
+        ProducedRun produced = produce(s, services.kafkaBootstrap(), topics, log);
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
         saes.forEach(config::addSae);
         log.printf("Flink: running the feature-statistics job (parallelism %d) on %s...%n", s.parallelism(),
-                flink.describe());
-        FeatureStatsJob.runRegistered(flink.environment(s.parallelism(), 2_000),
-                new FeatureStatsJob.Endpoints(s.endpoints().kafkaBootstrap(), topics, s.endpoints().clickHouseUrl(),
-                        s.database(), true),
-                config.build(), MODEL_ID, "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens");
+                services.flink().describe());
+        FeatureStatsJob.runRegistered(services.flink().environment(s.parallelism(), 2_000),
+                services.jobEndpoints(true), config.build(), MODEL_ID,
+                "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens");
 
-        List<SaeSummary> summaries = summarize(clickHouse, s.database(), s.runId(), saes);
+        List<SaeSummary> summaries = summarize(clickHouse, services.database(), s.runId(), saes);
         return new Report(s.runId(), s.docs(), produced.tokens, produced.batches, produced.bytes, summaries,
-                s.endpoints().clickHouseUrl(), s.database(), Duration.between(start, Instant.now()));
+                services.clickHouseUrl(), services.database(), Duration.between(start, Instant.now()));
     }
 
     private record ProducedRun(long tokens, long batches, long bytes) {
     }
 
-    private static ProducedRun produce(Settings s, TopicNames topics, PrintStream log) {
+    private static ProducedRun produce(Settings s, String kafka, TopicNames topics, PrintStream log) {
         SyntheticActivations source = new SyntheticActivations(s.runId(), MODEL_ID, s.site(),
                 s.width(), ActivationDtype.BF16, s.seed());
         long tokens = 0;
         long batches = 0;
-        try (ActivationPublisher publisher = new ActivationPublisher(s.endpoints().kafkaBootstrap(), topics)) {
+        try (ActivationPublisher publisher = new ActivationPublisher(kafka, topics)) {
             for (ActivationBatch batch : source.documents(0, s.docs(), s.seqLen(), 64)) {
                 publisher.publish(batch);
                 tokens += batch.rows();
@@ -89,7 +84,7 @@ public final class Demo {
             }
             publisher.flush();
             log.printf("Kafka %s: published %d tokens of %s activations in %d Arrow batches (%.1f MB, bf16) to %s%n",
-                    s.endpoints().kafkaBootstrap(), tokens, s.site(), batches, publisher.bytesSent() / 1e6,
+                    kafka, tokens, s.site(), batches, publisher.bytesSent() / 1e6,
                     topics.activations());
             return new ProducedRun(tokens, batches, publisher.bytesSent());
         }

@@ -1,8 +1,8 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.schemas.Site;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -17,23 +17,8 @@ import java.util.concurrent.Callable;
         description = "Run the pipeline end to end on synthetic activations and print where the results are.")
 final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Data and logs of embedded services (default: ${DEFAULT-VALUE}).")
-    Path workDir;
-
-    @Option(names = "--kafka", description = "Bootstrap servers of an existing Kafka cluster (host:port); needs --clickhouse too.")
-    String kafka;
-
-    @Option(names = "--clickhouse", description = "HTTP URL of an existing ClickHouse server, e.g. http://host:8123; needs --kafka too.")
-    String clickHouse;
-
-    @Option(names = "--flink", description = "REST address host:port of a Flink cluster to submit the job to (default: an embedded MiniCluster).")
-    String flink;
-
-    @Option(names = "--job-jar", description = "The Flink job jar submitted with --flink (default: the one built under cli/target/job).")
-    Path jobJar;
-
-    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
-    String database;
+    @Mixin
+    ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK);
 
     @Option(names = "--run-id", description = "Run id the statistics are stored under (default: demo-<UTC time>). "
             + "Reusing a run id adds this run's tokens to it.")
@@ -65,9 +50,6 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((kafka == null) != (clickHouse == null)) {
-            throw new IllegalArgumentException("give both --kafka and --clickhouse for external services, or neither to start embedded ones");
-        }
         if (runId == null) {
             // Each demo publishes its documents anew: a fresh run id keeps two demos from adding up.
             runId = "demo-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
@@ -76,31 +58,19 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
         }
         PrintStream out = System.out;
-        if (kafka != null) {
-            print(out, Demo.run(settings(new ServiceEndpoints(kafka, clickHouse)), FlinkTarget.parse(flink, jobJar), out));
-            return 0;
+        Demo.Settings settings = new Demo.Settings(services.workDir, runId, Site.parse(site), docs, seqLen, width, dSae,
+                saes, parallelism, seed);
+        boolean started;
+        try (Services resolved = services.resolve(out)) {
+            print(out, Demo.run(settings, resolved, out));
+            started = resolved.startedAny();
         }
-        var running = LocalServices.running(workDir);
-        if (running.isPresent()) {
-            out.println("Using the services already running from " + workDir.toAbsolutePath());
-            print(out, Demo.run(settings(new ServiceEndpoints(running.get().kafkaBootstrap(),
-                    running.get().clickHouseUrl())), FlinkTarget.parse(flink, jobJar), out));
-            return 0;
-        }
-        out.println("Starting embedded Kafka (KRaft) and ClickHouse in " + workDir.toAbsolutePath() + " ...");
-        try (LocalServices services = LocalServices.start(LocalServices.options().workDir(workDir).build())) {
-            ServiceEndpoints endpoints = new ServiceEndpoints(services.kafka().bootstrapServers(), services.clickHouse().httpUrl());
-            print(out, Demo.run(settings(endpoints), FlinkTarget.parse(flink, jobJar), out));
+        if (started) {
             out.println();
-            out.println("Embedded services are stopped now; their data stays in " + workDir.toAbsolutePath() + ".");
+            out.println("Embedded services are stopped now; their data stays in " + services.workDir.toAbsolutePath() + ".");
             out.println("Query it any time (ClickHouse is started for the query):  ./scopeflow query \"<SQL>\"");
         }
         return 0;
-    }
-
-    private Demo.Settings settings(ServiceEndpoints endpoints) {
-        return new Demo.Settings(workDir, endpoints, database, runId, Site.parse(site), docs, seqLen, width, dSae, saes,
-                parallelism, seed);
     }
 
     private void print(PrintStream out, Demo.Report r) {

@@ -8,6 +8,7 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -25,6 +26,9 @@ import java.util.concurrent.Callable;
                 + "sites and the documents' token windows.")
 final class ProduceCommand implements Callable<Integer> {
 
+    @Mixin
+    ServiceOptions services = ServiceOptions.writing(Service.KAFKA);
+
     @Option(names = "--model", required = true, description = "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
     Path model;
 
@@ -40,9 +44,6 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--run-id", required = true, description = "Run id carried by every batch and document record.")
     String runId;
 
-    @Option(names = "--kafka", required = true, description = "Kafka bootstrap servers, host:port[,host:port].")
-    String kafka;
-
     @Option(names = "--dtype", defaultValue = "bf16", description = "Activation values on the wire: bf16 or f32 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
@@ -55,18 +56,20 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--topic-prefix", defaultValue = TopicNames.DEFAULT_PREFIX, description = "Topic name prefix (default: ${DEFAULT-VALUE}).")
-    String topicPrefix;
-
     @Override
     public Integer call() {
         CorpusProducer.Settings settings = CorpusProducer.Settings
                 .of(runId, KafkaProduction.modelId(model), sites.stream().map(Site::parse).toList())
                 .withDtype(ActivationDtype.fromCode(dtype)).withContextLength(contextLength).withBatchSize(batchSize);
-        TopicNames topics = TopicNames.withPrefix(topicPrefix);
-        CorpusProducer.Report report = KafkaProduction.run(model, corpus, jsonlField, kafka, topics,
-                KafkaProduction.DEFAULT_PARTITIONS, settings, ComputeDevice.parse(device),
-                new ProgressBar(System.err, Duration.ofSeconds(1)));
+        CorpusProducer.Report report;
+        TopicNames topics;
+        // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
+        try (Services resolved = services.resolve(System.err)) {
+            topics = resolved.topics();
+            report = KafkaProduction.run(model, corpus, jsonlField, resolved.kafkaBootstrap(), topics,
+                    KafkaProduction.DEFAULT_PARTITIONS, settings, ComputeDevice.parse(device),
+                    new ProgressBar(System.err, Duration.ofSeconds(1)));
+        }
         System.out.printf(Locale.ROOT, "run %s: %d documents, %d windows, %d tokens in %.1f s (%.0f tokens/s); "
                         + "%d activation batches (%s) to %s, document windows to %s%n",
                 runId, report.documents(), report.windows(), report.tokens(), report.seconds(),

@@ -1,15 +1,13 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.cluster.EmbeddedClickHouse;
-import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -19,38 +17,24 @@ import java.sql.Statement;
 import java.util.concurrent.Callable;
 
 /**
- * {@code scopeflow query "SQL"}: runs SQL through ClickHouse JDBC and prints tab-separated rows. Without
- * {@code --clickhouse} it uses the embedded server of {@code --work-dir}: the running one if the services are
- * up (the lock file says where), else it starts the server on that data just for the query.
+ * {@code scopeflow query "SQL"}: runs SQL through ClickHouse JDBC and prints tab-separated rows. ClickHouse
+ * comes from {@link ServiceOptions}: {@code --clickhouse}, the services running from {@code --work-dir}, or the
+ * embedded server started on that data just for the query. It only reads: no migrations.
  */
 @Command(name = "query", mixinStandardHelpOptions = true, description = "Run SQL against the results in ClickHouse.")
 final class QueryCommand implements Callable<Integer> {
 
+    @Mixin
+    ServiceOptions services = ServiceOptions.reading(Service.CLICKHOUSE);
+
     @Parameters(index = "0", description = "The SQL to run, e.g. \"SELECT * FROM scopeflow.runs FINAL\".")
     String sql;
 
-    @Option(names = "--clickhouse", description = "HTTP URL of a ClickHouse server, e.g. http://host:8123.")
-    String clickHouse;
-
-    @Option(names = "--database", defaultValue = "scopeflow", description = "Default database (default: ${DEFAULT-VALUE}).")
-    String database;
-
-    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Work dir of the embedded services (default: ${DEFAULT-VALUE}).")
-    Path workDir;
-
     @Override
     public Integer call() throws Exception {
-        if (clickHouse != null) {
-            print(jdbcUrl(clickHouse, database), sql, System.out);
-            return 0;
-        }
-        var running = LocalServices.running(workDir);
-        if (running.isPresent()) {
-            print(jdbcUrl(running.get().clickHouseUrl(), database), sql, System.out);
-            return 0;
-        }
-        try (EmbeddedClickHouse server = EmbeddedClickHouse.start(workDir.resolve("clickhouse"))) {
-            print(server.jdbcUrl(database), sql, System.out);
+        // stdout carries only the rows; where ClickHouse came from goes to stderr.
+        try (Services resolved = services.resolve(System.err)) {
+            print(jdbcUrl(resolved.clickHouseUrl(), resolved.database()), sql, System.out);
         }
         return 0;
     }

@@ -1,16 +1,14 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobConfig;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.TopExamples;
-import dev.scopeflow.schemas.TopicNames;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,6 +20,9 @@ import java.util.concurrent.Callable;
 @Command(name = "run-job", mixinStandardHelpOptions = true,
         description = "Run the feature-statistics job for a run: Kafka activations -> SAEs -> ClickHouse.")
 final class RunJobCommand implements Callable<Integer> {
+
+    @Mixin
+    ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK);
 
     @Option(names = "--run-id", required = true, description = "The run whose activations to read (as given to produce).")
     String runId;
@@ -35,21 +36,6 @@ final class RunJobCommand implements Callable<Integer> {
 
     @Option(names = "--corpus", defaultValue = "", description = "What corpus the run covers, for the runs registry.")
     String corpus;
-
-    @Option(names = "--kafka", description = "Kafka bootstrap servers (default: the embedded services running from --work-dir).")
-    String kafka;
-
-    @Option(names = "--clickhouse", description = "ClickHouse HTTP URL (default: the embedded services running from --work-dir).")
-    String clickHouse;
-
-    @Option(names = "--work-dir", defaultValue = ".scopeflow", description = "Work dir of embedded services (default: ${DEFAULT-VALUE}).")
-    Path workDir;
-
-    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
-    String database;
-
-    @Option(names = "--topic-prefix", defaultValue = "scopeflow", description = "Kafka topic prefix (default: ${DEFAULT-VALUE}).")
-    String topicPrefix;
 
     @Option(names = "--unbounded", description = "Keep reading new activations (statistics update every --snapshot-interval) instead of stopping at the end of what is in Kafka now.")
     boolean unbounded;
@@ -66,40 +52,24 @@ final class RunJobCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--flink", description = "REST address host:port of a Flink cluster (default: an embedded MiniCluster).")
-    String flink;
-
-    @Option(names = "--job-jar", description = "The Flink job jar submitted with --flink (default: the one built under cli/target/job).")
-    Path jobJar;
-
     @Override
     public Integer call() throws Exception {
-        if ((kafka == null) != (clickHouse == null)) {
-            throw new IllegalArgumentException("give both --kafka and --clickhouse, or neither to use the services running from " + workDir);
-        }
         if (!runId.matches("[A-Za-z0-9._-]+")) {
             throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
-        }
-        if (kafka == null) {
-            LocalServices.RunningEndpoints running = LocalServices.running(workDir).orElseThrow(() ->
-                    new IllegalStateException("no --kafka/--clickhouse given and no services running from "
-                            + workDir.toAbsolutePath() + " (start them with `scopeflow services start`)"));
-            kafka = running.kafkaBootstrap();
-            clickHouse = running.clickHouseUrl();
         }
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
-        FlinkTarget target = FlinkTarget.parse(flink, jobJar);
-        System.out.printf("Running the statistics job for run %s with %d SAE(s) on %s%s...%n", runId, saes.size(),
-                target.describe(), unbounded ? " until cancelled" : "");
-        FeatureStatsJob.runRegistered(target.environment(parallelism, 10_000),
-                new FeatureStatsJob.Endpoints(kafka, TopicNames.withPrefix(topicPrefix), clickHouse, database, !unbounded),
-                config.build(), modelId, corpus);
-        System.out.printf("Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
-                + "WHERE run_id = '%s'\"%n", database, runId);
+        try (Services resolved = services.resolve(System.out)) {
+            System.out.printf("Running the statistics job for run %s with %d SAE(s) on %s%s...%n", runId, saes.size(),
+                    resolved.flink().describe(), unbounded ? " until cancelled" : "");
+            FeatureStatsJob.runRegistered(resolved.flink().environment(parallelism, 10_000),
+                    resolved.jobEndpoints(!unbounded), config.build(), modelId, corpus);
+            System.out.printf("Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
+                    + "WHERE run_id = '%s'\"%n", resolved.database(), runId);
+        }
         return 0;
     }
 }

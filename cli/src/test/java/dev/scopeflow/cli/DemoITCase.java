@@ -24,6 +24,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,14 +57,14 @@ class DemoITCase {
 
     @Test
     void demoOnEmbeddedMiniCluster() throws Exception {
-        checkDemo("embedded", FlinkTarget.embedded());
+        checkDemo("embedded");
     }
 
     @Test
     void demoSubmittedAsJobJarToFlinkRestEndpoint() throws Exception {
         Path jobJar = Path.of("target/job/scopeflow-flink-job.jar");
         assertThat(jobJar).as("job jar copied at package time").isRegularFile();
-        checkDemo("remote", new FlinkTarget("127.0.0.1", flinkCluster.restPort(), jobJar.toAbsolutePath()));
+        checkDemo("remote", "--flink", "127.0.0.1:" + flinkCluster.restPort(), "--job-jar", jobJar.toAbsolutePath().toString());
     }
 
     @Test
@@ -99,11 +100,20 @@ class DemoITCase {
         }
     }
 
-    private static void checkDemo(String name, FlinkTarget flink) throws Exception {
-        Demo.Settings settings = new Demo.Settings(SERVICES.workDir().resolve(name), new ServiceEndpoints(SERVICES.kafka().bootstrapServers(),
-                SERVICES.clickHouse().httpUrl()), "demo_" + name, "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
+    private static void checkDemo(String name, String... flinkOptions) throws Exception {
+        Demo.Settings settings = new Demo.Settings(SERVICES.workDir().resolve(name), "run-" + name, Site.parse("mlp.4"),
+                12, 33, 40, 300, 2, 2, 5);
+        List<String> args = new ArrayList<>(List.of("--kafka", SERVICES.kafka().bootstrapServers(),
+                "--clickhouse", SERVICES.clickHouse().httpUrl(), "--database", "demo_" + name));
+        args.addAll(List.of(flinkOptions));
+        ServiceOptions options = TestingServiceOptions.parse(
+                ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK), args.toArray(String[]::new));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Demo.Report report = Demo.run(settings, flink, new PrintStream(log, true, StandardCharsets.UTF_8));
+        PrintStream logStream = new PrintStream(log, true, StandardCharsets.UTF_8);
+        Demo.Report report;
+        try (Services services = options.resolve(logStream)) {
+            report = Demo.run(settings, services, logStream);
+        }
 
         assertThat(report.tokens()).isEqualTo(12 * 33);
         assertThat(report.saes()).hasSize(2);

@@ -2,7 +2,6 @@ package dev.scopeflow.flink;
 
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -68,16 +67,15 @@ public final class FeatureStatsJob {
     }
 
     /**
-     * Runs the job as a registered run: applies the ClickHouse migrations, records the SAEs and the run as
-     * running in the registry, runs the job, and marks the run finished with the tokens the job committed
-     * (an unbounded job only returns when it ends). What the demo, {@code scopeflow run-job} and
-     * {@code flink run} all do.
+     * Runs the job as a registered run: records the SAEs and the run as running in the registry, runs the job,
+     * and marks the run finished with the tokens the job committed (an unbounded job only returns when it
+     * ends). What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be
+     * migrated already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
      */
     public static JobExecutionResult runRegistered(StreamExecutionEnvironment env, Endpoints endpoints,
                                                    FeatureStatsJobConfig config, String modelId, String corpus)
             throws Exception {
         ClickHouseHttp registry = new ClickHouseHttp(endpoints.clickHouseUrl());
-        ClickHouseMigrations.apply(registry, endpoints.database());
         for (SaeSpec sae : config.saes()) {
             RunsRegistry.registerSae(registry, endpoints.database(), sae);
         }

@@ -4,6 +4,8 @@ import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -26,7 +28,7 @@ import java.util.Locale;
  * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
  * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --backend java|torch}
  * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry).
- * The SAEs and the run are recorded in ClickHouse's registry from the submitting client, so the SAE paths must
+ * The database is migrated and the SAEs and the run are recorded in its registry from the submitting client, so the SAE paths must
  * be readable there too.
  */
 public final class FeatureStatsJobMain {
@@ -57,8 +59,10 @@ public final class FeatureStatsJobMain {
         config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
         env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
         FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(params.getRequired("kafka"),
-                TopicNames.withPrefix(params.get("topic-prefix", "scopeflow")), params.getRequired("clickhouse"),
+                TopicNames.withPrefix(params.get("topic-prefix", TopicNames.DEFAULT_PREFIX)), params.getRequired("clickhouse"),
                 params.get("database", "scopeflow"), !unbounded);
+        // Standalone, this is the one place the schema is brought up to date before the job writes to it.
+        ClickHouseMigrations.apply(new ClickHouseHttp(endpoints.clickHouseUrl()), endpoints.database());
         return FeatureStatsJob.runRegistered(env, endpoints, config.build(), params.get("model-id", ""),
                 params.get("corpus", ""));
     }

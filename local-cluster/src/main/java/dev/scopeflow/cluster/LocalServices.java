@@ -138,25 +138,27 @@ public final class LocalServices implements AutoCloseable {
         return stopped.size();
     }
 
-    /** Endpoints of services that another live JVM runs from a work dir. */
-    public record RunningEndpoints(String kafkaBootstrap, String clickHouseUrl) {}
-
     /**
      * The endpoints of services already running from {@code workDir} (e.g. under {@code scopeflow
      * services start}), so a second command can use them instead of failing on the lock; empty when
      * none run.
      */
-    public static java.util.Optional<RunningEndpoints> running(Path workDir) {
+    public static java.util.Optional<ServiceEndpoints> running(Path workDir) {
         return readLock(workDir.toAbsolutePath().normalize().resolve(LOCK_FILE))
                 .filter(ServicesLockFile::ownerAlive)
                 .map(
                         lock ->
-                                new RunningEndpoints(
+                                new ServiceEndpoints(
                                         Ports.LOOPBACK + ":" + lock.kafkaPort(),
                                         "http://"
                                                 + Ports.LOOPBACK
                                                 + ":"
                                                 + lock.clickHouseHttpPort()));
+    }
+
+    /** Where the two services this instance started listen. */
+    public ServiceEndpoints endpoints() {
+        return new ServiceEndpoints(kafka.bootstrapServers(), clickHouse.httpUrl());
     }
 
     public EmbeddedKafka kafka() {
