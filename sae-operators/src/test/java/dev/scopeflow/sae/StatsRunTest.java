@@ -102,27 +102,31 @@ class StatsRunTest {
 
     /** Same header, same rows; the first {@code exactColumns} columns (ids, counts) equal, the rest close. */
     private static void assertSameTable(Path actualFile, Path expectedFile, int exactColumns) throws Exception {
-        List<String> actual = Files.readAllLines(actualFile);
-        List<String> expected = Files.readAllLines(expectedFile);
-        assertThat(actual.get(0)).isEqualTo(expected.get(0));
-        assertThat(actual).as(actualFile.getFileName().toString()).hasSameSizeAs(expected).hasSizeGreaterThan(10);
-        for (int i = 1; i < expected.size(); i++) {
-            String[] a = actual.get(i).split(",");
-            String[] e = expected.get(i).split(",");
-            assertThat(a).as("%s line %d", actualFile.getFileName(), i + 1).hasSameSizeAs(e);
-            for (int c = 0; c < e.length; c++) {
-                String what = actualFile.getFileName() + " line " + (i + 1) + " column " + c;
-                if (c < exactColumns) {
-                    assertThat(Long.parseLong(a[c])).as(what).isEqualTo(Long.parseLong(e[c]));
-                } else {
-                    assertClose(Double.parseDouble(a[c]), Double.parseDouble(e[c]), what);
-                }
+        assertSameCells(actualFile, expectedFile, (what, column, a, e) -> {
+            if (column < exactColumns) {
+                assertThat(Long.parseLong(a)).as(what).isEqualTo(Long.parseLong(e));
+            } else {
+                assertClose(Double.parseDouble(a), Double.parseDouble(e), what);
             }
-        }
+        });
     }
 
-    /** Same header, same rows, every cell equal: integers as longs, the rest as the same float. */
+    /** Same header, same rows, every cell equal: integers as text, the rest as the same float. */
     private static void assertSameTableExactly(Path actualFile, Path expectedFile) throws Exception {
+        assertSameCells(actualFile, expectedFile, (what, column, a, e) -> {
+            if (e.matches("-?\\d+")) {
+                assertThat(a).as(what).isEqualTo(e);
+            } else {
+                assertThat(Float.parseFloat(a)).as(what).isEqualTo(Float.parseFloat(e));
+            }
+        });
+    }
+
+    private interface CellCheck {
+        void check(String what, int column, String actual, String expected);
+    }
+
+    private static void assertSameCells(Path actualFile, Path expectedFile, CellCheck cell) throws Exception {
         List<String> actual = Files.readAllLines(actualFile);
         List<String> expected = Files.readAllLines(expectedFile);
         assertThat(actual.get(0)).isEqualTo(expected.get(0));
@@ -132,12 +136,7 @@ class StatsRunTest {
             String[] e = expected.get(i).split(",");
             assertThat(a).as("%s line %d", actualFile.getFileName(), i + 1).hasSameSizeAs(e);
             for (int c = 0; c < e.length; c++) {
-                String what = actualFile.getFileName() + " line " + (i + 1) + " column " + c;
-                if (e[c].matches("-?\\d+")) {
-                    assertThat(a[c]).as(what).isEqualTo(e[c]);
-                } else {
-                    assertThat(Float.parseFloat(a[c])).as(what).isEqualTo(Float.parseFloat(e[c]));
-                }
+                cell.check(actualFile.getFileName() + " line " + (i + 1) + " column " + c, c, a[c], e[c]);
             }
         }
     }
