@@ -36,6 +36,7 @@ public final class StatsRun {
 
     /** Gemma 2's BOS id. */
     public static final int GEMMA_BOS = 2;
+
     /** What was computed and written. */
     public record Result(long tokens, SaeStatistics statistics, SaeSummary summary, List<Path> files) { }
 
