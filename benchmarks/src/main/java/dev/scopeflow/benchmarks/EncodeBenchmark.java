@@ -105,7 +105,7 @@ public class EncodeBenchmark {
         return sae.encode(x, ROWS);
     }
 
-    /** Encode, sparse decode, FeatureStats, ReconstructionStats and TopExamples: what StatsRun does per batch. */
+    /** Encode, sparse decode, FeatureStats, ReconstructionStats and TopExamples. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public SparseCodes encodeAndStats() {
@@ -116,7 +116,7 @@ public class EncodeBenchmark {
         return codes;
     }
 
-    /** As {@link #encodeAndStats} plus the log-spaced histogram and the interval samples. */
+    /** As {@link #encodeAndStats} plus the histogram and interval samples: what StatsRun does per batch. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public SparseCodes encodeAndAllStats() {

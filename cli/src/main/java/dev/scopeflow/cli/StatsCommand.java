@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 /** {@code scopeflow stats}: SAE feature statistics of one activation file, a thin shell over {@link StatsRun}. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Compute SAE feature statistics over an activation array [n_seq, seq_len, d_in] and write "
-                + "features.csv, top_examples.csv and summary.json.")
+                + "features.csv, top_examples.csv, histograms.csv, interval_samples.csv and summary.json.")
 final class StatsCommand implements Callable<Integer> {
 
     @Option(names = "--sae", required = true, description = "A Gemma Scope params.npz or an SAELens directory.")
@@ -53,8 +53,8 @@ final class StatsCommand implements Callable<Integer> {
                 .optBackend(backend != null ? backend : MatmulBackend.fastestAvailable()).build());
         SaeSummary s = result.summary();
         System.out.printf(Locale.ROOT, "%d tokens, %d features: %d dead, %d dense, L0 %.2f, FVU %.4f (%.1f s)%n",
-                result.tokens(), s.dSae(), s.dead(), s.dense(), result.reconstruction().l0(),
-                result.reconstruction().fvu(), (System.nanoTime() - start) / 1e9);
+                result.tokens(), s.dSae(), s.dead(), s.dense(), result.statistics().reconstruction().l0(),
+                result.statistics().reconstruction().fvu(), (System.nanoTime() - start) / 1e9);
         result.files().forEach(f -> System.out.println("wrote " + f));
         return 0;
     }

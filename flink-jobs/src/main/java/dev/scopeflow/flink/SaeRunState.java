@@ -1,121 +1,76 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.ActivationHistogram;
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.IntervalSamples;
+import dev.scopeflow.sae.BinaryReader;
+import dev.scopeflow.sae.BinaryWriter;
 import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TopExamples;
-
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.scopeflow.sae.stats.SaeStatistics;
 
 /**
- * Everything the job accumulates for one SAE in one run: per-feature statistics, top examples,
- * reconstruction metrics, activation histograms and interval samples, each an accumulator of sae-operators. Its binary form frames the accumulators'
- * own versioned forms, so state, committables and tests share one format.
+ * What the job keeps for one SAE in one run: the key (run id, SAE id) and sae-operators' {@link SaeStatistics}.
+ * Its binary form is the key followed by the bundle's own versioned form, so state, committables and tests
+ * share one format.
  */
 public final class SaeRunState {
 
-    private static final int FORMAT = 1;
+    /** 2: the statistics as one {@link SaeStatistics} (format 1 framed the five accumulators itself). */
+    private static final int FORMAT = 2;
 
     private final String runId;
     private final String saeId;
-    private final FeatureStats features;
-    private final TopExamples topExamples;
-    private final ReconstructionStats reconstruction;
-    private final ActivationHistogram histogram;
-    private final IntervalSamples intervalSamples;
+    private final SaeStatistics statistics;
 
-    public SaeRunState(String runId, String saeId, FeatureStats features, TopExamples topExamples,
-                       ReconstructionStats reconstruction, ActivationHistogram histogram,
-                       IntervalSamples intervalSamples) {
+    public SaeRunState(String runId, String saeId, SaeStatistics statistics) {
         this.runId = runId;
         this.saeId = saeId;
-        this.features = features;
-        this.topExamples = topExamples;
-        this.reconstruction = reconstruction;
-        this.histogram = histogram;
-        this.intervalSamples = intervalSamples;
+        this.statistics = statistics;
     }
 
     /** Empty state for the SAE of {@code first}, sized from it. */
     static SaeRunState emptyFor(SaeCodesBatch first, int topK) {
-        ReconstructionStats recon = ReconstructionStats.fromBytes(first.reconstruction);
-        return new SaeRunState(first.runId, first.saeId, new FeatureStats(first.dSae), new TopExamples(first.dSae, topK),
-                new ReconstructionStats(recon.dIn()), new ActivationHistogram(first.dSae), new IntervalSamples(first.dSae));
+        int dIn = ReconstructionStats.fromBytes(first.reconstruction).dIn();
+        return new SaeRunState(first.runId, first.saeId, new SaeStatistics(first.dSae, dIn, topK));
     }
 
     /** Adds one batch of codes (and its reconstruction statistics) for this SAE. */
     public void add(SaeCodesBatch batch) {
-        SparseCodes codes = batch.toSparseCodes();
-        features.addAll(codes);
-        topExamples.addAll(codes, batch.docIds, batch.positions);
-        reconstruction.merge(ReconstructionStats.fromBytes(batch.reconstruction));
-        histogram.addAll(codes);
-        intervalSamples.addAll(codes, batch.docIds, batch.positions);
+        statistics.addCodes(batch.toSparseCodes(), batch.docIds, batch.positions,
+                ReconstructionStats.fromBytes(batch.reconstruction));
     }
 
     public String runId() { return runId; }
     public String saeId() { return saeId; }
-    public FeatureStats features() { return features; }
-    public TopExamples topExamples() { return topExamples; }
-    public ReconstructionStats reconstruction() { return reconstruction; }
-    public ActivationHistogram histogram() { return histogram; }
-    public IntervalSamples intervalSamples() { return intervalSamples; }
+    public SaeStatistics statistics() { return statistics; }
 
     /** Tokens counted: the version of every row written from this state. */
     public long tokens() {
-        return features.tokens();
+        return statistics.tokens();
     }
 
     public SaeRunState copy() {
-        return fromBytes(toBytes());
+        return new SaeRunState(runId, saeId, statistics.copy());
     }
 
+    /** Layout: int format, run id, SAE id (varint length + UTF-8 each), varint length + {@link SaeStatistics#toBytes()}. */
     public byte[] toBytes() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(FORMAT);
-            out.writeUTF(runId);
-            out.writeUTF(saeId);
-            writeBlob(out, features.toBytes());
-            writeBlob(out, topExamples.toBytes());
-            writeBlob(out, reconstruction.toBytes());
-            writeBlob(out, histogram.toBytes());
-            writeBlob(out, intervalSamples.toBytes());
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory cannot fail", e);
-        }
-        return bytes.toByteArray();
+        byte[] stats = statistics.toBytes();
+        BinaryWriter out = new BinaryWriter(stats.length + runId.length() + saeId.length() + 24);
+        out.writeInt(FORMAT);
+        out.writeString(runId);
+        out.writeString(saeId);
+        out.writeBlob(stats);
+        return out.toByteArray();
     }
 
     public static SaeRunState fromBytes(byte[] bytes) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            int format = in.readInt();
-            if (format != FORMAT) {
-                throw new IllegalArgumentException("unknown SaeRunState format " + format + " (this build reads " + FORMAT + ")");
-            }
-            return new SaeRunState(in.readUTF(), in.readUTF(), FeatureStats.fromBytes(readBlob(in)),
-                    TopExamples.fromBytes(readBlob(in)), ReconstructionStats.fromBytes(readBlob(in)),
-                    ActivationHistogram.fromBytes(readBlob(in)), IntervalSamples.fromBytes(readBlob(in)));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("truncated SaeRunState (" + bytes.length + " bytes): " + e.getMessage(), e);
+        BinaryReader in = new BinaryReader(bytes, "SaeRunState");
+        int format = in.readInt();
+        if (format != FORMAT) {
+            throw in.corrupt("unknown SaeRunState format " + format + " (this build reads " + FORMAT + ")");
         }
-    }
-
-    private static void writeBlob(DataOutputStream out, byte[] blob) throws IOException {
-        out.writeInt(blob.length);
-        out.write(blob);
-    }
-
-    private static byte[] readBlob(DataInputStream in) throws IOException {
-        byte[] blob = new byte[in.readInt()];
-        in.readFully(blob);
-        return blob;
+        String runId = in.readString("run id");
+        String saeId = in.readString("SAE id");
+        SaeStatistics statistics = SaeStatistics.fromBytes(in.readBlob("statistics"));
+        in.expectEnd();
+        return new SaeRunState(runId, saeId, statistics);
     }
 }

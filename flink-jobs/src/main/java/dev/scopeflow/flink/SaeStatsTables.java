@@ -44,10 +44,10 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
 
     /** Non-empty bins only: a bin never empties as tokens are added, so newer versions overwrite every row. */
     static RowBinaryWriter histogramRows(SaeRunState state, long version) {
-        ActivationHistogram h = state.histogram();
+        ActivationHistogram h = state.statistics().histogram();
         RowBinaryWriter rows = new RowBinaryWriter(1024);
         for (int f = 0; f < h.dSae(); f++) {
-            if (state.features().fireCount(f) == 0) {
+            if (state.statistics().features().fireCount(f) == 0) {
                 continue;
             }
             long[] counts = h.counts(f);
@@ -62,10 +62,10 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
     }
 
     static RowBinaryWriter intervalRows(SaeRunState state, long version) {
-        IntervalSamples samples = state.intervalSamples();
+        IntervalSamples samples = state.statistics().intervalSamples();
         RowBinaryWriter rows = new RowBinaryWriter(1024);
         for (int f = 0; f < samples.dSae(); f++) {
-            if (state.features().fireCount(f) == 0) {
+            if (state.statistics().features().fireCount(f) == 0) {
                 continue;
             }
             for (int interval = 0; interval < samples.intervalCount(); interval++) {
@@ -82,7 +82,7 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
     }
 
     static RowBinaryWriter featureRows(SaeRunState state, long version) {
-        FeatureStats stats = state.features();
+        FeatureStats stats = state.statistics().features();
         RowBinaryWriter rows = new RowBinaryWriter(stats.dSae() * (state.runId().length() + state.saeId().length() + 46));
         for (int f = 0; f < stats.dSae(); f++) {
             rows.string(state.runId()).string(state.saeId()).uint32(f).uint64(stats.tokens()).uint64(stats.fireCount(f))
@@ -92,7 +92,7 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
     }
 
     static RowBinaryWriter topExampleRows(SaeRunState state, long version) {
-        TopExamples top = state.topExamples();
+        TopExamples top = state.statistics().topExamples();
         RowBinaryWriter rows = new RowBinaryWriter(1024);
         for (int f = 0; f < top.dSae(); f++) {
             List<TopExamples.Example> examples = top.examples(f);
@@ -106,7 +106,7 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
     }
 
     static RowBinaryWriter reconstructionRow(SaeRunState state, long version) {
-        ReconstructionStats r = state.reconstruction();
+        ReconstructionStats r = state.statistics().reconstruction();
         return new RowBinaryWriter(128).string(state.runId()).string(state.saeId()).uint64(r.tokens())
                 .float64(r.l0()).float64(r.mse()).float64(r.fvu()).float64(r.explainedVariance()).float64(r.cosine())
                 .float64(r.l2Ratio()).float64(r.relativeReconstructionBias()).uint64(version);

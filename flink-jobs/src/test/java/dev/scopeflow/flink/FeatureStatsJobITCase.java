@@ -106,7 +106,7 @@ class FeatureStatsJobITCase {
         }
         try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
             assertDocuments(jdbc, db, runId, documents.subList(0, 3));
-            assertTopExampleContext(jdbc, db, runId, resA, StatsExpectations.inMemory(resA, resBatches).top(),
+            assertTopExampleContext(jdbc, db, runId, resA, StatsExpectations.inMemory(resA, resBatches).topExamples(),
                     documents.subList(0, 2));
         }
         List<String> reasons = deadLetterReasons(topics.deadLetter(), 3);

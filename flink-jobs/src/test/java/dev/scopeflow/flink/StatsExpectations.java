@@ -1,13 +1,12 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.producers.SyntheticActivations;
-import dev.scopeflow.sae.ActivationHistogram;
 import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.IntervalSamples;
 import dev.scopeflow.sae.JumpReluSae;
 import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.SparseCodes;
 import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.stats.SaeStatistics;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.Site;
 
@@ -40,19 +39,13 @@ final class StatsExpectations {
         return new SaeSpec(id, site, params.toString());
     }
 
-    /** What the job should have committed for one SAE, computed independently of the job. */
-    record Expected(FeatureStats features, TopExamples top, ReconstructionStats reconstruction,
-                    ActivationHistogram histogram, IntervalSamples intervals) {
-    }
-
-    /** The statistics computed directly by sae-operators, one token at a time, BOS rows excluded. */
-    static Expected inMemory(SaeSpec spec, List<ActivationBatch> batches) throws Exception {
+    /**
+     * What the job should have committed for one SAE, computed directly by sae-operators one token at a time
+     * (not in the job's batches), BOS rows excluded.
+     */
+    static SaeStatistics inMemory(SaeSpec spec, List<ActivationBatch> batches) throws Exception {
         JumpReluSae sae = JumpReluSae.loadGemmaScope(Path.of(spec.path()));
-        FeatureStats stats = new FeatureStats(sae.dSae());
-        TopExamples top = new TopExamples(sae.dSae());
-        ReconstructionStats reconstruction = new ReconstructionStats(sae.dIn());
-        ActivationHistogram histogram = new ActivationHistogram(sae.dSae());
-        IntervalSamples intervals = new IntervalSamples(sae.dSae());
+        SaeStatistics expected = new SaeStatistics(sae.dSae(), sae.dIn(), TopExamples.DEFAULT_K);
         for (ActivationBatch batch : batches) {
             for (int r = 0; r < batch.rows(); r++) {
                 if (batch.tokenId(r) == SyntheticActivations.BOS_TOKEN_ID) {
@@ -61,27 +54,25 @@ final class StatsExpectations {
                 float[] row = new float[batch.width()];
                 System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
                 SparseCodes codes = sae.encode(row, 1);
-                stats.addAll(codes);
-                top.addRow(codes, 0, batch.docId(r), batch.position(r));
-                reconstruction.addAll(row, sae.decode(codes), codes);
-                histogram.addAll(codes);
-                intervals.addRow(codes, 0, batch.docId(r), batch.position(r));
+                expected.addReconstructed(row, sae.decode(codes), codes, new long[] {batch.docId(r)},
+                        new int[] {batch.position(r)});
             }
         }
-        return new Expected(stats, top, reconstruction, histogram, intervals);
+        return expected;
     }
 
     /** Every row of {@code spec} in ClickHouse (read through JDBC) equals the independent computation. */
-    static void assertRowsMatch(Connection jdbc, String db, String runId, SaeSpec spec, Expected expected)
+    static void assertRowsMatch(Connection jdbc, String db, String runId, SaeSpec spec, SaeStatistics expected)
             throws Exception {
         assertFeatureRows(jdbc, db, runId, spec, expected.features());
-        assertTopExamples(jdbc, db, runId, spec, expected.top());
+        assertTopExamples(jdbc, db, runId, spec, expected.topExamples());
         assertReconstruction(jdbc, db, runId, spec, expected.reconstruction());
         assertDistributions(jdbc, db, runId, spec, expected);
     }
 
     /** Histogram bins and interval samples of every firing feature, exactly. */
-    private static void assertDistributions(Connection jdbc, String db, String runId, SaeSpec spec, Expected expected)
+    private static void assertDistributions(Connection jdbc, String db, String runId, SaeSpec spec,
+                                            SaeStatistics expected)
             throws Exception {
         List<String> wantBins = new ArrayList<>();
         List<String> wantSamples = new ArrayList<>();
@@ -92,8 +83,8 @@ final class StatsExpectations {
                     wantBins.add(f + "/" + bin + "/" + counts[bin]);
                 }
             }
-            for (int interval = 0; interval < expected.intervals().intervalCount(); interval++) {
-                List<TopExamples.Example> kept = expected.intervals().samples(f, interval);
+            for (int interval = 0; interval < expected.intervalSamples().intervalCount(); interval++) {
+                List<TopExamples.Example> kept = expected.intervalSamples().samples(f, interval);
                 for (int i = 0; i < kept.size(); i++) {
                     TopExamples.Example e = kept.get(i);
                     wantSamples.add(f + "/" + interval + "/" + (i + 1) + "/" + e.doc() + "/" + e.position() + "/" + e.activation());

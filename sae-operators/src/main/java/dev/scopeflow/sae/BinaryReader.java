@@ -5,21 +5,21 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads what {@link BinaryWriter} wrote, failing with IllegalArgumentException naming the type and what is
  * wrong (bad magic, unknown version, truncation, trailing bytes, out-of-range values): corrupt state must never
- * deserialize into plausible numbers.
+ * deserialize into plausible numbers. Public for the bundles in other packages that frame these accumulators.
  */
-final class BinaryReader {
+public final class BinaryReader {
 
     private final byte[] buf;
     private final String type;
     private int pos;
 
-    BinaryReader(byte[] buf, String type) {
+    public BinaryReader(byte[] buf, String type) {
         this.buf = buf;
         this.type = type;
     }
 
     /** Checks magic and version; returns the version (only {@code version} itself is accepted today). */
-    int expectHeader(int magic, int version) {
+    public int expectHeader(int magic, int version) {
         int gotMagic = readInt();
         if (gotMagic != magic) {
             throw corrupt(String.format("bad magic 0x%08x, expected 0x%08x", gotMagic, magic));
@@ -31,12 +31,12 @@ final class BinaryReader {
         return gotVersion;
     }
 
-    byte readByte() {
+    public byte readByte() {
         need(1);
         return buf[pos++];
     }
 
-    int readInt() {
+    public int readInt() {
         need(4);
         int v = 0;
         for (int i = 0; i < 4; i++) {
@@ -45,7 +45,7 @@ final class BinaryReader {
         return v;
     }
 
-    long readLong() {
+    public long readLong() {
         need(8);
         long v = 0;
         for (int i = 0; i < 8; i++) {
@@ -54,15 +54,15 @@ final class BinaryReader {
         return v;
     }
 
-    float readFloat() {
+    public float readFloat() {
         return Float.intBitsToFloat(readInt());
     }
 
-    double readDouble() {
+    public double readDouble() {
         return Double.longBitsToDouble(readLong());
     }
 
-    long readVarLong(String what) {
+    public long readVarLong(String what) {
         long v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             byte b = readByte();
@@ -77,7 +77,7 @@ final class BinaryReader {
         throw corrupt(what + " varint too long");
     }
 
-    int readVarIntInRange(String what, long min, long max) {
+    public int readVarIntInRange(String what, long min, long max) {
         long v = readVarLong(what);
         if (v < min || v > max) {
             throw corrupt(what + " " + v + " not in [" + min + ", " + max + "]");
@@ -85,20 +85,25 @@ final class BinaryReader {
         return (int) v;
     }
 
-    String readString(String what) {
-        int n = readVarIntInRange(what + " length", 0, buf.length - pos);
-        String s = new String(buf, pos, n, StandardCharsets.UTF_8);
-        pos += n;
-        return s;
+    public String readString(String what) {
+        return new String(readBlob(what), StandardCharsets.UTF_8);
     }
 
-    void expectEnd() {
+    /** A varint length, then that many bytes (what {@link BinaryWriter#writeBlob} wrote). */
+    public byte[] readBlob(String what) {
+        int n = readVarIntInRange(what + " length", 0, buf.length - pos);
+        byte[] blob = java.util.Arrays.copyOfRange(buf, pos, pos + n);
+        pos += n;
+        return blob;
+    }
+
+    public void expectEnd() {
         if (pos != buf.length) {
             throw corrupt((buf.length - pos) + " trailing bytes");
         }
     }
 
-    IllegalArgumentException corrupt(String problem) {
+    public IllegalArgumentException corrupt(String problem) {
         return new IllegalArgumentException("corrupt " + type + " bytes at offset " + pos + ": " + problem);
     }
 

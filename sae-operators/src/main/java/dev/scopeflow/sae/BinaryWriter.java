@@ -2,45 +2,48 @@ package dev.scopeflow.sae;
 
 import java.util.Arrays;
 
-/** Growable big-endian byte sink with LEB128 varints: the shared vocabulary of the state serializers. */
-final class BinaryWriter {
+/**
+ * Growable big-endian byte sink with LEB128 varints: the shared vocabulary of the state serializers. Public for
+ * the bundles in other packages that frame these accumulators.
+ */
+public final class BinaryWriter {
 
     private byte[] buf;
     private int size;
 
-    BinaryWriter(int initialCapacity) {
+    public BinaryWriter(int initialCapacity) {
         buf = new byte[Math.max(16, initialCapacity)];
     }
 
-    void writeByte(int b) {
+    public void writeByte(int b) {
         ensure(1);
         buf[size++] = (byte) b;
     }
 
-    void writeInt(int v) {
+    public void writeInt(int v) {
         ensure(4);
         for (int shift = 24; shift >= 0; shift -= 8) {
             buf[size++] = (byte) (v >>> shift);
         }
     }
 
-    void writeLong(long v) {
+    public void writeLong(long v) {
         ensure(8);
         for (int shift = 56; shift >= 0; shift -= 8) {
             buf[size++] = (byte) (v >>> shift);
         }
     }
 
-    void writeFloat(float v) {
+    public void writeFloat(float v) {
         writeInt(Float.floatToRawIntBits(v));
     }
 
-    void writeDouble(double v) {
+    public void writeDouble(double v) {
         writeLong(Double.doubleToRawLongBits(v));
     }
 
     /** Unsigned LEB128; callers only write values >= 0. */
-    void writeVarLong(long v) {
+    public void writeVarLong(long v) {
         if (v < 0) {
             throw new IllegalArgumentException("varint must be >= 0, got " + v);
         }
@@ -52,15 +55,19 @@ final class BinaryWriter {
         buf[size++] = (byte) v;
     }
 
-    void writeString(String s) {
-        byte[] utf8 = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        writeVarLong(utf8.length);
-        ensure(utf8.length);
-        System.arraycopy(utf8, 0, buf, size, utf8.length);
-        size += utf8.length;
+    public void writeString(String s) {
+        writeBlob(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    byte[] toByteArray() {
+    /** A varint length, then the bytes: how a bundle embeds an accumulator's own versioned form. */
+    public void writeBlob(byte[] blob) {
+        writeVarLong(blob.length);
+        ensure(blob.length);
+        System.arraycopy(blob, 0, buf, size, blob.length);
+        size += blob.length;
+    }
+
+    public byte[] toByteArray() {
         return Arrays.copyOf(buf, size);
     }
 

@@ -1,5 +1,6 @@
 package dev.scopeflow.sae;
 
+import dev.scopeflow.sae.stats.SaeStatistics;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,11 @@ import java.util.Objects;
  *       (dead ones included), density = fire_count / n_tokens;</li>
  *   <li>{@code top_examples.csv}: {@code feature,rank,doc,pos,activation}, rank 1 = highest activation (ties: lower
  *       doc, then lower pos), doc = sequence index, pos = position in it;</li>
+ *   <li>{@code histograms.csv}: {@code feature,bin,lower_edge,upper_edge,count}, the non-empty bins of
+ *       {@link ActivationHistogram} for each feature that fired (the job's {@code feature_histograms} rows);</li>
+ *   <li>{@code interval_samples.csv}: {@code feature,interval_index,lower_edge,upper_edge,sample_rank,doc,pos,
+ *       activation}, the {@link IntervalSamples} of each feature that fired, rank 1 = highest activation (the
+ *       job's {@code interval_samples} rows); the overflow bin's and interval's upper edge is {@code Infinity};</li>
  *   <li>{@code summary.json}: {@code n_tokens, l0, mse, fvu, explained_variance, cosine, dead, dense,
  *       frac_alive} (null where undefined, e.g. no tokens).</li>
  * </ul>
@@ -30,12 +36,9 @@ public final class StatsRun {
 
     /** Gemma 2's BOS id. */
     public static final int GEMMA_BOS = 2;
-    /** Tokens per encode call: several kernel blocks, a few MiB of activations. */
-    private static final int BATCH_ROWS = 1024;
 
     /** What was computed and written. */
-    public record Result(long tokens, FeatureStats features, ReconstructionStats reconstruction, TopExamples top,
-                         SaeSummary summary, List<Path> files) { }
+    public record Result(long tokens, SaeStatistics statistics, SaeSummary summary, List<Path> files) { }
 
     private StatsRun() {
     }
@@ -55,43 +58,39 @@ public final class StatsRun {
                 throw new SaeFormatException(request.activations + ": width " + dIn + " does not match the SAE's d_in "
                         + sae.dIn() + " (" + request.sae + ")");
             }
-            FeatureStats features = new FeatureStats(sae.dSae());
-            ReconstructionStats reconstruction = new ReconstructionStats(dIn);
-            TopExamples top = new TopExamples(sae.dSae(), request.topK);
+            SaeStatistics stats = new SaeStatistics(sae.dSae(), dIn, request.topK);
             float[] data = activations.data();
-            float[] x = new float[BATCH_ROWS * dIn];
-            long[] docs = new long[BATCH_ROWS];
-            int[] positions = new int[BATCH_ROWS];
-            int rows = 0;
-            for (int token = 0; token < counts.length; token++) {
-                if (!counts[token]) continue;
-                System.arraycopy(data, token * dIn, x, rows * dIn, dIn);
-                docs[rows] = token / seqLen;
-                positions[rows] = token % seqLen;
-                if (++rows == BATCH_ROWS) {
-                    addBatch(sae, x, rows, docs, positions, features, reconstruction, top);
-                    rows = 0;
+            float[] x = new float[seqLen * dIn];
+            long[] docs = new long[seqLen];
+            int[] positions = new int[seqLen];
+            // One batch per sequence, as the producers publish a sequence's tokens as one record: the streaming
+            // job then merges the same per-batch reconstruction statistics in the same order, bit for bit.
+            for (int seq = 0; seq < nSeq; seq++) {
+                int rows = 0;
+                for (int pos = 0; pos < seqLen; pos++) {
+                    int token = seq * seqLen + pos;
+                    if (!counts[token]) continue;
+                    System.arraycopy(data, token * dIn, x, rows * dIn, dIn);
+                    docs[rows] = seq;
+                    positions[rows] = pos;
+                    rows++;
+                }
+                if (rows > 0) {
+                    float[] batch = Arrays.copyOf(x, rows * dIn);
+                    SparseCodes codes = sae.encode(batch, rows);
+                    stats.addReconstructed(batch, sae.decode(codes), codes, Arrays.copyOf(docs, rows),
+                            Arrays.copyOf(positions, rows));
                 }
             }
-            if (rows > 0) {
-                addBatch(sae, Arrays.copyOf(x, rows * dIn), rows, Arrays.copyOf(docs, rows),
-                        Arrays.copyOf(positions, rows), features, reconstruction, top);
-            }
-            SaeSummary summary = SaeSummary.of(features, request.denseThreshold);
+            SaeSummary summary = SaeSummary.of(stats.features(), request.denseThreshold);
             Files.createDirectories(request.out);
-            List<Path> files = List.of(writeFeatures(request.out.resolve("features.csv"), features),
-                    writeTopExamples(request.out.resolve("top_examples.csv"), top),
-                    writeSummary(request.out.resolve("summary.json"), summary, reconstruction));
-            return new Result(features.tokens(), features, reconstruction, top, summary, files);
+            List<Path> files = List.of(writeFeatures(request.out.resolve("features.csv"), stats.features()),
+                    writeTopExamples(request.out.resolve("top_examples.csv"), stats.topExamples()),
+                    writeHistograms(request.out.resolve("histograms.csv"), stats),
+                    writeIntervalSamples(request.out.resolve("interval_samples.csv"), stats),
+                    writeSummary(request.out.resolve("summary.json"), summary, stats.reconstruction()));
+            return new Result(stats.tokens(), stats, summary, files);
         }
-    }
-
-    private static void addBatch(SparseAutoencoder sae, float[] x, int rows, long[] docs, int[] positions,
-                                 FeatureStats features, ReconstructionStats reconstruction, TopExamples top) {
-        SparseCodes codes = sae.encode(x, rows);
-        features.addAll(codes);
-        top.addAll(codes, docs, positions);
-        reconstruction.addAll(x, sae.decode(codes), codes);
     }
 
     /** Which of the {@code nSeq * seqLen} tokens count, row-major. */
@@ -177,6 +176,43 @@ public final class StatsRun {
                 int rank = 1;
                 for (TopExamples.Example e : top.examples(f)) {
                     out.write(f + "," + rank++ + "," + e.doc() + "," + e.position() + "," + e.activation() + "\n");
+                }
+            }
+        }
+        return file;
+    }
+
+    private static Path writeHistograms(Path file, SaeStatistics stats) throws IOException {
+        ActivationHistogram h = stats.histogram();
+        try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            out.write("feature,bin,lower_edge,upper_edge,count\n");
+            for (int f = 0; f < h.dSae(); f++) {
+                if (stats.features().fireCount(f) == 0) continue;
+                long[] counts = h.counts(f);
+                for (int bin = 0; bin < counts.length; bin++) {
+                    if (counts[bin] > 0) {
+                        out.write(f + "," + bin + "," + h.lowerEdge(bin) + "," + h.upperEdge(bin) + "," + counts[bin]
+                                + "\n");
+                    }
+                }
+            }
+        }
+        return file;
+    }
+
+    private static Path writeIntervalSamples(Path file, SaeStatistics stats) throws IOException {
+        IntervalSamples samples = stats.intervalSamples();
+        try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            out.write("feature,interval_index,lower_edge,upper_edge,sample_rank,doc,pos,activation\n");
+            for (int f = 0; f < samples.dSae(); f++) {
+                if (stats.features().fireCount(f) == 0) continue;
+                for (int interval = 0; interval < samples.intervalCount(); interval++) {
+                    int rank = 1;
+                    for (TopExamples.Example e : samples.samples(f, interval)) {
+                        out.write(f + "," + interval + "," + samples.lowerEdge(interval) + ","
+                                + samples.upperEdge(interval) + "," + rank++ + "," + e.doc() + "," + e.position()
+                                + "," + e.activation() + "\n");
+                    }
                 }
             }
         }

@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link StatsRun} end to end against a float64 numpy brute force of every output column (fixtures.py
- * stats-run): counts and ids exactly, floats within 1e-5 relative.
+ * stats-run): counts and ids exactly, floats within 1e-5 relative; histograms and interval samples (whose
+ * activations are exact in float32 on these dyadic fixtures) exactly.
  */
 class StatsRunTest {
 
@@ -52,6 +53,8 @@ class StatsRunTest {
         Path expected = dir.resolve("expected_" + variant);
         assertSameTable(out.resolve("features.csv"), expected.resolve("features.csv"), 2);
         assertSameTable(out.resolve("top_examples.csv"), expected.resolve("top_examples.csv"), 4);
+        assertSameTableExactly(out.resolve("histograms.csv"), expected.resolve("histograms.csv"));
+        assertSameTableExactly(out.resolve("interval_samples.csv"), expected.resolve("interval_samples.csv"));
         Map<?, ?> actualSummary = (Map<?, ?>) MiniJson.parse(Files.readString(out.resolve("summary.json")));
         Map<?, ?> expectedSummary = (Map<?, ?>) MiniJson.parse(Files.readString(expected.resolve("summary.json")));
         assertThat(actualSummary.keySet().stream().map(String::valueOf)).containsExactlyInAnyOrder("n_tokens", "l0", "mse", "fvu",
@@ -99,6 +102,31 @@ class StatsRunTest {
 
     /** Same header, same rows; the first {@code exactColumns} columns (ids, counts) equal, the rest close. */
     private static void assertSameTable(Path actualFile, Path expectedFile, int exactColumns) throws Exception {
+        assertSameCells(actualFile, expectedFile, (what, column, a, e) -> {
+            if (column < exactColumns) {
+                assertThat(Long.parseLong(a)).as(what).isEqualTo(Long.parseLong(e));
+            } else {
+                assertClose(Double.parseDouble(a), Double.parseDouble(e), what);
+            }
+        });
+    }
+
+    /** Same header, same rows, every cell equal: integers as text, the rest as the same float. */
+    private static void assertSameTableExactly(Path actualFile, Path expectedFile) throws Exception {
+        assertSameCells(actualFile, expectedFile, (what, column, a, e) -> {
+            if (e.matches("-?\\d+")) {
+                assertThat(a).as(what).isEqualTo(e);
+            } else {
+                assertThat(Float.parseFloat(a)).as(what).isEqualTo(Float.parseFloat(e));
+            }
+        });
+    }
+
+    private interface CellCheck {
+        void check(String what, int column, String actual, String expected);
+    }
+
+    private static void assertSameCells(Path actualFile, Path expectedFile, CellCheck cell) throws Exception {
         List<String> actual = Files.readAllLines(actualFile);
         List<String> expected = Files.readAllLines(expectedFile);
         assertThat(actual.get(0)).isEqualTo(expected.get(0));
@@ -108,12 +136,7 @@ class StatsRunTest {
             String[] e = expected.get(i).split(",");
             assertThat(a).as("%s line %d", actualFile.getFileName(), i + 1).hasSameSizeAs(e);
             for (int c = 0; c < e.length; c++) {
-                String what = actualFile.getFileName() + " line " + (i + 1) + " column " + c;
-                if (c < exactColumns) {
-                    assertThat(Long.parseLong(a[c])).as(what).isEqualTo(Long.parseLong(e[c]));
-                } else {
-                    assertClose(Double.parseDouble(a[c]), Double.parseDouble(e[c]), what);
-                }
+                cell.check(actualFile.getFileName() + " line " + (i + 1) + " column " + c, c, a[c], e[c]);
             }
         }
     }

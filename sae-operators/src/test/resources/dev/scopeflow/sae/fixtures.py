@@ -429,6 +429,17 @@ def log_stats(out, rows, d_sae, per_interval):
     acts = np.fromfile(os.path.join(out, "acts.f32"), dtype="<f4").reshape(rows, d_sae)
     docs = np.fromfile(os.path.join(out, "docs.i64"), dtype="<i8")
     pos = np.fromfile(os.path.join(out, "pos.i32"), dtype="<i4")
+    hist, sample_rows = histograms_and_samples(acts, docs, pos, per_interval)
+    raw(os.path.join(out, "hist.i64"), hist, "<i8")
+    raw(os.path.join(out, "samples_ids.i64"), np.array([(a, b, c, d) for a, b, c, d, _ in sample_rows],
+                                                       dtype=np.int64).reshape(-1, 4), "<i8")
+    raw(os.path.join(out, "samples_act.f32"), np.array([e for *_, e in sample_rows], dtype=np.float32), "<f4")
+
+
+def histograms_and_samples(acts, docs, pos, per_interval):
+    """Per feature the counts over the 10-per-decade bins, and the interval samples as rows
+    (feature, interval, doc, pos, activation), best first within each interval."""
+    d_sae = acts.shape[1]
     hist_edges = log_edges(10)
     hist = np.zeros((d_sae, len(hist_edges) + 1), dtype=np.int64)
     interval_edges = log_edges(2)
@@ -447,10 +458,32 @@ def log_stats(out, rows, d_sae, per_interval):
             kept = kept[np.lexsort((pos[kept], docs[kept], -acts[kept, f].astype(np.float64)))]
             for r in kept:
                 sample_rows.append((f, interval, docs[r], pos[r], acts[r, f]))
-    raw(os.path.join(out, "hist.i64"), hist, "<i8")
-    raw(os.path.join(out, "samples_ids.i64"), np.array([(a, b, c, d) for a, b, c, d, _ in sample_rows],
-                                                       dtype=np.int64).reshape(-1, 4), "<i8")
-    raw(os.path.join(out, "samples_act.f32"), np.array([e for *_, e in sample_rows], dtype=np.float32), "<f4")
+    return hist, sample_rows
+
+
+def write_distributions(d, acts, docs, pos):
+    """histograms.csv and interval_samples.csv as scopeflow stats writes them: firing features only, floats as
+    the float32 values' repr (Java parses them to the same float), the open upper edge as Infinity."""
+    hist, sample_rows = histograms_and_samples(acts.astype(np.float32), docs, pos, 5)
+
+    def edges(per_decade, i):
+        e = log_edges(per_decade)
+        low = 0.0 if i == 0 else float(e[i - 1])
+        return repr(low), repr(float(e[i])) if i < len(e) else "Infinity"
+
+    with open(os.path.join(d, "histograms.csv"), "w") as f:
+        f.write("feature,bin,lower_edge,upper_edge,count\n")
+        for j, b in zip(*np.nonzero(hist)):
+            low, high = edges(10, b)
+            f.write(f"{j},{b},{low},{high},{hist[j, b]}\n")
+    with open(os.path.join(d, "interval_samples.csv"), "w") as f:
+        f.write("feature,interval_index,lower_edge,upper_edge,sample_rank,doc,pos,activation\n")
+        rank, previous = 0, None
+        for j, interval, doc, p, a in sample_rows:
+            rank = rank + 1 if previous == (j, interval) else 1
+            previous = (j, interval)
+            low, high = edges(2, interval)
+            f.write(f"{j},{interval},{low},{high},{rank},{doc},{p},{float(a)!r}\n")
 
 
 def stats_run(out, seed, n_seq, seq_len, d_in, d_sae, top_k, dense_threshold):
@@ -512,6 +545,7 @@ def stats_run(out, seed, n_seq, seq_len, d_in, d_sae, top_k, dense_threshold):
                 rows = rows[np.lexsort((pos[rows], doc[rows], -acts[rows, j]))][:top_k]
                 for rank, r in enumerate(rows, start=1):
                     f.write(f"{j},{rank},{doc[r]},{pos[r]},{float(acts[r, j])!r}\n")
+        write_distributions(d, acts, doc, pos)
         recon = acts @ w_dec.astype(np.float64) + b_dec
         err = ((xs - recon) ** 2).sum()
         centred = ((xs - xs.mean(axis=0)) ** 2).sum()
