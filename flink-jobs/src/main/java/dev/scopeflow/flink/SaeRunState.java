@@ -5,6 +5,8 @@ import dev.scopeflow.sae.BinaryWriter;
 import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.stats.SaeStatistics;
 
+import java.util.Objects;
+
 /**
  * What the job keeps for one SAE in one run: the key (run id, SAE id) and sae-operators' {@link SaeStatistics}.
  * Its binary form is the key followed by the bundle's own versioned form, so state, committables and tests
@@ -44,6 +46,18 @@ public final class SaeRunState {
     /** Tokens counted: the version of every row written from this state. */
     public long tokens() {
         return statistics.tokens();
+    }
+
+    /** Equal key and equal statistics: what a state round trip must preserve. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SaeRunState other && runId.equals(other.runId) && saeId.equals(other.saeId)
+                && statistics.equals(other.statistics);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(runId, saeId, statistics);
     }
 
     public SaeRunState copy() {

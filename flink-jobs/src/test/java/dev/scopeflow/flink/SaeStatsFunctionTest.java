@@ -112,11 +112,11 @@ class SaeStatsFunctionTest {
         SaeRunState state = SaeRunState.fromBytes(snapshot.state);
         assertThat(snapshot.runId).isEqualTo(RUN);
         assertThat(snapshot.version).isEqualTo(features.tokens());
-        assertThat(state.features().toBytes()).isEqualTo(features.toBytes());
-        assertThat(state.topExamples().toBytes()).isEqualTo(top.toBytes());
-        assertThat(state.reconstruction().toBytes()).isEqualTo(reconstruction.toBytes());
-        assertThat(state.histogram().toBytes()).isEqualTo(histogram.toBytes());
-        assertThat(state.intervalSamples().toBytes()).isEqualTo(intervals.toBytes());
+        assertThat(state.statistics().features().toBytes()).isEqualTo(features.toBytes());
+        assertThat(state.statistics().topExamples().toBytes()).isEqualTo(top.toBytes());
+        assertThat(state.statistics().reconstruction().toBytes()).isEqualTo(reconstruction.toBytes());
+        assertThat(state.statistics().histogram().toBytes()).isEqualTo(histogram.toBytes());
+        assertThat(state.statistics().intervalSamples().toBytes()).isEqualTo(intervals.toBytes());
     }
 
     /** Sparse codes of {@code rows} tokens of one document, with the reconstruction statistics of random x. */
