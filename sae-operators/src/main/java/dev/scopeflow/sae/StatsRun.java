@@ -1,5 +1,6 @@
 package dev.scopeflow.sae;
 
+import dev.scopeflow.schemas.GemmaTokens;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,8 +29,6 @@ import java.util.Objects;
  */
 public final class StatsRun {
 
-    /** Gemma 2's BOS id. */
-    public static final int GEMMA_BOS = 2;
     /** Tokens per encode call: several kernel blocks, a few MiB of activations. */
     private static final int BATCH_ROWS = 1024;
 
@@ -123,7 +122,7 @@ public final class StatsRun {
                 }
                 for (int p = 0; p < seqLen; p++) {
                     boolean real = p < ids.length;
-                    counts[s * seqLen + p] &= real && !(request.excludeBos && ids[p] == GEMMA_BOS);
+                    counts[s * seqLen + p] &= real && !(request.excludeBos && ids[p] == GemmaTokens.BOS);
                 }
             }
         }
