@@ -2,7 +2,7 @@ package dev.scopeflow.producers;
 
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 
@@ -77,7 +77,7 @@ public final class SyntheticActivations {
             for (int d = 0; d < width; d++) {
                 double offset = 0.25 * ((d % 7) - 3);
                 float v = (float) (scale * (offset + gaussian(random)));
-                values[r * width + d] = dtype == ActivationDtype.BF16 ? Bf16.round(v) : v;
+                values[r * width + d] = dtype == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
             }
         }
         return new ActivationBatch(runId, modelId, site, width, dtype, docIds, positions, tokenIds, values);
