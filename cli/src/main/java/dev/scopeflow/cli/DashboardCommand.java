@@ -23,7 +23,7 @@ import java.util.function.IntFunction;
 final class DashboardCommand implements Callable<Integer> {
 
     /** Gemma's BOS id; decoding does not use it, but the tokenizer wants one. */
-    private static final int GEMMA_BOS = 2;
+    private static final int GEMMA_BOS = dev.scopeflow.schemas.GemmaTokens.BOS;
 
     @Mixin
     ServiceOptions services = ServiceOptions.reading(Service.CLICKHOUSE);

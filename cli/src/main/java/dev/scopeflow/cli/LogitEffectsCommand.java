@@ -3,12 +3,12 @@ package dev.scopeflow.cli;
 import dev.scopeflow.producers.model.CheckpointException;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.model.SafetensorsCheckpoint;
-import dev.scopeflow.producers.model.TensorInfo;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.sae.LogitEffects;
 import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.SaeLoader;
 import dev.scopeflow.sae.SparseAutoencoder;
+import dev.scopeflow.schemas.format.TensorInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -41,19 +41,16 @@ public final class RunsRegistry {
             Pattern.compile(".*gemma-scope-(2b|9b)-pt-(res|att|mlp)[^/]*/layer_(\\d+)/width_(\\d+[km])/.*");
 
     /**
-     * Records an SAE: its site, path, SHA-256 of its weights, architecture and shape (read by loading it), and
+     * Records an SAE: its site, path, SHA-256 of its weights, architecture and shape (read from file headers, without loading it), and
      * the Neuronpedia id when the path follows Gemma Scope's release layout.
      */
     public static void registerSae(ClickHouseHttp clickHouse, String db, SaeSpec sae) throws IOException {
         Path path = Path.of(sae.path());
-        String architecture;
-        int dIn;
-        int dSae;
-        try (SparseAutoencoder loaded = SaeLoader.load(path, MatmulBackend.JAVA)) {
-            architecture = loaded instanceof SaeLensSae lens ? lens.architecture().name().toLowerCase(Locale.ROOT) : "jumprelu";
-            dIn = loaded.dIn();
-            dSae = loaded.dSae();
-        }
+        // headers and cfg.json only: registering a 16k SAE must not load its weights on the client
+        dev.scopeflow.sae.SaeDescription described = SaeLoader.describe(path);
+        String architecture = described.architecture();
+        int dIn = described.dIn();
+        int dSae = described.dSae();
         clickHouse.insert(db + ".saes", SAE_COLUMNS, List.of(List.of(sae.saeId(), sae.site().toString(),
                 path.toAbsolutePath().toString(), sha256(weightsFile(path)), architecture, dIn, dSae,
                 neuronpediaId(path.toAbsolutePath().toString()), Instant.now())));

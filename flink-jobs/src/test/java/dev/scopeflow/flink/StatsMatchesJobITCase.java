@@ -3,7 +3,7 @@ package dev.scopeflow.flink;
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.ActivationPublisher;
 import dev.scopeflow.producers.KafkaTopics;
-import dev.scopeflow.producers.capture.NpyWriter;
+import dev.scopeflow.schemas.format.NpyWriter;
 import dev.scopeflow.sae.MatmulBackend;
 import dev.scopeflow.sae.StatsRun;
 import dev.scopeflow.schemas.ActivationBatch;

@@ -2,7 +2,8 @@ package dev.scopeflow.producers;
 
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.format.HalfFloats;
+import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 
 import java.util.ArrayList;
@@ -17,8 +18,8 @@ import java.util.SplittableRandom;
  */
 public final class SyntheticActivations {
 
-    /** Gemma's BOS token id. */
-    public static final int BOS_TOKEN_ID = 2;
+    /** The first token of every synthetic document: Gemma's BOS (kept as a name the tests and demo use). */
+    public static final int BOS_TOKEN_ID = GemmaTokens.BOS;
     private static final int VOCAB = 256_000;
 
     private final String runId;
@@ -76,7 +77,7 @@ public final class SyntheticActivations {
             for (int d = 0; d < width; d++) {
                 double offset = 0.25 * ((d % 7) - 3);
                 float v = (float) (scale * (offset + gaussian(random)));
-                values[r * width + d] = dtype == ActivationDtype.BF16 ? Bf16.round(v) : v;
+                values[r * width + d] = dtype == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
             }
         }
         return new ActivationBatch(runId, modelId, site, width, dtype, docIds, positions, tokenIds, values);

@@ -1,5 +1,6 @@
 package dev.scopeflow.sae;
 
+import dev.scopeflow.schemas.format.NpzReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -55,43 +56,56 @@ public final class JumpReluSae implements SparseAutoencoder {
 
     /** As {@link #loadGemmaScope(Path)}, encoding with the given backend. */
     public static JumpReluSae loadGemmaScope(Path paramsNpz, MatmulBackend backend) throws IOException {
-        String source = paramsNpz.toString();
         try (NpzReader npz = NpzReader.open(paramsNpz)) {
-            for (String name : new String[] {W_ENC, W_DEC, B_ENC, B_DEC, THRESHOLD}) {
-                if (!npz.contains(name)) {
-                    throw SaeFormatException.of(source, name, "missing (Gemma Scope params.npz needs W_enc, W_dec, "
-                            + "b_enc, b_dec, threshold; has: " + String.join(", ", npz.arrayNames()) + ")");
-                }
-            }
-            NpyArray wEnc = npz.read(W_ENC);
-            if (wEnc.rank() != 2 || wEnc.dim(0) == 0 || wEnc.dim(1) == 0) {
-                throw SaeFormatException.of(source, W_ENC, "has shape " + Arrays.toString(wEnc.shape())
-                        + ", expected [d_in, d_sae] with both > 0");
-            }
-            int dIn = wEnc.dim(0);
-            int dSae = wEnc.dim(1);
-            NpyArray wDec = readShaped(npz, W_DEC, dSae, dIn);
-            NpyArray bEnc = readShaped(npz, B_ENC, dSae);
-            NpyArray bDec = readShaped(npz, B_DEC, dIn);
-            NpyArray threshold = readShaped(npz, THRESHOLD, dSae);
+            SaeDescription shape = describe(npz);
             try {
-                return builder(dIn, dSae).optSource(source).optBackend(backend)
-                        .setWEnc(wEnc.data()).setBEnc(bEnc.data()).setThreshold(threshold.data())
-                        .setWDec(wDec.data()).setBDec(bDec.data()).build();
+                return builder(shape.dIn(), shape.dSae()).optSource(paramsNpz.toString()).optBackend(backend)
+                        .setWEnc(npz.read(W_ENC).data()).setBEnc(npz.read(B_ENC).data())
+                        .setThreshold(npz.read(THRESHOLD).data()).setWDec(npz.read(W_DEC).data())
+                        .setBDec(npz.read(B_DEC).data()).build();
             } catch (IllegalArgumentException e) {
                 throw new SaeFormatException(e.getMessage(), e);
             }
         }
     }
 
-    private static NpyArray readShaped(NpzReader npz, String name, int... expected) throws IOException {
-        NpyArray array = npz.read(name);
-        if (!array.hasShape(expected)) {
-            throw SaeFormatException.of(npz.file().toString(), name, "has shape " + Arrays.toString(array.shape())
+    /** A Gemma Scope {@code params.npz} described from its arrays' {@code .npy} headers, no data read. */
+    static SaeDescription describeGemmaScope(Path paramsNpz) throws IOException {
+        try (NpzReader npz = NpzReader.open(paramsNpz)) {
+            return describe(npz);
+        }
+    }
+
+    /** Checks that all five arrays exist with consistent shapes, from their headers; d_in and d_sae from W_enc. */
+    private static SaeDescription describe(NpzReader npz) throws IOException {
+        String source = npz.file().toString();
+        for (String name : new String[] {W_ENC, W_DEC, B_ENC, B_DEC, THRESHOLD}) {
+            if (!npz.contains(name)) {
+                throw SaeFormatException.of(source, name, "missing (Gemma Scope params.npz needs W_enc, W_dec, "
+                        + "b_enc, b_dec, threshold; has: " + String.join(", ", npz.arrayNames()) + ")");
+            }
+        }
+        int[] wEnc = npz.shape(W_ENC);
+        if (wEnc.length != 2 || wEnc[0] == 0 || wEnc[1] == 0) {
+            throw SaeFormatException.of(source, W_ENC, "has shape " + Arrays.toString(wEnc)
+                    + ", expected [d_in, d_sae] with both > 0");
+        }
+        int dIn = wEnc[0];
+        int dSae = wEnc[1];
+        requireShape(npz, W_DEC, dSae, dIn);
+        requireShape(npz, B_ENC, dSae);
+        requireShape(npz, B_DEC, dIn);
+        requireShape(npz, THRESHOLD, dSae);
+        return new SaeDescription("jumprelu", dIn, dSae);
+    }
+
+    private static void requireShape(NpzReader npz, String name, int... expected) throws IOException {
+        int[] shape = npz.shape(name);
+        if (!Arrays.equals(shape, expected)) {
+            throw SaeFormatException.of(npz.file().toString(), name, "has shape " + Arrays.toString(shape)
                     + ", expected " + Arrays.toString(expected) + " (d_in " + "and d_sae taken from W_enc "
                     + "[d_in, d_sae])");
         }
-        return array;
     }
 
     public static Builder builder(int dIn, int dSae) {

@@ -1,13 +1,13 @@
 package dev.scopeflow.sae;
 
-import java.io.IOException;
+import dev.scopeflow.schemas.format.FileFormatException;
 
 /**
- * A weights or array file that cannot be used: bad magic, unsupported dtype, truncated data, missing array,
- * inconsistent shapes, non-finite values. The message always names the file, the array (when there is one)
- * and what is wrong, because the person reading it is usually staring at a directory of checkpoints.
+ * SAE weights that cannot be used although their files parse: inconsistent shapes, non-finite values, an
+ * unsupported architecture or config. A {@link FileFormatException}, so one catch covers unreadable files too; the
+ * message names the file, the array (when there is one) and what is wrong.
  */
-public final class SaeFormatException extends IOException {
+public final class SaeFormatException extends FileFormatException {
 
     private static final long serialVersionUID = 1L;
 
@@ -20,11 +20,7 @@ public final class SaeFormatException extends IOException {
     }
 
     /** "{source}: array '{array}': {problem}", or without the array part when array is null. */
-    static SaeFormatException of(String source, String array, String problem) {
+    public static SaeFormatException of(String source, String array, String problem) {
         return new SaeFormatException(describe(source, array, problem));
-    }
-
-    static String describe(String source, String array, String problem) {
-        return array == null ? source + ": " + problem : source + ": array '" + array + "': " + problem;
     }
 }

@@ -1,13 +1,14 @@
 package dev.scopeflow.sae;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.scopeflow.schemas.format.Json;
+import dev.scopeflow.schemas.format.SafetensorsFile;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * An SAE saved by SAELens: a directory with {@code cfg.json} and {@code sae_weights.safetensors}
@@ -31,6 +32,7 @@ public final class SaeLensSae implements SparseAutoencoder {
     public enum Normalization { NONE, CONSTANT_NORM_RESCALE, LAYER_NORM }
 
     static final float LAYER_NORM_EPS = 1e-5f;
+    static final String WEIGHTS_FILE = "sae_weights.safetensors";
 
     private final int dIn;
     private final int dSae;
@@ -76,116 +78,141 @@ public final class SaeLensSae implements SparseAutoencoder {
 
     /** As {@link #load(Path)}, encoding with the given backend. */
     public static SaeLensSae load(Path directory, MatmulBackend backend) throws IOException {
-        Path cfgFile = directory.resolve("cfg.json");
-        Path weightsFile = directory.resolve("sae_weights.safetensors");
-        if (!Files.isRegularFile(cfgFile)) {
-            throw new SaeFormatException(directory + ": not an SAELens directory (no cfg.json)");
-        }
-        Map<?, ?> cfg;
-        try {
-            Object parsed = MiniJson.parse(Files.readString(cfgFile, StandardCharsets.UTF_8));
-            if (!(parsed instanceof Map<?, ?> m)) {
-                throw new IllegalArgumentException("not a JSON object");
-            }
-            cfg = m;
-        } catch (IllegalArgumentException e) {
-            throw new SaeFormatException(cfgFile + ": malformed cfg.json: " + e.getMessage(), e);
-        }
-        String cfgSource = cfgFile.toString();
-        int dIn = requiredInt(cfg, "d_in", cfgSource);
-        int dSae = requiredInt(cfg, "d_sae", cfgSource);
-        String activation = stringOr(cfg, "activation_fn_str", stringOr(cfg, "activation_fn", "relu"));
-        String archName = stringOr(cfg, "architecture", "standard").toLowerCase(Locale.ROOT);
-        Architecture architecture = switch (archName) {
-            case "standard" -> activation.equals("topk") ? Architecture.TOPK : Architecture.STANDARD;
-            case "jumprelu" -> Architecture.JUMPRELU;
-            case "topk" -> Architecture.TOPK;
-            default -> throw new SaeFormatException(cfgSource + ": unsupported architecture '" + archName
-                    + "' (supported: standard, jumprelu, topk)");
-        };
-        if (architecture == Architecture.STANDARD && !activation.equals("relu")) {
-            throw new SaeFormatException(cfgSource + ": unsupported activation_fn '" + activation
-                    + "' for a standard SAE (supported: relu, topk)");
-        }
-        int k = 0;
-        if (architecture == Architecture.TOPK) {
-            Object kValue = cfg.get("k");
-            if (kValue == null && cfg.get("activation_fn_kwargs") instanceof Map<?, ?> kwargs) {
-                kValue = kwargs.get("k");
-            }
-            if (!(kValue instanceof Long kLong) || kLong <= 0 || kLong > dSae) {
-                throw new SaeFormatException(cfgSource + ": topk needs an integer k in [1, d_sae " + dSae + "], got "
-                        + kValue);
-            }
-            k = (int) (long) kLong;
-        }
-        // SAELens' own default when the key is absent
-        boolean applyBDec = !(cfg.get("apply_b_dec_to_input") instanceof Boolean b) || b;
-        String norm = stringOr(cfg, "normalize_activations", "none");
-        Normalization normalization = switch (norm) {
-            case "none", "expected_average_only_in" -> Normalization.NONE;
-            case "constant_norm_rescale" -> Normalization.CONSTANT_NORM_RESCALE;
-            case "layer_norm" -> Normalization.LAYER_NORM;
-            default -> throw new SaeFormatException(cfgSource + ": unsupported normalize_activations '" + norm
-                    + "' (supported: none, expected_average_only_in, constant_norm_rescale, layer_norm)");
-        };
-        if (Boolean.TRUE.equals(cfg.get("finetuning_scaling_factor"))) {
-            throw new SaeFormatException(cfgSource + ": finetuning_scaling_factor is not supported");
-        }
-
-        String source = weightsFile.toString();
-        try (SafetensorsReader weights = SafetensorsReader.open(weightsFile)) {
-            float[] wEnc = shaped(weights, JumpReluSae.W_ENC, dIn, dSae);
-            float[] wDec = shaped(weights, JumpReluSae.W_DEC, dSae, dIn);
-            float[] bEnc = shaped(weights, JumpReluSae.B_ENC, dSae);
-            float[] bDec = shaped(weights, JumpReluSae.B_DEC, dIn);
-            float[] threshold = null;
-            if (architecture == Architecture.JUMPRELU) {
-                if (!weights.contains(JumpReluSae.THRESHOLD) && weights.contains("log_threshold")) {
-                    threshold = shaped(weights, "log_threshold", dSae);
-                    for (int j = 0; j < dSae; j++) {
-                        threshold[j] = (float) Math.exp(threshold[j]);
-                    }
-                } else {
-                    threshold = shaped(weights, JumpReluSae.THRESHOLD, dSae);
+        Config cfg = Config.read(directory);
+        Path weightsFile = directory.resolve(WEIGHTS_FILE);
+        try (SafetensorsFile weights = SafetensorsFile.open(weightsFile)) {
+            String thresholdName = cfg.requireShapes(weights);
+            float[] wEnc = weights.readAll(JumpReluSae.W_ENC);
+            float[] wDec = weights.readAll(JumpReluSae.W_DEC);
+            float[] bEnc = weights.readAll(JumpReluSae.B_ENC);
+            float[] bDec = weights.readAll(JumpReluSae.B_DEC);
+            float[] threshold = thresholdName == null ? null : weights.readAll(thresholdName);
+            if ("log_threshold".equals(thresholdName)) {
+                for (int j = 0; j < threshold.length; j++) {
+                    threshold[j] = (float) Math.exp(threshold[j]);
                 }
             }
-            WeightChecks checks = new WeightChecks(source);
+            WeightChecks checks = new WeightChecks(weightsFile.toString());
             try {
-                checks.require(JumpReluSae.W_ENC, wEnc, dIn, dSae);
-                checks.require(JumpReluSae.W_DEC, wDec, dSae, dIn);
-                checks.require(JumpReluSae.B_ENC, bEnc, dSae);
-                checks.require(JumpReluSae.B_DEC, bDec, dIn);
+                checks.require(JumpReluSae.W_ENC, wEnc, cfg.dIn, cfg.dSae);
+                checks.require(JumpReluSae.W_DEC, wDec, cfg.dSae, cfg.dIn);
+                checks.require(JumpReluSae.B_ENC, bEnc, cfg.dSae);
+                checks.require(JumpReluSae.B_DEC, bDec, cfg.dIn);
                 if (threshold != null) {
-                    checks.require(JumpReluSae.THRESHOLD, threshold, dSae);
+                    checks.require(JumpReluSae.THRESHOLD, threshold, cfg.dSae);
                 }
             } catch (IllegalArgumentException e) {
                 throw new SaeFormatException(e.getMessage(), e);
             }
-            return new SaeLensSae(dIn, dSae, architecture, k, applyBDec, normalization, wEnc, bEnc, threshold, wDec,
-                    bDec, backend);
+            return new SaeLensSae(cfg.dIn, cfg.dSae, cfg.architecture, cfg.k, cfg.applyBDec, cfg.normalization, wEnc,
+                    bEnc, threshold, wDec, bDec, backend);
         }
     }
 
-    private static float[] shaped(SafetensorsReader weights, String name, int... expected) throws IOException {
-        NpyArray tensor = weights.read(name);
-        if (!tensor.hasShape(expected)) {
-            throw SaeFormatException.of(weights.file().toString(), name, "has shape "
-                    + Arrays.toString(tensor.shape()) + ", expected " + Arrays.toString(expected)
-                    + " from cfg.json d_in and d_sae (width mismatch)");
+    /** An SAELens directory described from cfg.json and the safetensors header alone, no weights read. */
+    static SaeDescription describe(Path directory) throws IOException {
+        Config cfg = Config.read(directory);
+        try (SafetensorsFile weights = SafetensorsFile.open(directory.resolve(WEIGHTS_FILE))) {
+            cfg.requireShapes(weights);
         }
-        return tensor.data();
+        return new SaeDescription(cfg.architecture.name().toLowerCase(Locale.ROOT), cfg.dIn, cfg.dSae);
     }
 
-    private static int requiredInt(Map<?, ?> cfg, String key, String source) throws SaeFormatException {
-        if (!(cfg.get(key) instanceof Long value) || value <= 0 || value > Integer.MAX_VALUE) {
-            throw new SaeFormatException(source + ": needs a positive integer '" + key + "', got " + cfg.get(key));
-        }
-        return (int) (long) value;
-    }
+    /** What cfg.json says, validated; everything the weights must agree with. */
+    private record Config(int dIn, int dSae, Architecture architecture, int k, boolean applyBDec,
+                          Normalization normalization) {
 
-    private static String stringOr(Map<?, ?> cfg, String key, String fallback) {
-        return cfg.get(key) instanceof String s ? s : fallback;
+        static Config read(Path directory) throws IOException {
+            Path cfgFile = directory.resolve("cfg.json");
+            if (!Files.isRegularFile(cfgFile)) {
+                throw new SaeFormatException(directory + ": not an SAELens directory (no cfg.json)");
+            }
+            JsonNode cfg = Json.read(cfgFile, "malformed cfg.json");
+            if (!cfg.isObject()) {
+                throw new SaeFormatException(cfgFile + ": malformed cfg.json: not a JSON object");
+            }
+            String cfgSource = cfgFile.toString();
+            int dIn = requiredInt(cfg, "d_in", cfgSource);
+            int dSae = requiredInt(cfg, "d_sae", cfgSource);
+            String activation = stringOr(cfg, "activation_fn_str", stringOr(cfg, "activation_fn", "relu"));
+            String archName = stringOr(cfg, "architecture", "standard").toLowerCase(Locale.ROOT);
+            Architecture architecture = switch (archName) {
+                case "standard" -> activation.equals("topk") ? Architecture.TOPK : Architecture.STANDARD;
+                case "jumprelu" -> Architecture.JUMPRELU;
+                case "topk" -> Architecture.TOPK;
+                default -> throw new SaeFormatException(cfgSource + ": unsupported architecture '" + archName
+                        + "' (supported: standard, jumprelu, topk)");
+            };
+            if (architecture == Architecture.STANDARD && !activation.equals("relu")) {
+                throw new SaeFormatException(cfgSource + ": unsupported activation_fn '" + activation
+                        + "' for a standard SAE (supported: relu, topk)");
+            }
+            int k = 0;
+            if (architecture == Architecture.TOPK) {
+                JsonNode kValue = cfg.has("k") ? cfg.get("k") : cfg.path("activation_fn_kwargs").get("k");
+                if (kValue == null || !kValue.isIntegralNumber() || !kValue.canConvertToInt() || kValue.asInt() <= 0
+                        || kValue.asInt() > dSae) {
+                    throw new SaeFormatException(cfgSource + ": topk needs an integer k in [1, d_sae " + dSae
+                            + "], got " + kValue);
+                }
+                k = kValue.asInt();
+            }
+            // SAELens' own default when the key is absent
+            JsonNode applyBDecNode = cfg.get("apply_b_dec_to_input");
+            boolean applyBDec = applyBDecNode == null || !applyBDecNode.isBoolean() || applyBDecNode.asBoolean();
+            String norm = stringOr(cfg, "normalize_activations", "none");
+            Normalization normalization = switch (norm) {
+                case "none", "expected_average_only_in" -> Normalization.NONE;
+                case "constant_norm_rescale" -> Normalization.CONSTANT_NORM_RESCALE;
+                case "layer_norm" -> Normalization.LAYER_NORM;
+                default -> throw new SaeFormatException(cfgSource + ": unsupported normalize_activations '" + norm
+                        + "' (supported: none, expected_average_only_in, constant_norm_rescale, layer_norm)");
+            };
+            if (cfg.path("finetuning_scaling_factor").isBoolean() && cfg.get("finetuning_scaling_factor").asBoolean()) {
+                throw new SaeFormatException(cfgSource + ": finetuning_scaling_factor is not supported");
+            }
+            return new Config(dIn, dSae, architecture, k, applyBDec, normalization);
+        }
+
+        /**
+         * Checks every tensor this architecture needs against d_in and d_sae from the header alone; returns the
+         * name of the threshold tensor ({@code threshold}, else {@code log_threshold}), or null when none is used.
+         */
+        String requireShapes(SafetensorsFile weights) throws IOException {
+            requireShape(weights, JumpReluSae.W_ENC, dIn, dSae);
+            requireShape(weights, JumpReluSae.W_DEC, dSae, dIn);
+            requireShape(weights, JumpReluSae.B_ENC, dSae);
+            requireShape(weights, JumpReluSae.B_DEC, dIn);
+            if (architecture != Architecture.JUMPRELU) {
+                return null;
+            }
+            boolean logThreshold = !weights.tensors().containsKey(JumpReluSae.THRESHOLD)
+                    && weights.tensors().containsKey("log_threshold");
+            String name = logThreshold ? "log_threshold" : JumpReluSae.THRESHOLD;
+            requireShape(weights, name, dSae);
+            return name;
+        }
+
+        private static void requireShape(SafetensorsFile weights, String name, int... expected) throws IOException {
+            int[] shape = weights.tensor(name).intShape();
+            if (!Arrays.equals(shape, expected)) {
+                throw SaeFormatException.of(weights.file().toString(), name, "has shape " + Arrays.toString(shape)
+                        + ", expected " + Arrays.toString(expected) + " from cfg.json d_in and d_sae (width mismatch)");
+            }
+        }
+
+        private static int requiredInt(JsonNode cfg, String key, String source) throws SaeFormatException {
+            JsonNode value = cfg.get(key);
+            if (value == null || !value.isIntegralNumber() || !value.canConvertToInt() || value.asInt() <= 0) {
+                throw new SaeFormatException(source + ": needs a positive integer '" + key + "', got " + value);
+            }
+            return value.asInt();
+        }
+
+        private static String stringOr(JsonNode cfg, String key, String fallback) {
+            JsonNode value = cfg.get(key);
+            return value != null && value.isTextual() ? value.asText() : fallback;
+        }
     }
 
     @Override

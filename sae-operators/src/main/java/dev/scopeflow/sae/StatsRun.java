@@ -1,6 +1,10 @@
 package dev.scopeflow.sae;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.sae.stats.SaeStatistics;
+import dev.scopeflow.schemas.GemmaTokens;
+import dev.scopeflow.schemas.format.Json;
+import dev.scopeflow.schemas.format.NpyArray;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +38,6 @@ import java.util.Objects;
  */
 public final class StatsRun {
 
-    /** Gemma 2's BOS id. */
-    public static final int GEMMA_BOS = 2;
 
     /** What was computed and written. */
     public record Result(long tokens, SaeStatistics statistics, SaeSummary summary, List<Path> files) { }
@@ -122,7 +124,7 @@ public final class StatsRun {
                 }
                 for (int p = 0; p < seqLen; p++) {
                     boolean real = p < ids.length;
-                    counts[s * seqLen + p] &= real && !(request.excludeBos && ids[p] == GEMMA_BOS);
+                    counts[s * seqLen + p] &= real && !(request.excludeBos && ids[p] == GemmaTokens.BOS);
                 }
             }
         }
@@ -131,27 +133,24 @@ public final class StatsRun {
 
     /** A JSON list of token-id lists, e.g. {@code [[2, 651, 3922], [2, 7127]]}. */
     static List<int[]> readTokens(Path file) throws IOException {
-        Object parsed;
-        try {
-            parsed = MiniJson.parse(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            throw new SaeFormatException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
-        if (!(parsed instanceof List<?> outer)) {
+        JsonNode outer = Json.read(file, "not valid JSON");
+        if (!outer.isArray()) {
             throw new SaeFormatException(file + ": expected a JSON list of token-id lists, e.g. [[2, 651, 3922]]");
         }
         List<int[]> sequences = new ArrayList<>(outer.size());
         for (int s = 0; s < outer.size(); s++) {
-            if (!(outer.get(s) instanceof List<?> inner)) {
+            JsonNode inner = outer.get(s);
+            if (!inner.isArray()) {
                 throw new SaeFormatException(file + ": entry " + s + " is not a list of token ids");
             }
             int[] ids = new int[inner.size()];
             for (int p = 0; p < ids.length; p++) {
-                if (!(inner.get(p) instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
+                JsonNode id = inner.get(p);
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
                     throw new SaeFormatException(file + ": entry " + s + ", position " + p
-                            + " is not a token id (non-negative integer): " + inner.get(p));
+                            + " is not a token id (non-negative integer): " + id);
                 }
-                ids[p] = (int) (long) id;
+                ids[p] = id.asInt();
             }
             sequences.add(ids);
         }

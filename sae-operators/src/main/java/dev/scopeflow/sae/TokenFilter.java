@@ -1,6 +1,7 @@
 package dev.scopeflow.sae;
 
 import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.GemmaTokens;
 import java.util.Arrays;
 
 /**
@@ -8,9 +9,6 @@ import java.util.Arrays;
  * those ids (Gemma 2: pad 0, eos 1, bos 2) are excluded; callers pass other ids for other tokenizers.
  */
 public final class TokenFilter {
-
-    /** Gemma 2 pad, eos and bos token ids. */
-    private static final int[] GEMMA_SPECIAL = {0, 1, 2};
 
     private final int[] excludedSorted;
 
@@ -21,7 +19,7 @@ public final class TokenFilter {
 
     /** Excludes Gemma 2's pad (0), eos (1) and bos (2). */
     public static TokenFilter gemmaDefault() {
-        return new TokenFilter(GEMMA_SPECIAL);
+        return new TokenFilter(GemmaTokens.special());
     }
 
     public static TokenFilter excluding(int... tokenIds) {

@@ -4,6 +4,7 @@ import static dev.scopeflow.sae.NumpyFixtures.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.format.FileFormatException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -177,15 +178,15 @@ class JumpReluSaeTest {
     @Test
     void truncatedAndCorruptFilesFailClearly() {
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("truncated_file.npz")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("truncated_file.npz")
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("truncated_file.npz")
                 .hasMessageContaining("truncated or corrupt");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("truncated_entry.npz")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("'W_dec'")
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("'W_dec'")
                 .hasMessageContaining("truncated data");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("not_a_zip.npz")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("not_a_zip.npz");
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("not_a_zip.npz");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("does_not_exist.npz")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("no such file");
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("no such file");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("complex_b_dec.npz")))
                 .hasMessageContaining("'b_dec'").hasMessageContaining("unsupported dtype '<c8'");
     }

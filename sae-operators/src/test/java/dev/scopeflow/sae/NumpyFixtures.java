@@ -1,10 +1,9 @@
 package dev.scopeflow.sae;
 
+import dev.scopeflow.schemas.format.PythonFixtures;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -16,34 +15,11 @@ final class NumpyFixtures {
 
     /** {@code python3 fixtures.py <mode> <dir> <args...>}; returns {@code dir}. Fails the test on any error. */
     static Path generate(Path dir, String mode, Object... args) throws IOException, InterruptedException {
-        Path script;
-        try {
-            script = Path.of(NumpyFixtures.class.getResource("fixtures.py").toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        String[] command = new String[3 + 1 + args.length];
-        command[0] = "python3";
-        command[1] = script.toString();
-        command[2] = mode;
-        command[3] = dir.toString();
-        for (int i = 0; i < args.length; i++) {
-            command[4 + i] = String.valueOf(args[i]);
-        }
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int exit = process.waitFor();
-        if (exit != 0) {
-            throw new IllegalStateException("fixtures.py " + mode + " failed (" + exit + "):\n" + output);
-        }
-        return dir;
+        return PythonFixtures.run(NumpyFixtures.class.getResource("fixtures.py"), dir, mode, args);
     }
 
     static float[] f32(Path file) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] out = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(out);
-        return out;
+        return PythonFixtures.f32(file);
     }
 
     static double[] f64(Path file) throws IOException {

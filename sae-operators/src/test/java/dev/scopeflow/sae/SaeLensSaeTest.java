@@ -4,6 +4,8 @@ import static dev.scopeflow.sae.NumpyFixtures.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.format.FileFormatException;
+import dev.scopeflow.schemas.format.SafetensorsFile;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
@@ -127,21 +129,21 @@ class SaeLensSaeTest {
     @Test
     void missingTensorNanAndTruncationFailClearly() {
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("missing_threshold")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("'threshold'")
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("'threshold'")
                 .hasMessageContaining("missing");
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("nan_w_dec")))
                 .isInstanceOf(SaeFormatException.class).hasMessageContaining("'W_dec'")
                 .hasMessageContaining("NaN at index [2, 3]");
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("truncated")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("truncated");
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("truncated");
     }
 
     @Test
     void goodFixtureLoads() throws Exception {
         SaeLensSae sae = SaeLensSae.load(bad.resolve("good"));
         assertThat(sae.architecture()).isEqualTo(SaeLensSae.Architecture.JUMPRELU);
-        try (SafetensorsReader reader = SafetensorsReader.open(bad.resolve("good/sae_weights.safetensors"))) {
-            assertThat(reader.tensorNames()).containsExactly("W_enc", "W_dec", "b_enc", "b_dec", "threshold");
+        try (SafetensorsFile reader = SafetensorsFile.open(bad.resolve("good/sae_weights.safetensors"))) {
+            assertThat(reader.tensors().keySet()).containsExactly("W_enc", "W_dec", "b_enc", "b_dec", "threshold");
             assertThat(reader.metadata()).containsEntry("format", "pt");
         }
     }

@@ -1,5 +1,7 @@
 package dev.scopeflow.schemas;
 
+import dev.scopeflow.schemas.format.HalfFloats;
+
 import static dev.scopeflow.schemas.ActivationBatchSchema.ACTIVATIONS;
 import static dev.scopeflow.schemas.ActivationBatchSchema.DOC_ID;
 import static dev.scopeflow.schemas.ActivationBatchSchema.POSITION;
@@ -40,8 +42,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * Encodes an {@link ActivationBatch} as one Arrow IPC stream (schema message, one record batch,
  * end-of-stream marker; {@link ActivationBatchSchema} v1) and decodes it back.
  *
- * <p>F32 values round-trip exactly; BF16 values are narrowed with {@link Bf16#fromFloat}, so
- * {@code decode(encode(b))} holds {@link Bf16#round} of each input value. Batches with zero rows are legal
+ * <p>F32 values round-trip exactly; BF16 values are narrowed with {@link HalfFloats#floatToBf16}, so
+ * {@code decode(encode(b))} holds {@link HalfFloats#roundToBf16} of each input value. Batches with zero rows are legal
  * (a producer may flush an empty tail) and round-trip. Only the current IPC format (with the
  * {@code 0xFFFFFFFF} continuation marker, Arrow ≥ 0.15) is accepted.
  *
@@ -226,7 +228,7 @@ public final class ActivationBatchCodec implements AutoCloseable {
         float[] values = batch.values();
         var bits = littleEndian(binary.getDataBuffer(), (long) values.length * 2).asShortBuffer();
         for (float value : values) {
-            bits.put(Bf16.fromFloat(value));
+            bits.put(HalfFloats.floatToBf16(value));
         }
         setAllValid(binary.getValidityBuffer(), rows);
         binary.setValueCount(rows);
@@ -270,7 +272,7 @@ public final class ActivationBatchCodec implements AutoCloseable {
                     var bits = littleEndian(((FixedSizeBinaryVector) activations).getDataBuffer(),
                             (long) values.length * 2).asShortBuffer();
                     for (int i = 0; i < values.length; i++) {
-                        values[i] = Bf16.toFloat(bits.get(i));
+                        values[i] = HalfFloats.bf16ToFloat(bits.get(i));
                     }
                 }
             }

@@ -1,5 +1,7 @@
 package dev.scopeflow.schemas;
 
+import dev.scopeflow.schemas.format.HalfFloats;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -88,7 +90,7 @@ class ActivationBatchCodecTest {
 
         float[] expected = batch.values().clone();
         for (int i = 0; i < expected.length; i++) {
-            expected[i] = Bf16.round(expected[i]);
+            expected[i] = HalfFloats.roundToBf16(expected[i]);
         }
         assertThat(decoded.values()).containsExactly(expected);
         assertThat(decoded.docIds()).containsExactly(batch.docIds());

@@ -11,6 +11,7 @@ import dev.scopeflow.producers.model.TokenBatch;
 import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.format.NpyWriter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

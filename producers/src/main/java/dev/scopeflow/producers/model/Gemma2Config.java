@@ -2,6 +2,7 @@ package dev.scopeflow.producers.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scopeflow.schemas.GemmaTokens;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,10 +79,10 @@ public final class Gemma2Config {
         if (json.has("tie_word_embeddings") && !json.get("tie_word_embeddings").asBoolean(true)) {
             throw error("tie_word_embeddings", "is false; Gemma 2 ties the LM head to the embeddings");
         }
-        bosTokenId = json.path("bos_token_id").asInt(2);
-        padTokenId = json.path("pad_token_id").asInt(0);
-        eosTokenId = json.path("eos_token_id").isArray() ? json.path("eos_token_id").path(0).asInt(1)
-                : json.path("eos_token_id").asInt(1);
+        bosTokenId = json.path("bos_token_id").asInt(GemmaTokens.BOS);
+        padTokenId = json.path("pad_token_id").asInt(GemmaTokens.PAD);
+        eosTokenId = json.path("eos_token_id").isArray() ? json.path("eos_token_id").path(0).asInt(GemmaTokens.EOS)
+                : json.path("eos_token_id").asInt(GemmaTokens.EOS);
         torchDtype = text(json, "torch_dtype", text(json, "dtype", "float32"));
     }
 

@@ -1,7 +1,9 @@
 package dev.scopeflow.producers.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scopeflow.schemas.format.Json;
+import dev.scopeflow.schemas.format.SafetensorsFile;
+import dev.scopeflow.schemas.format.TensorInfo;
 
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -16,8 +18,10 @@ import java.util.TreeMap;
 
 /**
  * The weights of an HF checkpoint directory: either one {@code model.safetensors} or the shards named by
- * {@code model.safetensors.index.json}'s {@code weight_map}. Every shard is opened (and its header validated)
- * up front, so a missing or corrupt shard fails before any weight is loaded.
+ * {@code model.safetensors.index.json}'s {@code weight_map}, read through schemas' one {@link SafetensorsFile}.
+ * Every shard is opened (and its header validated) up front, so a missing or corrupt shard fails before any weight
+ * is loaded. The model loader works in unchecked {@link CheckpointException}s; this is where file errors become
+ * them, message unchanged.
  */
 public final class SafetensorsCheckpoint implements AutoCloseable {
 
@@ -41,7 +45,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             return openSharded(directory, index);
         }
         if (Files.isRegularFile(single)) {
-            SafetensorsFile file = SafetensorsFile.open(single);
+            SafetensorsFile file = openFile(single);
             return new SafetensorsCheckpoint(directory, List.of(file), file.tensors());
         }
         throw new CheckpointException(directory + ": no " + SINGLE_FILE + " or " + INDEX_FILE
@@ -51,7 +55,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     private static SafetensorsCheckpoint openSharded(Path directory, Path index) {
         JsonNode weightMap;
         try {
-            weightMap = new ObjectMapper().readTree(index.toFile()).get("weight_map");
+            weightMap = Json.read(index).get("weight_map");
         } catch (IOException e) {
             throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
         }
@@ -77,7 +81,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         try {
             Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
             for (String shard : shards.keySet()) {
-                SafetensorsFile file = SafetensorsFile.open(directory.resolve(shard));
+                SafetensorsFile file = openFile(directory.resolve(shard));
                 files.add(file);
                 byName.put(shard, file);
             }
@@ -97,6 +101,21 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         }
     }
 
+    private static SafetensorsFile openFile(Path file) {
+        try {
+            return SafetensorsFile.open(file);
+        } catch (IOException e) {
+            throw asCheckpointError(file, e);
+        }
+    }
+
+    private static CheckpointException asCheckpointError(Path file, IOException e) {
+        // format errors already name the file; plain I/O errors get it added
+        String message = e.getMessage() != null && e.getMessage().startsWith(file.toString()) ? e.getMessage()
+                : file + ": cannot read safetensors file: " + e.getMessage();
+        return new CheckpointException(message, e);
+    }
+
     public Path directory() {
         return directory;
     }
@@ -105,11 +124,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return tensors;
     }
 
-    /** The tensor, or an error naming it and the checkpoint. */
+    /** The tensor, or an error naming it and the checkpoint; its dtype must be one the reader widens. */
     public TensorInfo tensor(String name) {
         TensorInfo info = tensors.get(name);
         if (info == null) {
             throw new CheckpointException(directory + ": checkpoint has no tensor '" + name + "'");
+        }
+        try {
+            info.readableDtype();
+        } catch (IOException e) {
+            throw asCheckpointError(info.file(), e);
         }
         return info;
     }
@@ -118,7 +142,11 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     public void read(TensorInfo tensor, long firstElement, FloatBuffer into) {
         for (SafetensorsFile file : files) {
             if (file.file().equals(tensor.file())) {
-                file.read(tensor, firstElement, into);
+                try {
+                    file.read(tensor, firstElement, into);
+                } catch (IOException e) {
+                    throw asCheckpointError(file.file(), e);
+                }
                 return;
             }
         }

@@ -6,6 +6,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.scopeflow.schemas.format.TensorInfo;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -67,7 +69,6 @@ final class WeightLoader {
                 throw new CheckpointException(info.file() + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
                         + ", but config.json implies [*, " + joined(expectedTrailing) + "]");
             }
-            info.readableDtype();
             rows += shape[0];
         }
         if (rows != stackedShape[0]) {

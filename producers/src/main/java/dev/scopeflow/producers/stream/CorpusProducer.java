@@ -10,7 +10,7 @@ import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 
@@ -165,7 +165,7 @@ public final class CorpusProducer {
             int from = (sequence * seqLen + i) * width;
             for (int d = 0; d < width; d++) {
                 float v = values[from + d];
-                out[r * width + d] = settings.dtype() == ActivationDtype.BF16 ? Bf16.round(v) : v;
+                out[r * width + d] = settings.dtype() == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
             }
         }
         return new ActivationBatch(settings.runId(), settings.modelId(), site, width, settings.dtype(), docIds,

@@ -9,7 +9,7 @@ import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,7 +80,7 @@ class CorpusProducerTest {
                     }
                 }
                 for (float v : b.values()) {
-                    assertThat(Bf16.round(v)).isEqualTo(v);
+                    assertThat(HalfFloats.roundToBf16(v)).isEqualTo(v);
                 }
             });
             assertThat(positions.keySet()).containsExactlyInAnyOrder(0L, 2L, 3L); // line ordinals

@@ -10,7 +10,7 @@ import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.Bf16;
+import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import org.apache.kafka.clients.admin.Admin;
@@ -141,7 +141,7 @@ class ProduceMatchesCaptureITCase {
                     float[] expected = Arrays.copyOfRange(capture.data, (s * seqLen + t) * width, (s * seqLen + t + 1) * width);
                     if (dtype == ActivationDtype.BF16) {
                         for (int d = 0; d < width; d++) {
-                            expected[d] = Bf16.round(expected[d]);
+                            expected[d] = HalfFloats.roundToBf16(expected[d]);
                         }
                     }
                     assertThat(actual).as("%s row %s", site, key).containsExactly(expected);

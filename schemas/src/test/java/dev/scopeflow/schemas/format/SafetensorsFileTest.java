@@ -1,4 +1,4 @@
-package dev.scopeflow.producers.model;
+package dev.scopeflow.schemas.format;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +19,7 @@ class SafetensorsFileTest {
     Path tmp;
 
     @Test
-    void widensBf16AndF16BitPatternsExactly() {
+    void widensBf16AndF16BitPatternsExactly() throws Exception {
         // IEEE / bfloat16 bit patterns with their exact values.
         Path file = SafetensorsBytes.write(tmp.resolve("a.safetensors"),
                 "{\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
@@ -41,7 +41,7 @@ class SafetensorsFileTest {
     }
 
     @Test
-    void readsF32() {
+    void readsF32() throws Exception {
         ByteBuffer data = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.1f).putFloat(-3e38f).putFloat(7f);
         Path file = SafetensorsBytes.write(tmp.resolve("f.safetensors"),
                 "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}",
@@ -54,52 +54,70 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void readsF64MetadataAndWholeTensorsByName() throws Exception {
+        ByteBuffer data = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.1).putDouble(-1e300)
+                .putDouble(2.5);
+        Path file = SafetensorsBytes.write(tmp.resolve("d.safetensors"),
+                "{\"__metadata__\":{\"format\":\"pt\"},\"d\":{\"dtype\":\"F64\",\"shape\":[1,3],\"data_offsets\":[0,24]}}",
+                data.array());
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertThat(f.metadata()).containsEntry("format", "pt");
+            assertThat(f.tensors()).containsOnlyKeys("d");
+            assertThat(f.tensor("d").intShape()).containsExactly(1, 3);
+            assertThat(f.readAll("d")).containsExactly(0.1f, Float.NEGATIVE_INFINITY, 2.5f);
+            assertThatThrownBy(() -> f.readAll("W_enc")).isInstanceOf(FileFormatException.class)
+                    .hasMessageContaining("d.safetensors").hasMessageContaining("tensor 'W_enc' is missing")
+                    .hasMessageContaining("has: d");
+        }
+    }
+
+    @Test
     void corruptHeaderLengthIsReported() throws IOException {
         Path file = tmp.resolve("bad.safetensors");
         Files.write(file, new byte[] {(byte) 0xFF, (byte) 0xFF, 0x7F, 0, 0, 0, 0, 0, '{', '}'});
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
                 .hasMessageContaining(file.toString()).hasMessageContaining("corrupt safetensors header")
                 .hasMessageContaining("header length");
     }
 
     @Test
-    void headerThatIsNotJsonIsReported() {
+    void headerThatIsNotJsonIsReported() throws Exception {
         Path file = SafetensorsBytes.write(tmp.resolve("bad.safetensors"), "{\"w\": {\"dtype\": \"F32\",", new byte[4]);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
                 .hasMessageContaining("bad.safetensors").hasMessageContaining("invalid JSON");
     }
 
     @Test
-    void offsetsPastTheEndOfTheFileAreReported() {
+    void offsetsPastTheEndOfTheFileAreReported() throws Exception {
         Path file = SafetensorsBytes.write(tmp.resolve("short.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[8]);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
                 .hasMessageContaining("tensor 'w'").hasMessageContaining("truncated");
     }
 
     @Test
-    void shapeThatDisagreesWithTheByteRangeIsReported() {
+    void shapeThatDisagreesWithTheByteRangeIsReported() throws Exception {
         Path file = SafetensorsBytes.write(tmp.resolve("odd.safetensors"),
                 "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,8]}}", new byte[8]);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(CheckpointException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
                 .hasMessageContaining("tensor 'w'").hasMessageContaining("needs 6 bytes");
     }
 
     @Test
-    void unsupportedDtypeIsReportedWhenRead() {
+    void unsupportedDtypeIsReportedWhenRead() throws Exception {
         Path file = SafetensorsBytes.write(tmp.resolve("int.safetensors"),
                 "{\"w\":{\"dtype\":\"I8\",\"shape\":[4],\"data_offsets\":[0,4]}}", new byte[4]);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertThatThrownBy(() -> f.read(f.tensors().get("w"), 0, FloatBuffer.allocate(4)))
-                    .isInstanceOf(CheckpointException.class).hasMessageContaining("int.safetensors")
+                    .isInstanceOf(FileFormatException.class).hasMessageContaining("int.safetensors")
                     .hasMessageContaining("tensor 'w' has dtype I8").hasMessageContaining("F32, F16, BF16");
         }
     }
 
     @Test
-    void missingFileIsReported() {
+    void missingFileIsReported() throws Exception {
         assertThatThrownBy(() -> SafetensorsFile.open(tmp.resolve("none.safetensors")))
-                .isInstanceOf(CheckpointException.class).hasMessageContaining("none.safetensors").hasMessageContaining("does not exist");
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("none.safetensors").hasMessageContaining("does not exist");
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

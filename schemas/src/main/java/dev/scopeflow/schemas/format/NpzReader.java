@@ -1,4 +1,4 @@
-package dev.scopeflow.sae;
+package dev.scopeflow.schemas.format;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -36,13 +36,13 @@ public final class NpzReader implements AutoCloseable {
 
     public static NpzReader open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new SaeFormatException(file + ": no such file");
+            throw new FileFormatException(file + ": no such file");
         }
         ZipFile zip;
         try {
             zip = new ZipFile(file.toFile());
         } catch (ZipException e) {
-            throw new SaeFormatException(file + ": not a readable .npz (zip) archive, truncated or corrupt: "
+            throw new FileFormatException(file + ": not a readable .npz (zip) archive, truncated or corrupt: "
                     + e.getMessage(), e);
         }
         Map<String, ZipEntry> entries = new LinkedHashMap<>();
@@ -72,16 +72,36 @@ public final class NpzReader implements AutoCloseable {
 
     /** Reads and decodes one array; a missing name is an error listing what the archive has. */
     public NpyArray read(String arrayName) throws IOException {
-        ZipEntry entry = entries.get(arrayName);
-        if (entry == null) {
-            throw SaeFormatException.of(file.toString(), arrayName, "missing from archive (has: "
-                    + String.join(", ", entries.keySet()) + ")");
-        }
-        try (InputStream in = new BufferedInputStream(zip.getInputStream(entry), 1 << 16)) {
+        try (InputStream in = open(arrayName)) {
             return NpyArray.read(in, arrayName, file.toString());
         } catch (ZipException e) {
-            throw SaeFormatException.of(file.toString(), arrayName, "corrupt zip entry: " + e.getMessage());
+            throw corruptEntry(arrayName, e);
         }
+    }
+
+    /**
+     * One array's shape from its {@code .npy} header alone: only the first bytes of the entry are read (and
+     * inflated), however large the array.
+     */
+    public int[] shape(String arrayName) throws IOException {
+        try (InputStream in = open(arrayName)) {
+            return NpyArray.readHeader(in, arrayName, file.toString()).shape();
+        } catch (ZipException e) {
+            throw corruptEntry(arrayName, e);
+        }
+    }
+
+    private InputStream open(String arrayName) throws IOException {
+        ZipEntry entry = entries.get(arrayName);
+        if (entry == null) {
+            throw FileFormatException.of(file.toString(), arrayName, "missing from archive (has: "
+                    + String.join(", ", entries.keySet()) + ")");
+        }
+        return new BufferedInputStream(zip.getInputStream(entry), 1 << 16);
+    }
+
+    private FileFormatException corruptEntry(String arrayName, ZipException e) {
+        return FileFormatException.of(file.toString(), arrayName, "corrupt zip entry: " + e.getMessage());
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.scopeflow.producers.capture;
+package dev.scopeflow.schemas.format;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -17,38 +17,52 @@ import java.nio.file.Path;
  */
 public final class NpyWriter implements AutoCloseable {
 
-    private final Path file;
+    /** The file, or the npz entry, for error messages. */
+    private final String target;
     private final OutputStream out;
     private final long expected;
     private final ByteBuffer buffer = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private final int elementBytes;
     private long written;
 
-    private NpyWriter(Path file, String descr, int elementBytes, long[] shape) {
-        this.file = file;
+    private NpyWriter(String target, OutputStream out, String descr, int elementBytes, long[] shape) {
+        this.target = target;
+        this.out = out;
         this.elementBytes = elementBytes;
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException(file + ": negative dimension in shape");
+                throw new IllegalArgumentException(target + ": negative dimension in shape");
             }
             n = Math.multiplyExact(n, d);
         }
         this.expected = n;
         try {
-            this.out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
             out.write(header(descr, shape));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new UncheckedIOException("cannot write " + target, e);
         }
     }
 
     public static NpyWriter float32(Path file, long... shape) {
-        return new NpyWriter(file, "<f4", 4, shape);
+        return new NpyWriter(file.toString(), newFile(file), "<f4", 4, shape);
     }
 
     public static NpyWriter int64(Path file, long... shape) {
-        return new NpyWriter(file, "<i8", 8, shape);
+        return new NpyWriter(file.toString(), newFile(file), "<i8", 8, shape);
+    }
+
+    /** A float32 array written to {@code out}, which {@link #close()} closes; {@code target} names it in errors. */
+    static NpyWriter float32(String target, OutputStream out, long... shape) {
+        return new NpyWriter(target, out, "<f4", 4, shape);
+    }
+
+    private static OutputStream newFile(Path file) {
+        try {
+            return new BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
 
     /** Writes a whole float32 array in one call. */
@@ -58,6 +72,7 @@ public final class NpyWriter implements AutoCloseable {
         }
     }
 
+    /** Format 1.0: magic, version, little-endian header length, a Python dict literal padded to 64 bytes. */
     static byte[] header(String descr, long[] shape) {
         StringBuilder dims = new StringBuilder();
         for (long d : shape) {
@@ -103,13 +118,13 @@ public final class NpyWriter implements AutoCloseable {
 
     private void requireType(int bytes) {
         if (bytes != elementBytes) {
-            throw new IllegalStateException(file + " holds " + elementBytes + "-byte elements");
+            throw new IllegalStateException(target + " holds " + elementBytes + "-byte elements");
         }
     }
 
     private void ensureRoom() {
         if (++written > expected) {
-            throw new IllegalStateException(file + ": more values written than its shape holds (" + expected + ")");
+            throw new IllegalStateException(target + ": more values written than its shape holds (" + expected + ")");
         }
         if (buffer.remaining() < elementBytes) {
             drain();
@@ -121,7 +136,7 @@ public final class NpyWriter implements AutoCloseable {
             out.write(buffer.array(), 0, buffer.position());
             buffer.clear();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new UncheckedIOException("cannot write " + target, e);
         }
     }
 
@@ -131,10 +146,10 @@ public final class NpyWriter implements AutoCloseable {
             drain();
             out.close();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new UncheckedIOException("cannot write " + target, e);
         }
         if (written != expected) {
-            throw new IllegalStateException(file + ": wrote " + written + " values, the shape needs " + expected);
+            throw new IllegalStateException(target + ": wrote " + written + " values, the shape needs " + expected);
         }
     }
 }

@@ -1,10 +1,11 @@
-package dev.scopeflow.producers.model;
+package dev.scopeflow.schemas.format;
 
 import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
  * Where one tensor lives: its safetensors dtype code (e.g. {@code BF16}), shape, file and absolute byte range.
+ * Everything here comes from the header, so describing a checkpoint never touches its data.
  */
 public record TensorInfo(String name, String dtype, long[] shape, Path file, long byteBegin, long byteEnd) {
 
@@ -17,6 +18,11 @@ public record TensorInfo(String name, String dtype, long[] shape, Path file, lon
         return shape.clone();
     }
 
+    /** The shape as ints (every safetensors dimension we accept fits one). */
+    public int[] intShape() {
+        return Arrays.stream(shape).mapToInt(Math::toIntExact).toArray();
+    }
+
     public long elementCount() {
         long n = 1;
         for (long d : shape) {
@@ -26,9 +32,9 @@ public record TensorInfo(String name, String dtype, long[] shape, Path file, lon
     }
 
     /** The dtype if this reader can widen it to float32; otherwise a clear error naming tensor and file. */
-    public SafetensorsDtype readableDtype() {
-        return SafetensorsDtype.parse(dtype).orElseThrow(() -> new CheckpointException(file + ": tensor '" + name
-                + "' has dtype " + dtype + ", which is not supported (supported: F32, F16, BF16)"));
+    public SafetensorsDtype readableDtype() throws FileFormatException {
+        return SafetensorsDtype.parse(dtype).orElseThrow(() -> new FileFormatException(file + ": tensor '" + name
+                + "' has dtype " + dtype + ", which is not supported (supported: F32, F16, BF16, F64)"));
     }
 
     @Override

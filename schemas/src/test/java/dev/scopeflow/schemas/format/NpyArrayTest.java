@@ -1,4 +1,4 @@
-package dev.scopeflow.sae;
+package dev.scopeflow.schemas.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,7 +22,7 @@ class NpyArrayTest {
 
     @BeforeAll
     static void writeFixtures() throws Exception {
-        NumpyFixtures.generate(dir, "npy-cases");
+        PythonFixtures.run(NpyArrayTest.class.getResource("format_fixtures.py"), dir, "npy-cases");
     }
 
     static Stream<String> manifest() throws IOException {
@@ -44,7 +44,7 @@ class NpyArrayTest {
         assertThat(array.dtype()).isEqualTo(parts[2]);
         assertThat(array.wasFortranOrder()).isEqualTo(parts[3].equals("1"));
         // bit-exact against numpy's own float32 conversion in C order (tells -0.0 from 0.0)
-        assertThat(array.data()).containsExactly(NumpyFixtures.f32(dir.resolve(name + ".f32")));
+        assertThat(array.data()).containsExactly(PythonFixtures.f32(dir.resolve(name + ".f32")));
     }
 
     @Test
@@ -67,8 +67,8 @@ class NpyArrayTest {
                 assertThat(c.shape()).containsExactly(s.shape());
                 assertThat(c.data()).containsExactly(s.data());
             }
-            assertThat(stored.read("a").data()).containsExactly(NumpyFixtures.f32(dir.resolve("f4_c.f32")));
-            assertThat(stored.read("b").data()).containsExactly(NumpyFixtures.f32(dir.resolve("rank4_c.f32")));
+            assertThat(stored.read("a").data()).containsExactly(PythonFixtures.f32(dir.resolve("f4_c.f32")));
+            assertThat(stored.read("b").data()).containsExactly(PythonFixtures.f32(dir.resolve("rank4_c.f32")));
             assertThat(stored.read("b").wasFortranOrder()).isTrue();
             assertThat(stored.read("c").shape()).containsExactly(12, 10);
         }
@@ -78,7 +78,7 @@ class NpyArrayTest {
     void missingNpzArrayNamesFileAndWhatExists() throws Exception {
         try (NpzReader npz = NpzReader.open(dir.resolve("stored.npz"))) {
             assertThatThrownBy(() -> npz.read("W_enc"))
-                    .isInstanceOf(SaeFormatException.class)
+                    .isInstanceOf(FileFormatException.class)
                     .hasMessageContaining("stored.npz")
                     .hasMessageContaining("'W_enc'")
                     .hasMessageContaining("has: a, b, c");
@@ -88,26 +88,26 @@ class NpyArrayTest {
     @Test
     void rejectsUnsupportedDtypes() {
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("bad_complex.npy")))
-                .isInstanceOf(SaeFormatException.class)
+                .isInstanceOf(FileFormatException.class)
                 .hasMessageContaining("bad_complex.npy").hasMessageContaining("unsupported dtype '<c8'");
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("bad_structured.npy")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("unsupported dtype");
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("unsupported dtype");
     }
 
     @Test
     void rejectsBadMagic() {
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("bad_magic.npy")))
-                .isInstanceOf(SaeFormatException.class)
+                .isInstanceOf(FileFormatException.class)
                 .hasMessageContaining("bad_magic.npy").hasMessageContaining("bad magic");
     }
 
     @Test
     void rejectsTruncatedAndOverlongData() {
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("truncated.npy")))
-                .isInstanceOf(SaeFormatException.class)
+                .isInstanceOf(FileFormatException.class)
                 .hasMessageContaining("'truncated'").hasMessageContaining("truncated data: expected 140 bytes");
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("too_long.npy")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("shape mismatch");
+                .isInstanceOf(FileFormatException.class).hasMessageContaining("shape mismatch");
     }
 
     @Test

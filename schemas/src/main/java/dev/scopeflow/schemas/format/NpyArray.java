@@ -1,4 +1,4 @@
-package dev.scopeflow.sae;
+package dev.scopeflow.schemas.format;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -72,13 +72,13 @@ public final class NpyArray {
         DtypeReader reader = DtypeReader.forDescr(header.descr, arrayName, source);
         long count = elementCount(header.shape);
         if (count > MAX_ELEMENTS) {
-            throw SaeFormatException.of(source, arrayName, "shape " + Arrays.toString(header.shape) + " has " + count
+            throw FileFormatException.of(source, arrayName, "shape " + Arrays.toString(header.shape) + " has " + count
                     + " elements, more than a Java array holds");
         }
         float[] raw = new float[(int) count];
         readElements(in, reader, raw, arrayName, source);
         if (in.read() != -1) {
-            throw SaeFormatException.of(source, arrayName, "data is longer than shape "
+            throw FileFormatException.of(source, arrayName, "data is longer than shape "
                     + Arrays.toString(header.shape) + " x " + reader.width + " bytes (shape mismatch)");
         }
         float[] c = header.fortranOrder ? fortranToC(raw, header.shape) : raw;
@@ -128,13 +128,14 @@ public final class NpyArray {
 
     // ---------------------------------------------------------------- header
 
-    private record Header(String descr, boolean fortranOrder, int[] shape) { }
+    /** What a {@code .npy} header says; reading it consumes only the header bytes of the stream. */
+    record Header(String descr, boolean fortranOrder, int[] shape) { }
 
-    private static Header readHeader(InputStream in, String arrayName, String source) throws IOException {
+    static Header readHeader(InputStream in, String arrayName, String source) throws IOException {
         byte[] prefix = new byte[8];
         int got = readFully(in, prefix, 0, prefix.length);
         if (got < 8 || !Arrays.equals(Arrays.copyOf(prefix, 6), MAGIC)) {
-            throw SaeFormatException.of(source, arrayName, "bad magic: not a .npy array (expected \\x93NUMPY, got "
+            throw FileFormatException.of(source, arrayName, "bad magic: not a .npy array (expected \\x93NUMPY, got "
                     + printable(prefix, got) + ")");
         }
         int major = prefix[6] & 0xff;
@@ -149,11 +150,11 @@ public final class NpyArray {
             requireFully(in, len, arrayName, source, "header length");
             headerLength = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
         } else {
-            throw SaeFormatException.of(source, arrayName, "unsupported .npy format version " + major + "." + minor
+            throw FileFormatException.of(source, arrayName, "unsupported .npy format version " + major + "." + minor
                     + " (supported: 1.0, 2.0, 3.0)");
         }
         if (headerLength > 1 << 24) {
-            throw SaeFormatException.of(source, arrayName, "implausible header length " + headerLength);
+            throw FileFormatException.of(source, arrayName, "implausible header length " + headerLength);
         }
         byte[] headerBytes = new byte[(int) headerLength];
         requireFully(in, headerBytes, arrayName, source, "header");
@@ -169,25 +170,25 @@ public final class NpyArray {
             Map<String, Object> typed = (Map<String, Object>) m;
             dict = typed;
         } catch (IllegalArgumentException e) {
-            throw SaeFormatException.of(source, arrayName, "malformed header " + text.strip() + ": " + e.getMessage());
+            throw FileFormatException.of(source, arrayName, "malformed header " + text.strip() + ": " + e.getMessage());
         }
         Object descr = dict.get("descr");
         Object fortran = dict.get("fortran_order");
         Object shape = dict.get("shape");
         if (!(descr instanceof String descrString)) {
-            throw SaeFormatException.of(source, arrayName, "unsupported dtype " + descr
+            throw FileFormatException.of(source, arrayName, "unsupported dtype " + descr
                     + " (structured or missing; supported: " + DtypeReader.SUPPORTED + ")");
         }
         if (!(fortran instanceof Boolean fortranFlag)) {
-            throw SaeFormatException.of(source, arrayName, "header lacks a boolean fortran_order: " + text.strip());
+            throw FileFormatException.of(source, arrayName, "header lacks a boolean fortran_order: " + text.strip());
         }
         if (!(shape instanceof List<?> dims)) {
-            throw SaeFormatException.of(source, arrayName, "header lacks a shape tuple: " + text.strip());
+            throw FileFormatException.of(source, arrayName, "header lacks a shape tuple: " + text.strip());
         }
         int[] shapeArray = new int[dims.size()];
         for (int i = 0; i < shapeArray.length; i++) {
             if (!(dims.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                throw SaeFormatException.of(source, arrayName, "bad shape " + dims);
+                throw FileFormatException.of(source, arrayName, "bad shape " + dims);
             }
             shapeArray[i] = (int) (long) d;
         }
@@ -217,7 +218,7 @@ public final class NpyArray {
             int got = readFully(in, chunk, 0, want);
             if (got < want) {
                 long have = (long) done * width + got;
-                throw SaeFormatException.of(source, arrayName, "truncated data: expected " + expectedBytes
+                throw FileFormatException.of(source, arrayName, "truncated data: expected " + expectedBytes
                         + " bytes for " + out.length + " x " + reader.descr + ", got " + have);
             }
             buffer.clear();
@@ -229,7 +230,7 @@ public final class NpyArray {
     private static void requireFully(InputStream in, byte[] into, String arrayName, String source, String what)
             throws IOException {
         if (readFully(in, into, 0, into.length) < into.length) {
-            throw SaeFormatException.of(source, arrayName, "truncated " + what);
+            throw FileFormatException.of(source, arrayName, "truncated " + what);
         }
     }
 
@@ -268,7 +269,7 @@ public final class NpyArray {
             this.order = order;
         }
 
-        static DtypeReader forDescr(String descr, String arrayName, String source) throws SaeFormatException {
+        static DtypeReader forDescr(String descr, String arrayName, String source) throws FileFormatException {
             if (descr.length() >= 3) {
                 char byteOrder = descr.charAt(0);
                 char kind = descr.charAt(1);
@@ -291,7 +292,7 @@ public final class NpyArray {
                     return new DtypeReader(descr, kind, width, order);
                 }
             }
-            throw SaeFormatException.of(source, arrayName, "unsupported dtype '" + descr + "' (supported: "
+            throw FileFormatException.of(source, arrayName, "unsupported dtype '" + descr + "' (supported: "
                     + SUPPORTED + ")");
         }
 
@@ -303,7 +304,7 @@ public final class NpyArray {
                     } else if (width == 8) {
                         for (int i = 0; i < n; i++) out[off + i] = (float) in.getDouble();
                     } else {
-                        for (int i = 0; i < n; i++) out[off + i] = Half.toFloat(in.getShort());
+                        for (int i = 0; i < n; i++) out[off + i] = HalfFloats.f16ToFloat(in.getShort());
                     }
                 }
                 case 'i' -> {

@@ -1,4 +1,4 @@
-package dev.scopeflow.producers.model;
+package dev.scopeflow.schemas.format;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
