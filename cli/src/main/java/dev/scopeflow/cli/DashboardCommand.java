@@ -2,6 +2,7 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.dashboard.Dashboard;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.GemmaTokens;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,8 +23,6 @@ import java.util.function.IntFunction;
         description = "Serve the SAE evaluation dashboard (runs, SAEs, features) over the results in ClickHouse.")
 final class DashboardCommand implements Callable<Integer> {
 
-    /** Gemma's BOS id; decoding does not use it, but the tokenizer wants one. */
-    private static final int GEMMA_BOS = dev.scopeflow.schemas.GemmaTokens.BOS;
 
     @Mixin
     ServiceOptions services = ServiceOptions.reading(Service.CLICKHOUSE);
@@ -36,7 +35,7 @@ final class DashboardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        try (GemmaTokenizer tokenizer = model == null ? null : GemmaTokenizer.load(model, GEMMA_BOS)) {
+        try (GemmaTokenizer tokenizer = model == null ? null : GemmaTokenizer.load(model, GemmaTokens.BOS)) {
             IntFunction<String> decoder = tokenizer == null ? null : cachedDecoder(tokenizer);
             // Ctrl-C: the embedded server's shutdown hook stops it if it was started for the dashboard.
             try (Services resolved = services.resolve(System.out)) {

@@ -11,6 +11,7 @@ import dev.scopeflow.sae.ReconstructionStats;
 import dev.scopeflow.sae.SparseCodes;
 import dev.scopeflow.sae.SaeSummary;
 import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
@@ -149,7 +150,7 @@ class DemoITCase {
         FeatureStats stats = new FeatureStats(sae.dSae());
         for (ActivationBatch batch : batches) {
             for (int r = 0; r < batch.rows(); r++) {
-                if (batch.tokenId(r) != SyntheticActivations.BOS_TOKEN_ID) {
+                if (batch.tokenId(r) != GemmaTokens.BOS) {
                     float[] row = new float[batch.width()];
                     System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
                     SparseCodes codes = sae.encode(row, 1);

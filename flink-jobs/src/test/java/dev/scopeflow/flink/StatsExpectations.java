@@ -1,6 +1,5 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.sae.FeatureStats;
 import dev.scopeflow.sae.JumpReluSae;
 import dev.scopeflow.sae.ReconstructionStats;
@@ -8,6 +7,7 @@ import dev.scopeflow.sae.SparseCodes;
 import dev.scopeflow.sae.TopExamples;
 import dev.scopeflow.sae.stats.SaeStatistics;
 import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 
 import java.nio.charset.StandardCharsets;
@@ -48,7 +48,7 @@ final class StatsExpectations {
         SaeStatistics expected = new SaeStatistics(sae.dSae(), sae.dIn(), TopExamples.DEFAULT_K);
         for (ActivationBatch batch : batches) {
             for (int r = 0; r < batch.rows(); r++) {
-                if (batch.tokenId(r) == SyntheticActivations.BOS_TOKEN_ID) {
+                if (batch.tokenId(r) == GemmaTokens.BOS) {
                     continue;
                 }
                 float[] row = new float[batch.width()];

@@ -18,8 +18,6 @@ import java.util.SplittableRandom;
  */
 public final class SyntheticActivations {
 
-    /** The first token of every synthetic document: Gemma's BOS (kept as a name the tests and demo use). */
-    public static final int BOS_TOKEN_ID = GemmaTokens.BOS;
     private static final int VOCAB = 256_000;
 
     private final String runId;
@@ -71,7 +69,7 @@ public final class SyntheticActivations {
             int position = firstPosition + r;
             docIds[r] = doc;
             positions[r] = position;
-            tokenIds[r] = position == 0 ? BOS_TOKEN_ID : 3 + random.nextInt(VOCAB - 3);
+            tokenIds[r] = position == 0 ? GemmaTokens.BOS : 3 + random.nextInt(VOCAB - 3);
             // BOS rows get a much larger norm, as real residual streams do; statistics must exclude them.
             double scale = position == 0 ? 20.0 : 1.0;
             for (int d = 0; d < width; d++) {
