@@ -1,9 +1,9 @@
 package dev.scopeflow.benchmarks;
 
-import dev.scopeflow.sae.EncoderKernel;
-import dev.scopeflow.sae.JumpReluSae;
-import dev.scopeflow.sae.LogitEffects;
-import dev.scopeflow.sae.MatmulBackend;
+import dev.scopeflow.sae.kernel.EncoderKernel;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.analysis.LogitEffects;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import java.util.Locale;
 import java.util.Random;
 

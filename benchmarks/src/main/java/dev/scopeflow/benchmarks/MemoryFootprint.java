@@ -1,13 +1,13 @@
 package dev.scopeflow.benchmarks;
 
-import dev.scopeflow.sae.ActivationHistogram;
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.IntervalSamples;
-import dev.scopeflow.sae.JumpReluSae;
-import dev.scopeflow.sae.MatmulBackend;
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.stats.ActivationHistogram;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.stats.IntervalSamples;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.TopExamples;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import java.util.Random;

@@ -2,7 +2,7 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.stream.CorpusProducer;
-import dev.scopeflow.producers.stream.KafkaProduction;
+import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;

@@ -1,9 +1,9 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.sae.MatmulBackend;
-import dev.scopeflow.sae.SaeSummary;
-import dev.scopeflow.sae.StatsRun;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.stats.SaeSummary;
+import dev.scopeflow.sae.stats.StatsRun;
+import dev.scopeflow.sae.stats.TopExamples;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,6 +1,6 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.sae.MatmulBackend;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,8 +1,8 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.MatmulBackend;
-import dev.scopeflow.sae.TokenFilter;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.stats.TokenFilter;
+import dev.scopeflow.sae.stats.TopExamples;
 
 import java.io.Serializable;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.MatmulBackend;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;

@@ -4,10 +4,11 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 
-import dev.scopeflow.sae.MatmulBackend;
-import dev.scopeflow.sae.SaeLensSae;
-import dev.scopeflow.sae.SaeLoader;
-import dev.scopeflow.sae.SparseAutoencoder;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.model.SaeLensSae;
+import dev.scopeflow.sae.model.SaeDescription;
+import dev.scopeflow.sae.model.SaeLoader;
+import dev.scopeflow.sae.model.SparseAutoencoder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,7 +48,7 @@ public final class RunsRegistry {
     public static void registerSae(ClickHouseHttp clickHouse, String db, SaeSpec sae) throws IOException {
         Path path = Path.of(sae.path());
         // headers and cfg.json only: registering a 16k SAE must not load its weights on the client
-        dev.scopeflow.sae.SaeDescription described = SaeLoader.describe(path);
+        SaeDescription described = SaeLoader.describe(path);
         String architecture = described.architecture();
         int dIn = described.dIn();
         int dSae = described.dSae();

@@ -1,7 +1,7 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
 
 /**
  * What one SAE made of the counted rows of one activation batch: the sparse codes in CSR form (row r's active

@@ -1,10 +1,10 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SaeLoader;
-import dev.scopeflow.sae.SparseAutoencoder;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TokenFilter;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.model.SaeLoader;
+import dev.scopeflow.sae.model.SparseAutoencoder;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.InvalidBatchException;

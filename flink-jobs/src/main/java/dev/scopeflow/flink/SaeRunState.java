@@ -1,8 +1,8 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.BinaryReader;
-import dev.scopeflow.sae.BinaryWriter;
-import dev.scopeflow.sae.ReconstructionStats;
+import dev.scopeflow.sae.stats.BinaryReader;
+import dev.scopeflow.sae.stats.BinaryWriter;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.SaeStatistics;
 
 import java.util.Objects;

@@ -1,10 +1,10 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.ActivationHistogram;
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.IntervalSamples;
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.stats.ActivationHistogram;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.stats.IntervalSamples;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.RowBinaryWriter;
 

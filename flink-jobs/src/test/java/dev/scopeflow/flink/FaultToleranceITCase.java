@@ -1,8 +1,8 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.cluster.RealServices;
-import dev.scopeflow.producers.ActivationPublisher;
-import dev.scopeflow.producers.KafkaTopics;
+import dev.scopeflow.producers.kafka.ActivationPublisher;
+import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;

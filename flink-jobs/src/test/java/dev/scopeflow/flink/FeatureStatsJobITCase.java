@@ -1,10 +1,10 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.cluster.RealServices;
-import dev.scopeflow.producers.ActivationPublisher;
-import dev.scopeflow.producers.KafkaTopics;
+import dev.scopeflow.producers.kafka.ActivationPublisher;
+import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.DocumentWindow;

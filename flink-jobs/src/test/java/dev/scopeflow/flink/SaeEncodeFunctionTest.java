@@ -1,7 +1,7 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.JumpReluSae;
-import dev.scopeflow.sae.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;

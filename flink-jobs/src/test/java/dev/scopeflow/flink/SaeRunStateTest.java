@@ -1,7 +1,7 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.stats.SaeStatistics;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;

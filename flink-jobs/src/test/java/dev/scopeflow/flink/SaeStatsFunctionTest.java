@@ -1,11 +1,11 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.ActivationHistogram;
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.IntervalSamples;
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.stats.ActivationHistogram;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.stats.IntervalSamples;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.TopExamples;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;

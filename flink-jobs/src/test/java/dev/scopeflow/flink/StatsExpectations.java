@@ -1,10 +1,10 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.JumpReluSae;
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.sae.stats.SaeStatistics;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.GemmaTokens;

@@ -1,11 +1,11 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.cluster.RealServices;
-import dev.scopeflow.producers.ActivationPublisher;
-import dev.scopeflow.producers.KafkaTopics;
+import dev.scopeflow.producers.kafka.ActivationPublisher;
+import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.schemas.format.NpyWriter;
-import dev.scopeflow.sae.MatmulBackend;
-import dev.scopeflow.sae.StatsRun;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.stats.StatsRun;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;

@@ -8,28 +8,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Runs src/test/resources/dev/scopeflow/sae/fixtures.py (python3 + numpy) and reads its raw outputs. */
-final class NumpyFixtures {
+public final class NumpyFixtures {
 
     private NumpyFixtures() {
     }
 
     /** {@code python3 fixtures.py <mode> <dir> <args...>}; returns {@code dir}. Fails the test on any error. */
-    static Path generate(Path dir, String mode, Object... args) throws IOException, InterruptedException {
+    public static Path generate(Path dir, String mode, Object... args) throws IOException, InterruptedException {
         return PythonFixtures.run(NumpyFixtures.class.getResource("fixtures.py"), dir, mode, args);
     }
 
-    static float[] f32(Path file) throws IOException {
+    public static float[] f32(Path file) throws IOException {
         return PythonFixtures.f32(file);
     }
 
-    static double[] f64(Path file) throws IOException {
+    public static double[] f64(Path file) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         double[] out = new double[b.remaining() / 8];
         b.asDoubleBuffer().get(out);
         return out;
     }
 
-    static long[] i64(Path file) throws IOException {
+    public static long[] i64(Path file) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         long[] out = new long[b.remaining() / 8];
         b.asLongBuffer().get(out);
@@ -38,7 +38,7 @@ final class NumpyFixtures {
 
     /** |actual - expected| <= rel * max(|expected|, scale) element-wise, with the index in the failure. */
     /** Bit-for-bit equality that reports the first differing index instead of printing both arrays. */
-    static void assertSameBits(float[] actual, float[] expected, String what) {
+    public static void assertSameBits(float[] actual, float[] expected, String what) {
         if (actual.length != expected.length) {
             throw new AssertionError(what + ": length " + actual.length + " != " + expected.length);
         }
@@ -49,7 +49,7 @@ final class NumpyFixtures {
         }
     }
 
-    static void assertClose(float[] actual, float[] expected, double rel, double scale, String what) {
+    public static void assertClose(float[] actual, float[] expected, double rel, double scale, String what) {
         if (actual.length != expected.length) {
             throw new AssertionError(what + ": length " + actual.length + " != " + expected.length);
         }
@@ -62,7 +62,7 @@ final class NumpyFixtures {
         }
     }
 
-    static void assertClose(double[] actual, double[] expected, double rel, double scale, String what) {
+    public static void assertClose(double[] actual, double[] expected, double rel, double scale, String what) {
         if (actual.length != expected.length) {
             throw new AssertionError(what + ": length " + actual.length + " != " + expected.length);
         }

@@ -1,5 +1,6 @@
 package dev.scopeflow.producers.stream;
 
+import dev.scopeflow.producers.kafka.KafkaProduction;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.cluster.RealServices;

@@ -1,13 +1,6 @@
 package dev.scopeflow.sae.stats;
 
-import dev.scopeflow.sae.ActivationHistogram;
-import dev.scopeflow.sae.BinaryReader;
-import dev.scopeflow.sae.BinaryWriter;
-import dev.scopeflow.sae.FeatureStats;
-import dev.scopeflow.sae.IntervalSamples;
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.kernel.SparseCodes;
 
 import java.util.function.Function;
 

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.scopeflow.sae.BinaryWriter;
-import dev.scopeflow.sae.ReconstructionStats;
-import dev.scopeflow.sae.SparseCodes;
-import dev.scopeflow.sae.TopExamples;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

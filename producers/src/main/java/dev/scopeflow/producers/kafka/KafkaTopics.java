@@ -1,0 +1,76 @@
+package dev.scopeflow.producers.kafka;
+
+import dev.scopeflow.schemas.TopicNames;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Creates ScopeFlow's topics if they are missing (brokers may have auto-creation off, as they should). */
+public final class KafkaTopics {
+
+    private KafkaTopics() {
+    }
+
+    /**
+     * Ensures the activations, documents and dead-letter topics exist. Activations get {@code partitions}
+     * partitions (the consumer parallelism ceiling); replication is the broker's default.
+     */
+    public static void ensure(String bootstrapServers, TopicNames topics, int partitions) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = List.of(
+                            new NewTopic(topics.activations(), Optional.of(partitions), Optional.empty()),
+                            new NewTopic(topics.documents(), Optional.of(partitions), Optional.empty()),
+                            new NewTopic(topics.deadLetter(), Optional.of(1), Optional.empty()))
+                    .stream().filter(t -> !existing.contains(t.name())).toList();
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), bootstrapServers);
+            }
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topics on Kafka " + bootstrapServers + ": "
+                        + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka " + bootstrapServers + " did not answer within 30 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * Waits until every partition of freshly created topics has a leader. An idempotent producer that sends
+     * before that gets NOT_LEADER_OR_FOLLOWER, and its retries can then be refused as out of sequence for the
+     * whole delivery timeout (seen on a loaded single-node KRaft broker).
+     */
+    private static void awaitLeaders(Admin admin, List<String> names, String bootstrapServers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+            boolean ready = described.values().stream()
+                    .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topics " + names + " on Kafka " + bootstrapServers
+                        + " have partitions without a leader after 30 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+}
