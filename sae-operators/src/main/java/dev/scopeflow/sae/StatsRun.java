@@ -1,5 +1,7 @@
 package dev.scopeflow.sae;
 
+import dev.scopeflow.schemas.results.SaeSummary;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +79,7 @@ public final class StatsRun {
                 addBatch(sae, Arrays.copyOf(x, rows * dIn), rows, Arrays.copyOf(docs, rows),
                         Arrays.copyOf(positions, rows), features, reconstruction, top);
             }
-            SaeSummary summary = SaeSummary.of(features, request.denseThreshold);
+            SaeSummary summary = features.summary(request.denseThreshold);
             Files.createDirectories(request.out);
             List<Path> files = List.of(writeFeatures(request.out.resolve("features.csv"), features),
                     writeTopExamples(request.out.resolve("top_examples.csv"), top),
