@@ -11,6 +11,8 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,12 +39,8 @@ public final class Demo {
                            int parallelism, long seed) {
     }
 
-    /** One SAE's headline numbers, read back from ClickHouse. */
-    public record SaeSummary(String saeId, long tokens, long features, long dead, long dense, double meanL0,
-                             double fvu, double cosine) {
-    }
-
-    public record Report(String runId, long documents, long tokens, long batches, long bytes, List<SaeSummary> saes,
+    /** What the run did; {@code saes} are read back from ClickHouse, each with a summary and a reconstruction. */
+    public record Report(String runId, long documents, long tokens, long batches, long bytes, List<SaeEvaluation> saes,
                          String clickHouseUrl, String database, Duration elapsed) {
     }
 
@@ -63,7 +61,7 @@ public final class Demo {
                 services.jobEndpoints(true), config.build(), MODEL_ID,
                 "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens");
 
-        List<SaeSummary> summaries = summarize(clickHouse, services.database(), s.runId(), saes);
+        List<SaeEvaluation> summaries = summarize(clickHouse, services.database(), s.runId(), saes);
         return new Report(s.runId(), s.docs(), produced.tokens, produced.batches, produced.bytes, summaries,
                 services.clickHouseUrl(), services.database(), Duration.between(start, Instant.now()));
     }
@@ -105,19 +103,18 @@ public final class Demo {
         return saes;
     }
 
-    private static List<SaeSummary> summarize(ClickHouseHttp clickHouse, String db, String runId, List<SaeSpec> saes) {
-        List<SaeSummary> out = new ArrayList<>();
-        for (SaeSpec sae : saes) {
-            String where = " WHERE run_id = '" + runId + "' AND sae_id = '" + sae.saeId() + "'";
-            List<String> f = clickHouse.query(
-                    "SELECT any(n_tokens), count(), countIf(fire_count = 0), countIf(fire_count > 0.1 * n_tokens), "
-                            + "sum(fire_count) / any(n_tokens) FROM " + db + ".feature_stats FINAL" + where).get(0);
-            List<String> r = clickHouse.query("SELECT fvu, cosine FROM " + db + ".reconstruction_stats FINAL" + where).get(0);
-            out.add(new SaeSummary(sae.saeId(), Long.parseLong(f.get(0)), Long.parseLong(f.get(1)),
-                    Long.parseLong(f.get(2)), Long.parseLong(f.get(3)), Double.parseDouble(f.get(4)),
-                    Double.parseDouble(r.get(0)), Double.parseDouble(r.get(1))));
+    /** The demo's SAEs as ClickHouse holds them; fails when one has no feature or reconstruction rows. */
+    private static List<SaeEvaluation> summarize(ClickHouseHttp clickHouse, String db, String runId,
+                                                 List<SaeSpec> saes) {
+        List<String> ids = saes.stream().map(SaeSpec::saeId).toList();
+        List<SaeEvaluation> evaluations = new ResultsReader(clickHouse, db).evaluations(runId, ids).stream()
+                .filter(e -> ids.contains(e.saeId())).toList();
+        for (SaeEvaluation e : evaluations) {
+            if (e.summary().isEmpty() || e.reconstruction().isEmpty()) {
+                throw new IllegalStateException("run " + runId + ": no feature_stats or reconstruction_stats rows for SAE "
+                        + e.saeId() + " in " + db);
+            }
         }
-        return out;
+        return evaluations;
     }
-
 }

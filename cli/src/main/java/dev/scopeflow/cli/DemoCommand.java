@@ -1,6 +1,10 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
+import dev.scopeflow.schemas.results.SaeSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,24 +81,28 @@ final class DemoCommand implements Callable<Integer> {
         out.println();
         out.printf("Done in %.1f s: %d documents, %d tokens (%d counted after excluding BOS), %d Arrow batches.%n",
                 r.elapsed().toMillis() / 1000.0, r.documents(), r.tokens(),
-                r.saes().isEmpty() ? 0 : r.saes().get(0).tokens(), r.batches());
+                r.saes().isEmpty() ? 0 : r.saes().get(0).summary().orElseThrow().tokens(), r.batches());
         out.printf("%-36s %8s %8s %6s %6s %8s %7s %7s%n", "SAE", "tokens", "features", "dead", "dense", "mean L0",
                 "FVU", "cosine");
-        for (Demo.SaeSummary s : r.saes()) {
-            out.printf("%-36s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n", s.saeId(), s.tokens(), s.features(), s.dead(),
-                    s.dense(), s.meanL0(), s.fvu(), s.cosine());
+        for (SaeEvaluation e : r.saes()) {
+            SaeSummary s = e.summary().orElseThrow();
+            ResultsReader.Reconstruction rec = e.reconstruction().orElseThrow();
+            out.printf("%-36s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n", e.saeId(), s.tokens(), s.features(), s.dead(),
+                    s.dense(), s.meanL0(), rec.fvu(), rec.cosine());
         }
         String db = r.database();
+        String run = ClickHouseTsv.quote(r.runId());
         out.println();
         out.println("Results are in ClickHouse " + r.clickHouseUrl() + ", database " + db + ". Try:");
         out.println("  ./scopeflow query \"SELECT sae_id, feature, fire_count / n_tokens AS density FROM " + db
-                + ".feature_stats FINAL WHERE run_id = '" + r.runId() + "' ORDER BY density DESC LIMIT 10\"");
-        out.println("  ./scopeflow query \"SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > 0.1 * n_tokens) AS dense FROM "
-                + db + ".feature_stats FINAL WHERE run_id = '" + r.runId() + "' GROUP BY sae_id\"");
+                + ".feature_stats FINAL WHERE run_id = " + run + " ORDER BY density DESC LIMIT 10\"");
+        out.println("  ./scopeflow query \"SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > "
+                + SaeSummary.DEFAULT_DENSE_THRESHOLD + " * n_tokens) AS dense FROM " + db
+                + ".feature_stats FINAL WHERE run_id = " + run + " GROUP BY sae_id\"");
         out.println("  ./scopeflow query \"SELECT sae_id, l0, fvu, explained_variance, cosine FROM " + db
-                + ".reconstruction_stats FINAL WHERE run_id = '" + r.runId() + "'\"");
+                + ".reconstruction_stats FINAL WHERE run_id = " + run + "\"");
         out.println("  ./scopeflow query \"SELECT feature, rank, doc_id, position, activation FROM " + db
-                + ".top_examples FINAL WHERE run_id = '" + r.runId() + "' AND feature = 0 ORDER BY sae_id, rank\"");
+                + ".top_examples FINAL WHERE run_id = " + run + " AND feature = 0 ORDER BY sae_id, rank\"");
         out.println("  ./scopeflow query \"SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL\"");
     }
 }

@@ -1,9 +1,9 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.stats.SaeSummary;
 import dev.scopeflow.sae.stats.StatsRun;
 import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.schemas.results.SaeSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,7 +53,7 @@ final class StatsCommand implements Callable<Integer> {
                 .optBackend(backend != null ? backend : MatmulBackend.fastestAvailable()).build());
         SaeSummary s = result.summary();
         System.out.printf(Locale.ROOT, "%d tokens, %d features: %d dead, %d dense, L0 %.2f, FVU %.4f (%.1f s)%n",
-                result.tokens(), s.dSae(), s.dead(), s.dense(), result.statistics().reconstruction().l0(),
+                result.tokens(), s.features(), s.dead(), s.dense(), result.statistics().reconstruction().l0(),
                 result.statistics().reconstruction().fvu(), (System.nanoTime() - start) / 1e9);
         result.files().forEach(f -> System.out.println("wrote " + f));
         return 0;

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.scopeflow.schemas.clickhouse.ClickHouseException;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.results.ResultsReader;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -69,7 +70,7 @@ public final class Dashboard implements AutoCloseable {
                 .optConnectTimeout(Duration.ofSeconds(5))
                 .optRequestTimeout(Duration.ofSeconds(60))
                 .build();
-        Pages pages = new Pages(new ResultsStore(clickHouse, database), tokenDecoder);
+        Pages pages = new Pages(new ResultsReader(clickHouse, database), tokenDecoder);
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);

@@ -1,17 +1,22 @@
 package dev.scopeflow.dashboard;
 
-import dev.scopeflow.dashboard.ResultsStore.Example;
-import dev.scopeflow.dashboard.ResultsStore.Feature;
-import dev.scopeflow.dashboard.ResultsStore.FeatureCounts;
-import dev.scopeflow.dashboard.ResultsStore.HistogramBin;
-import dev.scopeflow.dashboard.ResultsStore.Reconstruction;
-import dev.scopeflow.dashboard.ResultsStore.RunOverview;
-import dev.scopeflow.dashboard.ResultsStore.SaeEvaluation;
+import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
+import dev.scopeflow.schemas.results.ResultsReader.Example;
+import dev.scopeflow.schemas.results.ResultsReader.Feature;
+import dev.scopeflow.schemas.results.ResultsReader.HistogramBin;
+import dev.scopeflow.schemas.results.ResultsReader.Reconstruction;
+import dev.scopeflow.schemas.results.ResultsReader.RunOverview;
+import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
+import dev.scopeflow.schemas.results.SaeSummary;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.IntFunction;
+import java.util.stream.Stream;
 
 /** Renders the dashboard's pages as complete HTML documents; every stored or requested value is escaped. */
 final class Pages {
@@ -31,10 +36,10 @@ final class Pages {
             font-family:ui-monospace,monospace;white-space:pre}.tok.hit{background:#ffd54f;border-color:#e0a800}
             """;
 
-    private final ResultsStore store;
+    private final ResultsReader store;
     private final IntFunction<String> tokenDecoder;
 
-    Pages(ResultsStore store, IntFunction<String> tokenDecoder) {
+    Pages(ResultsReader store, IntFunction<String> tokenDecoder) {
         this.store = store;
         this.tokenDecoder = tokenDecoder;
     }
@@ -64,15 +69,15 @@ final class Pages {
             var run = overview.run();
             var progress = overview.progress();
             body.append("<tr><td>").append(runLink(overview.runId())).append("</td><td>")
-                    .append(Html.escape(run.map(ResultsStore.Run::modelId).orElse("")))
-                    .append("</td><td>").append(Html.escape(run.map(ResultsStore.Run::status).orElse("(not registered)")))
+                    .append(Html.escape(run.map(ResultsReader.Run::modelId).orElse("")))
+                    .append("</td><td>").append(Html.escape(run.map(ResultsReader.Run::status).orElse("(not registered)")))
                     .append("</td><td class=\"n\">").append(progress.map(p -> p.tokens())
-                            .or(() -> run.map(ResultsStore.Run::tokens)).map(String::valueOf).orElse(""))
+                            .or(() -> run.map(ResultsReader.Run::tokens)).map(String::valueOf).orElse(""))
                     .append("</td><td class=\"n\">").append(progress.map(p -> String.valueOf(p.records())).orElse(""))
                     .append("</td><td class=\"n\">").append(progress.map(p -> String.valueOf(p.deadLetters())).orElse(""))
-                    .append("</td><td>").append(Html.escape(String.join(", ", run.map(ResultsStore.Run::saes).orElse(List.of()))))
-                    .append("</td><td>").append(Html.escape(run.map(ResultsStore.Run::startedAt).orElse("")))
-                    .append("</td><td>").append(Html.escape(progress.map(ResultsStore.Progress::updatedAt).orElse("")))
+                    .append("</td><td>").append(Html.escape(String.join(", ", run.map(ResultsReader.Run::saes).orElse(List.of()))))
+                    .append("</td><td>").append(Html.escape(run.map(ResultsReader.Run::startedAt).orElse("")))
+                    .append("</td><td>").append(Html.escape(progress.map(ResultsReader.Progress::updatedAt).orElse("")))
                     .append("</td></tr>");
         }
         return document("Runs", body.append("</table>").toString());
@@ -95,7 +100,7 @@ final class Pages {
             row(body, "dead letters", String.valueOf(p.deadLetters()));
         });
         body.append("</table>");
-        List<String> registered = overview.run().map(ResultsStore.Run::saes).orElse(List.of());
+        List<String> registered = overview.run().map(ResultsReader.Run::saes).orElse(List.of());
         for (SaeEvaluation sae : store.evaluations(runId, registered)) {
             body.append("<h2>SAE ").append(saeLink(runId, sae.saeId(), "density", 0, sae.saeId())).append("</h2>");
             sae.info().ifPresent(info -> body.append("<p class=\"note\">site ").append(Html.escape(info.site()))
@@ -115,20 +120,21 @@ final class Pages {
             } else {
                 row(body, "reconstruction", "<span class=\"note\">no reconstruction_stats yet</span>");
             }
-            if (sae.counts().isPresent()) {
-                FeatureCounts c = sae.counts().get();
+            if (sae.summary().isPresent()) {
+                SaeSummary c = sae.summary().get();
                 row(body, "features", String.valueOf(c.features()));
                 row(body, "dead", String.valueOf(c.dead()));
-                row(body, "dense (&gt; 10 %)", String.valueOf(c.dense()));
-                row(body, "alive fraction", Html.number((double) c.alive() / c.features()));
-                row(body, "fraction &gt; 1 %", Html.number((double) c.over1Percent() / c.features()));
-                row(body, "fraction &gt; 10 %", Html.number((double) c.dense() / c.features()));
+                row(body, "dense (&gt; " + percent(c.denseThreshold()) + ")", String.valueOf(c.dense()));
+                row(body, "alive fraction", Html.number(c.fracAlive()));
+                row(body, "fraction &gt; " + percent(SaeSummary.ONE_PERCENT), Html.number(c.fracOver1Percent()));
+                row(body, "fraction &gt; " + percent(SaeSummary.TEN_PERCENT), Html.number(c.fracOver10Percent()));
             } else {
                 row(body, "features", "<span class=\"note\">no feature_stats yet</span>");
             }
             body.append("</table>");
-            if (sae.counts().isPresent()) {
-                DensityHistogram densities = sae.counts().get().densities();
+            if (!sae.fireCounts().isEmpty()) {
+                DensityHistogram densities = new DensityHistogram();
+                sae.fireCounts().forEach(g -> densities.add(g.fireCount(), g.tokens(), g.features()));
                 body.append("<p>Feature density (log10, ").append(DensityHistogram.BINS_PER_DECADE)
                         .append(" bins per decade; ").append(densities.dead()).append(" dead features not shown)</p>")
                         .append(BarChart.svg(densities.bars(), "log10 feature density"));
@@ -196,15 +202,19 @@ final class Pages {
                     Html.number(bin.upperEdge())), bin.count()));
         }
         body.append(BarChart.svg(bars, "activation (log-spaced bins, non-empty only)"));
-        body.append("<h2>Top examples</h2>");
         List<Example> top = store.topExamples(runId, saeId, index);
-        examples(body, top, false);
+        List<Example> samples = store.intervalSamples(runId, saeId, index);
+        Map<Long, List<ContextWindow>> windows = store.contextWindows(runId,
+                Stream.concat(top.stream(), samples.stream()).map(Example::docId).toList());
+        body.append("<h2>Top examples</h2>");
+        examples(body, top, windows, false);
         body.append("<h2>Interval samples</h2>");
-        examples(body, store.intervalSamples(runId, saeId, index), true);
+        examples(body, samples, windows, true);
         return document("Feature " + index, body.toString());
     }
 
-    private void examples(StringBuilder body, List<Example> examples, boolean intervals) {
+    private void examples(StringBuilder body, List<Example> examples, Map<Long, List<ContextWindow>> windows,
+                          boolean intervals) {
         if (examples.isEmpty()) {
             body.append("<p class=\"note\">None stored.</p>");
             return;
@@ -221,8 +231,9 @@ final class Pages {
             body.append("<td class=\"n\">").append(e.rank()).append("</td><td class=\"n\">")
                     .append(Html.number(e.activation())).append("</td><td class=\"n\">").append(e.docId())
                     .append("</td><td class=\"n\">").append(e.position()).append("</td><td class=\"context\">");
-            if (e.context().isPresent()) {
-                TokenContext c = e.context().get();
+            var context = TokenContext.best(windows.getOrDefault(e.docId(), List.of()), e.position(), TokenContext.RADIUS);
+            if (context.isPresent()) {
+                TokenContext c = context.get();
                 c.before().forEach(t -> body.append(token(t, false)));
                 body.append(token(c.token(), true));
                 c.after().forEach(t -> body.append(token(t, false)));
@@ -247,6 +258,11 @@ final class Pages {
             text = "⟨" + id + "⟩"; // an id outside the tokenizer's vocabulary: show it rather than fail the page
         }
         return "<span class=\"" + cls + "\" title=\"" + id + "\">" + Html.escape(text) + "</span>";
+    }
+
+    /** A density threshold as the page labels it: 0.1 as {@code 10 %} (decimal, so no binary rounding shows). */
+    private static String percent(double fraction) {
+        return BigDecimal.valueOf(fraction).movePointRight(2).stripTrailingZeros().toPlainString() + " %";
     }
 
     private static void row(StringBuilder body, String nameHtml, String valueHtml) {

@@ -1,5 +1,6 @@
 package dev.scopeflow.dashboard;
 
+import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -30,5 +31,18 @@ class TokenContextTest {
         assertThat(TokenContext.around(WINDOW, 50, 80, 8)).isNull();
         assertThat(TokenContext.margin(30, 50, 52)).isEqualTo(2);
         assertThat(TokenContext.margin(30, 50, 77)).isEqualTo(2);
+    }
+
+    @Test
+    void bestPicksTheWindowWithTheMostRoomAroundThePosition() {
+        // Position 75: 25 into the first window (5 from its end), 5 into the second (25 from its end).
+        ContextWindow first = new ContextWindow(50, WINDOW);
+        ContextWindow second = new ContextWindow(70, IntStream.range(200, 230).boxed().toList());
+        assertThat(TokenContext.best(List.of(first, second), 75, 8)).get()
+                .isEqualTo(TokenContext.around(second.tokenIds(), 70, 75, 8));
+        assertThat(TokenContext.best(List.of(second, first), 75, 8).get().token()).isEqualTo(205);
+        assertThat(TokenContext.best(List.of(first, second), 52, 8).get().token()).isEqualTo(102); // only the first
+        assertThat(TokenContext.best(List.of(first, second), 100, 8)).isEmpty();
+        assertThat(TokenContext.best(List.of(), 60, 8)).isEmpty();
     }
 }

@@ -1,13 +1,11 @@
 package dev.scopeflow.flink;
 
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.clickhouse.RowBinaryWriter;
+import dev.scopeflow.schemas.results.DocumentsRows;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.metrics.Counter;
-
-import java.util.List;
 
 /**
  * Writes document windows to {@code documents}. Rows are buffered and inserted when the buffer is full and at
@@ -18,7 +16,6 @@ import java.util.List;
 public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
     private static final long serialVersionUID = 1L;
-    private static final List<String> COLUMNS = List.of("run_id", "doc_id", "window_start", "token_ids", "text");
     private static final int MAX_BUFFERED_BYTES = 8 << 20;
 
     private final String httpUrl;
@@ -33,22 +30,21 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
     @Override
     public SinkWriter<DocumentRow> createWriter(WriterInitContext context) {
-        return new Writer(new ClickHouseHttp(httpUrl), database + ".documents", retryPolicy,
+        return new Writer(new ClickHouseHttp(httpUrl), database, retryPolicy,
                 context.metricGroup().counter("documentWindowsWritten"), context.metricGroup().counter("clickhouseRetries"));
     }
 
     private static final class Writer implements SinkWriter<DocumentRow> {
         private final ClickHouseHttp clickHouse;
-        private final String table;
+        private final String database;
         private final RetryPolicy retryPolicy;
         private final Counter written;
         private final Counter retries;
-        private RowBinaryWriter rows = new RowBinaryWriter(1 << 16);
-        private int buffered;
+        private DocumentsRows rows = new DocumentsRows(1 << 16);
 
-        Writer(ClickHouseHttp clickHouse, String table, RetryPolicy retryPolicy, Counter written, Counter retries) {
+        Writer(ClickHouseHttp clickHouse, String database, RetryPolicy retryPolicy, Counter written, Counter retries) {
             this.clickHouse = clickHouse;
-            this.table = table;
+            this.database = database;
             this.retryPolicy = retryPolicy;
             this.written = written;
             this.retries = retries;
@@ -56,24 +52,22 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
         @Override
         public void write(DocumentRow row, Context context) throws InterruptedException {
-            rows.string(row.runId).int64(row.docId).uint32(row.windowStart).int32Array(row.tokenIds).string(row.text);
-            buffered++;
-            if (rows.size() >= MAX_BUFFERED_BYTES) {
+            rows.add(row.runId, row.docId, row.windowStart, row.tokenIds, row.text);
+            if (rows.bytes() >= MAX_BUFFERED_BYTES) {
                 flush(false);
             }
         }
 
         @Override
         public void flush(boolean endOfInput) throws InterruptedException {
-            if (buffered == 0) {
+            if (rows.count() == 0) {
                 return;
             }
-            RowBinaryWriter batch = rows;
-            retryPolicy.run("insert " + buffered + " document windows into " + table,
-                    () -> clickHouse.insertRowBinary(table, COLUMNS, batch), retries::inc);
-            written.inc(buffered);
-            rows = new RowBinaryWriter(1 << 16);
-            buffered = 0;
+            DocumentsRows batch = rows;
+            retryPolicy.run("insert " + batch.count() + " document windows into " + batch.table().in(database),
+                    () -> batch.insertInto(clickHouse, database), retries::inc);
+            written.inc(batch.count());
+            rows = new DocumentsRows(1 << 16);
         }
 
         @Override

@@ -3,6 +3,8 @@ package dev.scopeflow.flink;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.RunsRows;
+import dev.scopeflow.schemas.results.SaesRows;
 
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.model.SaeLensSae;
@@ -29,11 +31,6 @@ import java.util.List;
  */
 public final class RunsRegistry {
 
-    private static final List<String> SAE_COLUMNS = List.of("sae_id", "site", "path", "sha256", "architecture",
-            "d_in", "d_sae", "neuronpedia_id", "registered_at");
-    private static final List<String> RUN_COLUMNS = List.of("run_id", "model_id", "sites", "saes", "corpus", "tokens",
-            "status", "started_at", "ended_at", "updated_at");
-
     private RunsRegistry() {
     }
 
@@ -52,9 +49,9 @@ public final class RunsRegistry {
         String architecture = described.architecture();
         int dIn = described.dIn();
         int dSae = described.dSae();
-        clickHouse.insert(db + ".saes", SAE_COLUMNS, List.of(List.of(sae.saeId(), sae.site().toString(),
-                path.toAbsolutePath().toString(), sha256(weightsFile(path)), architecture, dIn, dSae,
-                neuronpediaId(path.toAbsolutePath().toString()), Instant.now())));
+        new SaesRows().add(sae.saeId(), sae.site().toString(), path.toAbsolutePath().toString(),
+                sha256(weightsFile(path)), architecture, dIn, dSae, neuronpediaId(path.toAbsolutePath().toString()),
+                Instant.now()).insertInto(clickHouse, db);
     }
 
     /** {@code gemma-2-2b/20-gemmascope-res-16k} for a Gemma Scope release path, else empty. */
@@ -113,7 +110,7 @@ public final class RunsRegistry {
                                   Instant endedAt) {
         List<String> sites = run.sites().stream().map(Site::toString).toList();
         List<String> saeIds = run.saes().stream().map(SaeSpec::saeId).toList();
-        clickHouse.insert(db + ".runs", RUN_COLUMNS, List.of(List.of(run.runId(), run.modelId(), sites, saeIds,
-                run.corpus(), tokens, status, run.startedAt(), endedAt, Instant.now())));
+        new RunsRows().add(run.runId(), run.modelId(), sites, saeIds, run.corpus(), tokens, status, run.startedAt(),
+                endedAt, Instant.now()).insertInto(clickHouse, db);
     }
 }

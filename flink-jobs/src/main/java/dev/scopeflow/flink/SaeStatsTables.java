@@ -6,7 +6,11 @@ import dev.scopeflow.sae.stats.IntervalSamples;
 import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.clickhouse.RowBinaryWriter;
+import dev.scopeflow.schemas.results.FeatureHistogramsRows;
+import dev.scopeflow.schemas.results.FeatureStatsRows;
+import dev.scopeflow.schemas.results.IntervalSamplesRows;
+import dev.scopeflow.schemas.results.ReconstructionStatsRows;
+import dev.scopeflow.schemas.results.TopExamplesRows;
 
 import java.util.List;
 
@@ -20,32 +24,20 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
 
     private static final long serialVersionUID = 1L;
 
-    static final List<String> FEATURE_COLUMNS =
-            List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
-    static final List<String> TOP_EXAMPLE_COLUMNS =
-            List.of("run_id", "sae_id", "feature", "rank", "doc_id", "position", "activation", "version");
-    static final List<String> HISTOGRAM_COLUMNS =
-            List.of("run_id", "sae_id", "feature", "bin", "lower_edge", "upper_edge", "count", "version");
-    static final List<String> INTERVAL_COLUMNS = List.of("run_id", "sae_id", "feature", "interval_index", "lower_edge",
-            "upper_edge", "sample_rank", "doc_id", "position", "activation", "version");
-    static final List<String> RECONSTRUCTION_COLUMNS = List.of("run_id", "sae_id", "n_tokens", "l0", "mse", "fvu",
-            "explained_variance", "cosine", "l2_ratio", "relative_reconstruction_bias", "version");
-
     @Override
     public void write(ClickHouseHttp clickHouse, String database, SaeStatsSnapshot snapshot) {
         SaeRunState state = SaeRunState.fromBytes(snapshot.state);
-        clickHouse.insertRowBinary(database + ".feature_stats", FEATURE_COLUMNS, featureRows(state, snapshot.version));
-        clickHouse.insertRowBinary(database + ".top_examples", TOP_EXAMPLE_COLUMNS, topExampleRows(state, snapshot.version));
-        clickHouse.insertRowBinary(database + ".reconstruction_stats", RECONSTRUCTION_COLUMNS,
-                reconstructionRow(state, snapshot.version));
-        clickHouse.insertRowBinary(database + ".feature_histograms", HISTOGRAM_COLUMNS, histogramRows(state, snapshot.version));
-        clickHouse.insertRowBinary(database + ".interval_samples", INTERVAL_COLUMNS, intervalRows(state, snapshot.version));
+        featureRows(state, snapshot.version).insertInto(clickHouse, database);
+        topExampleRows(state, snapshot.version).insertInto(clickHouse, database);
+        reconstructionRow(state, snapshot.version).insertInto(clickHouse, database);
+        histogramRows(state, snapshot.version).insertInto(clickHouse, database);
+        intervalRows(state, snapshot.version).insertInto(clickHouse, database);
     }
 
     /** Non-empty bins only: a bin never empties as tokens are added, so newer versions overwrite every row. */
-    static RowBinaryWriter histogramRows(SaeRunState state, long version) {
+    static FeatureHistogramsRows histogramRows(SaeRunState state, long version) {
         ActivationHistogram h = state.statistics().histogram();
-        RowBinaryWriter rows = new RowBinaryWriter(1024);
+        FeatureHistogramsRows rows = new FeatureHistogramsRows(16);
         for (int f = 0; f < h.dSae(); f++) {
             if (state.statistics().features().fireCount(f) == 0) {
                 continue;
@@ -53,17 +45,17 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
             long[] counts = h.counts(f);
             for (int bin = 0; bin < counts.length; bin++) {
                 if (counts[bin] > 0) {
-                    rows.string(state.runId()).string(state.saeId()).uint32(f).uint16(bin).float32(h.lowerEdge(bin))
-                            .float32(h.upperEdge(bin)).uint64(counts[bin]).uint64(version);
+                    rows.add(state.runId(), state.saeId(), f, bin, h.lowerEdge(bin), h.upperEdge(bin), counts[bin],
+                            version);
                 }
             }
         }
         return rows;
     }
 
-    static RowBinaryWriter intervalRows(SaeRunState state, long version) {
+    static IntervalSamplesRows intervalRows(SaeRunState state, long version) {
         IntervalSamples samples = state.statistics().intervalSamples();
-        RowBinaryWriter rows = new RowBinaryWriter(1024);
+        IntervalSamplesRows rows = new IntervalSamplesRows(16);
         for (int f = 0; f < samples.dSae(); f++) {
             if (state.statistics().features().fireCount(f) == 0) {
                 continue;
@@ -72,43 +64,40 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
                 List<TopExamples.Example> kept = samples.samples(f, interval);
                 for (int i = 0; i < kept.size(); i++) {
                     TopExamples.Example e = kept.get(i);
-                    rows.string(state.runId()).string(state.saeId()).uint32(f).uint16(interval)
-                            .float32(samples.lowerEdge(interval)).float32(samples.upperEdge(interval)).uint16(i + 1)
-                            .int64(e.doc()).uint32(e.position()).float32(e.activation()).uint64(version);
+                    rows.add(state.runId(), state.saeId(), f, interval, samples.lowerEdge(interval),
+                            samples.upperEdge(interval), i + 1, e.doc(), e.position(), e.activation(), version);
                 }
             }
         }
         return rows;
     }
 
-    static RowBinaryWriter featureRows(SaeRunState state, long version) {
+    static FeatureStatsRows featureRows(SaeRunState state, long version) {
         FeatureStats stats = state.statistics().features();
-        RowBinaryWriter rows = new RowBinaryWriter(stats.dSae() * (state.runId().length() + state.saeId().length() + 46));
+        FeatureStatsRows rows = new FeatureStatsRows(stats.dSae());
         for (int f = 0; f < stats.dSae(); f++) {
-            rows.string(state.runId()).string(state.saeId()).uint32(f).uint64(stats.tokens()).uint64(stats.fireCount(f))
-                    .float64(stats.sum(f)).float32(stats.max(f)).uint64(version);
+            rows.add(state.runId(), state.saeId(), f, stats.tokens(), stats.fireCount(f), stats.sum(f), stats.max(f),
+                    version);
         }
         return rows;
     }
 
-    static RowBinaryWriter topExampleRows(SaeRunState state, long version) {
+    static TopExamplesRows topExampleRows(SaeRunState state, long version) {
         TopExamples top = state.statistics().topExamples();
-        RowBinaryWriter rows = new RowBinaryWriter(1024);
+        TopExamplesRows rows = new TopExamplesRows(16);
         for (int f = 0; f < top.dSae(); f++) {
             List<TopExamples.Example> examples = top.examples(f);
             for (int rank = 0; rank < examples.size(); rank++) {
                 TopExamples.Example e = examples.get(rank);
-                rows.string(state.runId()).string(state.saeId()).uint32(f).uint16(rank + 1).int64(e.doc())
-                        .uint32(e.position()).float32(e.activation()).uint64(version);
+                rows.add(state.runId(), state.saeId(), f, rank + 1, e.doc(), e.position(), e.activation(), version);
             }
         }
         return rows;
     }
 
-    static RowBinaryWriter reconstructionRow(SaeRunState state, long version) {
+    static ReconstructionStatsRows reconstructionRow(SaeRunState state, long version) {
         ReconstructionStats r = state.statistics().reconstruction();
-        return new RowBinaryWriter(128).string(state.runId()).string(state.saeId()).uint64(r.tokens())
-                .float64(r.l0()).float64(r.mse()).float64(r.fvu()).float64(r.explainedVariance()).float64(r.cosine())
-                .float64(r.l2Ratio()).float64(r.relativeReconstructionBias()).uint64(version);
+        return new ReconstructionStatsRows().add(state.runId(), state.saeId(), r.tokens(), r.l0(), r.mse(), r.fvu(),
+                r.explainedVariance(), r.cosine(), r.l2Ratio(), r.relativeReconstructionBias(), version);
     }
 }

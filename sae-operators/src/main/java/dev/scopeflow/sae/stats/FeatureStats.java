@@ -1,6 +1,8 @@
 package dev.scopeflow.sae.stats;
 
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.schemas.results.SaeSummary;
+
 import java.util.Arrays;
 
 /**
@@ -100,6 +102,18 @@ public final class FeatureStats {
     /** Mean activation when firing; 0 for a feature that never fired. */
     public double meanWhenFiring(int feature) {
         return fireCount[feature] == 0 ? 0 : sum[feature] / fireCount[feature];
+    }
+
+    /**
+     * Dead, dense and SAEBench's alive / over 1 % / over 10 % fractions of these counts, computed as they are for
+     * rows read back from ClickHouse; a summary of merged stats is the summary of the whole.
+     */
+    public SaeSummary summary(double denseThreshold) {
+        return SaeSummary.ofFeatures(dSae, tokens, f -> fireCount[f], denseThreshold);
+    }
+
+    public SaeSummary summary() {
+        return summary(SaeSummary.DEFAULT_DENSE_THRESHOLD);
     }
 
     public FeatureStats copy() {

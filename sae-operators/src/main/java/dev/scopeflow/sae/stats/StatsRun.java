@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.format.Json;
 import dev.scopeflow.schemas.format.NpyArray;
+import dev.scopeflow.schemas.results.SaeSummary;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,7 +90,7 @@ public final class StatsRun {
                             Arrays.copyOf(positions, rows));
                 }
             }
-            SaeSummary summary = SaeSummary.of(stats.features(), request.denseThreshold);
+            SaeSummary summary = stats.features().summary(request.denseThreshold);
             Files.createDirectories(request.out);
             List<Path> files = List.of(writeFeatures(request.out.resolve("features.csv"), stats.features()),
                     writeTopExamples(request.out.resolve("top_examples.csv"), stats.topExamples()),

@@ -6,6 +6,7 @@ import dev.scopeflow.sae.kernel.SparseCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.results.SaeSummary;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -114,15 +115,15 @@ class TopExamplesTest {
             if (c * 10 > 300) dense++;
             if (c * 100 > 300) over1++;
         }
-        SaeSummary summary = SaeSummary.of(stats);
+        SaeSummary summary = stats.summary();
         assertThat(summary.tokens()).isEqualTo(300);
         assertThat(summary.dead()).isEqualTo(dead).isPositive();
         assertThat(summary.dense()).isEqualTo(dense).isPositive();
         assertThat(summary.fracAlive()).isEqualTo((700.0 - dead) / 700);
         assertThat(summary.fracOver1Percent()).isEqualTo(over1 / 700.0);
         assertThat(summary.fracOver10Percent()).isEqualTo(dense / 700.0);
-        assertThat(SaeSummary.of(stats, 0.5).dense()).isLessThanOrEqualTo(dense);
-        assertThatThrownBy(() -> SaeSummary.of(stats, 1.5)).hasMessageContaining("denseThreshold");
+        assertThat(stats.summary(0.5).dense()).isLessThanOrEqualTo(dense);
+        assertThatThrownBy(() -> stats.summary(1.5)).hasMessageContaining("denseThreshold");
     }
 
     static List<TopExamples.Example> bruteForce(SparseCodes codes, long[] docs, int[] positions, int feature, int k) {
