@@ -1,8 +1,8 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
-import dev.scopeflow.flink.FeatureStatsJobConfig;
-import dev.scopeflow.flink.SaeSpec;
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;

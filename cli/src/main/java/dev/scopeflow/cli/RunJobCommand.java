@@ -1,7 +1,7 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
-import dev.scopeflow.flink.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;

@@ -1,7 +1,7 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.cluster.RealServices;
-import dev.scopeflow.flink.RunsRegistry;
+import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.producers.SyntheticActivations;

@@ -1,5 +1,24 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.flink.operators.DocumentDecodeFunction;
+import dev.scopeflow.flink.operators.RunProgressFunction;
+import dev.scopeflow.flink.operators.SaeEncodeFunction;
+import dev.scopeflow.flink.operators.SaeStatsFunction;
+import dev.scopeflow.flink.registry.RunsRegistry;
+import dev.scopeflow.flink.sinks.ClickHouseDocumentsSink;
+import dev.scopeflow.flink.sinks.ClickHouseSnapshotSink;
+import dev.scopeflow.flink.sinks.RetryPolicy;
+import dev.scopeflow.flink.sinks.RunProgressTable;
+import dev.scopeflow.flink.sinks.SaeStatsTables;
+import dev.scopeflow.flink.source.RawRecordDeserializer;
+import dev.scopeflow.flink.types.DeadLetter;
+import dev.scopeflow.flink.types.DocumentRow;
+import dev.scopeflow.flink.types.RawKafkaRecord;
+import dev.scopeflow.flink.types.RunProgress;
+import dev.scopeflow.flink.types.SaeCodesBatch;
+import dev.scopeflow.flink.types.SaeStatsSnapshot;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import org.apache.flink.api.common.JobExecutionResult;

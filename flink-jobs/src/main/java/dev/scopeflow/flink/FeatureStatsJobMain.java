@@ -1,5 +1,7 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.Site;

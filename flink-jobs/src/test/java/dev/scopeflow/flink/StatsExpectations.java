@@ -1,5 +1,6 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.stats.FeatureStats;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.ReconstructionStats;
@@ -23,13 +24,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 /** Shared by the job ITCases: SAE fixtures written by numpy, in-memory expectations, row-by-row comparison. */
-final class StatsExpectations {
+public final class StatsExpectations {
 
     private StatsExpectations() {
     }
 
     /** Writes a random Gemma Scope params.npz with numpy (an independent writer of the real format). */
-    static SaeSpec numpySae(Path dir, String id, Site site, int dIn, int dSae, int seed) throws Exception {
+    public static SaeSpec numpySae(Path dir, String id, Site site, int dIn, int dSae, int seed) throws Exception {
         Path params = dir.resolve("saes").resolve(id).resolve("params.npz");
         Files.createDirectories(params.getParent());
         Process python = new ProcessBuilder("python3", "src/test/resources/write_gemma_scope_sae.py", params.toString(),

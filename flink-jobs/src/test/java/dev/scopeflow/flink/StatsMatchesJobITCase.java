@@ -1,5 +1,7 @@
 package dev.scopeflow.flink;
 
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;

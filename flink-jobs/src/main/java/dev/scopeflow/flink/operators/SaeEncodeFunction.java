@@ -1,0 +1,146 @@
+package dev.scopeflow.flink.operators;
+
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.flink.types.DeadLetter;
+import dev.scopeflow.flink.types.RawKafkaRecord;
+import dev.scopeflow.flink.types.RunProgress;
+import dev.scopeflow.flink.types.SaeCodesBatch;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.model.SaeLoader;
+import dev.scopeflow.sae.model.SparseAutoencoder;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.TokenFilter;
+import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.ActivationBatchCodec;
+import dev.scopeflow.schemas.InvalidBatchException;
+import dev.scopeflow.schemas.Site;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decodes an Arrow activation batch and encodes its counted rows with every SAE registered for the batch's
+ * site, emitting the sparse codes, where each row came from, and the batch's reconstruction statistics.
+ * Records that cannot be decoded, or whose width does not match an SAE of their site, go to the
+ * {@link #DEAD_LETTERS} side output and the job keeps going; every record of the run also yields a
+ * {@link #PROGRESS} delta. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
+ * The SAE math lives in sae-operators; this class only adapts.
+ */
+public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, SaeCodesBatch> {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+    public static final OutputTag<RunProgress> PROGRESS =
+            new OutputTag<>("run-progress", TypeInformation.of(RunProgress.class));
+
+    private final FeatureStatsJobConfig config;
+
+    private transient ActivationBatchCodec codec;
+    private transient TokenFilter tokenFilter;
+    private transient Map<Site, List<LoadedSae>> saesBySite;
+    private transient Counter deadLetters;
+    private transient Counter skippedBatches;
+    private transient Counter countedTokens;
+
+    public SaeEncodeFunction(FeatureStatsJobConfig config) {
+        this.config = config;
+    }
+
+    private record LoadedSae(String saeId, SparseAutoencoder sae) {
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        codec = new ActivationBatchCodec();
+        tokenFilter = config.tokenFilter();
+        saesBySite = new HashMap<>();
+        for (SaeSpec spec : config.saes()) {
+            // A Gemma Scope params.npz (or a directory holding one) or a SAELens directory.
+            SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), config.backend());
+            saesBySite.computeIfAbsent(spec.site(), s -> new ArrayList<>()).add(new LoadedSae(spec.saeId(), sae));
+        }
+        deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+        skippedBatches = getRuntimeContext().getMetricGroup().counter("skippedBatches");
+        countedTokens = getRuntimeContext().getMetricGroup().counter("countedTokens");
+    }
+
+    @Override
+    public void processElement(RawKafkaRecord record, Context ctx, Collector<SaeCodesBatch> out) {
+        ActivationBatch batch;
+        try {
+            batch = codec.decode(record.value);
+        } catch (InvalidBatchException e) {
+            deadLetter(ctx, record, "cannot decode activation batch: " + e.getMessage());
+            return;
+        }
+        List<LoadedSae> saes = saesBySite.get(batch.site());
+        if (!batch.runId().equals(config.runId()) || saes == null) {
+            skippedBatches.inc();
+            return;
+        }
+        for (LoadedSae loaded : saes) {
+            if (loaded.sae().dIn() != batch.width()) {
+                deadLetter(ctx, record, "batch width " + batch.width() + " at site " + batch.site()
+                        + " does not match d_in " + loaded.sae().dIn() + " of SAE " + loaded.saeId());
+                return;
+            }
+        }
+        int[] counted = tokenFilter.countedRows(batch);
+        float[] x = gather(batch, counted);
+        long[] docIds = new long[counted.length];
+        int[] positions = new int[counted.length];
+        for (int i = 0; i < counted.length; i++) {
+            docIds[i] = batch.docId(counted[i]);
+            positions[i] = batch.position(counted[i]);
+        }
+        for (LoadedSae loaded : saes) {
+            SparseCodes codes = loaded.sae().encode(x, counted.length);
+            ReconstructionStats reconstruction = new ReconstructionStats(batch.width());
+            reconstruction.addAll(x, loaded.sae().decode(codes), codes);
+            out.collect(new SaeCodesBatch(config.runId(), loaded.saeId(), codes, docIds, positions, reconstruction));
+        }
+        countedTokens.inc(counted.length);
+        ctx.output(PROGRESS, new RunProgress(config.runId(), 1, counted.length, 0));
+    }
+
+    /** The given rows of the batch, packed row-major. */
+    private static float[] gather(ActivationBatch batch, int[] rows) {
+        int width = batch.width();
+        if (rows.length == batch.rows()) {
+            return batch.values();
+        }
+        float[] x = new float[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(batch.values(), rows[i] * width, x, i * width, width);
+        }
+        return x;
+    }
+
+    private void deadLetter(Context ctx, RawKafkaRecord record, String reason) {
+        deadLetters.inc();
+        ctx.output(DEAD_LETTERS, new DeadLetter(record, record.coordinates() + ": " + reason));
+        ctx.output(PROGRESS, new RunProgress(config.runId(), 1, 0, 1));
+    }
+
+    @Override
+    public void close() {
+        if (codec != null) {
+            codec.close();
+        }
+        if (saesBySite != null) {
+            saesBySite.values().forEach(saes -> saes.forEach(loaded -> loaded.sae().close()));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.scopeflow.flink.registry;
+
+import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.RunsRows;
+import dev.scopeflow.schemas.results.SaesRows;
+
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.model.SaeLensSae;
+import dev.scopeflow.sae.model.SaeDescription;
+import dev.scopeflow.sae.model.SaeLoader;
+import dev.scopeflow.sae.model.SparseAutoencoder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.List;
+
+/**
+ * The runs registry in ClickHouse: which SAEs exist (path, hash, shape) and what each run is doing.
+ * Rows are ReplacingMergeTree upserts keyed by id, so re-registering or re-marking is harmless.
+ */
+public final class RunsRegistry {
+
+    private RunsRegistry() {
+    }
+
+    /** Gemma Scope's release layout, e.g. {@code gemma-scope-2b-pt-res/layer_20/width_16k/average_l0_71}. */
+    private static final Pattern GEMMA_SCOPE_PATH =
+            Pattern.compile(".*gemma-scope-(2b|9b)-pt-(res|att|mlp)[^/]*/layer_(\\d+)/width_(\\d+[km])/.*");
+
+    /**
+     * Records an SAE: its site, path, SHA-256 of its weights, architecture and shape (read from file headers, without loading it), and
+     * the Neuronpedia id when the path follows Gemma Scope's release layout.
+     */
+    public static void registerSae(ClickHouseHttp clickHouse, String db, SaeSpec sae) throws IOException {
+        Path path = Path.of(sae.path());
+        // headers and cfg.json only: registering a 16k SAE must not load its weights on the client
+        SaeDescription described = SaeLoader.describe(path);
+        String architecture = described.architecture();
+        int dIn = described.dIn();
+        int dSae = described.dSae();
+        new SaesRows().add(sae.saeId(), sae.site().toString(), path.toAbsolutePath().toString(),
+                sha256(weightsFile(path)), architecture, dIn, dSae, neuronpediaId(path.toAbsolutePath().toString()),
+                Instant.now()).insertInto(clickHouse, db);
+    }
+
+    /** {@code gemma-2-2b/20-gemmascope-res-16k} for a Gemma Scope release path, else empty. */
+    static String neuronpediaId(String path) {
+        Matcher m = GEMMA_SCOPE_PATH.matcher(path.replace('\\', '/'));
+        return m.matches() ? "gemma-2-" + m.group(1) + "/" + m.group(3) + "-gemmascope-" + m.group(2) + "-" + m.group(4) : "";
+    }
+
+    /** The file whose bytes identify an SAE: the npz itself, or the weights inside an SAE directory. */
+    private static Path weightsFile(Path path) {
+        if (!Files.isDirectory(path)) {
+            return path;
+        }
+        for (String name : List.of("params.npz", "sae_weights.safetensors")) {
+            if (Files.isRegularFile(path.resolve(name))) {
+                return path.resolve(name);
+            }
+        }
+        throw new IllegalArgumentException("SAE directory " + path + " holds neither params.npz nor sae_weights.safetensors");
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every JVM", e);
+        }
+    }
+
+    /** What identifies a run in the registry. */
+    public record Run(String runId, String modelId, List<Site> sites, List<SaeSpec> saes, String corpus,
+                      Instant startedAt) {
+    }
+
+    /** Tokens the job has committed to {@code run_progress} for a run; 0 before its first commit. */
+    public static long committedTokens(ClickHouseHttp clickHouse, String db, String runId) {
+        List<List<String>> rows = clickHouse.query("SELECT tokens FROM " + db + ".run_progress FINAL WHERE run_id = "
+                + ClickHouseTsv.quote(runId));
+        return rows.isEmpty() ? 0 : Long.parseLong(rows.get(0).get(0));
+    }
+
+    public static void markRunning(ClickHouseHttp clickHouse, String db, Run run) {
+        upsertRun(clickHouse, db, run, 0, "running", Instant.EPOCH);
+    }
+
+    public static void markFinished(ClickHouseHttp clickHouse, String db, Run run, long tokens) {
+        upsertRun(clickHouse, db, run, tokens, "finished", Instant.now());
+    }
+
+    private static void upsertRun(ClickHouseHttp clickHouse, String db, Run run, long tokens, String status,
+                                  Instant endedAt) {
+        List<String> sites = run.sites().stream().map(Site::toString).toList();
+        List<String> saeIds = run.saes().stream().map(SaeSpec::saeId).toList();
+        new RunsRows().add(run.runId(), run.modelId(), sites, saeIds, run.corpus(), tokens, status, run.startedAt(),
+                endedAt, Instant.now()).insertInto(clickHouse, db);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.scopeflow.flink.types;
+
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
+
+/**
+ * What one SAE made of the counted rows of one activation batch: the sparse codes in CSR form (row r's active
+ * features are {@code features[rowStart[r] .. rowStart[r+1])} with {@code values} alongside), where each row
+ * came from ({@code docIds}, {@code positions}), and the batch's reconstruction statistics, which need the dense
+ * input and so are computed before the keyBy. Much smaller than the dense activations. Flink POJO.
+ */
+public class SaeCodesBatch {
+    public String runId;
+    public String saeId;
+    public int dSae;
+    public int[] rowStart;
+    public int[] features;
+    public float[] values;
+    public long[] docIds;
+    public int[] positions;
+    /** {@link ReconstructionStats#toBytes()} of this batch alone. */
+    public byte[] reconstruction;
+
+    public SaeCodesBatch() {
+    }
+
+    public SaeCodesBatch(String runId, String saeId, SparseCodes codes, long[] docIds, int[] positions,
+                         ReconstructionStats reconstruction) {
+        this.runId = runId;
+        this.saeId = saeId;
+        this.dSae = codes.dSae();
+        int rows = codes.rows();
+        this.rowStart = new int[rows + 1];
+        this.features = new int[codes.nnz()];
+        this.values = new float[codes.nnz()];
+        for (int r = 0; r < rows; r++) {
+            rowStart[r] = codes.start(r);
+            for (int k = codes.start(r); k < codes.end(r); k++) {
+                features[k] = codes.feature(k);
+                values[k] = codes.value(k);
+            }
+        }
+        rowStart[rows] = codes.nnz();
+        this.docIds = docIds;
+        this.positions = positions;
+        this.reconstruction = reconstruction.toBytes();
+    }
+
+    /** The codes as sae-operators' type, for the accumulators. */
+    public SparseCodes toSparseCodes() {
+        SparseCodes.Builder builder = SparseCodes.builder(dSae);
+        for (int r = 0; r < rows(); r++) {
+            for (int k = rowStart[r]; k < rowStart[r + 1]; k++) {
+                builder.add(features[k], values[k]);
+            }
+            builder.endRow();
+        }
+        return builder.build();
+    }
+
+    public int rows() {
+        return rowStart.length - 1;
+    }
+
+    /** The key statistics are accumulated under: one accumulator per (run, SAE). */
+    public String statsKey() {
+        return statsKey(runId, saeId);
+    }
+
+    public static String statsKey(String runId, String saeId) {
+        return runId + "\u0000" + saeId;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.scopeflow.flink.types;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The sinks' committables survive Flink's checkpoint round trip, and foreign bytes fail with a clear message. */
+class CommittableSerializersTest {
+
+    @Test
+    void runProgressRoundTrips() throws IOException {
+        RunProgress.Serializer serializer = new RunProgress.Serializer();
+        RunProgress p = new RunProgress("run-ü", 12, 3_000_000_000L, 4);
+        RunProgress back = serializer.deserialize(serializer.getVersion(), serializer.serialize(p));
+        assertThat(back).usingRecursiveComparison().isEqualTo(p);
+    }
+
+    @Test
+    void statsSnapshotRoundTrips() throws IOException {
+        SaeStatsSnapshot.Serializer serializer = new SaeStatsSnapshot.Serializer();
+        SaeStatsSnapshot s = new SaeStatsSnapshot();
+        s.runId = "run";
+        s.saeId = "res.20/16k";
+        s.version = 987_654_321_012L;
+        s.state = new byte[70_000];
+        Arrays.fill(s.state, (byte) 7);
+        SaeStatsSnapshot back = serializer.deserialize(serializer.getVersion(), serializer.serialize(s));
+        assertThat(back).usingRecursiveComparison().isEqualTo(s);
+    }
+
+    @Test
+    void unknownVersionsAndTruncatedBytesAreRejected() throws IOException {
+        RunProgress.Serializer progress = new RunProgress.Serializer();
+        byte[] bytes = progress.serialize(new RunProgress("run", 1, 2, 3));
+        assertThatThrownBy(() -> progress.deserialize(2, bytes))
+                .isInstanceOf(IOException.class).hasMessageContaining("unknown RunProgress version 2");
+        assertThatThrownBy(() -> progress.deserialize(1, Arrays.copyOf(bytes, bytes.length - 1)))
+                .isInstanceOf(IOException.class);
+
+        SaeStatsSnapshot.Serializer stats = new SaeStatsSnapshot.Serializer();
+        SaeStatsSnapshot s = new SaeStatsSnapshot();
+        s.runId = "run";
+        s.saeId = "sae";
+        s.state = new byte[] {1, 2, 3};
+        byte[] statsBytes = stats.serialize(s);
+        assertThatThrownBy(() -> stats.deserialize(9, statsBytes))
+                .isInstanceOf(IOException.class).hasMessageContaining("unknown SaeStatsSnapshot version 9");
+        assertThatThrownBy(() -> stats.deserialize(1, Arrays.copyOf(statsBytes, statsBytes.length - 2)))
+                .isInstanceOf(IOException.class);
+    }
+}
