@@ -79,6 +79,11 @@ class LayeringTest {
     }
 
     @Test
+    void packagesWithinModulesHaveNoCycles() {
+        SlicesRuleDefinition.slices().matching("dev.scopeflow.(**)").should().beFreeOfCycles().check(production);
+    }
+
+    @Test
     void modulesHaveNoCycles() {
         SlicesRuleDefinition.slices().matching("dev.scopeflow.(*)..").should().beFreeOfCycles().check(production);
     }
