@@ -3,13 +3,13 @@ package dev.scopeflow.benchmarks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.ActivationHistogram;
 import dev.scopeflow.sae.stats.FeatureStats;
 import dev.scopeflow.sae.stats.IntervalSamples;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.ReconstructionStats;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.stats.TopExamples;
 import java.nio.FloatBuffer;
 import java.util.Random;
@@ -71,9 +71,14 @@ public class EncodeBenchmark {
         manager = NDManager.newBaseManager();
         xTensor = manager.create(FloatBuffer.wrap(x), new Shape(ROWS, D_IN));
         wTensor = manager.create(FloatBuffer.wrap(wEnc), new Shape(D_IN, D_SAE));
-        sae = JumpReluSae.builder(D_IN, D_SAE).optBackend(MatmulBackend.TORCH).setWEnc(wEnc)
-                .setBEnc(new float[D_SAE]).setThreshold(threshold)
-                .setWDec(gaussian(random, D_SAE * D_IN, 1 / Math.sqrt(64))).setBDec(new float[D_IN]).build();
+        sae = JumpReluSae.builder(D_IN, D_SAE)
+                .optBackend(MatmulBackend.TORCH)
+                .setWEnc(wEnc)
+                .setBEnc(new float[D_SAE])
+                .setThreshold(threshold)
+                .setWDec(gaussian(random, D_SAE * D_IN, 1 / Math.sqrt(64)))
+                .setBDec(new float[D_IN])
+                .build();
         features = new FeatureStats(D_SAE);
         reconstruction = new ReconstructionStats(D_IN);
         top = new TopExamples(D_SAE);

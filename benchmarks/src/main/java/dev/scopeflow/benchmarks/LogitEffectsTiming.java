@@ -1,9 +1,9 @@
 package dev.scopeflow.benchmarks;
 
-import dev.scopeflow.sae.kernel.EncoderKernel;
-import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.analysis.LogitEffects;
+import dev.scopeflow.sae.kernel.EncoderKernel;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.model.JumpReluSae;
 import java.util.Locale;
 import java.util.Random;
 
@@ -15,8 +15,7 @@ import java.util.Random;
  */
 public final class LogitEffectsTiming {
 
-    private LogitEffectsTiming() {
-    }
+    private LogitEffectsTiming() {}
 
     public static void main(String[] args) {
         int vocab = args.length > 0 ? Integer.parseInt(args[0]) : 256_000;
@@ -26,15 +25,28 @@ public final class LogitEffectsTiming {
         Random random = new Random(1);
         float[] wDec = EncodeBenchmark.gaussian(random, dSae * dIn, 0.02);
         LogitEffects.Unembedding wU = new GeneratedUnembedding(vocab, dIn);
-        try (JumpReluSae sae = JumpReluSae.builder(dIn, dSae).optBackend(MatmulBackend.JAVA)
-                .setWEnc(new float[dIn * dSae]).setBEnc(new float[dSae]).setThreshold(new float[dSae])
-                .setWDec(wDec.clone()).setBDec(new float[dIn]).build()) {
+        try (JumpReluSae sae = JumpReluSae.builder(dIn, dSae)
+                .optBackend(MatmulBackend.JAVA)
+                .setWEnc(new float[dIn * dSae])
+                .setBEnc(new float[dSae])
+                .setThreshold(new float[dSae])
+                .setWDec(wDec.clone())
+                .setBDec(new float[dIn])
+                .build()) {
             long start = System.nanoTime();
             LogitEffects effects = LogitEffects.compute(sae, wU, LogitEffects.DEFAULT_K, backend);
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "logit effects %s: d_sae %d x vocab %d x d_in %d in %.1f s "
-                    + "(%.0f GFLOP/s); feature 0's top token %d%n", backend, dSae, vocab, dIn, seconds,
-                    flop(dSae, vocab, dIn) / seconds / 1e9, effects.highestToken(0, 0));
+            System.out.printf(
+                    Locale.ROOT,
+                    "logit effects %s: d_sae %d x vocab %d x d_in %d in %.1f s "
+                            + "(%.0f GFLOP/s); feature 0's top token %d%n",
+                    backend,
+                    dSae,
+                    vocab,
+                    dIn,
+                    seconds,
+                    flop(dSae, vocab, dIn) / seconds / 1e9,
+                    effects.highestToken(0, 0));
         }
         // the same matmul with nothing done to its output
         float[] wDecT = new float[dIn * dSae];
@@ -54,8 +66,12 @@ public final class LogitEffectsTiming {
                 kernel.multiply(rows, 0, n, out);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "bare matmul %s, same shape and W_U rows: %.1f s (%.0f GFLOP/s)%n",
-                    backend, seconds, flop(dSae, vocab, dIn) / seconds / 1e9);
+            System.out.printf(
+                    Locale.ROOT,
+                    "bare matmul %s, same shape and W_U rows: %.1f s (%.0f GFLOP/s)%n",
+                    backend,
+                    seconds,
+                    flop(dSae, vocab, dIn) / seconds / 1e9);
         }
     }
 

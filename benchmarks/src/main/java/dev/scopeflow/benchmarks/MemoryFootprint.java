@@ -1,12 +1,12 @@
 package dev.scopeflow.benchmarks;
 
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.ActivationHistogram;
 import dev.scopeflow.sae.stats.FeatureStats;
 import dev.scopeflow.sae.stats.IntervalSamples;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.ReconstructionStats;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.stats.TopExamples;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
@@ -23,22 +23,25 @@ public final class MemoryFootprint {
     private static final int D_IN = EncodeBenchmark.D_IN;
     private static final int D_SAE = EncodeBenchmark.D_SAE;
 
-    private MemoryFootprint() {
-    }
+    private MemoryFootprint() {}
 
     public static void main(String[] args) {
         Random random = new Random(1);
         float[] threshold = new float[D_SAE];
         for (MatmulBackend backend : MatmulBackend.values()) {
             long before = usedHeap();
-            JumpReluSae sae = JumpReluSae.builder(D_IN, D_SAE).optBackend(backend)
-                    .setWEnc(EncodeBenchmark.gaussian(random, D_IN * D_SAE, 0.02)).setBEnc(new float[D_SAE])
-                    .setThreshold(threshold).setWDec(EncodeBenchmark.gaussian(random, D_SAE * D_IN, 0.02))
-                    .setBDec(new float[D_IN]).build();
+            JumpReluSae sae = JumpReluSae.builder(D_IN, D_SAE)
+                    .optBackend(backend)
+                    .setWEnc(EncodeBenchmark.gaussian(random, D_IN * D_SAE, 0.02))
+                    .setBEnc(new float[D_SAE])
+                    .setThreshold(threshold)
+                    .setWDec(EncodeBenchmark.gaussian(random, D_SAE * D_IN, 0.02))
+                    .setBDec(new float[D_IN])
+                    .build();
             long heap = usedHeap() - before;
             long nativeBytes = backend == MatmulBackend.TORCH ? 4L * (D_IN * D_SAE + D_SAE) : 0;
-            System.out.printf(Locale.ROOT, "SAE %s: heap %.1f MiB, native %.1f MiB%n", backend, mib(heap),
-                    mib(nativeBytes));
+            System.out.printf(
+                    Locale.ROOT, "SAE %s: heap %.1f MiB, native %.1f MiB%n", backend, mib(heap), mib(nativeBytes));
             sae.close();
         }
 
@@ -70,8 +73,7 @@ public final class MemoryFootprint {
             intervals.addAll(codes, docs, positions);
         }
         long heap = usedHeap() - before;
-        System.out.printf(Locale.ROOT, "state, all features alive: heap %.1f MiB (all five accumulators)%n",
-                mib(heap));
+        System.out.printf(Locale.ROOT, "state, all features alive: heap %.1f MiB (all five accumulators)%n", mib(heap));
         report("FeatureStats", features.toBytes().length);
         report("ReconstructionStats", reconstruction.toBytes().length);
         report("TopExamples k=20", top.toBytes().length);

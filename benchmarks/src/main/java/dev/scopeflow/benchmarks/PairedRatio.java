@@ -12,8 +12,7 @@ import java.util.function.Supplier;
  */
 public final class PairedRatio {
 
-    private PairedRatio() {
-    }
+    private PairedRatio() {}
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
@@ -38,8 +37,12 @@ public final class PairedRatio {
         for (int op = 0; op < ops.length; op++) {
             double[] ratio = new double[rounds];
             for (int round = 0; round < rounds; round++) ratio[round] = seconds[0][round] / seconds[op][round];
-            System.out.printf(Locale.ROOT, "%-18s median %8.1f tokens/s   fraction of matmul (median per round) %.3f%n",
-                    names[op], EncodeBenchmark.ROWS / median(seconds[op]), median(ratio));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-18s median %8.1f tokens/s   fraction of matmul (median per round) %.3f%n",
+                    names[op],
+                    EncodeBenchmark.ROWS / median(seconds[op]),
+                    median(ratio));
         }
         double[] overhead = new double[rounds];
         double[] overheadAll = new double[rounds];
@@ -47,8 +50,12 @@ public final class PairedRatio {
             overhead[round] = seconds[2][round] / seconds[1][round] - 1;
             overheadAll[round] = seconds[3][round] / seconds[1][round] - 1;
         }
-        System.out.printf(Locale.ROOT, "statistics overhead over encode (median per round): %.1f %% (with histogram and "
-                + "interval samples %.1f %%); matmul %.1f GFLOP/s%n", 100 * median(overhead), 100 * median(overheadAll),
+        System.out.printf(
+                Locale.ROOT,
+                "statistics overhead over encode (median per round): %.1f %% (with histogram and "
+                        + "interval samples %.1f %%); matmul %.1f GFLOP/s%n",
+                100 * median(overhead),
+                100 * median(overheadAll),
                 2.0 * EncodeBenchmark.ROWS * EncodeBenchmark.D_IN * EncodeBenchmark.D_SAE / matmul / 1e9);
     }
 

@@ -3,34 +3,40 @@ package dev.scopeflow.cli;
 import dev.scopeflow.dashboard.Dashboard;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.GemmaTokens;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.IntFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code scopeflow dashboard}: serves the SAE evaluation dashboard until Ctrl-C. ClickHouse comes from
  * {@link ServiceOptions} like {@code scopeflow query}'s: {@code --clickhouse}, the services running from
  * {@code --work-dir}, or the embedded server started on that data for as long as the dashboard runs.
  */
-@Command(name = "dashboard", mixinStandardHelpOptions = true,
+@Command(
+        name = "dashboard",
+        mixinStandardHelpOptions = true,
         description = "Serve the SAE evaluation dashboard (runs, SAEs, features) over the results in ClickHouse.")
 final class DashboardCommand implements Callable<Integer> {
-
 
     @Mixin
     ServiceOptions services = ServiceOptions.reading(Service.CLICKHOUSE);
 
-    @Option(names = "--port", defaultValue = "8080", description = "Port on 127.0.0.1 to serve on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--port",
+            defaultValue = "8080",
+            description = "Port on 127.0.0.1 to serve on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--model", description = "Checkpoint or tokenizer directory with tokenizer.json, to show token text (default: token ids).")
+    @Option(
+            names = "--model",
+            description =
+                    "Checkpoint or tokenizer directory with tokenizer.json, to show token text (default: token ids).")
     Path model;
 
     @Override
@@ -45,8 +51,7 @@ final class DashboardCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void serve(String clickHouseUrl, String database, IntFunction<String> decoder)
-            throws InterruptedException {
+    private void serve(String clickHouseUrl, String database, IntFunction<String> decoder) throws InterruptedException {
         try (Dashboard dashboard = Dashboard.start(clickHouseUrl, database, port, decoder)) {
             System.out.println("Dashboard: " + dashboard.url() + "  (ClickHouse " + clickHouseUrl + ", database "
                     + database + "; Ctrl-C to stop)");

@@ -3,9 +3,9 @@ package dev.scopeflow.cli;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
@@ -13,7 +13,6 @@ import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -31,18 +30,32 @@ public final class Demo {
 
     private static final String MODEL_ID = "synthetic/gemma-2-shaped";
 
-    private Demo() {
-    }
+    private Demo() {}
 
     /** What to run; defaults in {@link DemoCommand}. Where to run it comes from {@link Services}. */
-    public record Settings(Path workDir, String runId, Site site, int docs, int seqLen, int width, int dSae, int saes,
-                           int parallelism, long seed) {
-    }
+    public record Settings(
+            Path workDir,
+            String runId,
+            Site site,
+            int docs,
+            int seqLen,
+            int width,
+            int dSae,
+            int saes,
+            int parallelism,
+            long seed) {}
 
     /** What the run did; {@code saes} are read back from ClickHouse, each with a summary and a reconstruction. */
-    public record Report(String runId, long documents, long tokens, long batches, long bytes, List<SaeEvaluation> saes,
-                         String clickHouseUrl, String database, Duration elapsed) {
-    }
+    public record Report(
+            String runId,
+            long documents,
+            long tokens,
+            long batches,
+            long bytes,
+            List<SaeEvaluation> saes,
+            String clickHouseUrl,
+            String database,
+            Duration elapsed) {}
 
     /** Runs the demo on {@code services}, whose ClickHouse schema the resolver has migrated. */
     static Report run(Settings s, Services services, PrintStream log) throws Exception {
@@ -55,23 +68,34 @@ public final class Demo {
         ProducedRun produced = produce(s, services.kafkaBootstrap(), topics, log);
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
         saes.forEach(config::addSae);
-        log.printf("Flink: running the feature-statistics job (parallelism %d) on %s...%n", s.parallelism(),
-                services.flink().describe());
-        FeatureStatsJob.runRegistered(services.flink().environment(s.parallelism(), 2_000),
-                services.jobEndpoints(true), config.build(), MODEL_ID,
+        log.printf(
+                "Flink: running the feature-statistics job (parallelism %d) on %s...%n",
+                s.parallelism(), services.flink().describe());
+        FeatureStatsJob.runRegistered(
+                services.flink().environment(s.parallelism(), 2_000),
+                services.jobEndpoints(true),
+                config.build(),
+                MODEL_ID,
                 "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens");
 
         List<SaeEvaluation> summaries = summarize(clickHouse, services.database(), s.runId(), saes);
-        return new Report(s.runId(), s.docs(), produced.tokens, produced.batches, produced.bytes, summaries,
-                services.clickHouseUrl(), services.database(), Duration.between(start, Instant.now()));
+        return new Report(
+                s.runId(),
+                s.docs(),
+                produced.tokens,
+                produced.batches,
+                produced.bytes,
+                summaries,
+                services.clickHouseUrl(),
+                services.database(),
+                Duration.between(start, Instant.now()));
     }
 
-    private record ProducedRun(long tokens, long batches, long bytes) {
-    }
+    private record ProducedRun(long tokens, long batches, long bytes) {}
 
     private static ProducedRun produce(Settings s, String kafka, TopicNames topics, PrintStream log) {
-        SyntheticActivations source = new SyntheticActivations(s.runId(), MODEL_ID, s.site(),
-                s.width(), ActivationDtype.BF16, s.seed());
+        SyntheticActivations source =
+                new SyntheticActivations(s.runId(), MODEL_ID, s.site(), s.width(), ActivationDtype.BF16, s.seed());
         long tokens = 0;
         long batches = 0;
         try (ActivationPublisher publisher = new ActivationPublisher(kafka, topics)) {
@@ -81,15 +105,14 @@ public final class Demo {
                 batches++;
             }
             publisher.flush();
-            log.printf("Kafka %s: published %d tokens of %s activations in %d Arrow batches (%.1f MB, bf16) to %s%n",
-                    kafka, tokens, s.site(), batches, publisher.bytesSent() / 1e6,
-                    topics.activations());
+            log.printf(
+                    "Kafka %s: published %d tokens of %s activations in %d Arrow batches (%.1f MB, bf16) to %s%n",
+                    kafka, tokens, s.site(), batches, publisher.bytesSent() / 1e6, topics.activations());
             return new ProducedRun(tokens, batches, publisher.bytesSent());
         }
     }
 
-    private static List<SaeSpec> writeSaes(Settings s, ClickHouseHttp clickHouse, PrintStream log)
-            throws IOException {
+    private static List<SaeSpec> writeSaes(Settings s, ClickHouseHttp clickHouse, PrintStream log) throws IOException {
         List<SaeSpec> saes = new ArrayList<>();
         for (int i = 0; i < s.saes(); i++) {
             String saeId = "demo/" + s.site() + "/width_" + s.dSae() + "/sae_" + i;
@@ -98,21 +121,24 @@ public final class Demo {
             SaeSpec spec = new SaeSpec(saeId, s.site(), params.toAbsolutePath().toString());
             saes.add(spec);
         }
-        log.printf("SAEs: %d JumpReLU SAEs with random weights (d_in %d, d_sae %d; so expect FVU near 1) in Gemma Scope params.npz format under %s%n",
+        log.printf(
+                "SAEs: %d JumpReLU SAEs with random weights (d_in %d, d_sae %d; so expect FVU near 1) in Gemma Scope params.npz format under %s%n",
                 saes.size(), s.width(), s.dSae(), s.workDir().resolve("saes"));
         return saes;
     }
 
     /** The demo's SAEs as ClickHouse holds them; fails when one has no feature or reconstruction rows. */
-    private static List<SaeEvaluation> summarize(ClickHouseHttp clickHouse, String db, String runId,
-                                                 List<SaeSpec> saes) {
+    private static List<SaeEvaluation> summarize(
+            ClickHouseHttp clickHouse, String db, String runId, List<SaeSpec> saes) {
         List<String> ids = saes.stream().map(SaeSpec::saeId).toList();
-        List<SaeEvaluation> evaluations = new ResultsReader(clickHouse, db).evaluations(runId, ids).stream()
-                .filter(e -> ids.contains(e.saeId())).toList();
+        List<SaeEvaluation> evaluations = new ResultsReader(clickHouse, db)
+                .evaluations(runId, ids).stream()
+                        .filter(e -> ids.contains(e.saeId()))
+                        .toList();
         for (SaeEvaluation e : evaluations) {
             if (e.summary().isEmpty() || e.reconstruction().isEmpty()) {
-                throw new IllegalStateException("run " + runId + ": no feature_stats or reconstruction_stats rows for SAE "
-                        + e.saeId() + " in " + db);
+                throw new IllegalStateException("run " + runId
+                        + ": no feature_stats or reconstruction_stats rows for SAE " + e.saeId() + " in " + db);
             }
         }
         return evaluations;

@@ -5,39 +5,50 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
 import dev.scopeflow.schemas.results.SaeSummary;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code scopeflow demo}: the whole pipeline on embedded services (or on the clusters given). */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
         description = "Run the pipeline end to end on synthetic activations and print where the results are.")
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK);
 
-    @Option(names = "--run-id", description = "Run id the statistics are stored under (default: demo-<UTC time>). "
-            + "Reusing a run id adds this run's tokens to it.")
+    @Option(
+            names = "--run-id",
+            description = "Run id the statistics are stored under (default: demo-<UTC time>). "
+                    + "Reusing a run id adds this run's tokens to it.")
     String runId;
 
-    @Option(names = "--site", defaultValue = "res.12", description = "Site name, kind.layer (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--site",
+            defaultValue = "res.12",
+            description = "Site name, kind.layer (default: ${DEFAULT-VALUE}).")
     String site;
 
     @Option(names = "--docs", defaultValue = "64", description = "Synthetic documents (default: ${DEFAULT-VALUE}).")
     int docs;
 
-    @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per document, BOS included (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seq-len",
+            defaultValue = "128",
+            description = "Tokens per document, BOS included (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--width", defaultValue = "256", description = "Activation width d_in (Gemma 2 2B res: 2304) (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--width",
+            defaultValue = "256",
+            description = "Activation width d_in (Gemma 2 2B res: 2304) (default: ${DEFAULT-VALUE}).")
     int width;
 
     @Option(names = "--d-sae", defaultValue = "2048", description = "Features per SAE (default: ${DEFAULT-VALUE}).")
@@ -49,21 +60,28 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic data and SAEs (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Seed of the synthetic data and SAEs (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override
     public Integer call() throws Exception {
         if (runId == null) {
             // Each demo publishes its documents anew: a fresh run id keeps two demos from adding up.
-            runId = "demo-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+            runId = "demo-"
+                    + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                            .withZone(ZoneOffset.UTC)
+                            .format(Instant.now());
         }
         if (!runId.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
+            throw new IllegalArgumentException(
+                    "--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
         }
         PrintStream out = System.out;
-        Demo.Settings settings = new Demo.Settings(services.workDir, runId, Site.parse(site), docs, seqLen, width, dSae,
-                saes, parallelism, seed);
+        Demo.Settings settings = new Demo.Settings(
+                services.workDir, runId, Site.parse(site), docs, seqLen, width, dSae, saes, parallelism, seed);
         boolean started;
         try (Services resolved = services.resolve(out)) {
             print(out, Demo.run(settings, resolved, out));
@@ -71,7 +89,8 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (started) {
             out.println();
-            out.println("Embedded services are stopped now; their data stays in " + services.workDir.toAbsolutePath() + ".");
+            out.println("Embedded services are stopped now; their data stays in " + services.workDir.toAbsolutePath()
+                    + ".");
             out.println("Query it any time (ClickHouse is started for the query):  ./scopeflow query \"<SQL>\"");
         }
         return 0;
@@ -79,16 +98,22 @@ final class DemoCommand implements Callable<Integer> {
 
     private void print(PrintStream out, Demo.Report r) {
         out.println();
-        out.printf("Done in %.1f s: %d documents, %d tokens (%d counted after excluding BOS), %d Arrow batches.%n",
-                r.elapsed().toMillis() / 1000.0, r.documents(), r.tokens(),
-                r.saes().isEmpty() ? 0 : r.saes().get(0).summary().orElseThrow().tokens(), r.batches());
-        out.printf("%-36s %8s %8s %6s %6s %8s %7s %7s%n", "SAE", "tokens", "features", "dead", "dense", "mean L0",
-                "FVU", "cosine");
+        out.printf(
+                "Done in %.1f s: %d documents, %d tokens (%d counted after excluding BOS), %d Arrow batches.%n",
+                r.elapsed().toMillis() / 1000.0,
+                r.documents(),
+                r.tokens(),
+                r.saes().isEmpty() ? 0 : r.saes().get(0).summary().orElseThrow().tokens(),
+                r.batches());
+        out.printf(
+                "%-36s %8s %8s %6s %6s %8s %7s %7s%n",
+                "SAE", "tokens", "features", "dead", "dense", "mean L0", "FVU", "cosine");
         for (SaeEvaluation e : r.saes()) {
             SaeSummary s = e.summary().orElseThrow();
             ResultsReader.Reconstruction rec = e.reconstruction().orElseThrow();
-            out.printf("%-36s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n", e.saeId(), s.tokens(), s.features(), s.dead(),
-                    s.dense(), s.meanL0(), rec.fvu(), rec.cosine());
+            out.printf(
+                    "%-36s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n",
+                    e.saeId(), s.tokens(), s.features(), s.dead(), s.dense(), s.meanL0(), rec.fvu(), rec.cosine());
         }
         String db = r.database();
         String run = ClickHouseTsv.quote(r.runId());

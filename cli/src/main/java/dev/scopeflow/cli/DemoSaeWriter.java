@@ -2,7 +2,6 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.schemas.format.NpyArray;
 import dev.scopeflow.schemas.format.NpzWriter;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +15,7 @@ import java.util.SplittableRandom;
  */
 final class DemoSaeWriter {
 
-    private DemoSaeWriter() {
-    }
+    private DemoSaeWriter() {}
 
     static void write(Path paramsNpz, int dIn, int dSae, long seed) throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
@@ -46,8 +44,13 @@ final class DemoSaeWriter {
         }
         float[] bDec = new float[dIn];
         Files.createDirectories(paramsNpz.getParent());
-        NpzWriter.write(paramsNpz, List.of(NpyArray.of("W_enc", new int[] {dIn, dSae}, wEnc),
-                NpyArray.of("W_dec", new int[] {dSae, dIn}, wDec), NpyArray.of("b_enc", new int[] {dSae}, bEnc),
-                NpyArray.of("b_dec", new int[] {dIn}, bDec), NpyArray.of("threshold", new int[] {dSae}, threshold)));
+        NpzWriter.write(
+                paramsNpz,
+                List.of(
+                        NpyArray.of("W_enc", new int[] {dIn, dSae}, wEnc),
+                        NpyArray.of("W_dec", new int[] {dSae, dIn}, wDec),
+                        NpyArray.of("b_enc", new int[] {dSae}, bEnc),
+                        NpyArray.of("b_dec", new int[] {dIn}, bDec),
+                        NpyArray.of("threshold", new int[] {dSae}, threshold)));
     }
 }

@@ -1,12 +1,11 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJobMain;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Where a job runs: an embedded MiniCluster ({@link #embedded}), or a Flink cluster's REST endpoint that
@@ -28,7 +27,8 @@ public record FlinkTarget(String restHost, int restPort, Path jobJar) {
         }
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0) {
-            throw new IllegalArgumentException("--flink '" + hostPort + "' is not host:port (the JobManager's REST port, usually 8081)");
+            throw new IllegalArgumentException(
+                    "--flink '" + hostPort + "' is not host:port (the JobManager's REST port, usually 8081)");
         }
         int port;
         try {
@@ -36,7 +36,8 @@ public record FlinkTarget(String restHost, int restPort, Path jobJar) {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--flink '" + hostPort + "' has a non-numeric port", e);
         }
-        Path jar = jobJar != null ? jobJar
+        Path jar = jobJar != null
+                ? jobJar
                 : Path.of(System.getProperty("scopeflow.jobJar", "cli/target/job/scopeflow-flink-job.jar"));
         return new FlinkTarget(hostPort.substring(0, colon), port, jar);
     }

@@ -9,9 +9,6 @@ import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
 import dev.scopeflow.schemas.format.TensorInfo;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -22,13 +19,17 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code scopeflow logit-effects}: each SAE feature's top and bottom tokens of {@code W_dec[f] · W_Uᵀ}, with W_U the
  * checkpoint's unembedding (Gemma 2 ties it to {@code model.embed_tokens.weight}), streamed from the safetensors
  * files into {@link LogitEffects}. A thin shell over {@link #run}.
  */
-@Command(name = "logit-effects", mixinStandardHelpOptions = true,
+@Command(
+        name = "logit-effects",
+        mixinStandardHelpOptions = true,
         description = "Write each SAE feature's top and bottom tokens of W_dec[f] · W_U^T (direct logit effects) "
                 + "as CSV: feature,direction,rank,token_id,token,value.")
 final class LogitEffectsCommand implements Callable<Integer> {
@@ -39,28 +40,41 @@ final class LogitEffectsCommand implements Callable<Integer> {
     @Option(names = "--sae", required = true, description = "A Gemma Scope params.npz or an SAELens directory.")
     Path sae;
 
-    @Option(names = "--model", required = true, description = "Hugging Face Gemma 2 checkpoint directory (config.json, *.safetensors; tokenizer.json for token text).")
+    @Option(
+            names = "--model",
+            required = true,
+            description =
+                    "Hugging Face Gemma 2 checkpoint directory (config.json, *.safetensors; tokenizer.json for token text).")
     Path model;
 
-    @Option(names = "--top", defaultValue = "" + LogitEffects.DEFAULT_K, description = "Tokens per feature and direction (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--top",
+            defaultValue = "" + LogitEffects.DEFAULT_K,
+            description = "Tokens per feature and direction (default: ${DEFAULT-VALUE}).")
     int top;
 
-    @Option(names = "--backend", description = "Matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
+    @Option(
+            names = "--backend",
+            description = "Matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
     MatmulBackend backend;
 
     @Option(names = "--out", required = true, description = "Output CSV file.")
     Path out;
 
     /** What {@link #run} wrote; {@code tokenText} is false when the checkpoint has no tokenizer.json. */
-    record Result(Path file, int features, int vocab, int k, long rows, boolean tokenText, double seconds) {
-    }
+    record Result(Path file, int features, int vocab, int k, long rows, boolean tokenText, double seconds) {}
 
     @Override
     public Integer call() throws IOException {
         MatmulBackend chosen = backend != null ? backend : MatmulBackend.fastestAvailable();
         Result r = run(sae, model, top, chosen, out);
-        System.out.printf("logit effects of %d features over %d tokens (top %d each way, %s) in %.1f s%s%n",
-                r.features(), r.vocab(), r.k(), chosen, r.seconds(),
+        System.out.printf(
+                "logit effects of %d features over %d tokens (top %d each way, %s) in %.1f s%s%n",
+                r.features(),
+                r.vocab(),
+                r.k(),
+                chosen,
+                r.seconds(),
                 r.tokenText() ? "" : "; no tokenizer.json, so the token column is empty");
         System.out.println("wrote " + r.file() + " (" + r.rows() + " rows)");
         return 0;
@@ -76,23 +90,23 @@ final class LogitEffectsCommand implements Callable<Integer> {
         Gemma2Config config = Gemma2Config.load(modelDir); // a Gemma 2 config also guarantees the tied LM head
         LogitEffects effects;
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(modelDir);
-             SparseAutoencoder sae = SaeLoader.load(saePath, backend)) {
+                SparseAutoencoder sae = SaeLoader.load(saePath, backend)) {
             TensorInfo wU = checkpoint.tensor(UNEMBEDDING);
             long[] shape = wU.shape();
             if (shape.length != 2 || shape[0] != config.vocabSize() || shape[1] != config.hiddenSize()) {
                 throw new CheckpointException(modelDir + ": " + wU + " should be [vocab_size " + config.vocabSize()
                         + ", hidden_size " + config.hiddenSize() + "] per config.json, got " + Arrays.toString(shape));
             }
-            effects = LogitEffects.compute(sae, new CheckpointUnembedding(checkpoint, wU, (int) shape[0],
-                    (int) shape[1]), top, backend);
+            effects = LogitEffects.compute(
+                    sae, new CheckpointUnembedding(checkpoint, wU, (int) shape[0], (int) shape[1]), top, backend);
         }
         boolean tokenText = Files.isRegularFile(modelDir.resolve("tokenizer.json"));
         long rows;
         try (GemmaTokenizer tokenizer = tokenText ? GemmaTokenizer.load(modelDir, config.bosTokenId()) : null) {
             rows = writeCsv(effects, tokenizer, out);
         }
-        return new Result(out, effects.dSae(), effects.vocab(), effects.k(), rows, tokenText,
-                (System.nanoTime() - start) / 1e9);
+        return new Result(
+                out, effects.dSae(), effects.vocab(), effects.k(), rows, tokenText, (System.nanoTime() - start) / 1e9);
     }
 
     private static long writeCsv(LogitEffects effects, GemmaTokenizer tokenizer, Path out) throws IOException {
@@ -123,8 +137,9 @@ final class LogitEffectsCommand implements Callable<Integer> {
         return tokenizer == null ? "" : cache.computeIfAbsent(token, tokenizer::decode);
     }
 
-    private static void writeRow(BufferedWriter w, int feature, String direction, int rank, int token, String text,
-                                 float value) throws IOException {
+    private static void writeRow(
+            BufferedWriter w, int feature, String direction, int rank, int token, String text, float value)
+            throws IOException {
         w.write(feature + "," + direction + "," + (rank + 1) + "," + token + "," + csvField(text) + "," + value + "\n");
     }
 

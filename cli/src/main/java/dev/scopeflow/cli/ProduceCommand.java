@@ -1,27 +1,28 @@
 package dev.scopeflow.cli;
 
+import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.stream.CorpusProducer;
-import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code scopeflow produce}: streams a corpus through a Hugging Face Gemma 2 checkpoint into Kafka (see
  * {@link KafkaProduction}); the progress bar goes to stderr, the summary to stdout.
  */
-@Command(name = "produce", mixinStandardHelpOptions = true,
+@Command(
+        name = "produce",
+        mixinStandardHelpOptions = true,
         description = "Stream a corpus through a Gemma 2 checkpoint to Kafka: Arrow activation batches at the given "
                 + "sites and the documents' token windows.")
 final class ProduceCommand implements Callable<Integer> {
@@ -29,13 +30,22 @@ final class ProduceCommand implements Callable<Integer> {
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA);
 
-    @Option(names = "--model", required = true, description = "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
+    @Option(
+            names = "--model",
+            required = true,
+            description = "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
     Path model;
 
-    @Option(names = "--corpus", required = true, description = "Text file (one document per line), *.jsonl/*.json, or a directory (one document per file).")
+    @Option(
+            names = "--corpus",
+            required = true,
+            description = "Text file (one document per line), *.jsonl/*.json, or a directory (one document per file).")
     Path corpus;
 
-    @Option(names = "--jsonl-field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--jsonl-field",
+            defaultValue = "text",
+            description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
     String jsonlField;
 
     @Option(names = "--sites", required = true, split = ",", description = "Sites, e.g. res.12,mlp.3.")
@@ -44,13 +54,22 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--run-id", required = true, description = "Run id carried by every batch and document record.")
     String runId;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "Activation values on the wire: bf16 or f32 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--dtype",
+            defaultValue = "bf16",
+            description = "Activation values on the wire: bf16 or f32 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--context-length", defaultValue = "1024", description = "Tokens per context window, BOS included (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--context-length",
+            defaultValue = "1024",
+            description = "Tokens per context window, BOS included (default: ${DEFAULT-VALUE}).")
     int contextLength;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Context windows per forward (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            defaultValue = "8",
+            description = "Context windows per forward (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
@@ -58,22 +77,42 @@ final class ProduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CorpusProducer.Settings settings = CorpusProducer.Settings
-                .of(runId, KafkaProduction.modelId(model), sites.stream().map(Site::parse).toList())
-                .withDtype(ActivationDtype.fromCode(dtype)).withContextLength(contextLength).withBatchSize(batchSize);
+        CorpusProducer.Settings settings = CorpusProducer.Settings.of(
+                        runId,
+                        KafkaProduction.modelId(model),
+                        sites.stream().map(Site::parse).toList())
+                .withDtype(ActivationDtype.fromCode(dtype))
+                .withContextLength(contextLength)
+                .withBatchSize(batchSize);
         CorpusProducer.Report report;
         TopicNames topics;
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
         try (Services resolved = services.resolve(System.err)) {
             topics = resolved.topics();
-            report = KafkaProduction.run(model, corpus, jsonlField, resolved.kafkaBootstrap(), topics,
-                    KafkaProduction.DEFAULT_PARTITIONS, settings, ComputeDevice.parse(device),
+            report = KafkaProduction.run(
+                    model,
+                    corpus,
+                    jsonlField,
+                    resolved.kafkaBootstrap(),
+                    topics,
+                    KafkaProduction.DEFAULT_PARTITIONS,
+                    settings,
+                    ComputeDevice.parse(device),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }
-        System.out.printf(Locale.ROOT, "run %s: %d documents, %d windows, %d tokens in %.1f s (%.0f tokens/s); "
+        System.out.printf(
+                Locale.ROOT,
+                "run %s: %d documents, %d windows, %d tokens in %.1f s (%.0f tokens/s); "
                         + "%d activation batches (%s) to %s, document windows to %s%n",
-                runId, report.documents(), report.windows(), report.tokens(), report.seconds(),
-                report.tokensPerSecond(), report.activationBatches(), settings.dtype().code(), topics.activations(),
+                runId,
+                report.documents(),
+                report.windows(),
+                report.tokens(),
+                report.seconds(),
+                report.tokensPerSecond(),
+                report.activationBatches(),
+                settings.dtype().code(),
+                topics.activations(),
                 topics.documents());
         System.out.println("corpus: " + report.corpus());
         return 0;

@@ -2,10 +2,6 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.cluster.EmbeddedClickHouse;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-
 import java.io.PrintStream;
 import java.net.URI;
 import java.sql.Connection;
@@ -15,6 +11,9 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code scopeflow query "SQL"}: runs SQL through ClickHouse JDBC and prints tab-separated rows. ClickHouse
@@ -42,15 +41,16 @@ final class QueryCommand implements Callable<Integer> {
     /** The JDBC URL for the server at {@code httpUrl}, for the server's own version. */
     static String jdbcUrl(String httpUrl, String database) {
         URI uri = URI.create(httpUrl);
-        String version = new ClickHouseHttp(httpUrl).query("SELECT version()").get(0).get(0);
+        String version =
+                new ClickHouseHttp(httpUrl).query("SELECT version()").get(0).get(0);
         return EmbeddedClickHouse.jdbcUrl(uri.getHost(), uri.getPort() < 0 ? 8123 : uri.getPort(), database, version);
     }
 
     /** Runs {@code sql} and prints a header line and one tab-separated line per row; returns the row count. */
     public static long print(String jdbcUrl, String sql, PrintStream out) throws SQLException {
         try (Connection connection = DriverManager.getConnection(jdbcUrl);
-             Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery(sql)) {
+                Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(sql)) {
             ResultSetMetaData meta = rs.getMetaData();
             StringBuilder line = new StringBuilder();
             for (int c = 1; c <= meta.getColumnCount(); c++) {

@@ -1,52 +1,75 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
-import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.FeatureStatsJobMain;
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code scopeflow run-job}: the feature-statistics job over activations already in Kafka (from
  * {@code scopeflow produce}), on an embedded MiniCluster or submitted to a Flink cluster's REST endpoint.
  */
-@Command(name = "run-job", mixinStandardHelpOptions = true,
+@Command(
+        name = "run-job",
+        mixinStandardHelpOptions = true,
         description = "Run the feature-statistics job for a run: Kafka activations -> SAEs -> ClickHouse.")
 final class RunJobCommand implements Callable<Integer> {
 
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK);
 
-    @Option(names = "--run-id", required = true, description = "The run whose activations to read (as given to produce).")
+    @Option(
+            names = "--run-id",
+            required = true,
+            description = "The run whose activations to read (as given to produce).")
     String runId;
 
-    @Option(names = "--sae", required = true, description = "ID=SITE=PATH, e.g. l20=res.20=/saes/layer_20/width_16k/average_l0_71/params.npz "
-            + "(a Gemma Scope params.npz or a SAELens directory); repeat for several SAEs.")
+    @Option(
+            names = "--sae",
+            required = true,
+            description = "ID=SITE=PATH, e.g. l20=res.20=/saes/layer_20/width_16k/average_l0_71/params.npz "
+                    + "(a Gemma Scope params.npz or a SAELens directory); repeat for several SAEs.")
     List<String> saes;
 
-    @Option(names = "--model-id", defaultValue = "", description = "Model the activations came from, for the runs registry (e.g. google/gemma-2-2b).")
+    @Option(
+            names = "--model-id",
+            defaultValue = "",
+            description = "Model the activations came from, for the runs registry (e.g. google/gemma-2-2b).")
     String modelId;
 
     @Option(names = "--corpus", defaultValue = "", description = "What corpus the run covers, for the runs registry.")
     String corpus;
 
-    @Option(names = "--unbounded", description = "Keep reading new activations (statistics update every --snapshot-interval) instead of stopping at the end of what is in Kafka now.")
+    @Option(
+            names = "--unbounded",
+            description =
+                    "Keep reading new activations (statistics update every --snapshot-interval) instead of stopping at the end of what is in Kafka now.")
     boolean unbounded;
 
-    @Option(names = "--snapshot-interval", defaultValue = "PT10S", description = "How often an unbounded job publishes statistics, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--snapshot-interval",
+            defaultValue = "PT10S",
+            description = "How often an unbounded job publishes statistics, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration snapshotInterval;
 
-    @Option(names = "--top-k", defaultValue = "20", description = "Top examples kept per feature (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--top-k",
+            defaultValue = "20",
+            description = "Top examples kept per feature (default: ${DEFAULT-VALUE}).")
     int topK = TopExamples.DEFAULT_K;
 
-    @Option(names = "--backend", defaultValue = "JAVA", description = "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--backend",
+            defaultValue = "JAVA",
+            description =
+                    "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
     MatmulBackend backend;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
@@ -55,20 +78,29 @@ final class RunJobCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!runId.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
+            throw new IllegalArgumentException(
+                    "--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
         }
-        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
+        FeatureStatsJobConfig.Builder config =
+                FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
         try (Services resolved = services.resolve(System.out)) {
-            System.out.printf("Running the statistics job for run %s with %d SAE(s) on %s%s...%n", runId, saes.size(),
-                    resolved.flink().describe(), unbounded ? " until cancelled" : "");
-            FeatureStatsJob.runRegistered(resolved.flink().environment(parallelism, 10_000),
-                    resolved.jobEndpoints(!unbounded), config.build(), modelId, corpus);
-            System.out.printf("Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
-                    + "WHERE run_id = '%s'\"%n", resolved.database(), runId);
+            System.out.printf(
+                    "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
+                    runId, saes.size(), resolved.flink().describe(), unbounded ? " until cancelled" : "");
+            FeatureStatsJob.runRegistered(
+                    resolved.flink().environment(parallelism, 10_000),
+                    resolved.jobEndpoints(!unbounded),
+                    config.build(),
+                    modelId,
+                    corpus);
+            System.out.printf(
+                    "Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
+                            + "WHERE run_id = '%s'\"%n",
+                    resolved.database(), runId);
         }
         return 0;
     }

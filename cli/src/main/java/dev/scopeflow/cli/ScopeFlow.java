@@ -4,10 +4,22 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code scopeflow} command. Each subcommand is a thin shell over a public static method. */
-@Command(name = "scopeflow", mixinStandardHelpOptions = true, version = "scopeflow 0.1.0",
+@Command(
+        name = "scopeflow",
+        mixinStandardHelpOptions = true,
+        version = "scopeflow 0.1.0",
         description = "Streaming sparse-autoencoder feature statistics for Gemma 2 on Kafka, Flink and ClickHouse.",
-        subcommands = {DemoCommand.class, QueryCommand.class, ServicesCommand.class, StatsCommand.class, CaptureCommand.class, ProduceCommand.class,
-                RunJobCommand.class, LogitEffectsCommand.class, DashboardCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            QueryCommand.class,
+            ServicesCommand.class,
+            StatsCommand.class,
+            CaptureCommand.class,
+            ProduceCommand.class,
+            RunJobCommand.class,
+            LogitEffectsCommand.class,
+            DashboardCommand.class
+        })
 public final class ScopeFlow {
 
     public static void main(String[] args) {

@@ -1,17 +1,16 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.schemas.TopicNames;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Where a command's services are: the options every command shares, declared once. A command states
@@ -37,30 +36,45 @@ final class ServiceOptions {
     private final Set<Service> needs;
     private final boolean writes;
 
-    @Option(names = "--kafka", description = "Bootstrap servers of a Kafka cluster, host:port[,host:port] "
-            + "(default: the services running from --work-dir, else an embedded broker started there).")
+    @Option(
+            names = "--kafka",
+            description = "Bootstrap servers of a Kafka cluster, host:port[,host:port] "
+                    + "(default: the services running from --work-dir, else an embedded broker started there).")
     String kafka;
 
-    @Option(names = "--clickhouse", description = "HTTP URL of a ClickHouse server, e.g. http://host:8123 "
-            + "(default: the services running from --work-dir, else an embedded server started there).")
+    @Option(
+            names = "--clickhouse",
+            description = "HTTP URL of a ClickHouse server, e.g. http://host:8123 "
+                    + "(default: the services running from --work-dir, else an embedded server started there).")
     String clickHouse;
 
-    @Option(names = "--flink", description = "REST address host:port of a Flink cluster to submit the job to "
-            + "(default: an embedded MiniCluster).")
+    @Option(
+            names = "--flink",
+            description = "REST address host:port of a Flink cluster to submit the job to "
+                    + "(default: an embedded MiniCluster).")
     String flink;
 
-    @Option(names = "--job-jar", description = "The Flink job jar submitted with --flink "
-            + "(default: the one built under cli/target/job).")
+    @Option(
+            names = "--job-jar",
+            description =
+                    "The Flink job jar submitted with --flink " + "(default: the one built under cli/target/job).")
     Path jobJar;
 
-    @Option(names = "--work-dir", defaultValue = ".scopeflow",
+    @Option(
+            names = "--work-dir",
+            defaultValue = ".scopeflow",
             description = "Data and logs of the embedded services (default: ${DEFAULT-VALUE}).")
     Path workDir;
 
-    @Option(names = "--database", defaultValue = "scopeflow", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--database",
+            defaultValue = "scopeflow",
+            description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
     String database;
 
-    @Option(names = "--topic-prefix", defaultValue = TopicNames.DEFAULT_PREFIX,
+    @Option(
+            names = "--topic-prefix",
+            defaultValue = TopicNames.DEFAULT_PREFIX,
             description = "Kafka topic name prefix (default: ${DEFAULT-VALUE}).")
     String topicPrefix;
 

@@ -7,7 +7,6 @@ import dev.scopeflow.cluster.ServiceEndpoints;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,8 +42,7 @@ final class ServiceResolver {
     }
 
     /** Services started for one command: where they listen, and how to stop them. */
-    record Started(ServiceEndpoints endpoints, AutoCloseable stopper) {
-    }
+    record Started(ServiceEndpoints endpoints, AutoCloseable stopper) {}
 
     /** The real machine: {@link LocalServices} and the embedded servers of {@code local-cluster}. */
     static final Machine LOCAL = new Machine() {
@@ -57,14 +55,17 @@ final class ServiceResolver {
         public Started start(Path workDir, boolean kafka, boolean clickHouse) {
             if (kafka && clickHouse) {
                 // Both: under the work dir's lock, so `services stop` and other commands see them.
-                LocalServices services = LocalServices.start(LocalServices.options().workDir(workDir).build());
+                LocalServices services = LocalServices.start(
+                        LocalServices.options().workDir(workDir).build());
                 return new Started(services.endpoints(), services);
             }
             if (kafka) {
                 // The ports `services start` uses, so the broker's stored metadata matches its address.
-                EmbeddedKafka broker = EmbeddedKafka.builder().workDir(workDir.resolve("kafka"))
+                EmbeddedKafka broker = EmbeddedKafka.builder()
+                        .workDir(workDir.resolve("kafka"))
                         .port(LocalServices.DEFAULT_KAFKA_PORT)
-                        .controllerPort(LocalServices.DEFAULT_KAFKA_CONTROLLER_PORT).start();
+                        .controllerPort(LocalServices.DEFAULT_KAFKA_CONTROLLER_PORT)
+                        .start();
                 return new Started(new ServiceEndpoints(broker.bootstrapServers(), null), broker);
             }
             EmbeddedClickHouse server = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
@@ -77,15 +78,14 @@ final class ServiceResolver {
         }
     };
 
-    private ServiceResolver() {
-    }
+    private ServiceResolver() {}
 
     static Services resolve(ServiceOptions options, Machine machine, PrintStream log) {
         boolean needsKafka = options.needs().contains(Service.KAFKA);
         boolean needsClickHouse = options.needs().contains(Service.CLICKHOUSE);
         // Options are checked before anything starts, so a typo costs no start-up.
-        FlinkTarget flink = options.needs().contains(Service.FLINK)
-                ? FlinkTarget.parse(options.flink, options.jobJar) : null;
+        FlinkTarget flink =
+                options.needs().contains(Service.FLINK) ? FlinkTarget.parse(options.flink, options.jobJar) : null;
         if (needsClickHouse) {
             ClickHouseMigrations.validateDatabase(options.database);
         }
@@ -103,22 +103,32 @@ final class ServiceResolver {
         }
         boolean startKafka = needsKafka && kafka == null;
         boolean startClickHouse = needsClickHouse && clickHouse == null;
-        AutoCloseable stopper = () -> { };
+        AutoCloseable stopper = () -> {};
         if (startKafka || startClickHouse) {
-            log.println("Starting embedded " + (startKafka && startClickHouse ? "Kafka (KRaft) and ClickHouse"
-                    : startKafka ? "Kafka (KRaft)" : "ClickHouse") + " in " + workDir + " ...");
+            log.println("Starting embedded "
+                    + (startKafka && startClickHouse
+                            ? "Kafka (KRaft) and ClickHouse"
+                            : startKafka ? "Kafka (KRaft)" : "ClickHouse")
+                    + " in " + workDir + " ...");
             Started started = machine.start(workDir, startKafka, startClickHouse);
             stopper = started.stopper();
             kafka = startKafka ? started.endpoints().kafkaBootstrap() : kafka;
             clickHouse = startClickHouse ? started.endpoints().clickHouseUrl() : clickHouse;
         }
-        Services services = new Services(new ServiceEndpoints(kafka, clickHouse), flink, options.database, topics,
-                startKafka || startClickHouse, workDir, stopper);
+        Services services = new Services(
+                new ServiceEndpoints(kafka, clickHouse),
+                flink,
+                options.database,
+                topics,
+                startKafka || startClickHouse,
+                workDir,
+                stopper);
         if (options.writes() && needsClickHouse) {
             try {
                 List<Integer> applied = machine.migrate(clickHouse, options.database);
-                log.printf("ClickHouse %s: schema %s (migrations applied now: %s)%n", clickHouse, options.database,
-                        applied);
+                log.printf(
+                        "ClickHouse %s: schema %s (migrations applied now: %s)%n",
+                        clickHouse, options.database, applied);
             } catch (RuntimeException e) {
                 services.close();
                 throw e;

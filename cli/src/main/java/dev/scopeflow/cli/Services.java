@@ -3,7 +3,6 @@ package dev.scopeflow.cli;
 import dev.scopeflow.cluster.ServiceEndpoints;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.schemas.TopicNames;
-
 import java.nio.file.Path;
 
 /**
@@ -20,8 +19,14 @@ final class Services implements AutoCloseable {
     private final Path workDir;
     private final AutoCloseable stopper;
 
-    Services(ServiceEndpoints endpoints, FlinkTarget flink, String database, TopicNames topics, boolean startedAny,
-             Path workDir, AutoCloseable stopper) {
+    Services(
+            ServiceEndpoints endpoints,
+            FlinkTarget flink,
+            String database,
+            TopicNames topics,
+            boolean startedAny,
+            Path workDir,
+            AutoCloseable stopper) {
         this.endpoints = endpoints;
         this.flink = flink;
         this.database = database;

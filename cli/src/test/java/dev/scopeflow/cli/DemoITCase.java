@@ -1,36 +1,35 @@
 package dev.scopeflow.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.registry.RunsRegistry;
+import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.producers.SyntheticActivations;
-import dev.scopeflow.sae.stats.FeatureStats;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.schemas.ActivationBatch;
-import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.SaeSummary;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code scopeflow demo} end to end on real services, once on an embedded MiniCluster and once submitted as
@@ -66,7 +65,12 @@ class DemoITCase {
     void demoSubmittedAsJobJarToFlinkRestEndpoint() throws Exception {
         Path jobJar = Path.of("target/job/scopeflow-flink-job.jar");
         assertThat(jobJar).as("job jar copied at package time").isRegularFile();
-        checkDemo("remote", "--flink", "127.0.0.1:" + flinkCluster.restPort(), "--job-jar", jobJar.toAbsolutePath().toString());
+        checkDemo(
+                "remote",
+                "--flink",
+                "127.0.0.1:" + flinkCluster.restPort(),
+                "--job-jar",
+                jobJar.toAbsolutePath().toString());
     }
 
     @Test
@@ -74,39 +78,64 @@ class DemoITCase {
         Path params = SERVICES.workDir().resolve("run-job/sae/params.npz");
         DemoSaeWriter.write(params, 24, 150, 99);
         Site site = Site.parse("att.2");
-        List<ActivationBatch> batches = new SyntheticActivations("cli-run", "any", site, 24, ActivationDtype.F32, 4)
-                .documents(0, 10, 20, 8);
+        List<ActivationBatch> batches =
+                new SyntheticActivations("cli-run", "any", site, 24, ActivationDtype.F32, 4).documents(0, 10, 20, 8);
         TopicNames topics = TopicNames.withPrefix("run-job");
         KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 2);
-        try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
+        try (ActivationPublisher publisher =
+                new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
             batches.forEach(publisher::publish);
         }
 
-        int exit = ScopeFlow.commandLine().execute("run-job", "--run-id", "cli-run", "--sae", "s1=att.2=" + params,
-                "--kafka", SERVICES.kafka().bootstrapServers(), "--clickhouse", SERVICES.clickHouse().httpUrl(), "--database", "cli_job",
-                "--topic-prefix", "run-job", "--parallelism", "1");
+        int exit = ScopeFlow.commandLine()
+                .execute(
+                        "run-job",
+                        "--run-id",
+                        "cli-run",
+                        "--sae",
+                        "s1=att.2=" + params,
+                        "--kafka",
+                        SERVICES.kafka().bootstrapServers(),
+                        "--clickhouse",
+                        SERVICES.clickHouse().httpUrl(),
+                        "--database",
+                        "cli_job",
+                        "--topic-prefix",
+                        "run-job",
+                        "--parallelism",
+                        "1");
 
         assertThat(exit).isZero();
         FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
         ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
-        assertThat(http.query("SELECT site, sha256, architecture, d_in, d_sae FROM cli_job.saes FINAL WHERE sae_id = 's1'"))
+        assertThat(http.query(
+                        "SELECT site, sha256, architecture, d_in, d_sae FROM cli_job.saes FINAL WHERE sae_id = 's1'"))
                 .containsExactly(List.of("att.2", RunsRegistry.sha256(params), "jumprelu", "24", "150"));
         assertThat(http.query("SELECT status, tokens, sites FROM cli_job.runs FINAL WHERE run_id = 'cli-run'"))
                 .containsExactly(List.of("finished", String.valueOf(expected.tokens()), "['att.2']"));
-        List<List<String>> rows = new ClickHouseHttp(SERVICES.clickHouse().httpUrl()).query(
-                "SELECT feature, n_tokens, fire_count FROM cli_job.feature_stats FINAL WHERE run_id = 'cli-run' ORDER BY feature");
+        List<List<String>> rows = new ClickHouseHttp(SERVICES.clickHouse().httpUrl())
+                .query(
+                        "SELECT feature, n_tokens, fire_count FROM cli_job.feature_stats FINAL WHERE run_id = 'cli-run' ORDER BY feature");
         assertThat(rows).hasSize(150);
         for (int f = 0; f < 150; f++) {
-            assertThat(rows.get(f)).containsExactly(String.valueOf(f), String.valueOf(expected.tokens()),
-                    String.valueOf(expected.fireCount(f)));
+            assertThat(rows.get(f))
+                    .containsExactly(
+                            String.valueOf(f),
+                            String.valueOf(expected.tokens()),
+                            String.valueOf(expected.fireCount(f)));
         }
     }
 
     private static void checkDemo(String name, String... flinkOptions) throws Exception {
-        Demo.Settings settings = new Demo.Settings(SERVICES.workDir().resolve(name), "run-" + name, Site.parse("mlp.4"),
-                12, 33, 40, 300, 2, 2, 5);
-        List<String> args = new ArrayList<>(List.of("--kafka", SERVICES.kafka().bootstrapServers(),
-                "--clickhouse", SERVICES.clickHouse().httpUrl(), "--database", "demo_" + name));
+        Demo.Settings settings = new Demo.Settings(
+                SERVICES.workDir().resolve(name), "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
+        List<String> args = new ArrayList<>(List.of(
+                "--kafka",
+                SERVICES.kafka().bootstrapServers(),
+                "--clickhouse",
+                SERVICES.clickHouse().httpUrl(),
+                "--database",
+                "demo_" + name));
         args.addAll(List.of(flinkOptions));
         ServiceOptions options = TestingServiceOptions.parse(
                 ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK), args.toArray(String[]::new));
@@ -119,15 +148,17 @@ class DemoITCase {
 
         assertThat(report.tokens()).isEqualTo(12 * 33);
         assertThat(report.saes()).hasSize(2);
-        List<ActivationBatch> batches = new SyntheticActivations(settings.runId(), "any", settings.site(), 40,
-                ActivationDtype.BF16, settings.seed()).documents(0, 12, 33, 64);
+        List<ActivationBatch> batches = new SyntheticActivations(
+                        settings.runId(), "any", settings.site(), 40, ActivationDtype.BF16, settings.seed())
+                .documents(0, 12, 33, 64);
         for (int i = 0; i < 2; i++) {
             ResultsReader.SaeEvaluation evaluation = report.saes().get(i);
             SaeSummary printed = evaluation.summary().orElseThrow();
-            ResultsReader.Reconstruction printedReconstruction = evaluation.reconstruction().orElseThrow();
+            ResultsReader.Reconstruction printedReconstruction =
+                    evaluation.reconstruction().orElseThrow();
             ReconstructionStats reconstruction = new ReconstructionStats(40);
-            FeatureStats expected = inMemory(settings.workDir().resolve("saes/sae_" + i + "/params.npz"), batches,
-                    reconstruction);
+            FeatureStats expected =
+                    inMemory(settings.workDir().resolve("saes/sae_" + i + "/params.npz"), batches, reconstruction);
             long fires = 0;
             long dead = 0;
             long dense = 0;
@@ -141,7 +172,8 @@ class DemoITCase {
             assertThat(printed.dead()).isEqualTo(dead).isGreaterThanOrEqualTo(4); // every 97th cannot fire
             assertThat(printed.dense()).isEqualTo(dense).isGreaterThan(0);
             assertThat(printed.meanL0()).isCloseTo((double) fires / expected.tokens(), within(1e-9));
-            assertThat(printedReconstruction.fvu()).isCloseTo(reconstruction.fvu(), within(1e-9 * Math.abs(reconstruction.fvu())));
+            assertThat(printedReconstruction.fvu())
+                    .isCloseTo(reconstruction.fvu(), within(1e-9 * Math.abs(reconstruction.fvu())));
             assertThat(printedReconstruction.cosine()).isCloseTo(reconstruction.cosine(), within(1e-9));
         }
         List<List<String>> runs = new ClickHouseHttp(SERVICES.clickHouse().httpUrl())

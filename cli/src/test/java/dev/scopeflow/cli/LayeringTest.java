@@ -1,13 +1,13 @@
 package dev.scopeflow.cli;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.dependencies.SlicesRuleDefinition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 /**
  * The module layering of CONTRIBUTING.md, checked on the compiled classes of every module (cli's classpath
@@ -36,55 +36,92 @@ class LayeringTest {
 
     @Test
     void schemasDependOnNothingOfOurs() {
-        noClasses().that().resideInAPackage(SCHEMAS)
-                .should().dependOnClassesThat().resideInAnyPackage(SAE, PRODUCERS, FLINK_JOBS, LOCAL_CLUSTER, DASHBOARD, CLI)
+        noClasses()
+                .that()
+                .resideInAPackage(SCHEMAS)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(SAE, PRODUCERS, FLINK_JOBS, LOCAL_CLUSTER, DASHBOARD, CLI)
                 .check(production);
     }
 
     @Test
     void saeOperatorsAreFrameworkFree() {
-        noClasses().that().resideInAPackage(SAE)
-                .should().dependOnClassesThat().resideInAnyPackage(PRODUCERS, FLINK_JOBS, LOCAL_CLUSTER, DASHBOARD, CLI,
-                        "org.apache.flink..", "org.apache.kafka..")
+        noClasses()
+                .that()
+                .resideInAPackage(SAE)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        PRODUCERS,
+                        FLINK_JOBS,
+                        LOCAL_CLUSTER,
+                        DASHBOARD,
+                        CLI,
+                        "org.apache.flink..",
+                        "org.apache.kafka..")
                 .check(production);
     }
 
     @Test
     void producersNeverDependOnTheJob() {
-        noClasses().that().resideInAPackage(PRODUCERS)
-                .should().dependOnClassesThat().resideInAnyPackage(FLINK_JOBS, LOCAL_CLUSTER, DASHBOARD, CLI,
-                        "org.apache.flink..")
+        noClasses()
+                .that()
+                .resideInAPackage(PRODUCERS)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(FLINK_JOBS, LOCAL_CLUSTER, DASHBOARD, CLI, "org.apache.flink..")
                 .check(production);
     }
 
     @Test
     void flinkJobsSitOnSaeOperatorsAndSchemasOnly() {
-        noClasses().that().resideInAPackage(FLINK_JOBS)
-                .should().dependOnClassesThat().resideInAnyPackage(PRODUCERS, LOCAL_CLUSTER, DASHBOARD, CLI)
+        noClasses()
+                .that()
+                .resideInAPackage(FLINK_JOBS)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(PRODUCERS, LOCAL_CLUSTER, DASHBOARD, CLI)
                 .check(production);
     }
 
     @Test
     void dashboardReadsThroughSchemasOnly() {
-        noClasses().that().resideInAPackage(DASHBOARD)
-                .should().dependOnClassesThat().resideInAnyPackage(SAE, PRODUCERS, FLINK_JOBS, LOCAL_CLUSTER, CLI)
+        noClasses()
+                .that()
+                .resideInAPackage(DASHBOARD)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(SAE, PRODUCERS, FLINK_JOBS, LOCAL_CLUSTER, CLI)
                 .check(production);
     }
 
     @Test
     void localClusterOnlyStartsServices() {
-        noClasses().that().resideInAPackage(LOCAL_CLUSTER)
-                .should().dependOnClassesThat().resideInAnyPackage(SAE, PRODUCERS, FLINK_JOBS, DASHBOARD, CLI)
+        noClasses()
+                .that()
+                .resideInAPackage(LOCAL_CLUSTER)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(SAE, PRODUCERS, FLINK_JOBS, DASHBOARD, CLI)
                 .check(production);
     }
 
     @Test
     void packagesWithinModulesHaveNoCycles() {
-        SlicesRuleDefinition.slices().matching("dev.scopeflow.(**)").should().beFreeOfCycles().check(production);
+        SlicesRuleDefinition.slices()
+                .matching("dev.scopeflow.(**)")
+                .should()
+                .beFreeOfCycles()
+                .check(production);
     }
 
     @Test
     void modulesHaveNoCycles() {
-        SlicesRuleDefinition.slices().matching("dev.scopeflow.(*)..").should().beFreeOfCycles().check(production);
+        SlicesRuleDefinition.slices()
+                .matching("dev.scopeflow.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .check(production);
     }
 }

@@ -1,16 +1,15 @@
 package dev.scopeflow.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code scopeflow query} through {@link ServiceOptions} on real ClickHouse servers: the one given with
@@ -25,23 +24,35 @@ class QueryServicesITCase {
     void withoutServicesTheResolverStartsOnlyClickHouseInTheWorkDirAndStopsIt() throws Exception {
         Path workDir = SERVICES.workDir().resolve("fallback");
         // A fresh server has no scopeflow database yet, and a reader creates none.
-        Output output = execute("query", "--work-dir", workDir.toString(), "--database", "default",
-                "SELECT 40 + 2 AS answer");
+        Output output =
+                execute("query", "--work-dir", workDir.toString(), "--database", "default", "SELECT 40 + 2 AS answer");
 
         assertThat(output.exit).as(output.err).isZero();
         assertThat(output.out).isEqualTo("answer\n42\n");
-        assertThat(output.err).contains("Starting embedded ClickHouse in " + workDir.toAbsolutePath().normalize());
+        assertThat(output.err)
+                .contains("Starting embedded ClickHouse in "
+                        + workDir.toAbsolutePath().normalize());
         assertThat(workDir.resolve("clickhouse/config.xml")).isRegularFile();
         assertThat(workDir.resolve("kafka")).doesNotExist();
-        String marker = workDir.toAbsolutePath().normalize().resolve("clickhouse").toString();
-        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)))
-                .as("the ClickHouse started for the query is stopped after it").isEmpty();
+        String marker =
+                workDir.toAbsolutePath().normalize().resolve("clickhouse").toString();
+        assertThat(ProcessHandle.allProcesses()
+                        .filter(p -> p.info().commandLine().orElse("").contains(marker)))
+                .as("the ClickHouse started for the query is stopped after it")
+                .isEmpty();
     }
 
     @Test
     void anExplicitServerIsReadAsItIsInTheGivenDatabase() throws Exception {
-        Output output = execute("query", "--clickhouse", SERVICES.clickHouse().httpUrl(), "--database", "system",
-                "--work-dir", SERVICES.workDir().resolve("unused").toString(), "SELECT dummy FROM one");
+        Output output = execute(
+                "query",
+                "--clickhouse",
+                SERVICES.clickHouse().httpUrl(),
+                "--database",
+                "system",
+                "--work-dir",
+                SERVICES.workDir().resolve("unused").toString(),
+                "SELECT dummy FROM one");
 
         assertThat(output.exit).as(output.err).isZero();
         assertThat(output.out).isEqualTo("dummy\n0\n");
@@ -49,11 +60,11 @@ class QueryServicesITCase {
         assertThat(SERVICES.workDir().resolve("unused")).doesNotExist();
         // A reader migrates nothing, whatever the database.
         assertThat(new ClickHouseHttp(SERVICES.clickHouse().httpUrl())
-                .query("SELECT count() FROM system.tables WHERE name = 'runs'")).containsExactly(java.util.List.of("0"));
+                        .query("SELECT count() FROM system.tables WHERE name = 'runs'"))
+                .containsExactly(java.util.List.of("0"));
     }
 
-    private record Output(int exit, String out, String err) {
-    }
+    private record Output(int exit, String out, String err) {}
 
     /** Runs the command line; the commands print to System.out/err, so those are captured for the call. */
     private static Output execute(String... args) {

@@ -1,27 +1,36 @@
 package dev.scopeflow.cli;
 
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** Each command shows, and accepts, exactly the service options of the services it uses. */
 class ServiceOptionsTest {
 
     @Test
     void commandsOfferOnlyTheOptionsOfTheirServices() {
-        assertThat(help("query")).contains("--clickhouse", "--database", "--work-dir")
+        assertThat(help("query"))
+                .contains("--clickhouse", "--database", "--work-dir")
                 .doesNotContain("--kafka", "--topic-prefix", "--flink", "--job-jar");
-        assertThat(help("dashboard")).contains("--clickhouse", "--database", "--work-dir")
+        assertThat(help("dashboard"))
+                .contains("--clickhouse", "--database", "--work-dir")
                 .doesNotContain("--kafka", "--flink");
-        assertThat(help("produce")).contains("--kafka", "--topic-prefix", "--work-dir")
+        assertThat(help("produce"))
+                .contains("--kafka", "--topic-prefix", "--work-dir")
                 .doesNotContain("--clickhouse", "--database", "--flink");
         for (String command : new String[] {"demo", "run-job"}) {
-            assertThat(help(command)).contains("--kafka", "--clickhouse", "--flink", "--job-jar", "--work-dir",
-                    "--database", "--topic-prefix");
+            assertThat(help(command))
+                    .contains(
+                            "--kafka",
+                            "--clickhouse",
+                            "--flink",
+                            "--job-jar",
+                            "--work-dir",
+                            "--database",
+                            "--topic-prefix");
         }
     }
 

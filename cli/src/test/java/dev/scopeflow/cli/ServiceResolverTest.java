@@ -1,16 +1,15 @@
 package dev.scopeflow.cli;
 
-import org.junit.jupiter.api.Test;
-
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static dev.scopeflow.cli.Service.CLICKHOUSE;
 import static dev.scopeflow.cli.Service.FLINK;
 import static dev.scopeflow.cli.Service.KAFKA;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 /** The resolution order, without services: what is looked up, started, migrated and stopped. */
 class ServiceResolverTest {
@@ -20,8 +19,17 @@ class ServiceResolverTest {
     @Test
     void explicitEndpointsWinAndNothingIsLookedUpOrStarted() {
         TestingMachine machine = TestingMachine.running("127.0.0.1:9", "http://127.0.0.1:9");
-        try (Services services = resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK), machine,
-                "--kafka", "broker:9092", "--clickhouse", "http://ch:8123", "--database", "db1", "--topic-prefix", "tp")) {
+        try (Services services = resolve(
+                ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK),
+                machine,
+                "--kafka",
+                "broker:9092",
+                "--clickhouse",
+                "http://ch:8123",
+                "--database",
+                "db1",
+                "--topic-prefix",
+                "tp")) {
             assertThat(services.kafkaBootstrap()).isEqualTo("broker:9092");
             assertThat(services.clickHouseUrl()).isEqualTo("http://ch:8123");
             assertThat(services.topics().activations()).startsWith("tp.");
@@ -34,8 +42,8 @@ class ServiceResolverTest {
     @Test
     void runningServicesFillWhatWasNotGiven() {
         TestingMachine machine = TestingMachine.running("127.0.0.1:19092", "http://127.0.0.1:18123");
-        try (Services services = resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE), machine,
-                "--kafka", "broker:9092", "--work-dir", "wd")) {
+        try (Services services = resolve(
+                ServiceOptions.writing(KAFKA, CLICKHOUSE), machine, "--kafka", "broker:9092", "--work-dir", "wd")) {
             assertThat(services.kafkaBootstrap()).isEqualTo("broker:9092");
             assertThat(services.clickHouseUrl()).isEqualTo("http://127.0.0.1:18123");
         }
@@ -46,33 +54,42 @@ class ServiceResolverTest {
     @Test
     void kafkaAloneWithNothingRunningStartsOnlyClickHouseAndStopsOnlyIt() {
         TestingMachine machine = TestingMachine.idle();
-        try (Services services = resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE), machine,
-                "--kafka", "broker:9092", "--work-dir", "wd")) {
+        try (Services services = resolve(
+                ServiceOptions.writing(KAFKA, CLICKHOUSE), machine, "--kafka", "broker:9092", "--work-dir", "wd")) {
             assertThat(services.kafkaBootstrap()).isEqualTo("broker:9092");
             assertThat(services.clickHouseUrl()).isEqualTo(TestingMachine.STARTED_CLICKHOUSE);
             assertThat(services.startedAny()).isTrue();
         }
-        assertThat(machine.calls).containsExactly("running wd", "start clickhouse",
-                "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow", "stop clickhouse");
+        assertThat(machine.calls)
+                .containsExactly(
+                        "running wd",
+                        "start clickhouse",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "stop clickhouse");
         assertThat(log()).contains("Starting embedded ClickHouse in");
     }
 
     @Test
     void nothingGivenNothingRunningStartsBothForACommandUsingBoth() {
         TestingMachine machine = TestingMachine.idle();
-        try (Services services = resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK), machine, "--work-dir", "wd")) {
+        try (Services services =
+                resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK), machine, "--work-dir", "wd")) {
             assertThat(services.kafkaBootstrap()).isEqualTo(TestingMachine.STARTED_KAFKA);
             assertThat(services.clickHouseUrl()).isEqualTo(TestingMachine.STARTED_CLICKHOUSE);
         }
-        assertThat(machine.calls).containsExactly("running wd", "start kafka+clickhouse",
-                "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow", "stop kafka+clickhouse");
+        assertThat(machine.calls)
+                .containsExactly(
+                        "running wd",
+                        "start kafka+clickhouse",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "stop kafka+clickhouse");
     }
 
     @Test
     void aReaderOfClickHouseStartsOnlyClickHouseAndMigratesNothing() {
         TestingMachine machine = TestingMachine.idle();
-        try (Services services = resolve(ServiceOptions.reading(CLICKHOUSE), machine, "--work-dir", "wd",
-                "--database", "system")) {
+        try (Services services =
+                resolve(ServiceOptions.reading(CLICKHOUSE), machine, "--work-dir", "wd", "--database", "system")) {
             assertThat(services.database()).isEqualTo("system");
             assertThatThrownBy(services::kafkaBootstrap).hasMessageContaining("did not ask ServiceOptions for KAFKA");
             assertThatThrownBy(services::flink).hasMessageContaining("FLINK");
@@ -105,14 +122,19 @@ class ServiceResolverTest {
         TestingMachine machine = TestingMachine.failingMigrations(new IllegalStateException("migration V002 failed"));
         assertThatThrownBy(() -> resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE), machine, "--work-dir", "wd"))
                 .hasMessage("migration V002 failed");
-        assertThat(machine.calls).containsExactly("running wd", "start kafka+clickhouse",
-                "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow", "stop kafka+clickhouse");
+        assertThat(machine.calls)
+                .containsExactly(
+                        "running wd",
+                        "start kafka+clickhouse",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "stop kafka+clickhouse");
     }
 
     @Test
     void badOptionsFailWithOneClearLineBeforeAnythingStarts() {
         TestingMachine machine = TestingMachine.idle();
-        assertThatThrownBy(() -> resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK), machine, "--flink", "jobmanager"))
+        assertThatThrownBy(() ->
+                        resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK), machine, "--flink", "jobmanager"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("--flink 'jobmanager' is not host:port (the JobManager's REST port, usually 8081)");
         assertThatThrownBy(() -> resolve(ServiceOptions.reading(CLICKHOUSE), machine, "--database", "my-db"))
@@ -123,8 +145,13 @@ class ServiceResolverTest {
 
     @Test
     void flinkGivenMeansARemoteTarget() {
-        try (Services services = resolve(ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK), TestingMachine.idle(),
-                "--flink", "jm:8081", "--job-jar", "job.jar")) {
+        try (Services services = resolve(
+                ServiceOptions.writing(KAFKA, CLICKHOUSE, FLINK),
+                TestingMachine.idle(),
+                "--flink",
+                "jm:8081",
+                "--job-jar",
+                "job.jar")) {
             assertThat(services.flink().isRemote()).isTrue();
             assertThat(services.flink().describe()).isEqualTo("Flink at jm:8081");
             assertThat(services.jobEndpoints(false).bounded()).isFalse();
@@ -133,7 +160,9 @@ class ServiceResolverTest {
     }
 
     private Services resolve(ServiceOptions options, TestingMachine machine, String... args) {
-        return ServiceResolver.resolve(TestingServiceOptions.parse(options, args), machine,
+        return ServiceResolver.resolve(
+                TestingServiceOptions.parse(options, args),
+                machine,
                 new PrintStream(log, true, StandardCharsets.UTF_8));
     }
 

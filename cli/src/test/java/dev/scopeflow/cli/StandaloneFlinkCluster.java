@@ -1,10 +1,5 @@
 package dev.scopeflow.cli;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 
 /**
  * A Flink cluster in its own JVM whose classpath holds Flink and its dependencies only — no Kafka client, no
@@ -49,11 +48,19 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         }
         Path argFile = workDir.resolve("java.args");
         Files.writeString(argFile, "-cp \"" + String.join(File.pathSeparator, classpath) + "\"");
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                // As Flink's default env.java.opts.all for Java 17 does; Arrow needs java.nio open.
-                "-Xmx768m", "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-                "--add-opens=java.base/java.util=ALL-UNNAMED", "@" + argFile, Main.class.getName(), portFile.toString())
-                .redirectErrorStream(true).redirectOutput(workDir.resolve("flink.log").toFile()).start();
+        Process process = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        // As Flink's default env.java.opts.all for Java 17 does; Arrow needs java.nio open.
+                        "-Xmx768m",
+                        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                        "--add-opens=java.base/java.util=ALL-UNNAMED",
+                        "@" + argFile,
+                        Main.class.getName(),
+                        portFile.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(workDir.resolve("flink.log").toFile())
+                .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -62,7 +69,8 @@ final class StandaloneFlinkCluster implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        return new StandaloneFlinkCluster(process, Integer.parseInt(Files.readString(portFile).trim()));
+        return new StandaloneFlinkCluster(
+                process, Integer.parseInt(Files.readString(portFile).trim()));
     }
 
     int restPort() {
@@ -82,8 +90,11 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         public static void main(String[] args) throws Exception {
             Configuration conf = new Configuration();
             conf.set(RestOptions.BIND_PORT, "0");
-            MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-                    .setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build());
+            MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                    .setConfiguration(conf)
+                    .setNumTaskManagers(1)
+                    .setNumSlotsPerTaskManager(2)
+                    .build());
             cluster.start();
             Path portFile = Path.of(args[0]);
             Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");

@@ -1,7 +1,6 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.cluster.ServiceEndpoints;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,8 +46,9 @@ final class TestingMachine implements ServiceResolver.Machine {
     public ServiceResolver.Started start(Path workDir, boolean kafka, boolean clickHouse) {
         String what = (kafka ? "kafka" : "") + (kafka && clickHouse ? "+" : "") + (clickHouse ? "clickhouse" : "");
         calls.add("start " + what);
-        return new ServiceResolver.Started(new ServiceEndpoints(kafka ? STARTED_KAFKA : null,
-                clickHouse ? STARTED_CLICKHOUSE : null), () -> calls.add("stop " + what));
+        return new ServiceResolver.Started(
+                new ServiceEndpoints(kafka ? STARTED_KAFKA : null, clickHouse ? STARTED_CLICKHOUSE : null),
+                () -> calls.add("stop " + what));
     }
 
     @Override

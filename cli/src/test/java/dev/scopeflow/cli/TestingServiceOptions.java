@@ -7,8 +7,7 @@ import picocli.CommandLine.Mixin;
 /** Parses {@link ServiceOptions} from arguments the way a command's command line does, without the command. */
 final class TestingServiceOptions {
 
-    private TestingServiceOptions() {
-    }
+    private TestingServiceOptions() {}
 
     static ServiceOptions parse(ServiceOptions options, String... args) {
         new CommandLine(new Holder(options)).parseArgs(args);

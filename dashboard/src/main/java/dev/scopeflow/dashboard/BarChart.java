@@ -24,8 +24,7 @@ public final class BarChart {
     static final int PLOT_HEIGHT = 160;
     private static final int LABEL_HEIGHT = 34;
 
-    private BarChart() {
-    }
+    private BarChart() {}
 
     /** The height in pixels of a bar of {@code count} when the tallest bar is {@code maxCount}. */
     public static double barHeight(long count, long maxCount, int plotHeight) {
@@ -41,26 +40,53 @@ public final class BarChart {
         double slot = (double) WIDTH / bars.size();
         double gap = Math.min(2, slot / 5);
         StringBuilder svg = new StringBuilder(256 + bars.size() * 160);
-        svg.append(String.format(Locale.ROOT,
+        svg.append(String.format(
+                Locale.ROOT,
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" "
                         + "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">",
-                WIDTH, PLOT_HEIGHT + LABEL_HEIGHT, WIDTH, PLOT_HEIGHT + LABEL_HEIGHT, Html.escape(axisLabel)));
+                WIDTH,
+                PLOT_HEIGHT + LABEL_HEIGHT,
+                WIDTH,
+                PLOT_HEIGHT + LABEL_HEIGHT,
+                Html.escape(axisLabel)));
         for (int i = 0; i < bars.size(); i++) {
             Bar bar = bars.get(i);
             double height = barHeight(bar.count(), max, PLOT_HEIGHT);
-            svg.append(String.format(Locale.ROOT,
+            svg.append(String.format(
+                    Locale.ROOT,
                     "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" data-count=\"%d\"><title>%s: %d</title></rect>",
-                    i * slot + gap / 2, PLOT_HEIGHT - height, slot - gap, height, bar.count(),
-                    Html.escape(bar.label()), bar.count()));
+                    i * slot + gap / 2,
+                    PLOT_HEIGHT - height,
+                    slot - gap,
+                    height,
+                    bar.count(),
+                    Html.escape(bar.label()),
+                    bar.count()));
         }
-        svg.append(String.format(Locale.ROOT, "<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>",
-                PLOT_HEIGHT, WIDTH, PLOT_HEIGHT));
-        svg.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\">%s</text>", PLOT_HEIGHT + 14,
+        svg.append(String.format(
+                Locale.ROOT,
+                "<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>",
+                PLOT_HEIGHT,
+                WIDTH,
+                PLOT_HEIGHT));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text x=\"0\" y=\"%d\">%s</text>",
+                PLOT_HEIGHT + 14,
                 Html.escape(bars.get(0).label())));
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", WIDTH,
-                PLOT_HEIGHT + 14, Html.escape(bars.get(bars.size() - 1).label())));
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s (max %d)</text>",
-                WIDTH / 2, PLOT_HEIGHT + 30, Html.escape(axisLabel), max));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>",
+                WIDTH,
+                PLOT_HEIGHT + 14,
+                Html.escape(bars.get(bars.size() - 1).label())));
+        svg.append(String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s (max %d)</text>",
+                WIDTH / 2,
+                PLOT_HEIGHT + 30,
+                Html.escape(axisLabel),
+                max));
         return svg.append("</svg>").toString();
     }
 }

@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.scopeflow.schemas.clickhouse.ClickHouseException;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.results.ResultsReader;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -75,8 +74,8 @@ public final class Dashboard implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on 127.0.0.1:" + port + " (" + e.getMessage()
-                    + "); choose another port", e);
+            throw new UncheckedIOException(
+                    "cannot listen on 127.0.0.1:" + port + " (" + e.getMessage() + "); choose another port", e);
         }
         AtomicInteger threadNumber = new AtomicInteger();
         ExecutorService handlers = Executors.newFixedThreadPool(HANDLER_THREADS, r -> {
@@ -122,14 +121,17 @@ public final class Dashboard implements AutoCloseable {
         int status;
         String html;
         try {
-            if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
+            if (!exchange.getRequestMethod().equals("GET")
+                    && !exchange.getRequestMethod().equals("HEAD")) {
                 exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                 status = 405;
                 html = Pages.error(405, "only GET is supported");
-            } else if (!exchange.getRequestURI().getPath().equals(exchange.getHttpContext().getPath())) {
+            } else if (!exchange.getRequestURI()
+                    .getPath()
+                    .equals(exchange.getHttpContext().getPath())) {
                 // Contexts match by prefix; only the exact paths are pages.
-                throw HttpError.notFound("no page " + exchange.getRequestURI().getPath()
-                        + " (pages: /, /run, /sae, /feature)");
+                throw HttpError.notFound(
+                        "no page " + exchange.getRequestURI().getPath() + " (pages: /, /run, /sae, /feature)");
             } else {
                 html = page.apply(Params.of(exchange.getRequestURI()));
                 status = 200;
@@ -141,7 +143,8 @@ public final class Dashboard implements AutoCloseable {
             status = 503;
             // A fresh server has no ScopeFlow tables until a job applies the migrations: say so up front.
             String hint = e.serverMessage() != null && e.serverMessage().contains("doesn't exist")
-                    ? " (no ScopeFlow results in this database yet: run a job first, or check --database)" : "";
+                    ? " (no ScopeFlow results in this database yet: run a job first, or check --database)"
+                    : "";
             html = Pages.error(503, "ClickHouse is unavailable or failed" + hint + ": " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "dashboard page " + exchange.getRequestURI() + " failed", e);

@@ -16,6 +16,7 @@ public final class DensityHistogram {
 
     /** Densities in bin order: bin index → feature count. */
     private final TreeMap<Integer, Long> counts = new TreeMap<>();
+
     private long dead;
 
     /** Adds {@code features} features that fired {@code fireCount} times out of {@code tokens}. */
@@ -57,8 +58,13 @@ public final class DensityHistogram {
             return bars;
         }
         for (int k = counts.firstKey(); k <= counts.lastKey(); k++) {
-            bars.add(new BarChart.Bar(String.format(Locale.ROOT, "log10 density %.2f to %.2f",
-                    (double) k / BINS_PER_DECADE, (double) (k + 1) / BINS_PER_DECADE), count(k)));
+            bars.add(new BarChart.Bar(
+                    String.format(
+                            Locale.ROOT,
+                            "log10 density %.2f to %.2f",
+                            (double) k / BINS_PER_DECADE,
+                            (double) (k + 1) / BINS_PER_DECADE),
+                    count(k)));
         }
         return bars;
     }

@@ -7,8 +7,7 @@ import java.util.Locale;
 /** HTML text helpers: every value that came from ClickHouse or a request passes through {@link #escape}. */
 public final class Html {
 
-    private Html() {
-    }
+    private Html() {}
 
     /**
      * Escapes text for an element body or a double- or single-quoted attribute value. Control characters other

@@ -9,7 +9,6 @@ import dev.scopeflow.schemas.results.ResultsReader.Reconstruction;
 import dev.scopeflow.schemas.results.ResultsReader.RunOverview;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
 import dev.scopeflow.schemas.results.SaeSummary;
-
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,37 +46,54 @@ final class Pages {
     /** A complete document around {@code body}; {@code title} is plain text. */
     static String document(String title, String body) {
         return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Html.escape(title)
-                + " · ScopeFlow</title><style>" + CSS + "</style></head><body><nav><a href=\"/\">ScopeFlow runs</a></nav>"
+                + " · ScopeFlow</title><style>" + CSS
+                + "</style></head><body><nav><a href=\"/\">ScopeFlow runs</a></nav>"
                 + body + "</body></html>\n";
     }
 
     /** An error page; the message is plain text. */
     static String error(int status, String message) {
-        return document("Error " + status, "<h1>Error " + status + "</h1><p class=\"err\">" + Html.escape(message)
-                + "</p>");
+        return document(
+                "Error " + status, "<h1>Error " + status + "</h1><p class=\"err\">" + Html.escape(message) + "</p>");
     }
 
     String runs() {
         StringBuilder body = new StringBuilder("<h1>Runs</h1>");
         List<RunOverview> runs = store.runs();
         if (runs.isEmpty()) {
-            return document("Runs", body.append("<p class=\"note\">No runs in ClickHouse yet.</p>").toString());
+            return document(
+                    "Runs",
+                    body.append("<p class=\"note\">No runs in ClickHouse yet.</p>")
+                            .toString());
         }
         body.append("<table><tr><th>run</th><th>model</th><th>status</th><th>tokens</th><th>records read</th>"
                 + "<th>dead letters</th><th>SAEs</th><th>started (UTC)</th><th>progress updated (UTC)</th></tr>");
         for (RunOverview overview : runs) {
             var run = overview.run();
             var progress = overview.progress();
-            body.append("<tr><td>").append(runLink(overview.runId())).append("</td><td>")
+            body.append("<tr><td>")
+                    .append(runLink(overview.runId()))
+                    .append("</td><td>")
                     .append(Html.escape(run.map(ResultsReader.Run::modelId).orElse("")))
-                    .append("</td><td>").append(Html.escape(run.map(ResultsReader.Run::status).orElse("(not registered)")))
-                    .append("</td><td class=\"n\">").append(progress.map(p -> p.tokens())
-                            .or(() -> run.map(ResultsReader.Run::tokens)).map(String::valueOf).orElse(""))
-                    .append("</td><td class=\"n\">").append(progress.map(p -> String.valueOf(p.records())).orElse(""))
-                    .append("</td><td class=\"n\">").append(progress.map(p -> String.valueOf(p.deadLetters())).orElse(""))
-                    .append("</td><td>").append(Html.escape(String.join(", ", run.map(ResultsReader.Run::saes).orElse(List.of()))))
-                    .append("</td><td>").append(Html.escape(run.map(ResultsReader.Run::startedAt).orElse("")))
-                    .append("</td><td>").append(Html.escape(progress.map(ResultsReader.Progress::updatedAt).orElse("")))
+                    .append("</td><td>")
+                    .append(Html.escape(run.map(ResultsReader.Run::status).orElse("(not registered)")))
+                    .append("</td><td class=\"n\">")
+                    .append(progress.map(p -> p.tokens())
+                            .or(() -> run.map(ResultsReader.Run::tokens))
+                            .map(String::valueOf)
+                            .orElse(""))
+                    .append("</td><td class=\"n\">")
+                    .append(progress.map(p -> String.valueOf(p.records())).orElse(""))
+                    .append("</td><td class=\"n\">")
+                    .append(progress.map(p -> String.valueOf(p.deadLetters())).orElse(""))
+                    .append("</td><td>")
+                    .append(Html.escape(
+                            String.join(", ", run.map(ResultsReader.Run::saes).orElse(List.of()))))
+                    .append("</td><td>")
+                    .append(Html.escape(run.map(ResultsReader.Run::startedAt).orElse("")))
+                    .append("</td><td>")
+                    .append(Html.escape(
+                            progress.map(ResultsReader.Progress::updatedAt).orElse("")))
                     .append("</td></tr>");
         }
         return document("Runs", body.append("</table>").toString());
@@ -86,7 +102,8 @@ final class Pages {
     String run(Params params) {
         String runId = params.text("id");
         RunOverview overview = store.run(runId).orElseThrow(() -> HttpError.notFound("no run '" + runId + "'"));
-        StringBuilder body = new StringBuilder("<h1>Run ").append(Html.escape(runId)).append("</h1><table>");
+        StringBuilder body =
+                new StringBuilder("<h1>Run ").append(Html.escape(runId)).append("</h1><table>");
         overview.run().ifPresent(run -> {
             row(body, "model", Html.escape(run.modelId()));
             row(body, "status", Html.escape(run.status()));
@@ -102,11 +119,22 @@ final class Pages {
         body.append("</table>");
         List<String> registered = overview.run().map(ResultsReader.Run::saes).orElse(List.of());
         for (SaeEvaluation sae : store.evaluations(runId, registered)) {
-            body.append("<h2>SAE ").append(saeLink(runId, sae.saeId(), "density", 0, sae.saeId())).append("</h2>");
-            sae.info().ifPresent(info -> body.append("<p class=\"note\">site ").append(Html.escape(info.site()))
-                    .append(", ").append(Html.escape(info.architecture())).append(", d_in ").append(info.dIn())
-                    .append(", d_sae ").append(info.dSae()).append("</p>"));
-            body.append("<table class=\"eval\" data-sae=\"").append(Html.escape(sae.saeId())).append("\">");
+            body.append("<h2>SAE ")
+                    .append(saeLink(runId, sae.saeId(), "density", 0, sae.saeId()))
+                    .append("</h2>");
+            sae.info()
+                    .ifPresent(info -> body.append("<p class=\"note\">site ")
+                            .append(Html.escape(info.site()))
+                            .append(", ")
+                            .append(Html.escape(info.architecture()))
+                            .append(", d_in ")
+                            .append(info.dIn())
+                            .append(", d_sae ")
+                            .append(info.dSae())
+                            .append("</p>"));
+            body.append("<table class=\"eval\" data-sae=\"")
+                    .append(Html.escape(sae.saeId()))
+                    .append("\">");
             if (sae.reconstruction().isPresent()) {
                 Reconstruction r = sae.reconstruction().get();
                 row(body, "tokens", String.valueOf(r.tokens()));
@@ -135,8 +163,11 @@ final class Pages {
             if (!sae.fireCounts().isEmpty()) {
                 DensityHistogram densities = new DensityHistogram();
                 sae.fireCounts().forEach(g -> densities.add(g.fireCount(), g.tokens(), g.features()));
-                body.append("<p>Feature density (log10, ").append(DensityHistogram.BINS_PER_DECADE)
-                        .append(" bins per decade; ").append(densities.dead()).append(" dead features not shown)</p>")
+                body.append("<p>Feature density (log10, ")
+                        .append(DensityHistogram.BINS_PER_DECADE)
+                        .append(" bins per decade; ")
+                        .append(densities.dead())
+                        .append(" dead features not shown)</p>")
                         .append(BarChart.svg(densities.bars(), "log10 feature density"));
             }
         }
@@ -156,21 +187,39 @@ final class Pages {
         if (page >= pages) {
             throw HttpError.notFound("page " + page + " is past the last page (" + (pages - 1) + ")");
         }
-        List<Feature> features = store.features(runId, saeId, sort.equals("max"), page * FEATURES_PER_PAGE,
-                FEATURES_PER_PAGE);
-        StringBuilder body = new StringBuilder("<h1>SAE ").append(Html.escape(saeId)).append(" in run ")
-                .append(runLink(runId)).append("</h1><p>").append(total).append(" features, sorted by ")
-                .append(sort.equals("max") ? "max activation" : "density").append(" (sort by ")
-                .append(saeLink(runId, saeId, "density", 0, "density")).append(" | ")
-                .append(saeLink(runId, saeId, "max", 0, "max activation")).append("). Page ").append(page + 1)
-                .append(" of ").append(pages).append(".</p>");
+        List<Feature> features =
+                store.features(runId, saeId, sort.equals("max"), page * FEATURES_PER_PAGE, FEATURES_PER_PAGE);
+        StringBuilder body = new StringBuilder("<h1>SAE ")
+                .append(Html.escape(saeId))
+                .append(" in run ")
+                .append(runLink(runId))
+                .append("</h1><p>")
+                .append(total)
+                .append(" features, sorted by ")
+                .append(sort.equals("max") ? "max activation" : "density")
+                .append(" (sort by ")
+                .append(saeLink(runId, saeId, "density", 0, "density"))
+                .append(" | ")
+                .append(saeLink(runId, saeId, "max", 0, "max activation"))
+                .append("). Page ")
+                .append(page + 1)
+                .append(" of ")
+                .append(pages)
+                .append(".</p>");
         body.append("<table><tr><th>feature</th><th>density</th><th>fires</th><th>mean when firing</th>"
                 + "<th>max activation</th></tr>");
         for (Feature f : features) {
-            body.append("<tr><td>").append(featureLink(runId, saeId, f.feature())).append("</td><td class=\"n\">")
-                    .append(Html.number(f.density())).append("</td><td class=\"n\">").append(f.fireCount())
-                    .append("</td><td class=\"n\">").append(Html.number(f.meanWhenFiring()))
-                    .append("</td><td class=\"n\">").append(Html.number(f.activationMax())).append("</td></tr>");
+            body.append("<tr><td>")
+                    .append(featureLink(runId, saeId, f.feature()))
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(f.density()))
+                    .append("</td><td class=\"n\">")
+                    .append(f.fireCount())
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(f.meanWhenFiring()))
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(f.activationMax()))
+                    .append("</td></tr>");
         }
         body.append("</table><p>");
         if (page > 0) {
@@ -186,10 +235,15 @@ final class Pages {
         String runId = params.text("run");
         String saeId = params.text("sae");
         long index = params.nonNegative("f", MAX_FEATURE);
-        Feature f = store.feature(runId, saeId, index).orElseThrow(() -> HttpError.notFound(
-                "no feature " + index + " of SAE '" + saeId + "' in run '" + runId + "'"));
-        StringBuilder body = new StringBuilder("<h1>Feature ").append(index).append(" of ")
-                .append(saeLink(runId, saeId, "density", 0, saeId)).append(" in run ").append(runLink(runId))
+        Feature f = store.feature(runId, saeId, index)
+                .orElseThrow(() ->
+                        HttpError.notFound("no feature " + index + " of SAE '" + saeId + "' in run '" + runId + "'"));
+        StringBuilder body = new StringBuilder("<h1>Feature ")
+                .append(index)
+                .append(" of ")
+                .append(saeLink(runId, saeId, "density", 0, saeId))
+                .append(" in run ")
+                .append(runLink(runId))
                 .append("</h1><table class=\"feature\">");
         row(body, "density", Html.number(f.density()));
         row(body, "fires", f.fireCount() + " of " + f.tokens() + " tokens");
@@ -198,14 +252,18 @@ final class Pages {
         body.append("</table><h2>Activation histogram</h2>");
         List<BarChart.Bar> bars = new ArrayList<>();
         for (HistogramBin bin : store.histogram(runId, saeId, index)) {
-            bars.add(new BarChart.Bar(String.format(Locale.ROOT, "[%s, %s)", Html.number(bin.lowerEdge()),
-                    Html.number(bin.upperEdge())), bin.count()));
+            bars.add(new BarChart.Bar(
+                    String.format(Locale.ROOT, "[%s, %s)", Html.number(bin.lowerEdge()), Html.number(bin.upperEdge())),
+                    bin.count()));
         }
         body.append(BarChart.svg(bars, "activation (log-spaced bins, non-empty only)"));
         List<Example> top = store.topExamples(runId, saeId, index);
         List<Example> samples = store.intervalSamples(runId, saeId, index);
-        Map<Long, List<ContextWindow>> windows = store.contextWindows(runId,
-                Stream.concat(top.stream(), samples.stream()).map(Example::docId).toList());
+        Map<Long, List<ContextWindow>> windows = store.contextWindows(
+                runId,
+                Stream.concat(top.stream(), samples.stream())
+                        .map(Example::docId)
+                        .toList());
         body.append("<h2>Top examples</h2>");
         examples(body, top, windows, false);
         body.append("<h2>Interval samples</h2>");
@@ -213,25 +271,37 @@ final class Pages {
         return document("Feature " + index, body.toString());
     }
 
-    private void examples(StringBuilder body, List<Example> examples, Map<Long, List<ContextWindow>> windows,
-                          boolean intervals) {
+    private void examples(
+            StringBuilder body, List<Example> examples, Map<Long, List<ContextWindow>> windows, boolean intervals) {
         if (examples.isEmpty()) {
             body.append("<p class=\"note\">None stored.</p>");
             return;
         }
-        body.append("<table class=\"examples\"><tr>").append(intervals ? "<th>interval</th>" : "")
+        body.append("<table class=\"examples\"><tr>")
+                .append(intervals ? "<th>interval</th>" : "")
                 .append("<th>rank</th><th>activation</th><th>doc</th><th>position</th><th>context (±")
-                .append(TokenContext.RADIUS).append(" tokens)</th></tr>");
+                .append(TokenContext.RADIUS)
+                .append(" tokens)</th></tr>");
         for (Example e : examples) {
             body.append("<tr>");
             if (intervals) {
-                body.append("<td>[").append(Html.number(e.lowerEdge())).append(", ").append(Html.number(e.upperEdge()))
+                body.append("<td>[")
+                        .append(Html.number(e.lowerEdge()))
+                        .append(", ")
+                        .append(Html.number(e.upperEdge()))
                         .append(")</td>");
             }
-            body.append("<td class=\"n\">").append(e.rank()).append("</td><td class=\"n\">")
-                    .append(Html.number(e.activation())).append("</td><td class=\"n\">").append(e.docId())
-                    .append("</td><td class=\"n\">").append(e.position()).append("</td><td class=\"context\">");
-            var context = TokenContext.best(windows.getOrDefault(e.docId(), List.of()), e.position(), TokenContext.RADIUS);
+            body.append("<td class=\"n\">")
+                    .append(e.rank())
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(e.activation()))
+                    .append("</td><td class=\"n\">")
+                    .append(e.docId())
+                    .append("</td><td class=\"n\">")
+                    .append(e.position())
+                    .append("</td><td class=\"context\">");
+            var context =
+                    TokenContext.best(windows.getOrDefault(e.docId(), List.of()), e.position(), TokenContext.RADIUS);
             if (context.isPresent()) {
                 TokenContext c = context.get();
                 c.before().forEach(t -> body.append(token(t, false)));
@@ -262,11 +332,18 @@ final class Pages {
 
     /** A density threshold as the page labels it: 0.1 as {@code 10 %} (decimal, so no binary rounding shows). */
     private static String percent(double fraction) {
-        return BigDecimal.valueOf(fraction).movePointRight(2).stripTrailingZeros().toPlainString() + " %";
+        return BigDecimal.valueOf(fraction)
+                        .movePointRight(2)
+                        .stripTrailingZeros()
+                        .toPlainString() + " %";
     }
 
     private static void row(StringBuilder body, String nameHtml, String valueHtml) {
-        body.append("<tr><th>").append(nameHtml).append("</th><td class=\"n\">").append(valueHtml).append("</td></tr>");
+        body.append("<tr><th>")
+                .append(nameHtml)
+                .append("</th><td class=\"n\">")
+                .append(valueHtml)
+                .append("</td></tr>");
     }
 
     private static String runLink(String runId) {
@@ -274,8 +351,9 @@ final class Pages {
     }
 
     private static String saeLink(String runId, String saeId, String sort, long page, String text) {
-        return "<a href=\"/sae?run=" + Html.escape(Html.urlParam(runId)) + "&amp;sae=" + Html.escape(Html.urlParam(saeId))
-                + "&amp;sort=" + sort + "&amp;page=" + page + "\">" + Html.escape(text) + "</a>";
+        return "<a href=\"/sae?run=" + Html.escape(Html.urlParam(runId)) + "&amp;sae="
+                + Html.escape(Html.urlParam(saeId)) + "&amp;sort=" + sort + "&amp;page=" + page + "\">"
+                + Html.escape(text) + "</a>";
     }
 
     private static String featureLink(String runId, String saeId, long feature) {

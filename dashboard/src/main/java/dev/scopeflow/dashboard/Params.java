@@ -68,8 +68,8 @@ final class Params {
                 return value;
             }
         }
-        throw HttpError.badRequest("parameter '" + name + "' must be one of " + String.join(", ", allowed)
-                + ", got '" + value + "'");
+        throw HttpError.badRequest(
+                "parameter '" + name + "' must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
     }
 
     private static long parse(String name, String value, long max) {

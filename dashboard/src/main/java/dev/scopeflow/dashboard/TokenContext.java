@@ -1,7 +1,6 @@
 package dev.scopeflow.dashboard;
 
 import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
-
 import java.util.List;
 import java.util.Optional;
 

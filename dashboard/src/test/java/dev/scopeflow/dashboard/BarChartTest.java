@@ -1,14 +1,13 @@
 package dev.scopeflow.dashboard;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
 
 class BarChartTest {
 
@@ -22,8 +21,8 @@ class BarChartTest {
 
     @Test
     void svgHasOneRectPerBarSittingOnTheAxis() {
-        String svg = BarChart.svg(List.of(new BarChart.Bar("a", 1), new BarChart.Bar("b", 4),
-                new BarChart.Bar("c", 0)), "x");
+        String svg = BarChart.svg(
+                List.of(new BarChart.Bar("a", 1), new BarChart.Bar("b", 4), new BarChart.Bar("c", 0)), "x");
         Matcher rect = Pattern.compile("<rect x=\"([\\d.]+)\" y=\"([\\d.]+)\" width=\"([\\d.]+)\" height=\"([\\d.]+)\"")
                 .matcher(svg);
         double[] expectedHeights = {40, 160, 0};
@@ -34,7 +33,8 @@ class BarChartTest {
             assertThat(height).isCloseTo(expectedHeights[i], within(0.01));
             assertThat(y + height).isCloseTo(BarChart.PLOT_HEIGHT, within(0.01));
             // slots of WIDTH / 3, in order
-            assertThat(Double.parseDouble(rect.group(1))).isBetween(i * BarChart.WIDTH / 3.0, (i + 1) * BarChart.WIDTH / 3.0);
+            assertThat(Double.parseDouble(rect.group(1)))
+                    .isBetween(i * BarChart.WIDTH / 3.0, (i + 1) * BarChart.WIDTH / 3.0);
         }
         assertThat(rect.find()).isFalse();
         assertThat(svg).startsWith("<svg").endsWith("</svg>").doesNotContain("<script");

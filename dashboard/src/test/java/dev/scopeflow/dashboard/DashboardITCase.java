@@ -1,13 +1,10 @@
 package dev.scopeflow.dashboard;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -22,8 +19,10 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The dashboard against a real ClickHouse server: known rows (with stale versions that only FINAL hides, and
@@ -102,24 +101,69 @@ class DashboardITCase {
 
     private static void insertRows(ClickHouseHttp ch) {
         Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-        List<String> runColumns = List.of("run_id", "model_id", "sites", "saes", "corpus", "tokens", "status",
-                "started_at", "ended_at", "updated_at");
-        ch.insert(DB + ".runs", runColumns, List.of(
-                List.of(RUN, "google/gemma-2-2b", List.of("res.20"), List.of(SAE), "corpus.txt", 10, "running",
-                        t0, Instant.EPOCH, t0),
-                List.of(RUN, "google/gemma-2-2b", List.of("res.20"), List.of(SAE), "corpus.txt", TOKENS, "done",
-                        t0, t0.plusSeconds(60), t0.plusSeconds(60))));
-        ch.insert(DB + ".run_progress", List.of("run_id", "records", "tokens", "dead_letters", "updated_at", "version"),
+        List<String> runColumns = List.of(
+                "run_id",
+                "model_id",
+                "sites",
+                "saes",
+                "corpus",
+                "tokens",
+                "status",
+                "started_at",
+                "ended_at",
+                "updated_at");
+        ch.insert(
+                DB + ".runs",
+                runColumns,
+                List.of(
+                        List.of(
+                                RUN,
+                                "google/gemma-2-2b",
+                                List.of("res.20"),
+                                List.of(SAE),
+                                "corpus.txt",
+                                10,
+                                "running",
+                                t0,
+                                Instant.EPOCH,
+                                t0),
+                        List.of(
+                                RUN,
+                                "google/gemma-2-2b",
+                                List.of("res.20"),
+                                List.of(SAE),
+                                "corpus.txt",
+                                TOKENS,
+                                "done",
+                                t0,
+                                t0.plusSeconds(60),
+                                t0.plusSeconds(60))));
+        ch.insert(
+                DB + ".run_progress",
+                List.of("run_id", "records", "tokens", "dead_letters", "updated_at", "version"),
                 List.of(List.of(RUN, 1, 10, 9, t0, 1), List.of(RUN, 5, TOKENS, 2, t0.plusSeconds(60), 5)));
         double fvu = fvu();
-        List<String> reconstructionColumns = List.of("run_id", "sae_id", "n_tokens", "l0", "mse", "fvu",
-                "explained_variance", "cosine", "l2_ratio", "relative_reconstruction_bias", "version");
-        ch.insert(DB + ".reconstruction_stats", reconstructionColumns, List.of(
-                List.of(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10),
-                List.of(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS)));
+        List<String> reconstructionColumns = List.of(
+                "run_id",
+                "sae_id",
+                "n_tokens",
+                "l0",
+                "mse",
+                "fvu",
+                "explained_variance",
+                "cosine",
+                "l2_ratio",
+                "relative_reconstruction_bias",
+                "version");
+        ch.insert(
+                DB + ".reconstruction_stats",
+                reconstructionColumns,
+                List.of(
+                        List.of(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10),
+                        List.of(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS)));
 
-        List<String> statColumns = List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum",
-                "act_max", "version");
+        List<String> statColumns =
+                List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
         List<List<Object>> stats = new ArrayList<>();
         for (int f = 0; f < FEATURES; f++) {
             stats.add(List.of(RUN, SAE, f, 10, 10, 100.0, 100.0f, 10)); // stale: every feature dense
@@ -127,29 +171,49 @@ class DashboardITCase {
         }
         ch.insert(DB + ".feature_stats", statColumns, stats);
 
-        ch.insert(DB + ".feature_histograms", List.of("run_id", "sae_id", "feature", "bin", "lower_edge",
-                "upper_edge", "count", "version"), List.of(
-                List.of(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 1, 10),
-                List.of(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 5, TOKENS),
-                List.of(RUN, SAE, FEATURE, 33, 1.9952623f, 2.5118864f, 20, TOKENS)));
+        ch.insert(
+                DB + ".feature_histograms",
+                List.of("run_id", "sae_id", "feature", "bin", "lower_edge", "upper_edge", "count", "version"),
+                List.of(
+                        List.of(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 1, 10),
+                        List.of(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 5, TOKENS),
+                        List.of(RUN, SAE, FEATURE, 33, 1.9952623f, 2.5118864f, 20, TOKENS)));
 
-        List<String> topColumns = List.of("run_id", "sae_id", "feature", "rank", "doc_id", "position", "activation",
-                "version");
-        ch.insert(DB + ".top_examples", topColumns, List.of(
-                List.of(RUN, SAE, FEATURE, 1, 99, 0, 99.0f, 10),
-                List.of(RUN, SAE, FEATURE, 1, 42, 20, 9.5f, TOKENS),
-                List.of(RUN, SAE, FEATURE, 2, 43, 3, 8.0f, TOKENS)));
-        ch.insert(DB + ".interval_samples", List.of("run_id", "sae_id", "feature", "interval_index", "lower_edge",
-                "upper_edge", "sample_rank", "doc_id", "position", "activation", "version"), List.of(
-                List.of(RUN, SAE, FEATURE, 6, 1.0f, 3.1622777f, 1, 43, 3, 2.5f, TOKENS)));
+        List<String> topColumns =
+                List.of("run_id", "sae_id", "feature", "rank", "doc_id", "position", "activation", "version");
+        ch.insert(
+                DB + ".top_examples",
+                topColumns,
+                List.of(
+                        List.of(RUN, SAE, FEATURE, 1, 99, 0, 99.0f, 10),
+                        List.of(RUN, SAE, FEATURE, 1, 42, 20, 9.5f, TOKENS),
+                        List.of(RUN, SAE, FEATURE, 2, 43, 3, 8.0f, TOKENS)));
+        ch.insert(
+                DB + ".interval_samples",
+                List.of(
+                        "run_id",
+                        "sae_id",
+                        "feature",
+                        "interval_index",
+                        "lower_edge",
+                        "upper_edge",
+                        "sample_rank",
+                        "doc_id",
+                        "position",
+                        "activation",
+                        "version"),
+                List.of(List.of(RUN, SAE, FEATURE, 6, 1.0f, 3.1622777f, 1, 43, 3, 2.5f, TOKENS)));
 
         // doc 42: positions 0..15, 10..49 and 16..23; position 20 is best centred in the window starting at 10.
         List<String> docColumns = List.of("run_id", "doc_id", "window_start", "token_ids", "text");
-        ch.insert(DB + ".documents", docColumns, List.of(
-                List.of(RUN, 42, 0, range(0, 16), "doc 42"),
-                List.of(RUN, 42, 10, range(1010, 1050), ""),
-                List.of(RUN, 42, 16, range(5016, 5024), ""),
-                List.of(RUN, 43, 0, range(2000, 2010), "doc 43")));
+        ch.insert(
+                DB + ".documents",
+                docColumns,
+                List.of(
+                        List.of(RUN, 42, 0, range(0, 16), "doc 42"),
+                        List.of(RUN, 42, 10, range(1010, 1050), ""),
+                        List.of(RUN, 42, 16, range(5016, 5024), ""),
+                        List.of(RUN, 43, 0, range(2000, 2010), "doc 43")));
     }
 
     private static List<Integer> range(int from, int to) {
@@ -164,17 +228,22 @@ class DashboardITCase {
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
         String html = page.body();
-        assertThat(html).contains(Html.escape(RUN)).contains(Html.escape(SAE))
-                .doesNotContain("<script>").doesNotContain("<b>1</b>");
+        assertThat(html)
+                .contains(Html.escape(RUN))
+                .contains(Html.escape(SAE))
+                .doesNotContain("<script>")
+                .doesNotContain("<b>1</b>");
         String row = html.substring(html.indexOf(Html.escape(RUN)));
-        assertThat(row).contains("<td>done</td>").contains("<td class=\"n\">" + TOKENS + "</td><td class=\"n\">5</td>"
-                + "<td class=\"n\">2</td>");
+        assertThat(row)
+                .contains("<td>done</td>")
+                .contains("<td class=\"n\">" + TOKENS + "</td><td class=\"n\">5</td>" + "<td class=\"n\">2</td>");
         assertThat(html).doesNotContain("running");
 
         // The link on the page leads to the run.
         Matcher link = Pattern.compile("href=\"(/run\\?id=[^\"]+)\"").matcher(html);
         assertThat(link.find()).isTrue();
-        assertThat(get(dashboard, link.group(1).replace("&amp;", "&")).statusCode()).isEqualTo(200);
+        assertThat(get(dashboard, link.group(1).replace("&amp;", "&")).statusCode())
+                .isEqualTo(200);
     }
 
     @Test
@@ -184,7 +253,8 @@ class DashboardITCase {
         String html = page.body();
         assertThat(html).doesNotContain("<script>").doesNotContain("<b>1</b>");
         double fvu = fvu();
-        assertThat(html).contains(metric("FVU", Html.number(fvu)))
+        assertThat(html)
+                .contains(metric("FVU", Html.number(fvu)))
                 .contains(metric("explained variance", Html.number(1 - fvu)))
                 .contains(metric("L0", Html.number(12.5)))
                 .contains(metric("MSE", Html.number(0.25)))
@@ -192,18 +262,23 @@ class DashboardITCase {
                 .contains(metric("relative reconstruction bias", Html.number(1.0625)));
 
         long dead = IntStream.range(0, FEATURES).filter(f -> fires(f) == 0).count();
-        long dense = IntStream.range(0, FEATURES).filter(f -> fires(f) > TOKENS / 10).count();
-        long over1 = IntStream.range(0, FEATURES).filter(f -> fires(f) > TOKENS / 100).count();
+        long dense =
+                IntStream.range(0, FEATURES).filter(f -> fires(f) > TOKENS / 10).count();
+        long over1 = IntStream.range(0, FEATURES)
+                .filter(f -> fires(f) > TOKENS / 100)
+                .count();
         assertThat(dead).isEqualTo(8);
         assertThat(dense).isPositive().isLessThan(FEATURES - dead);
-        assertThat(html).contains(metric("features", String.valueOf(FEATURES)))
+        assertThat(html)
+                .contains(metric("features", String.valueOf(FEATURES)))
                 .contains(metric("dead", String.valueOf(dead)))
                 .contains(metric("dense (&gt; 10 %)", String.valueOf(dense)))
                 .contains(metric("alive fraction", Html.number((double) (FEATURES - dead) / FEATURES)))
                 .contains(metric("fraction &gt; 1 %", Html.number((double) over1 / FEATURES)))
                 .contains(metric("fraction &gt; 10 %", Html.number((double) dense / FEATURES)));
 
-        // Density histogram: the bars hold every live feature; the bin with density in [0.1, 0.178) is checked by edges.
+        // Density histogram: the bars hold every live feature; the bin with density in [0.1, 0.178) is checked by
+        // edges.
         List<Long> counts = new ArrayList<>();
         Matcher bar = Pattern.compile("data-count=\"(\\d+)\"").matcher(html);
         while (bar.find()) {
@@ -211,7 +286,8 @@ class DashboardITCase {
         }
         assertThat(counts.stream().mapToLong(Long::longValue).sum()).isEqualTo(FEATURES - dead);
         long inTopQuarterDecadeBelowOneTenth = IntStream.range(0, FEATURES)
-                .filter(f -> fires(f) >= 100 && fires(f) < Math.pow(10, -0.75) * TOKENS).count();
+                .filter(f -> fires(f) >= 100 && fires(f) < Math.pow(10, -0.75) * TOKENS)
+                .count();
         assertThat(html).contains("log10 density -1.00 to -0.75: " + inTopQuarterDecadeBelowOneTenth + "</title>");
         assertThat(html).contains(dead + " dead features not shown");
     }
@@ -222,30 +298,35 @@ class DashboardITCase {
         assertThat(page.statusCode()).isEqualTo(200);
         String html = page.body();
         int f = (int) FEATURE;
-        assertThat(html).contains(metric("density", Html.number((double) fires(f) / TOKENS)))
+        assertThat(html)
+                .contains(metric("density", Html.number((double) fires(f) / TOKENS)))
                 .contains(metric("mean activation when firing", Html.number(activationSum(f) / fires(f))))
                 .contains(metric("max activation", Html.number(activationMax(f))));
         // Histogram: the newest snapshot's counts, not the stale 1.
-        assertThat(html).contains("data-count=\"5\"").contains("data-count=\"20\"").doesNotContain("data-count=\"1\"");
+        assertThat(html)
+                .contains("data-count=\"5\"")
+                .contains("data-count=\"20\"")
+                .doesNotContain("data-count=\"1\"");
 
         // Top examples: rank 1 is doc 42 (the stale doc 99 is replaced), context from the window starting at 10.
         String top = html.substring(html.indexOf("<h2>Top examples</h2>"), html.indexOf("<h2>Interval samples</h2>"));
         assertThat(top).doesNotContain(">99<");
-        assertThat(contextTokens(top)).containsExactly(
-                expectedContext(range(1010, 1050), 10, 20),
-                expectedContext(range(2000, 2010), 0, 3));
+        assertThat(contextTokens(top))
+                .containsExactly(expectedContext(range(1010, 1050), 10, 20), expectedContext(range(2000, 2010), 0, 3));
         assertThat(top).contains("<span class=\"tok hit\" title=\"1020\">&lt;1020&gt;</span>");
         assertThat(top).contains(Html.number(9.5)).contains(Html.number(8.0));
 
         String intervals = html.substring(html.indexOf("<h2>Interval samples</h2>"));
-        assertThat(intervals).contains("[" + Html.number(1.0) + ", " + Html.number(3.1622777f) + ")")
+        assertThat(intervals)
+                .contains("[" + Html.number(1.0) + ", " + Html.number(3.1622777f) + ")")
                 .contains(Html.number(2.5));
         assertThat(contextTokens(intervals)).containsExactly(expectedContext(range(2000, 2010), 0, 3));
     }
 
     @Test
     void withoutADecoderTokensAreShownAsIds() throws Exception {
-        String html = get(idsOnlyDashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + FEATURE).body();
+        String html = get(idsOnlyDashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + FEATURE)
+                .body();
         assertThat(html).contains("<span class=\"tok hit\">1020</span>").doesNotContain("&lt;1020&gt;");
     }
 
@@ -254,12 +335,15 @@ class DashboardITCase {
         String base = "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE);
         String byMax = get(dashboard, base + "&sort=max&page=0").body();
         List<Integer> shown = featureLinks(byMax);
-        List<Integer> expectedByMax = IntStream.range(0, FEATURES).boxed()
-                .sorted((a, b) -> Double.compare(activationMax(b), activationMax(a))).toList();
+        List<Integer> expectedByMax = IntStream.range(0, FEATURES)
+                .boxed()
+                .sorted((a, b) -> Double.compare(activationMax(b), activationMax(a)))
+                .toList();
         assertThat(shown).isEqualTo(expectedByMax);
 
         String byDensity = get(dashboard, base).body();
-        List<Integer> expectedByDensity = IntStream.range(0, FEATURES).boxed()
+        List<Integer> expectedByDensity = IntStream.range(0, FEATURES)
+                .boxed()
                 .sorted((a, b) -> fires(a) != fires(b) ? Long.compare(fires(b), fires(a)) : Integer.compare(a, b))
                 .toList();
         assertThat(featureLinks(byDensity)).isEqualTo(expectedByDensity);
@@ -267,7 +351,8 @@ class DashboardITCase {
 
         Matcher link = Pattern.compile("href=\"(/feature\\?[^\"]+)\"").matcher(byDensity);
         assertThat(link.find()).isTrue();
-        assertThat(get(dashboard, link.group(1).replace("&amp;", "&")).statusCode()).isEqualTo(200);
+        assertThat(get(dashboard, link.group(1).replace("&amp;", "&")).statusCode())
+                .isEqualTo(200);
     }
 
     @Test
@@ -275,7 +360,8 @@ class DashboardITCase {
         assertError(get(dashboard, "/run"), 400, "missing parameter &#39;id&#39;");
         assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=abc"), 400, "whole number");
         assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=-1"), 400, "between 0");
-        assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&sort=" + enc("<x>")), 400, "&lt;x&gt;");
+        assertError(
+                get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&sort=" + enc("<x>")), 400, "&lt;x&gt;");
         assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&page=-3"), 400, "page");
     }
 
@@ -284,7 +370,8 @@ class DashboardITCase {
         assertError(get(dashboard, "/run?id=" + enc("<nope>")), 404, "no run &#39;&lt;nope&gt;&#39;");
         assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=other"), 404, "no feature statistics");
         assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&page=1"), 404, "past the last page");
-        assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + FEATURES), 404, "no feature");
+        assertError(
+                get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + FEATURES), 404, "no feature");
         assertError(get(dashboard, "/nothing-here"), 404, "no page");
         assertError(get(dashboard, "/runs?id=" + enc(RUN)), 404, "no page /runs");
     }
@@ -299,7 +386,9 @@ class DashboardITCase {
             for (String path : List.of("/", "/run?id=x", "/feature?run=x&sae=y&f=1")) {
                 HttpResponse<String> page = get(orphan, path);
                 assertError(page, 503, "ClickHouse is unavailable");
-                assertThat(page.body()).contains(String.valueOf(closedPort)).doesNotContain("\tat ")
+                assertThat(page.body())
+                        .contains(String.valueOf(closedPort))
+                        .doesNotContain("\tat ")
                         .doesNotContain("Exception.java");
             }
         }
@@ -351,7 +440,10 @@ class DashboardITCase {
     }
 
     private static HttpResponse<String> get(Dashboard target, String pathAndQuery) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + pathAndQuery)).GET()
-                .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + pathAndQuery))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 }

@@ -1,20 +1,19 @@
 package dev.scopeflow.dashboard;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class DensityHistogramTest {
 
     @Test
     void binsAreQuarterDecades() {
-        assertThat(DensityHistogram.bin(0.5)).isEqualTo(-2);   // log10 = -0.30 → [-0.5, -0.25)
-        assertThat(DensityHistogram.bin(0.05)).isEqualTo(-6);  // -1.30 → [-1.5, -1.25)
-        assertThat(DensityHistogram.bin(1.0)).isEqualTo(-1);   // exactly 1 joins the last bin below it
+        assertThat(DensityHistogram.bin(0.5)).isEqualTo(-2); // log10 = -0.30 → [-0.5, -0.25)
+        assertThat(DensityHistogram.bin(0.05)).isEqualTo(-6); // -1.30 → [-1.5, -1.25)
+        assertThat(DensityHistogram.bin(1.0)).isEqualTo(-1); // exactly 1 joins the last bin below it
         assertThat(DensityHistogram.lowerEdge(-4)).isEqualTo(0.1);
         assertThatThrownBy(() -> DensityHistogram.bin(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> DensityHistogram.bin(1.5)).isInstanceOf(IllegalArgumentException.class);
@@ -39,10 +38,10 @@ class DensityHistogramTest {
     @Test
     void deadFeaturesAreCountedApartAndEmptyBinsInBetweenAreKept() {
         DensityHistogram histogram = new DensityHistogram();
-        histogram.add(0, 1000, 7);       // dead
-        histogram.add(1, 1000, 3);       // 1e-3 → bin -12
-        histogram.add(500, 1000, 2);     // 0.5 → bin -2
-        histogram.add(2, 1000, 1);       // 2e-3: log10 = -2.70 → bin -11
+        histogram.add(0, 1000, 7); // dead
+        histogram.add(1, 1000, 3); // 1e-3 → bin -12
+        histogram.add(500, 1000, 2); // 0.5 → bin -2
+        histogram.add(2, 1000, 1); // 2e-3: log10 = -2.70 → bin -11
         assertThat(histogram.dead()).isEqualTo(7);
         List<BarChart.Bar> bars = histogram.bars();
         assertThat(bars).hasSize(11); // bins -12 .. -2

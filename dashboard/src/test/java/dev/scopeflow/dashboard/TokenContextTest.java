@@ -1,16 +1,16 @@
 package dev.scopeflow.dashboard;
 
-import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
 import java.util.List;
 import java.util.stream.IntStream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class TokenContextTest {
 
-    private static final List<Integer> WINDOW = IntStream.range(100, 130).boxed().toList(); // positions 50..79
+    private static final List<Integer> WINDOW =
+            IntStream.range(100, 130).boxed().toList(); // positions 50..79
 
     @Test
     void takesRadiusTokensOnEachSide() {
@@ -37,11 +37,15 @@ class TokenContextTest {
     void bestPicksTheWindowWithTheMostRoomAroundThePosition() {
         // Position 75: 25 into the first window (5 from its end), 5 into the second (25 from its end).
         ContextWindow first = new ContextWindow(50, WINDOW);
-        ContextWindow second = new ContextWindow(70, IntStream.range(200, 230).boxed().toList());
-        assertThat(TokenContext.best(List.of(first, second), 75, 8)).get()
+        ContextWindow second =
+                new ContextWindow(70, IntStream.range(200, 230).boxed().toList());
+        assertThat(TokenContext.best(List.of(first, second), 75, 8))
+                .get()
                 .isEqualTo(TokenContext.around(second.tokenIds(), 70, 75, 8));
-        assertThat(TokenContext.best(List.of(second, first), 75, 8).get().token()).isEqualTo(205);
-        assertThat(TokenContext.best(List.of(first, second), 52, 8).get().token()).isEqualTo(102); // only the first
+        assertThat(TokenContext.best(List.of(second, first), 75, 8).get().token())
+                .isEqualTo(205);
+        assertThat(TokenContext.best(List.of(first, second), 52, 8).get().token())
+                .isEqualTo(102); // only the first
         assertThat(TokenContext.best(List.of(first, second), 100, 8)).isEmpty();
         assertThat(TokenContext.best(List.of(), 60, 8)).isEmpty();
     }

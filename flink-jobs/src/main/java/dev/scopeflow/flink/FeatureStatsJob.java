@@ -21,6 +21,9 @@ import dev.scopeflow.flink.types.SaeCodesBatch;
 import dev.scopeflow.flink.types.SaeStatsSnapshot;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -35,10 +38,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.List;
-
 /**
  * The feature-statistics job: activation batches from Kafka → SAE encode (fan-out to every SAE of the
  * batch's site) → per-(run, SAE) statistics (feature counts, top examples, reconstruction) in keyed state →
@@ -50,37 +49,37 @@ import java.util.List;
  */
 public final class FeatureStatsJob {
 
-    private FeatureStatsJob() {
-    }
+    private FeatureStatsJob() {}
 
     /** The job's outputs: statistics snapshots, run progress, and the records that could not be used. */
-    public record Outputs(DataStream<SaeStatsSnapshot> snapshots, DataStream<RunProgress> progress,
-                          DataStream<DeadLetter> deadLetters) {
-    }
+    public record Outputs(
+            DataStream<SaeStatsSnapshot> snapshots,
+            DataStream<RunProgress> progress,
+            DataStream<DeadLetter> deadLetters) {}
 
     /** Where the job reads and writes. */
-    public record Endpoints(String kafkaBootstrap, TopicNames topics, String clickHouseUrl, String database,
-                            boolean bounded) {
-    }
+    public record Endpoints(
+            String kafkaBootstrap, TopicNames topics, String clickHouseUrl, String database, boolean bounded) {}
 
     public static Outputs build(DataStream<RawKafkaRecord> records, FeatureStatsJobConfig config) {
-        SingleOutputStreamOperator<SaeCodesBatch> codes = records
-                .process(new SaeEncodeFunction(config))
-                .name("sae-encode").uid("sae-encode");
-        DataStream<SaeStatsSnapshot> snapshots = codes
-                .keyBy(SaeCodesBatch::statsKey)
+        SingleOutputStreamOperator<SaeCodesBatch> codes = records.process(new SaeEncodeFunction(config))
+                .name("sae-encode")
+                .uid("sae-encode");
+        DataStream<SaeStatsSnapshot> snapshots = codes.keyBy(SaeCodesBatch::statsKey)
                 .process(new SaeStatsFunction(config.topK(), config.snapshotIntervalMillis()))
-                .name("sae-stats").uid("sae-stats");
+                .name("sae-stats")
+                .uid("sae-stats");
         DataStream<RunProgress> progress = codes.getSideOutput(SaeEncodeFunction.PROGRESS)
                 .keyBy(RunProgress::key)
                 .process(new RunProgressFunction(config.snapshotIntervalMillis()))
-                .name("run-progress").uid("run-progress");
+                .name("run-progress")
+                .uid("run-progress");
         return new Outputs(snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
     }
 
     /** {@link #wire}s the job into {@code env} and runs it until it ends (a bounded run) or fails. */
-    public static JobExecutionResult run(StreamExecutionEnvironment env, Endpoints endpoints,
-                                         FeatureStatsJobConfig config) throws Exception {
+    public static JobExecutionResult run(
+            StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) throws Exception {
         wire(env, endpoints, config);
         return env.execute(jobName(config));
     }
@@ -91,18 +90,30 @@ public final class FeatureStatsJob {
      * ends). What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be
      * migrated already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
      */
-    public static JobExecutionResult runRegistered(StreamExecutionEnvironment env, Endpoints endpoints,
-                                                   FeatureStatsJobConfig config, String modelId, String corpus)
+    public static JobExecutionResult runRegistered(
+            StreamExecutionEnvironment env,
+            Endpoints endpoints,
+            FeatureStatsJobConfig config,
+            String modelId,
+            String corpus)
             throws Exception {
         ClickHouseHttp registry = new ClickHouseHttp(endpoints.clickHouseUrl());
         for (SaeSpec sae : config.saes()) {
             RunsRegistry.registerSae(registry, endpoints.database(), sae);
         }
-        RunsRegistry.Run run = new RunsRegistry.Run(config.runId(), modelId,
-                config.saes().stream().map(SaeSpec::site).distinct().toList(), config.saes(), corpus, Instant.now());
+        RunsRegistry.Run run = new RunsRegistry.Run(
+                config.runId(),
+                modelId,
+                config.saes().stream().map(SaeSpec::site).distinct().toList(),
+                config.saes(),
+                corpus,
+                Instant.now());
         RunsRegistry.markRunning(registry, endpoints.database(), run);
         JobExecutionResult result = run(env, endpoints, config);
-        RunsRegistry.markFinished(registry, endpoints.database(), run,
+        RunsRegistry.markFinished(
+                registry,
+                endpoints.database(),
+                run,
                 RunsRegistry.committedTokens(registry, endpoints.database(), config.runId()));
         return result;
     }
@@ -113,33 +124,48 @@ public final class FeatureStatsJob {
 
     /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}. */
     public static void wire(StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) {
-        DataStream<RawKafkaRecord> records = env
-                .fromSource(kafkaSource(endpoints, endpoints.topics().activations(), config.runId()),
-                        WatermarkStrategy.noWatermarks(), "activations")
+        DataStream<RawKafkaRecord> records = env.fromSource(
+                        kafkaSource(endpoints, endpoints.topics().activations(), config.runId()),
+                        WatermarkStrategy.noWatermarks(),
+                        "activations")
                 .uid("activations-source");
         Outputs outputs = build(records, config);
         RetryPolicy retry = ClickHouseSnapshotSink.defaultRetryPolicy();
         outputs.snapshots()
-                .sinkTo(new ClickHouseSnapshotSink<>(endpoints.clickHouseUrl(), endpoints.database(), retry,
-                        new SaeStatsTables(), new SaeStatsSnapshot.Serializer()))
-                .name("clickhouse-sae-stats").uid("clickhouse-sae-stats");
+                .sinkTo(new ClickHouseSnapshotSink<>(
+                        endpoints.clickHouseUrl(),
+                        endpoints.database(),
+                        retry,
+                        new SaeStatsTables(),
+                        new SaeStatsSnapshot.Serializer()))
+                .name("clickhouse-sae-stats")
+                .uid("clickhouse-sae-stats");
         outputs.progress()
-                .sinkTo(new ClickHouseSnapshotSink<>(endpoints.clickHouseUrl(), endpoints.database(), retry,
-                        new RunProgressTable(), new RunProgress.Serializer()))
-                .name("clickhouse-run-progress").uid("clickhouse-run-progress");
-        SingleOutputStreamOperator<DocumentRow> documents = env
-                .fromSource(kafkaSource(endpoints, endpoints.topics().documents(), config.runId()),
-                        WatermarkStrategy.noWatermarks(), "documents")
+                .sinkTo(new ClickHouseSnapshotSink<>(
+                        endpoints.clickHouseUrl(),
+                        endpoints.database(),
+                        retry,
+                        new RunProgressTable(),
+                        new RunProgress.Serializer()))
+                .name("clickhouse-run-progress")
+                .uid("clickhouse-run-progress");
+        SingleOutputStreamOperator<DocumentRow> documents = env.fromSource(
+                        kafkaSource(endpoints, endpoints.topics().documents(), config.runId()),
+                        WatermarkStrategy.noWatermarks(),
+                        "documents")
                 .uid("documents-source")
                 .process(new DocumentDecodeFunction(config.runId()))
-                .name("document-decode").uid("document-decode");
+                .name("document-decode")
+                .uid("document-decode");
         documents
                 .sinkTo(new ClickHouseDocumentsSink(endpoints.clickHouseUrl(), endpoints.database(), retry))
-                .name("clickhouse-documents").uid("clickhouse-documents");
+                .name("clickhouse-documents")
+                .uid("clickhouse-documents");
         outputs.deadLetters()
                 .union(documents.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
                 .sinkTo(deadLetterSink(endpoints))
-                .name("dead-letter-sink").uid("dead-letter-sink");
+                .name("dead-letter-sink")
+                .uid("dead-letter-sink");
     }
 
     static KafkaSource<RawKafkaRecord> kafkaSource(Endpoints endpoints, String topic, String runId) {
@@ -164,7 +190,8 @@ public final class FeatureStatsJob {
                 .setRecordSerializer((KafkaRecordSerializationSchema<DeadLetter>) (letter, context, timestamp) -> {
                     RecordHeaders headers = new RecordHeaders();
                     headers.add(new RecordHeader("scopeflow.reason", letter.reason.getBytes(StandardCharsets.UTF_8)));
-                    headers.add(new RecordHeader("scopeflow.source",
+                    headers.add(new RecordHeader(
+                            "scopeflow.source",
                             (letter.sourceTopic + "/" + letter.sourcePartition + "@" + letter.sourceOffset)
                                     .getBytes(StandardCharsets.UTF_8)));
                     return new ProducerRecord<>(topic, null, null, null, letter.value, headers);

@@ -8,14 +8,13 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import java.time.Duration;
+import java.util.Locale;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.MultipleParameterTool;
-
-import java.time.Duration;
-import java.util.Locale;
 
 /**
  * Entry point of the job jar, for {@code flink run} on a real cluster:
@@ -35,8 +34,7 @@ import java.util.Locale;
  */
 public final class FeatureStatsJobMain {
 
-    private FeatureStatsJobMain() {
-    }
+    private FeatureStatsJobMain() {}
 
     public static void main(String[] args) throws Exception {
         MultipleParameterTool params = MultipleParameterTool.fromArgs(args);
@@ -45,7 +43,8 @@ public final class FeatureStatsJobMain {
     }
 
     /** Parses the arguments, configures {@code env} and runs the job on it. */
-    public static JobExecutionResult run(StreamExecutionEnvironment env, MultipleParameterTool params) throws Exception {
+    public static JobExecutionResult run(StreamExecutionEnvironment env, MultipleParameterTool params)
+            throws Exception {
         boolean unbounded = params.has("unbounded");
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(params.getRequired("run-id"));
         if (!params.has("sae")) {
@@ -60,20 +59,24 @@ public final class FeatureStatsJobMain {
         config.optTopK(params.getInt("top-k", TopExamples.DEFAULT_K));
         config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
         env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
-        FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(params.getRequired("kafka"),
-                TopicNames.withPrefix(params.get("topic-prefix", TopicNames.DEFAULT_PREFIX)), params.getRequired("clickhouse"),
-                params.get("database", "scopeflow"), !unbounded);
+        FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
+                params.getRequired("kafka"),
+                TopicNames.withPrefix(params.get("topic-prefix", TopicNames.DEFAULT_PREFIX)),
+                params.getRequired("clickhouse"),
+                params.get("database", "scopeflow"),
+                !unbounded);
         // Standalone, this is the one place the schema is brought up to date before the job writes to it.
         ClickHouseMigrations.apply(new ClickHouseHttp(endpoints.clickHouseUrl()), endpoints.database());
-        return FeatureStatsJob.runRegistered(env, endpoints, config.build(), params.get("model-id", ""),
-                params.get("corpus", ""));
+        return FeatureStatsJob.runRegistered(
+                env, endpoints, config.build(), params.get("model-id", ""), params.get("corpus", ""));
     }
 
     /** {@code ID=SITE=PATH}, e.g. {@code res20=res.20=/saes/params.npz}. */
     public static SaeSpec parseSae(String text) {
         String[] parts = text.split("=", 3);
         if (parts.length != 3) {
-            throw new IllegalArgumentException("--sae '" + text + "' is not ID=SITE=PATH (e.g. l20=res.20=/saes/params.npz)");
+            throw new IllegalArgumentException(
+                    "--sae '" + text + "' is not ID=SITE=PATH (e.g. l20=res.20=/saes/params.npz)");
         }
         return new SaeSpec(parts[0], Site.parse(parts[1]), parts[2]);
     }

@@ -1,16 +1,16 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.flink.config.FeatureStatsJobConfig;
-import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.cluster.EmbeddedClickHouse;
 import dev.scopeflow.cluster.EmbeddedKafka;
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.producers.SyntheticActivations;
-import dev.scopeflow.sae.stats.FeatureStats;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.ActivationBatch;
@@ -19,8 +19,6 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * End-to-end throughput of the statistics job (activations already in Kafka → ClickHouse rows committed)
@@ -48,9 +47,17 @@ public final class EndToEndBenchmark {
         Path params = dir.resolve("sae/params.npz");
         Files.createDirectories(params.getParent());
         // Thresholds around 2.6-3.4 sigma of the pre-activations give L0 in the tens, as real 16k SAEs have.
-        Process python = new ProcessBuilder("python3", "flink-jobs/src/test/resources/write_gemma_scope_sae.py",
-                params.toString(), String.valueOf(D_IN), String.valueOf(D_SAE), "5", "2.6", "3.4")
-                .redirectErrorStream(true).start();
+        Process python = new ProcessBuilder(
+                        "python3",
+                        "flink-jobs/src/test/resources/write_gemma_scope_sae.py",
+                        params.toString(),
+                        String.valueOf(D_IN),
+                        String.valueOf(D_SAE),
+                        "5",
+                        "2.6",
+                        "3.4")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (python.waitFor() != 0) {
             throw new IllegalStateException("numpy SAE writer failed: " + out);
@@ -58,43 +65,53 @@ public final class EndToEndBenchmark {
         Site site = Site.parse("res.12");
         List<ActivationBatch> batches = new SyntheticActivations("bench", "bench", site, D_IN, ActivationDtype.BF16, 1)
                 .documents(0, docs, seqLen, 64);
-        long tokens = batches.stream().mapToLong(b -> TokenFilter.gemmaDefault().countedRows(b).length).sum();
+        long tokens = batches.stream()
+                .mapToLong(b -> TokenFilter.gemmaDefault().countedRows(b).length)
+                .sum();
 
         double standalone = standaloneTokensPerSecond(params, batches, parallelism, tokens);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
-             EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
+                EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
             TopicNames topics = TopicNames.withPrefix("bench");
             KafkaTopics.ensure(kafka.bootstrapServers(), topics, parallelism * 2);
             ClickHouseMigrations.apply(new ClickHouseHttp(clickHouse.httpUrl()), "bench");
             try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
                 batches.forEach(publisher::publish);
             }
-            FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId("bench")
-                    .addSae(new SaeSpec("bench-16k", site, params.toString())).build();
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
-                    FeatureStatsJobMain.strictTypes());
+            FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
+                    .setRunId("bench")
+                    .addSae(new SaeSpec("bench-16k", site, params.toString()))
+                    .build();
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironment(parallelism, FeatureStatsJobMain.strictTypes());
             env.enableCheckpointing(5_000);
             long start = System.nanoTime();
-            FeatureStatsJob.run(env, new FeatureStatsJob.Endpoints(kafka.bootstrapServers(), topics,
-                    clickHouse.httpUrl(), "bench", true), config);
+            FeatureStatsJob.run(
+                    env,
+                    new FeatureStatsJob.Endpoints(
+                            kafka.bootstrapServers(), topics, clickHouse.httpUrl(), "bench", true),
+                    config);
             double seconds = (System.nanoTime() - start) / 1e9;
-            long committed = Long.parseLong(new ClickHouseHttp(clickHouse.httpUrl()).query(
-                    "SELECT max(version) FROM bench.feature_stats").get(0).get(0));
+            long committed = Long.parseLong(new ClickHouseHttp(clickHouse.httpUrl())
+                    .query("SELECT max(version) FROM bench.feature_stats")
+                    .get(0)
+                    .get(0));
             if (committed != tokens) {
                 throw new IllegalStateException("job committed " + committed + " tokens, expected " + tokens);
             }
             double endToEnd = tokens / seconds;
             System.out.printf("tokens %d, parallelism %d, d_in %d x d_sae %d%n", tokens, parallelism, D_IN, D_SAE);
             System.out.printf("standalone operators: %.1f tokens/s%n", standalone);
-            System.out.printf("end to end (Kafka -> Flink -> ClickHouse, job start to committed): %.1f tokens/s in %.1f s%n",
+            System.out.printf(
+                    "end to end (Kafka -> Flink -> ClickHouse, job start to committed): %.1f tokens/s in %.1f s%n",
                     endToEnd, seconds);
             System.out.printf("ratio: %.2f%n", endToEnd / standalone);
         }
     }
 
     /** The same work the job does per batch, on {@code parallelism} threads, without Kafka, Flink or ClickHouse. */
-    private static double standaloneTokensPerSecond(Path params, List<ActivationBatch> batches, int parallelism,
-                                                    long tokens) throws Exception {
+    private static double standaloneTokensPerSecond(
+            Path params, List<ActivationBatch> batches, int parallelism, long tokens) throws Exception {
         try (JumpReluSae sae = JumpReluSae.loadGemmaScope(params)) {
             ExecutorService pool = Executors.newFixedThreadPool(parallelism);
             try {

@@ -1,17 +1,24 @@
 package dev.scopeflow.flink;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.cluster.RealServices;
+import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -24,14 +31,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The unbounded statistics job through faults, on a real KRaft broker, a MiniCluster and a real ClickHouse
@@ -54,8 +53,11 @@ class FaultToleranceITCase {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 100);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
-        flink = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-                .setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build());
+        flink = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(2)
+                .build());
         flink.start();
         TestStreamEnvironment.setAsContext(flink, 2);
     }
@@ -106,16 +108,27 @@ class FaultToleranceITCase {
 
         List<ActivationBatch> batches = new SyntheticActivations(runId, "test-model", site, 32, ActivationDtype.BF16, 3)
                 .documents(0, 48, 40, 16);
-        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId(runId).addSae(sae)
-                .optSnapshotInterval(Duration.ofMillis(300)).build();
+        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
+                .setRunId(runId)
+                .addSae(sae)
+                .optSnapshotInterval(Duration.ofMillis(300))
+                .build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(500);
-        FeatureStatsJob.wire(env, new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics, SERVICES.clickHouse().httpUrl(),
-                db, false), config);
+        FeatureStatsJob.wire(
+                env,
+                new FeatureStatsJob.Endpoints(
+                        SERVICES.kafka().bootstrapServers(),
+                        topics,
+                        SERVICES.clickHouse().httpUrl(),
+                        db,
+                        false),
+                config);
         JobClient job = env.executeAsync(FeatureStatsJob.jobName(config));
         try {
             int perChunk = (batches.size() + CHUNKS - 1) / CHUNKS;
-            try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
+            try (ActivationPublisher publisher =
+                    new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
                 for (int chunk = 0; chunk < CHUNKS; chunk++) {
                     batches.subList(chunk * perChunk, Math.min(batches.size(), (chunk + 1) * perChunk))
                             .forEach(publisher::publish);
@@ -128,12 +141,14 @@ class FaultToleranceITCase {
             }
             var expected = StatsExpectations.inMemory(sae, batches);
             awaitTokens(db, runId, sae.saeId(), expected.features().tokens(), job);
-            try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
+            try (Connection jdbc =
+                    DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, sae, expected);
                 // Progress is committed separately; wait for it to cover every record too.
                 awaitProgress(jdbc, db, runId, batches.size());
                 assertThat(StatsExpectations.progress(jdbc, db, runId))
-                        .containsExactly((long) batches.size(), expected.features().tokens(), 0L);
+                        .containsExactly(
+                                (long) batches.size(), expected.features().tokens(), 0L);
             }
         } finally {
             job.cancel().get();
@@ -143,8 +158,8 @@ class FaultToleranceITCase {
     private static void awaitProgress(Connection jdbc, String db, String runId, long records) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
-            try (var rs = jdbc.createStatement().executeQuery("SELECT max(records) FROM " + db
-                    + ".run_progress WHERE run_id = '" + runId + "'")) {
+            try (var rs = jdbc.createStatement()
+                    .executeQuery("SELECT max(records) FROM " + db + ".run_progress WHERE run_id = '" + runId + "'")) {
                 if (rs.next() && rs.getLong(1) == records) {
                     return;
                 }
@@ -154,7 +169,8 @@ class FaultToleranceITCase {
     }
 
     /** Waits until the committed statistics cover every published token (the stream has no end to wait for). */
-    private static void awaitTokens(String db, String runId, String saeId, long tokens, JobClient job) throws Exception {
+    private static void awaitTokens(String db, String runId, String saeId, long tokens, JobClient job)
+            throws Exception {
         ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         long seen = -1;
@@ -162,8 +178,12 @@ class FaultToleranceITCase {
             assertThat(job.getJobStatus().get()).as("job status").isNotIn(JobStatus.FAILED, JobStatus.CANCELED);
             List<List<String>> rows = http.query("SELECT max(version) FROM " + db + ".feature_stats WHERE run_id = '"
                     + runId + "' AND sae_id = '" + saeId + "'");
-            seen = rows.isEmpty() || rows.get(0).get(0) == null ? -1 : Long.parseLong(rows.get(0).get(0));
-            assertThat(seen).as("tokens committed so far never exceed those published").isLessThanOrEqualTo(tokens);
+            seen = rows.isEmpty() || rows.get(0).get(0) == null
+                    ? -1
+                    : Long.parseLong(rows.get(0).get(0));
+            assertThat(seen)
+                    .as("tokens committed so far never exceed those published")
+                    .isLessThanOrEqualTo(tokens);
             if (seen == tokens) {
                 return;
             }

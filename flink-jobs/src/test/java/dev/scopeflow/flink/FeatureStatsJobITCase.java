@@ -1,11 +1,13 @@
 package dev.scopeflow.flink;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.cluster.RealServices;
+import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
@@ -14,15 +16,6 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -32,8 +25,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The walking skeleton on real services: synthetic activations → Arrow → a real KRaft Kafka broker → the
@@ -50,7 +49,9 @@ class FeatureStatsJobITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(PARALLELISM).build());
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(PARALLELISM)
+            .build());
 
     @Test
     void countsInClickHouseEqualInMemoryComputation() throws Exception {
@@ -67,15 +68,19 @@ class FeatureStatsJobITCase {
         SaeSpec resB = sae("res3-b", res3, 48, 130, 2);
         SaeSpec mlp = sae("mlp1", mlp1, 40, 77, 3);
 
-        List<ActivationBatch> resBatches = new SyntheticActivations(runId, "test-model", res3, 48,
-                ActivationDtype.BF16, 7).documents(0, 23, 37, 16);
-        List<ActivationBatch> mlpBatches = new SyntheticActivations(runId, "test-model", mlp1, 40,
-                ActivationDtype.F32, 8).documents(100, 9, 50, 64);
-        List<ActivationBatch> wrongWidth = new SyntheticActivations(runId, "test-model", res3, 47,
-                ActivationDtype.F32, 9).documents(500, 1, 5, 8);
-        List<ActivationBatch> otherRun = new SyntheticActivations("another-run", "test-model", res3, 48,
-                ActivationDtype.F32, 10).documents(600, 2, 5, 8);
-        try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
+        List<ActivationBatch> resBatches = new SyntheticActivations(
+                        runId, "test-model", res3, 48, ActivationDtype.BF16, 7)
+                .documents(0, 23, 37, 16);
+        List<ActivationBatch> mlpBatches = new SyntheticActivations(
+                        runId, "test-model", mlp1, 40, ActivationDtype.F32, 8)
+                .documents(100, 9, 50, 64);
+        List<ActivationBatch> wrongWidth =
+                new SyntheticActivations(runId, "test-model", res3, 47, ActivationDtype.F32, 9).documents(500, 1, 5, 8);
+        List<ActivationBatch> otherRun = new SyntheticActivations(
+                        "another-run", "test-model", res3, 48, ActivationDtype.F32, 10)
+                .documents(600, 2, 5, 8);
+        try (ActivationPublisher publisher =
+                new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
             resBatches.forEach(publisher::publish);
             wrongWidth.forEach(publisher::publish);
             otherRun.forEach(publisher::publish);
@@ -89,10 +94,20 @@ class FeatureStatsJobITCase {
                 new DocumentWindow("another-run", 600, 0, 0, new int[] {2, 7}, "not this run's", "test", false));
         publishDocuments(topics.documents(), documents);
 
-        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId(runId)
-                .addSae(resA).addSae(resB).addSae(mlp).build();
-        FeatureStatsJob.run(environment(PARALLELISM),
-                new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics, SERVICES.clickHouse().httpUrl(), db, true),
+        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
+                .setRunId(runId)
+                .addSae(resA)
+                .addSae(resB)
+                .addSae(mlp)
+                .build();
+        FeatureStatsJob.run(
+                environment(PARALLELISM),
+                new FeatureStatsJob.Endpoints(
+                        SERVICES.kafka().bootstrapServers(),
+                        topics,
+                        SERVICES.clickHouse().httpUrl(),
+                        db,
+                        true),
                 config);
 
         try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
@@ -100,7 +115,9 @@ class FeatureStatsJobITCase {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, spec, StatsExpectations.inMemory(spec, resBatches));
             }
             StatsExpectations.assertRowsMatch(jdbc, db, runId, mlp, StatsExpectations.inMemory(mlp, mlpBatches));
-            long counted = StatsExpectations.inMemory(resA, resBatches).features().tokens()
+            long counted = StatsExpectations.inMemory(resA, resBatches)
+                            .features()
+                            .tokens()
                     + StatsExpectations.inMemory(mlp, mlpBatches).features().tokens();
             // Records of this run: the good ones, the wrong-width ones and the poison record (dead letters).
             long records = resBatches.size() + mlpBatches.size() + wrongWidth.size() + 1;
@@ -108,7 +125,12 @@ class FeatureStatsJobITCase {
         }
         try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
             assertDocuments(jdbc, db, runId, documents.subList(0, 3));
-            assertTopExampleContext(jdbc, db, runId, resA, StatsExpectations.inMemory(resA, resBatches).topExamples(),
+            assertTopExampleContext(
+                    jdbc,
+                    db,
+                    runId,
+                    resA,
+                    StatsExpectations.inMemory(resA, resBatches).topExamples(),
                     documents.subList(0, 2));
         }
         List<String> reasons = deadLetterReasons(topics.deadLetter(), 3);
@@ -120,8 +142,14 @@ class FeatureStatsJobITCase {
         // Parallelism 1 over the same records gives the same numbers as parallelism 2.
         String db1 = db + "_p1";
         ClickHouseMigrations.apply(http, db1);
-        FeatureStatsJob.run(environment(1),
-                new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics, SERVICES.clickHouse().httpUrl(), db1, true),
+        FeatureStatsJob.run(
+                environment(1),
+                new FeatureStatsJob.Endpoints(
+                        SERVICES.kafka().bootstrapServers(),
+                        topics,
+                        SERVICES.clickHouse().httpUrl(),
+                        db1,
+                        true),
                 config);
         try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db1))) {
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, resA, StatsExpectations.inMemory(resA, resBatches));
@@ -137,17 +165,22 @@ class FeatureStatsJobITCase {
         Properties props = new Properties();
         props.put("bootstrap.servers", SERVICES.kafka().bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer =
-                     new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, "poison".getBytes(StandardCharsets.UTF_8),
-                    "this is not an Arrow stream".getBytes(StandardCharsets.UTF_8))).get();
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(
+                            topic,
+                            "poison".getBytes(StandardCharsets.UTF_8),
+                            "this is not an Arrow stream".getBytes(StandardCharsets.UTF_8)))
+                    .get();
         }
     }
 
     /** The windows of the run are in ClickHouse, once each, with their tokens and text. */
     private static void assertDocuments(Connection jdbc, String db, String runId, List<DocumentWindow> expected)
             throws Exception {
-        List<String> want = expected.stream().map(w -> w.docId() + "/" + w.firstPosition() + "/"
-                + java.util.Arrays.toString(w.tokenIds()) + "/" + (w.text() == null ? "" : w.text())).toList();
+        List<String> want = expected.stream()
+                .map(w -> w.docId() + "/" + w.firstPosition() + "/" + java.util.Arrays.toString(w.tokenIds()) + "/"
+                        + (w.text() == null ? "" : w.text()))
+                .toList();
         List<String> got = new ArrayList<>();
         try (PreparedStatement query = jdbc.prepareStatement("SELECT doc_id, window_start, "
                 + "concat('[', arrayStringConcat(arrayMap(t -> toString(t), token_ids), ', '), ']'), text FROM " + db
@@ -166,8 +199,14 @@ class FeatureStatsJobITCase {
      * The documented query that shows each top example with ±2 tokens of context from the documents table
      * gives exactly the tokens around each example's position in the published windows.
      */
-    private static void assertTopExampleContext(Connection jdbc, String db, String runId, SaeSpec spec,
-                                                TopExamples expected, List<DocumentWindow> doc0Windows) throws Exception {
+    private static void assertTopExampleContext(
+            Connection jdbc,
+            String db,
+            String runId,
+            SaeSpec spec,
+            TopExamples expected,
+            List<DocumentWindow> doc0Windows)
+            throws Exception {
         List<String> want = new ArrayList<>();
         for (int f = 0; f < expected.dSae(); f++) {
             List<TopExamples.Example> examples = expected.examples(f);
@@ -178,8 +217,8 @@ class FeatureStatsJobITCase {
                     if (e.doc() == w.docId() && offset >= 0 && offset < w.tokenIds().length) {
                         int from = Math.max(0, offset - 2);
                         int to = Math.min(w.tokenIds().length, offset + 3);
-                        want.add(f + "/" + (rank + 1) + "/" + java.util.Arrays.toString(
-                                java.util.Arrays.copyOfRange(w.tokenIds(), from, to)));
+                        want.add(f + "/" + (rank + 1) + "/"
+                                + java.util.Arrays.toString(java.util.Arrays.copyOfRange(w.tokenIds(), from, to)));
                     }
                 }
             }
@@ -203,7 +242,9 @@ class FeatureStatsJobITCase {
                 }
             }
         }
-        assertThat(want).as("some top examples fall inside the published windows").isNotEmpty();
+        assertThat(want)
+                .as("some top examples fall inside the published windows")
+                .isNotEmpty();
         assertThat(got).isEqualTo(want);
     }
 
@@ -211,12 +252,16 @@ class FeatureStatsJobITCase {
         Properties props = new Properties();
         props.put("bootstrap.servers", SERVICES.kafka().bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer =
-                     new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (DocumentWindow w : windows) {
-                producer.send(new ProducerRecord<>(topic, TopicNames.docKey(w.docId()), w.toJson())).get();
+                producer.send(new ProducerRecord<>(topic, TopicNames.docKey(w.docId()), w.toJson()))
+                        .get();
             }
-            producer.send(new ProducerRecord<>(topic, "poison".getBytes(StandardCharsets.UTF_8),
-                    "{not json".getBytes(StandardCharsets.UTF_8))).get();
+            producer.send(new ProducerRecord<>(
+                            topic,
+                            "poison".getBytes(StandardCharsets.UTF_8),
+                            "{not json".getBytes(StandardCharsets.UTF_8)))
+                    .get();
         }
     }
 
@@ -227,7 +272,8 @@ class FeatureStatsJobITCase {
     }
 
     private static StreamExecutionEnvironment environment(int parallelism) {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
         env.setParallelism(parallelism);
         env.enableCheckpointing(1_000);
         return env;

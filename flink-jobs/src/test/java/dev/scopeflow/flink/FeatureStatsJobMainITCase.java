@@ -1,24 +1,23 @@
 package dev.scopeflow.flink;
 
-import dev.scopeflow.flink.config.SaeSpec;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.cluster.RealServices;
+import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import java.util.List;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.MultipleParameterTool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The job jar's entry point as {@code flink run} calls it, with no CLI around it: it must migrate a database
@@ -31,7 +30,9 @@ class FeatureStatsJobMainITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(1)
+            .build());
 
     @Test
     void standaloneMainMigratesAFreshDatabaseAndFinishesTheRun() throws Exception {
@@ -39,21 +40,35 @@ class FeatureStatsJobMainITCase {
         SaeSpec sae = StatsExpectations.numpySae(SERVICES.workDir(), "main-sae", site, 16, 40, 3);
         TopicNames topics = TopicNames.withPrefix("it-main");
         KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 1);
-        try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
-            new SyntheticActivations("main-run", "m", site, 16, ActivationDtype.F32, 5).documents(0, 3, 10, 8)
+        try (ActivationPublisher publisher =
+                new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
+            new SyntheticActivations("main-run", "m", site, 16, ActivationDtype.F32, 5)
+                    .documents(0, 3, 10, 8)
                     .forEach(publisher::publish);
         }
         ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
         assertThat(http.query("SELECT count() FROM system.databases WHERE name = 'it_main'"))
                 .containsExactly(List.of("0"));
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-                FeatureStatsJobMain.strictTypes());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
         env.setParallelism(1);
         FeatureStatsJobMain.run(env, MultipleParameterTool.fromArgs(new String[] {
-                "--kafka", SERVICES.kafka().bootstrapServers(), "--clickhouse", SERVICES.clickHouse().httpUrl(),
-                "--database", "it_main", "--topic-prefix", "it-main", "--run-id", "main-run",
-                "--checkpoint-interval-ms", "1000", "--sae", sae.saeId() + "=res.1=" + sae.path()}));
+            "--kafka",
+            SERVICES.kafka().bootstrapServers(),
+            "--clickhouse",
+            SERVICES.clickHouse().httpUrl(),
+            "--database",
+            "it_main",
+            "--topic-prefix",
+            "it-main",
+            "--run-id",
+            "main-run",
+            "--checkpoint-interval-ms",
+            "1000",
+            "--sae",
+            sae.saeId() + "=res.1=" + sae.path()
+        }));
 
         // 3 documents x 10 tokens, BOS excluded.
         assertThat(http.query("SELECT status, tokens FROM it_main.runs FINAL WHERE run_id = 'main-run'"))

@@ -1,16 +1,18 @@
 package dev.scopeflow.flink;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.sae.stats.FeatureStats;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.kernel.SparseCodes;
-import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.sae.model.JumpReluSae;
+import dev.scopeflow.sae.stats.FeatureStats;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.SaeStatistics;
+import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,21 +22,24 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 /** Shared by the job ITCases: SAE fixtures written by numpy, in-memory expectations, row-by-row comparison. */
 public final class StatsExpectations {
 
-    private StatsExpectations() {
-    }
+    private StatsExpectations() {}
 
     /** Writes a random Gemma Scope params.npz with numpy (an independent writer of the real format). */
     public static SaeSpec numpySae(Path dir, String id, Site site, int dIn, int dSae, int seed) throws Exception {
         Path params = dir.resolve("saes").resolve(id).resolve("params.npz");
         Files.createDirectories(params.getParent());
-        Process python = new ProcessBuilder("python3", "src/test/resources/write_gemma_scope_sae.py", params.toString(),
-                String.valueOf(dIn), String.valueOf(dSae), String.valueOf(seed)).redirectErrorStream(true).start();
+        Process python = new ProcessBuilder(
+                        "python3",
+                        "src/test/resources/write_gemma_scope_sae.py",
+                        params.toString(),
+                        String.valueOf(dIn),
+                        String.valueOf(dSae),
+                        String.valueOf(seed))
+                .redirectErrorStream(true)
+                .start();
         String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(python.waitFor()).as("numpy SAE writer: %s", output).isZero();
         return new SaeSpec(id, site, params.toString());
@@ -55,8 +60,8 @@ public final class StatsExpectations {
                 float[] row = new float[batch.width()];
                 System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
                 SparseCodes codes = sae.encode(row, 1);
-                expected.addReconstructed(row, sae.decode(codes), codes, new long[] {batch.docId(r)},
-                        new int[] {batch.position(r)});
+                expected.addReconstructed(
+                        row, sae.decode(codes), codes, new long[] {batch.docId(r)}, new int[] {batch.position(r)});
             }
         }
         return expected;
@@ -72,9 +77,8 @@ public final class StatsExpectations {
     }
 
     /** Histogram bins and interval samples of every firing feature, exactly. */
-    private static void assertDistributions(Connection jdbc, String db, String runId, SaeSpec spec,
-                                            SaeStatistics expected)
-            throws Exception {
+    private static void assertDistributions(
+            Connection jdbc, String db, String runId, SaeSpec spec, SaeStatistics expected) throws Exception {
         List<String> wantBins = new ArrayList<>();
         List<String> wantSamples = new ArrayList<>();
         for (int f = 0; f < expected.features().dSae(); f++) {
@@ -88,17 +92,29 @@ public final class StatsExpectations {
                 List<TopExamples.Example> kept = expected.intervalSamples().samples(f, interval);
                 for (int i = 0; i < kept.size(); i++) {
                     TopExamples.Example e = kept.get(i);
-                    wantSamples.add(f + "/" + interval + "/" + (i + 1) + "/" + e.doc() + "/" + e.position() + "/" + e.activation());
+                    wantSamples.add(f + "/" + interval + "/" + (i + 1) + "/" + e.doc() + "/" + e.position() + "/"
+                            + e.activation());
                 }
             }
         }
-        assertThat(rows(jdbc, "SELECT feature, bin, count FROM " + db + ".feature_histograms FINAL WHERE run_id = ? "
-                + "AND sae_id = ? ORDER BY feature, bin", runId, spec.saeId()))
-                .as("histogram bins of %s (feature/bin/count)", spec.saeId()).isNotEmpty().isEqualTo(wantBins);
-        assertThat(rows(jdbc, "SELECT feature, interval_index, sample_rank, doc_id, position, activation FROM " + db
-                + ".interval_samples FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature, interval_index, sample_rank", runId,
-                spec.saeId()))
-                .as("interval samples of %s", spec.saeId()).isNotEmpty().isEqualTo(wantSamples);
+        assertThat(rows(
+                        jdbc,
+                        "SELECT feature, bin, count FROM " + db + ".feature_histograms FINAL WHERE run_id = ? "
+                                + "AND sae_id = ? ORDER BY feature, bin",
+                        runId,
+                        spec.saeId()))
+                .as("histogram bins of %s (feature/bin/count)", spec.saeId())
+                .isNotEmpty()
+                .isEqualTo(wantBins);
+        assertThat(rows(
+                        jdbc,
+                        "SELECT feature, interval_index, sample_rank, doc_id, position, activation FROM " + db
+                                + ".interval_samples FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature, interval_index, sample_rank",
+                        runId,
+                        spec.saeId()))
+                .as("interval samples of %s", spec.saeId())
+                .isNotEmpty()
+                .isEqualTo(wantSamples);
     }
 
     /** Rows of a query as "/"-joined strings; floats via getFloat so they print as Java floats. */
@@ -112,8 +128,11 @@ public final class StatsExpectations {
                 while (rs.next()) {
                     StringBuilder row = new StringBuilder();
                     for (int c = 1; c <= columns; c++) {
-                        row.append(c > 1 ? "/" : "").append(c == columns && sql.contains("activation")
-                                ? String.valueOf(rs.getFloat(c)) : rs.getString(c));
+                        row.append(c > 1 ? "/" : "")
+                                .append(
+                                        c == columns && sql.contains("activation")
+                                                ? String.valueOf(rs.getFloat(c))
+                                                : rs.getString(c));
                     }
                     out.add(row.toString());
                 }
@@ -126,8 +145,9 @@ public final class StatsExpectations {
             throws Exception {
         assertThat(expected.tokens()).isGreaterThan(0);
         long firing = 0;
-        try (PreparedStatement query = jdbc.prepareStatement("SELECT feature, n_tokens, fire_count, act_sum, act_max FROM "
-                + db + ".feature_stats FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature")) {
+        try (PreparedStatement query =
+                jdbc.prepareStatement("SELECT feature, n_tokens, fire_count, act_sum, act_max FROM " + db
+                        + ".feature_stats FINAL WHERE run_id = ? AND sae_id = ? ORDER BY feature")) {
             query.setString(1, runId);
             query.setString(2, spec.saeId());
             try (ResultSet rs = query.executeQuery()) {
@@ -135,11 +155,15 @@ public final class StatsExpectations {
                 while (rs.next()) {
                     assertThat(rs.getInt(1)).isEqualTo(f);
                     assertThat(rs.getLong(2)).as("tokens of %s", spec.saeId()).isEqualTo(expected.tokens());
-                    assertThat(rs.getLong(3)).as("fire count of %s feature %d", spec.saeId(), f)
+                    assertThat(rs.getLong(3))
+                            .as("fire count of %s feature %d", spec.saeId(), f)
                             .isEqualTo(expected.fireCount(f));
-                    assertThat(rs.getDouble(4)).as("activation sum of %s feature %d", spec.saeId(), f)
+                    assertThat(rs.getDouble(4))
+                            .as("activation sum of %s feature %d", spec.saeId(), f)
                             .isCloseTo(expected.sum(f), within(1e-9 * Math.max(1, Math.abs(expected.sum(f)))));
-                    assertThat(rs.getFloat(5)).as("max of %s feature %d", spec.saeId(), f).isEqualTo(expected.max(f));
+                    assertThat(rs.getFloat(5))
+                            .as("max of %s feature %d", spec.saeId(), f)
+                            .isEqualTo(expected.max(f));
                     firing += expected.fireCount(f) > 0 ? 1 : 0;
                     f++;
                 }
@@ -173,23 +197,36 @@ public final class StatsExpectations {
             }
         }
         assertThat(want).as("the data must fill some top-k lists").isNotEmpty();
-        assertThat(got).as("top examples of %s (feature/rank/doc/pos/activation)", spec.saeId()).isEqualTo(want);
+        assertThat(got)
+                .as("top examples of %s (feature/rank/doc/pos/activation)", spec.saeId())
+                .isEqualTo(want);
     }
 
-    private static void assertReconstruction(Connection jdbc, String db, String runId, SaeSpec spec,
-                                             ReconstructionStats expected) throws Exception {
-        try (PreparedStatement query = jdbc.prepareStatement("SELECT n_tokens, l0, mse, fvu, explained_variance, cosine, "
-                + "l2_ratio, relative_reconstruction_bias FROM " + db + ".reconstruction_stats FINAL "
-                + "WHERE run_id = ? AND sae_id = ?")) {
+    private static void assertReconstruction(
+            Connection jdbc, String db, String runId, SaeSpec spec, ReconstructionStats expected) throws Exception {
+        try (PreparedStatement query =
+                jdbc.prepareStatement("SELECT n_tokens, l0, mse, fvu, explained_variance, cosine, "
+                        + "l2_ratio, relative_reconstruction_bias FROM " + db + ".reconstruction_stats FINAL "
+                        + "WHERE run_id = ? AND sae_id = ?")) {
             query.setString(1, runId);
             query.setString(2, spec.saeId());
             try (ResultSet rs = query.executeQuery()) {
-                assertThat(rs.next()).as("reconstruction row of %s", spec.saeId()).isTrue();
+                assertThat(rs.next())
+                        .as("reconstruction row of %s", spec.saeId())
+                        .isTrue();
                 assertThat(rs.getLong(1)).isEqualTo(expected.tokens());
-                double[] want = {expected.l0(), expected.mse(), expected.fvu(), expected.explainedVariance(),
-                        expected.cosine(), expected.l2Ratio(), expected.relativeReconstructionBias()};
+                double[] want = {
+                    expected.l0(),
+                    expected.mse(),
+                    expected.fvu(),
+                    expected.explainedVariance(),
+                    expected.cosine(),
+                    expected.l2Ratio(),
+                    expected.relativeReconstructionBias()
+                };
                 for (int i = 0; i < want.length; i++) {
-                    assertThat(rs.getDouble(i + 2)).as("reconstruction column %d of %s", i + 2, spec.saeId())
+                    assertThat(rs.getDouble(i + 2))
+                            .as("reconstruction column %d of %s", i + 2, spec.saeId())
                             .isCloseTo(want[i], within(1e-9 * Math.max(1, Math.abs(want[i]))));
                 }
                 assertThat(rs.next()).isFalse();

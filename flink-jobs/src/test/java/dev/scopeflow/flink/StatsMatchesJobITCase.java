@@ -1,11 +1,12 @@
 package dev.scopeflow.flink;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
-import dev.scopeflow.schemas.format.NpyWriter;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.StatsRun;
 import dev.scopeflow.schemas.ActivationBatch;
@@ -14,12 +15,7 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
+import dev.scopeflow.schemas.format.NpyWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +32,11 @@ import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The issue's "done when": {@code scopeflow stats} on an activation .npy and the streaming job (real Kafka,
@@ -60,7 +59,9 @@ class StatsMatchesJobITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(1)
+            .build());
 
     private static final int N_SEQ = 12;
     private static final int SEQ_LEN = 24;
@@ -94,45 +95,91 @@ class StatsMatchesJobITCase {
         Path npy = dir.resolve("activations.npy");
         NpyWriter.writeFloat32(npy, activations, N_SEQ, SEQ_LEN, D_IN);
         Path tokensJson = dir.resolve("tokens.json");
-        Files.writeString(tokensJson, tokens.stream().map(Arrays::toString).collect(Collectors.joining(", ", "[", "]")));
+        Files.writeString(
+                tokensJson, tokens.stream().map(Arrays::toString).collect(Collectors.joining(", ", "[", "]")));
 
         Path out = dir.resolve("stats-out");
-        StatsRun.Result stats = StatsRun.run(StatsRun.request().setSae(Path.of(sae.path())).setActivations(npy)
-                .optTokens(tokensJson).optExcludeBos(true).optBackend(MatmulBackend.JAVA).setOut(out).build());
+        StatsRun.Result stats = StatsRun.run(StatsRun.request()
+                .setSae(Path.of(sae.path()))
+                .setActivations(npy)
+                .optTokens(tokensJson)
+                .optExcludeBos(true)
+                .optBackend(MatmulBackend.JAVA)
+                .setOut(out)
+                .build());
 
         runJob(sae, tokens, activations);
 
         try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(DB))) {
             // Columns: L = integer, F = Float32, D = Float64; each side printed in Java's shortest form.
-            assertSameRows(jdbc, "SELECT feature, fire_count, act_sum, act_max FROM feature_stats",
-                    "feature", "LLDF", out.resolve("features.csv"), 0, 1, 3, 4);
-            assertSameRows(jdbc, "SELECT feature, rank, doc_id, position, activation FROM top_examples",
-                    "feature, rank", "LLLLF", out.resolve("top_examples.csv"), 0, 1, 2, 3, 4);
-            assertSameRows(jdbc, "SELECT feature, bin, lower_edge, upper_edge, count FROM feature_histograms",
-                    "feature, bin", "LLFFL", out.resolve("histograms.csv"), 0, 1, 2, 3, 4);
-            assertSameRows(jdbc, "SELECT feature, interval_index, lower_edge, upper_edge, sample_rank, doc_id, "
-                    + "position, activation FROM interval_samples", "feature, interval_index, sample_rank",
-                    "LLFFLLLF", out.resolve("interval_samples.csv"), 0, 1, 2, 3, 4, 5, 6, 7);
+            assertSameRows(
+                    jdbc,
+                    "SELECT feature, fire_count, act_sum, act_max FROM feature_stats",
+                    "feature",
+                    "LLDF",
+                    out.resolve("features.csv"),
+                    0,
+                    1,
+                    3,
+                    4);
+            assertSameRows(
+                    jdbc,
+                    "SELECT feature, rank, doc_id, position, activation FROM top_examples",
+                    "feature, rank",
+                    "LLLLF",
+                    out.resolve("top_examples.csv"),
+                    0,
+                    1,
+                    2,
+                    3,
+                    4);
+            assertSameRows(
+                    jdbc,
+                    "SELECT feature, bin, lower_edge, upper_edge, count FROM feature_histograms",
+                    "feature, bin",
+                    "LLFFL",
+                    out.resolve("histograms.csv"),
+                    0,
+                    1,
+                    2,
+                    3,
+                    4);
+            assertSameRows(
+                    jdbc,
+                    "SELECT feature, interval_index, lower_edge, upper_edge, sample_rank, doc_id, "
+                            + "position, activation FROM interval_samples",
+                    "feature, interval_index, sample_rank",
+                    "LLFFLLLF",
+                    out.resolve("interval_samples.csv"),
+                    0,
+                    1,
+                    2,
+                    3,
+                    4,
+                    5,
+                    6,
+                    7);
             assertReconstructionMatchesSummary(jdbc, out.resolve("summary.json"));
-            assertThat(queryRows(jdbc, "SELECT DISTINCT n_tokens FROM " + DB + ".feature_stats FINAL WHERE run_id = ?",
-                    "L")).containsExactly(String.valueOf(stats.tokens()));
+            assertThat(queryRows(
+                            jdbc, "SELECT DISTINCT n_tokens FROM " + DB + ".feature_stats FINAL WHERE run_id = ?", "L"))
+                    .containsExactly(String.valueOf(stats.tokens()));
         }
         // Both paths really dropped BOS and the positions past each token list, and the data exercises the
         // statistics: features that never fire, full top-k lists, intervals that kept only some samples.
         long realTokens = tokens.stream().mapToLong(ids -> ids.length).sum();
         assertThat(stats.tokens()).isEqualTo(realTokens - N_SEQ - 1);
         assertThat(stats.summary().dead()).isPositive().isLessThan(D_SAE);
-        assertThat(Files.readAllLines(out.resolve("top_examples.csv")))
-                .anyMatch(line -> line.matches("\\d+,20,.*"));
-        assertThat(Files.readAllLines(out.resolve("interval_samples.csv"))).anyMatch(line -> line.matches(
-                "\\d+,\\d+,[^,]+,[^,]+,5,.*"));
+        assertThat(Files.readAllLines(out.resolve("top_examples.csv"))).anyMatch(line -> line.matches("\\d+,20,.*"));
+        assertThat(Files.readAllLines(out.resolve("interval_samples.csv")))
+                .anyMatch(line -> line.matches("\\d+,\\d+,[^,]+,[^,]+,5,.*"));
     }
 
     /** Each sequence's real tokens as one f32 record (doc = sequence index), then the job over them. */
     private static void runJob(SaeSpec sae, List<int[]> tokens, float[] activations) throws Exception {
         TopicNames topics = TopicNames.withPrefix("it-stats-vs-job");
         KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 1); // one partition: records stay in order
-        try (ActivationPublisher publisher = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
+        try (ActivationPublisher publisher =
+                new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
             for (int s = 0; s < tokens.size(); s++) {
                 int[] ids = tokens.get(s);
                 long[] docs = new long[ids.length];
@@ -142,8 +189,16 @@ class StatsMatchesJobITCase {
                     positions[p] = p;
                 }
                 int from = s * SEQ_LEN * D_IN;
-                publisher.publish(new ActivationBatch(RUN_ID, "test-model", SITE, D_IN, ActivationDtype.F32, docs,
-                        positions, ids, Arrays.copyOfRange(activations, from, from + ids.length * D_IN)));
+                publisher.publish(new ActivationBatch(
+                        RUN_ID,
+                        "test-model",
+                        SITE,
+                        D_IN,
+                        ActivationDtype.F32,
+                        docs,
+                        positions,
+                        ids,
+                        Arrays.copyOfRange(activations, from, from + ids.length * D_IN)));
             }
         }
         ClickHouseMigrations.apply(new ClickHouseHttp(SERVICES.clickHouse().httpUrl()), DB);
@@ -151,17 +206,24 @@ class StatsMatchesJobITCase {
                 StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
         env.setParallelism(1);
         env.enableCheckpointing(1_000);
-        FeatureStatsJob.run(env, new FeatureStatsJob.Endpoints(SERVICES.kafka().bootstrapServers(), topics,
-                SERVICES.clickHouse().httpUrl(), DB, true), FeatureStatsJobConfig.builder().setRunId(RUN_ID)
-                .addSae(sae).build());
+        FeatureStatsJob.run(
+                env,
+                new FeatureStatsJob.Endpoints(
+                        SERVICES.kafka().bootstrapServers(),
+                        topics,
+                        SERVICES.clickHouse().httpUrl(),
+                        DB,
+                        true),
+                FeatureStatsJobConfig.builder().setRunId(RUN_ID).addSae(sae).build());
     }
 
     /**
      * The table's rows (FINAL, this run, ordered by {@code orderBy}) equal the CSV's rows, taking the CSV's
      * {@code csvColumns} in the query's column order; {@code types} says how to read and print each column.
      */
-    private static void assertSameRows(Connection jdbc, String select, String orderBy, String types, Path csv,
-                                       int... csvColumns) throws Exception {
+    private static void assertSameRows(
+            Connection jdbc, String select, String orderBy, String types, Path csv, int... csvColumns)
+            throws Exception {
         String sql = select.replace(" FROM ", " FROM " + DB + ".") + " FINAL WHERE run_id = ? ORDER BY " + orderBy;
         List<String> fromJob = queryRows(jdbc, sql, types);
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
@@ -186,11 +248,13 @@ class StatsMatchesJobITCase {
                 while (rs.next()) {
                     StringBuilder row = new StringBuilder();
                     for (int c = 0; c < types.length(); c++) {
-                        row.append(c > 0 ? "/" : "").append(switch (types.charAt(c)) {
-                            case 'L' -> String.valueOf(rs.getLong(c + 1));
-                            case 'F' -> String.valueOf(rs.getFloat(c + 1));
-                            default -> String.valueOf(rs.getDouble(c + 1));
-                        });
+                        row.append(c > 0 ? "/" : "")
+                                .append(
+                                        switch (types.charAt(c)) {
+                                            case 'L' -> String.valueOf(rs.getLong(c + 1));
+                                            case 'F' -> String.valueOf(rs.getFloat(c + 1));
+                                            default -> String.valueOf(rs.getDouble(c + 1));
+                                        });
                     }
                     rows.add(row.toString());
                 }
@@ -215,9 +279,14 @@ class StatsMatchesJobITCase {
             summary.put(entry.group(1), entry.group(2).trim());
         }
         List<String> keys = List.of("n_tokens", "l0", "mse", "fvu", "explained_variance", "cosine");
-        String want = keys.stream().map(k -> normalise(summary.get(k), k.equals("n_tokens") ? 'L' : 'D'))
+        String want = keys.stream()
+                .map(k -> normalise(summary.get(k), k.equals("n_tokens") ? 'L' : 'D'))
                 .collect(Collectors.joining("/"));
-        assertThat(queryRows(jdbc, "SELECT " + String.join(", ", keys) + " FROM " + DB
-                + ".reconstruction_stats FINAL WHERE run_id = ?", "LDDDDD")).containsExactly(want);
+        assertThat(queryRows(
+                        jdbc,
+                        "SELECT " + String.join(", ", keys) + " FROM " + DB
+                                + ".reconstruction_stats FINAL WHERE run_id = ?",
+                        "LDDDDD"))
+                .containsExactly(want);
     }
 }

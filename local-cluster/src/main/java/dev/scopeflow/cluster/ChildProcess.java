@@ -45,22 +45,19 @@ final class ChildProcess {
     /** Starts the process; output is appended to the log file so restarts keep earlier logs. */
     synchronized void start() {
         if (process != null && process.isAlive()) {
-            throw new IllegalStateException(
-                    name + " is already running (pid " + process.pid() + ")");
+            throw new IllegalStateException(name + " is already running (pid " + process.pid() + ")");
         }
         try {
             Files.createDirectories(logFile.getParent());
-            ProcessBuilder builder =
-                    new ProcessBuilder(command)
-                            .directory(workingDir.toFile())
-                            .redirectErrorStream(true)
-                            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                            .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .directory(workingDir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
             builder.environment().putAll(environment);
             process = builder.start();
         } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "Could not start " + name + ": " + String.join(" ", command), e);
+            throw new UncheckedIOException("Could not start " + name + ": " + String.join(" ", command), e);
         }
         Process started = process;
         shutdownHook = new Thread(() -> terminate(started, gracePeriod), "scopeflow-stop-" + name);
@@ -158,7 +155,6 @@ final class ChildProcess {
     }
 
     private static java.io.File nullDevice() {
-        return new java.io.File(
-                System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
     }
 }

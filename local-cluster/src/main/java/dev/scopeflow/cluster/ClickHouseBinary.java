@@ -51,10 +51,7 @@ record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environm
     /** {@code $SCOPEFLOW_CACHE/clickhouse}, else {@code ~/.cache/scopeflow/clickhouse}. */
     static Path cacheDir(Map<String, String> env, Path home) {
         String root = env.get(CACHE_ENV);
-        Path base =
-                root == null || root.isBlank()
-                        ? home.resolve(".cache").resolve("scopeflow")
-                        : Path.of(root);
+        Path base = root == null || root.isBlank() ? home.resolve(".cache").resolve("scopeflow") : Path.of(root);
         return base.resolve("clickhouse").toAbsolutePath().normalize();
     }
 
@@ -68,11 +65,9 @@ record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environm
             if (Files.isExecutable(server)) {
                 return Optional.of(new ClickHouseBinary(List.of(server.toString()), Map.of()));
             }
-            Path multiTool =
-                    dir.resolve("clickhouse"); // modern single binary: `clickhouse server ...`
+            Path multiTool = dir.resolve("clickhouse"); // modern single binary: `clickhouse server ...`
             if (Files.isExecutable(multiTool)) {
-                return Optional.of(
-                        new ClickHouseBinary(List.of(multiTool.toString(), "server"), Map.of()));
+                return Optional.of(new ClickHouseBinary(List.of(multiTool.toString(), "server"), Map.of()));
             }
         }
         return Optional.empty();
@@ -85,20 +80,14 @@ record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environm
             return Optional.empty();
         }
         return Optional.of(
-                new ClickHouseBinary(
-                        List.of(server.toString()),
-                        Map.of("LD_LIBRARY_PATH", libraryPath(cache, env))));
+                new ClickHouseBinary(List.of(server.toString()), Map.of("LD_LIBRARY_PATH", libraryPath(cache, env))));
     }
 
     static String libraryPath(Path cache, Map<String, String> env) {
         String own =
-                cache.resolve("usr/lib/" + MULTIARCH)
-                        + java.io.File.pathSeparator
-                        + cache.resolve("lib/" + MULTIARCH);
+                cache.resolve("usr/lib/" + MULTIARCH) + java.io.File.pathSeparator + cache.resolve("lib/" + MULTIARCH);
         String inherited = env.get("LD_LIBRARY_PATH");
-        return inherited == null || inherited.isBlank()
-                ? own
-                : own + java.io.File.pathSeparator + inherited;
+        return inherited == null || inherited.isBlank() ? own : own + java.io.File.pathSeparator + inherited;
     }
 
     /**
@@ -108,11 +97,8 @@ record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environm
     static ClickHouseBinary fetchInto(Path cache, Map<String, String> env) {
         try {
             Files.createDirectories(cache);
-            try (FileChannel lockChannel =
-                            FileChannel.open(
-                                    cache.resolve(".fetch.lock"),
-                                    StandardOpenOption.CREATE,
-                                    StandardOpenOption.WRITE);
+            try (FileChannel lockChannel = FileChannel.open(
+                            cache.resolve(".fetch.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = lockChannel.lock()) {
                 Optional<ClickHouseBinary> fetchedMeanwhile = fromCache(cache, env);
                 if (fetchedMeanwhile.isPresent()) {
@@ -120,38 +106,32 @@ record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environm
                 }
                 Path script = extractScript(cache);
                 Path log = cache.resolve("fetch.log");
-                Process process =
-                        new ProcessBuilder("bash", script.toString(), cache.toString())
-                                .redirectErrorStream(true)
-                                .redirectOutput(log.toFile())
-                                .start();
+                Process process = new ProcessBuilder("bash", script.toString(), cache.toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
                 if (!process.waitFor(FETCH_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                     process.destroyForcibly();
-                    throw new IllegalStateException(
-                            "Fetching ClickHouse took over "
-                                    + FETCH_TIMEOUT_MINUTES
-                                    + " minutes; gave up.\n"
-                                    + LogTail.lastLines(log, 20));
+                    throw new IllegalStateException("Fetching ClickHouse took over "
+                            + FETCH_TIMEOUT_MINUTES
+                            + " minutes; gave up.\n"
+                            + LogTail.lastLines(log, 20));
                 }
                 if (process.exitValue() != 0) {
-                    throw new IllegalStateException(
-                            "Could not fetch ClickHouse into "
-                                    + cache
-                                    + " (exit "
-                                    + process.exitValue()
-                                    + "). Install clickhouse-server and put it on PATH, or fix the"
-                                    + " error below and retry.\n"
-                                    + LogTail.lastLines(log, 20));
+                    throw new IllegalStateException("Could not fetch ClickHouse into "
+                            + cache
+                            + " (exit "
+                            + process.exitValue()
+                            + "). Install clickhouse-server and put it on PATH, or fix the"
+                            + " error below and retry.\n"
+                            + LogTail.lastLines(log, 20));
                 }
                 return fromCache(cache, env)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalStateException(
-                                                FETCH_SCRIPT
-                                                        + " succeeded but "
-                                                        + cache
-                                                        + " holds no complete fetch.\n"
-                                                        + LogTail.lastLines(log, 20)));
+                        .orElseThrow(() -> new IllegalStateException(FETCH_SCRIPT
+                                + " succeeded but "
+                                + cache
+                                + " holds no complete fetch.\n"
+                                + LogTail.lastLines(log, 20)));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Could not fetch ClickHouse into " + cache, e);

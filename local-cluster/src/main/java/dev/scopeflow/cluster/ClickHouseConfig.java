@@ -18,8 +18,7 @@ record ClickHouseConfig(Path dir, int httpPort, int tcpPort) {
         Ports.requireValid(httpPort, "ClickHouse HTTP port");
         Ports.requireValid(tcpPort, "ClickHouse TCP port");
         if (httpPort == tcpPort) {
-            throw new IllegalArgumentException(
-                    "ClickHouse HTTP and TCP ports must differ, both are " + httpPort);
+            throw new IllegalArgumentException("ClickHouse HTTP and TCP ports must differ, both are " + httpPort);
         }
     }
 
@@ -85,8 +84,7 @@ record ClickHouseConfig(Path dir, int httpPort, int tcpPort) {
           <max_session_timeout>3600</max_session_timeout>
           <default_session_timeout>60</default_session_timeout>
         </yandex>
-        """
-                .formatted(
+        """.formatted(
                         xml(serverLog()),
                         xml(errorLog()),
                         httpPort,

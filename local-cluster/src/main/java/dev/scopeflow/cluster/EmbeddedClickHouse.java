@@ -36,18 +36,16 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     private final Duration startupTimeout;
     private String serverVersion = LEGACY_SERVER_VERSION;
 
-    private EmbeddedClickHouse(
-            ClickHouseConfig config, ClickHouseBinary binary, Duration startupTimeout) {
+    private EmbeddedClickHouse(ClickHouseConfig config, ClickHouseBinary binary, Duration startupTimeout) {
         this.config = config;
         this.startupTimeout = startupTimeout;
-        this.process =
-                new ChildProcess(
-                        "clickhouse",
-                        binary.command(config.configFile()),
-                        binary.environment(),
-                        config.dir(),
-                        config.consoleLog(),
-                        Duration.ofSeconds(15));
+        this.process = new ChildProcess(
+                "clickhouse",
+                binary.command(config.configFile()),
+                binary.environment(),
+                config.dir(),
+                config.consoleLog(),
+                Duration.ofSeconds(15));
     }
 
     /** Starts a server in {@code workDir} on free ports. */
@@ -110,8 +108,7 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     public static String jdbcUrl(String host, int httpPort, String database, String serverVersion) {
         Objects.requireNonNull(database, "database");
         if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-            throw new IllegalArgumentException(
-                    "Not a plain ClickHouse database name: '" + database + "'");
+            throw new IllegalArgumentException("Not a plain ClickHouse database name: '" + database + "'");
         }
         return "jdbc:clickhouse://"
                 + host
@@ -163,25 +160,23 @@ public final class EmbeddedClickHouse implements AutoCloseable {
         long deadline = System.nanoTime() + startupTimeout.toNanos();
         while (true) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(
-                        "ClickHouse exited with code "
-                                + process.exitCode()
-                                + " while starting in "
-                                + config.dir()
-                                + "\n"
-                                + logs());
+                throw new IllegalStateException("ClickHouse exited with code "
+                        + process.exitCode()
+                        + " while starting in "
+                        + config.dir()
+                        + "\n"
+                        + logs());
             }
             if ("Ok.".equals(ping())) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(
-                        "ClickHouse did not answer "
-                                + httpUrl()
-                                + "/ping within "
-                                + startupTimeout.toSeconds()
-                                + " s\n"
-                                + logs());
+                throw new IllegalStateException("ClickHouse did not answer "
+                        + httpUrl()
+                        + "/ping within "
+                        + startupTimeout.toSeconds()
+                        + " s\n"
+                        + logs());
             }
             sleep(50);
         }
@@ -216,14 +211,11 @@ public final class EmbeddedClickHouse implements AutoCloseable {
                 out.write(sql.getBytes(StandardCharsets.UTF_8));
             }
             int status = connection.getResponseCode();
-            InputStream body =
-                    status == 200 ? connection.getInputStream() : connection.getErrorStream();
-            String text =
-                    body == null ? "" : new String(body.readAllBytes(), StandardCharsets.UTF_8);
+            InputStream body = status == 200 ? connection.getInputStream() : connection.getErrorStream();
+            String text = body == null ? "" : new String(body.readAllBytes(), StandardCharsets.UTF_8);
             connection.disconnect();
             if (status != 200) {
-                throw new IllegalStateException(
-                        "ClickHouse answered HTTP " + status + " to '" + sql + "': " + text);
+                throw new IllegalStateException("ClickHouse answered HTTP " + status + " to '" + sql + "': " + text);
             }
             return text;
         } catch (IOException e) {
@@ -232,9 +224,7 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     }
 
     private String logs() {
-        return LogTail.lastLines(config.errorLog(), 30)
-                + "\n"
-                + LogTail.lastLines(config.consoleLog(), 30);
+        return LogTail.lastLines(config.errorLog(), 30) + "\n" + LogTail.lastLines(config.consoleLog(), 30);
     }
 
     private static void sleep(long millis) {
@@ -263,8 +253,7 @@ public final class EmbeddedClickHouse implements AutoCloseable {
 
         /** HTTP port; 0 (default) picks a free one. */
         public Builder httpPort(int httpPort) {
-            this.httpPort =
-                    httpPort == 0 ? 0 : Ports.requireValid(httpPort, "ClickHouse HTTP port");
+            this.httpPort = httpPort == 0 ? 0 : Ports.requireValid(httpPort, "ClickHouse HTTP port");
             return this;
         }
 
@@ -277,8 +266,7 @@ public final class EmbeddedClickHouse implements AutoCloseable {
         /** How long to wait for {@code /ping} before giving up; default 60 s. */
         public Builder startupTimeout(Duration startupTimeout) {
             if (startupTimeout.isNegative() || startupTimeout.isZero()) {
-                throw new IllegalArgumentException(
-                        "startupTimeout must be positive, got " + startupTimeout);
+                throw new IllegalArgumentException("startupTimeout must be positive, got " + startupTimeout);
             }
             this.startupTimeout = startupTimeout;
             return this;
@@ -293,8 +281,7 @@ public final class EmbeddedClickHouse implements AutoCloseable {
             int tcp = tcpPort == 0 ? freePortOtherThan(http) : tcpPort;
             ClickHouseConfig config = new ClickHouseConfig(workDir, http, tcp);
             writeConfig(config);
-            EmbeddedClickHouse clickHouse =
-                    new EmbeddedClickHouse(config, ClickHouseBinary.locate(), startupTimeout);
+            EmbeddedClickHouse clickHouse = new EmbeddedClickHouse(config, ClickHouseBinary.locate(), startupTimeout);
             clickHouse.launch();
             return clickHouse;
         }
@@ -309,15 +296,13 @@ public final class EmbeddedClickHouse implements AutoCloseable {
 
         private static void writeConfig(ClickHouseConfig config) {
             try {
-                for (String dir :
-                        new String[] {"data", "tmp", "user_files", "format_schemas", "log"}) {
+                for (String dir : new String[] {"data", "tmp", "user_files", "format_schemas", "log"}) {
                     Files.createDirectories(config.dir().resolve(dir));
                 }
                 Files.writeString(config.configFile(), config.configXml(), StandardCharsets.UTF_8);
                 Files.writeString(config.usersFile(), config.usersXml(), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "Could not write ClickHouse config into " + config.dir(), e);
+                throw new UncheckedIOException("Could not write ClickHouse config into " + config.dir(), e);
             }
         }
     }

@@ -42,25 +42,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final ChildProcess process;
     private final Duration startupTimeout;
 
-    private EmbeddedKafka(
-            KafkaConfig config, Path argumentFile, String maxHeap, Duration startupTimeout) {
+    private EmbeddedKafka(KafkaConfig config, Path argumentFile, String maxHeap, Duration startupTimeout) {
         this.config = config;
         this.startupTimeout = startupTimeout;
         List<String> command = new ArrayList<>(javaCommand(argumentFile, maxHeap));
         command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
         command.add("-Dkafka.logs.dir=" + config.dir().resolve("logs"));
         command.add("kafka.Kafka");
-        command.add(
-                config.propertiesFile()
-                        .toString()); // also the marker that identifies a leftover broker
+        command.add(config.propertiesFile().toString()); // also the marker that identifies a leftover broker
         this.process =
-                new ChildProcess(
-                        "kafka",
-                        command,
-                        Map.of(),
-                        config.dir(),
-                        config.brokerLog(),
-                        Duration.ofSeconds(30));
+                new ChildProcess("kafka", command, Map.of(), config.dir(), config.brokerLog(), Duration.ofSeconds(30));
     }
 
     /** Starts a broker in {@code workDir} on a free port. */
@@ -116,12 +107,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException(
-                        "Could not create topic " + name + " on " + bootstrapServers(),
-                        e.getCause());
+                        "Could not create topic " + name + " on " + bootstrapServers(), e.getCause());
             }
         } catch (TimeoutException e) {
-            throw new IllegalStateException(
-                    "Creating topic " + name + " on " + bootstrapServers() + " timed out", e);
+            throw new IllegalStateException("Creating topic " + name + " on " + bootstrapServers() + " timed out", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while creating topic " + name, e);
@@ -150,8 +139,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void launch() {
-        process.launch(
-                config.dir().resolve(PID_FILE), config.propertiesFile().toString(), this::awaitBroker);
+        process.launch(config.dir().resolve(PID_FILE), config.propertiesFile().toString(), this::awaitBroker);
     }
 
     /** Ready once an AdminClient sees this node in the cluster metadata. */
@@ -160,17 +148,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         try (Admin admin = admin()) {
             while (true) {
                 if (!process.isAlive()) {
-                    throw new IllegalStateException(
-                            "Kafka exited with code "
-                                    + process.exitCode()
-                                    + " while starting in "
-                                    + config.dir()
-                                    + "\n"
-                                    + process.logTail());
+                    throw new IllegalStateException("Kafka exited with code "
+                            + process.exitCode()
+                            + " while starting in "
+                            + config.dir()
+                            + "\n"
+                            + process.logTail());
                 }
                 try {
-                    Collection<Node> nodes =
-                            admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
+                    Collection<Node> nodes = admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
                     if (!nodes.isEmpty()) {
                         return;
                     }
@@ -178,13 +164,12 @@ public final class EmbeddedKafka implements AutoCloseable {
                     // Not listening yet; retry until the deadline.
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(
-                            "Kafka at "
-                                    + bootstrapServers()
-                                    + " did not come up within "
-                                    + startupTimeout.toSeconds()
-                                    + " s\n"
-                                    + process.logTail());
+                    throw new IllegalStateException("Kafka at "
+                            + bootstrapServers()
+                            + " did not come up within "
+                            + startupTimeout.toSeconds()
+                            + " s\n"
+                            + process.logTail());
                 }
                 Thread.sleep(100);
             }
@@ -224,37 +209,33 @@ public final class EmbeddedKafka implements AutoCloseable {
         List<String> command = new ArrayList<>(javaCommand(argumentFile, "256m"));
         command.add("-XX:TieredStopAtLevel=1"); // a one-second tool run: C1 only starts faster
         command.add("-Dlog4j2.configurationFile=" + config.log4jFile());
-        command.addAll(
-                List.of(
-                        "kafka.tools.StorageTool",
-                        "format",
-                        "--cluster-id",
-                        Uuid.randomUuid().toString(),
-                        "--config",
-                        config.propertiesFile().toString()));
+        command.addAll(List.of(
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                Uuid.randomUuid().toString(),
+                "--config",
+                config.propertiesFile().toString()));
         Path log = config.dir().resolve("format.log");
         try {
-            Process format =
-                    new ProcessBuilder(command)
-                            .redirectErrorStream(true)
-                            .redirectOutput(log.toFile())
-                            .start();
+            Process format = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             if (!format.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 format.destroyForcibly();
-                throw new IllegalStateException(
-                        "Formatting Kafka storage in "
-                                + config.dataDir()
-                                + " timed out\n"
-                                + LogTail.lastLines(log, 30));
+                throw new IllegalStateException("Formatting Kafka storage in "
+                        + config.dataDir()
+                        + " timed out\n"
+                        + LogTail.lastLines(log, 30));
             }
             if (format.exitValue() != 0) {
-                throw new IllegalStateException(
-                        "Formatting Kafka storage in "
-                                + config.dataDir()
-                                + " failed (exit "
-                                + format.exitValue()
-                                + ")\n"
-                                + LogTail.lastLines(log, 30));
+                throw new IllegalStateException("Formatting Kafka storage in "
+                        + config.dataDir()
+                        + " failed (exit "
+                        + format.exitValue()
+                        + ")\n"
+                        + LogTail.lastLines(log, 30));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Could not run Kafka's StorageTool", e);
@@ -290,18 +271,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         /** KRaft controller port; 0 (default) picks a free one. */
         public Builder controllerPort(int controllerPort) {
-            this.controllerPort =
-                    controllerPort == 0
-                            ? 0
-                            : Ports.requireValid(controllerPort, "Kafka controller port");
+            this.controllerPort = controllerPort == 0 ? 0 : Ports.requireValid(controllerPort, "Kafka controller port");
             return this;
         }
 
         /** Broker JVM -Xmx, e.g. "512m" (default) or "1g". */
         public Builder maxHeap(String maxHeap) {
             if (maxHeap == null || !maxHeap.matches("\\d+[kKmMgG]?")) {
-                throw new IllegalArgumentException(
-                        "maxHeap must look like 512m or 1g, got " + maxHeap);
+                throw new IllegalArgumentException("maxHeap must look like 512m or 1g, got " + maxHeap);
             }
             this.maxHeap = maxHeap;
             return this;
@@ -310,8 +287,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         /** How long to wait for the broker to answer; default 60 s. */
         public Builder startupTimeout(Duration startupTimeout) {
             if (startupTimeout.isNegative() || startupTimeout.isZero()) {
-                throw new IllegalArgumentException(
-                        "startupTimeout must be positive, got " + startupTimeout);
+                throw new IllegalArgumentException("startupTimeout must be positive, got " + startupTimeout);
             }
             this.startupTimeout = startupTimeout;
             return this;
@@ -333,16 +309,12 @@ public final class EmbeddedKafka implements AutoCloseable {
             Path argumentFile = config.dir().resolve("java.args");
             try {
                 Files.createDirectories(config.dataDir());
-                Files.writeString(
-                        config.propertiesFile(), config.propertiesText(), StandardCharsets.UTF_8);
+                Files.writeString(config.propertiesFile(), config.propertiesText(), StandardCharsets.UTF_8);
                 Files.writeString(config.log4jFile(), config.log4jText(), StandardCharsets.UTF_8);
                 Files.writeString(
-                        argumentFile,
-                        JavaClasspath.argumentFile(JavaClasspath.ofCurrentJvm()),
-                        StandardCharsets.UTF_8);
+                        argumentFile, JavaClasspath.argumentFile(JavaClasspath.ofCurrentJvm()), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "Could not write Kafka config into " + config.dir(), e);
+                throw new UncheckedIOException("Could not write Kafka config into " + config.dir(), e);
             }
             formatIfNeeded(config, argumentFile, startupTimeout);
             EmbeddedKafka kafka = new EmbeddedKafka(config, argumentFile, maxHeap, startupTimeout);

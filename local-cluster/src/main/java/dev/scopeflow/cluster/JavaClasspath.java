@@ -54,9 +54,7 @@ final class JavaClasspath {
         try (JarFile jarFile = new JarFile(jar.toFile())) {
             Manifest manifest = jarFile.getManifest();
             String value =
-                    manifest == null
-                            ? null
-                            : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+                    manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
             if (value == null || value.isBlank()) {
                 return List.of();
             }

@@ -67,33 +67,30 @@ public final class LocalServices implements AutoCloseable {
         Path workDir = options.workDir();
         createDirectories(workDir);
         Path lockPath = workDir.resolve(LOCK_FILE);
-        ServicesLockFile lock =
-                ServicesLockFile.forCurrentJvm(
-                        options.kafkaPort(),
-                        options.kafkaControllerPort(),
-                        options.clickHouseHttpPort(),
-                        options.clickHouseTcpPort());
+        ServicesLockFile lock = ServicesLockFile.forCurrentJvm(
+                options.kafkaPort(),
+                options.kafkaControllerPort(),
+                options.clickHouseHttpPort(),
+                options.clickHouseTcpPort());
         claimLock(workDir, lock);
 
         EmbeddedKafka kafka = null;
         EmbeddedClickHouse clickHouse = null;
         try {
             requirePortsFree(options);
-            kafka =
-                    EmbeddedKafka.builder()
-                            .workDir(workDir.resolve("kafka"))
-                            .port(options.kafkaPort())
-                            .controllerPort(options.kafkaControllerPort())
-                            .maxHeap(options.kafkaMaxHeap())
-                            .start();
+            kafka = EmbeddedKafka.builder()
+                    .workDir(workDir.resolve("kafka"))
+                    .port(options.kafkaPort())
+                    .controllerPort(options.kafkaControllerPort())
+                    .maxHeap(options.kafkaMaxHeap())
+                    .start();
             lock = lock.withKafkaPid(kafka.pid());
             writeLock(lockPath, lock);
-            clickHouse =
-                    EmbeddedClickHouse.builder()
-                            .workDir(workDir.resolve("clickhouse"))
-                            .httpPort(options.clickHouseHttpPort())
-                            .tcpPort(options.clickHouseTcpPort())
-                            .start();
+            clickHouse = EmbeddedClickHouse.builder()
+                    .workDir(workDir.resolve("clickhouse"))
+                    .httpPort(options.clickHouseHttpPort())
+                    .tcpPort(options.clickHouseTcpPort())
+                    .start();
             lock = lock.withClickHousePid(clickHouse.pid());
             writeLock(lockPath, lock);
             return new LocalServices(workDir, kafka, clickHouse);
@@ -119,17 +116,12 @@ public final class LocalServices implements AutoCloseable {
     public static int stopLeftovers(Path workDir) {
         Path dir = workDir.toAbsolutePath().normalize();
         Set<Long> stopped = new HashSet<>();
-        readLock(dir.resolve(LOCK_FILE))
-                .ifPresent(
-                        lock -> {
-                            stopIfOurs(lock.kafkaPid(), kafkaMarker(dir), stopped);
-                            stopIfOurs(lock.clickHousePid(), clickHouseMarker(dir), stopped);
-                        });
+        readLock(dir.resolve(LOCK_FILE)).ifPresent(lock -> {
+            stopIfOurs(lock.kafkaPid(), kafkaMarker(dir), stopped);
+            stopIfOurs(lock.clickHousePid(), clickHouseMarker(dir), stopped);
+        });
         // Pid files cover a crash before the lock recorded a pid.
-        stopIfOurs(
-                OwnProcesses.readPid(dir.resolve("kafka").resolve("kafka.pid")),
-                kafkaMarker(dir),
-                stopped);
+        stopIfOurs(OwnProcesses.readPid(dir.resolve("kafka").resolve("kafka.pid")), kafkaMarker(dir), stopped);
         stopIfOurs(
                 OwnProcesses.readPid(dir.resolve("clickhouse").resolve("clickhouse.pid")),
                 clickHouseMarker(dir),
@@ -146,14 +138,9 @@ public final class LocalServices implements AutoCloseable {
     public static java.util.Optional<ServiceEndpoints> running(Path workDir) {
         return readLock(workDir.toAbsolutePath().normalize().resolve(LOCK_FILE))
                 .filter(ServicesLockFile::ownerAlive)
-                .map(
-                        lock ->
-                                new ServiceEndpoints(
-                                        Ports.LOOPBACK + ":" + lock.kafkaPort(),
-                                        "http://"
-                                                + Ports.LOOPBACK
-                                                + ":"
-                                                + lock.clickHouseHttpPort()));
+                .map(lock -> new ServiceEndpoints(
+                        Ports.LOOPBACK + ":" + lock.kafkaPort(),
+                        "http://" + Ports.LOOPBACK + ":" + lock.clickHouseHttpPort()));
     }
 
     /** Where the two services this instance started listen. */
@@ -212,21 +199,19 @@ public final class LocalServices implements AutoCloseable {
             // Stale: the owner died. Its children may still run and hold the ports.
             stopLeftovers(workDir);
         }
-        throw new IllegalStateException(
-                "Could not create " + lockPath + " (another start is racing with this one?)");
+        throw new IllegalStateException("Could not create " + lockPath + " (another start is racing with this one?)");
     }
 
     static IllegalStateException alreadyRunning(Path workDir, ServicesLockFile lock) {
-        return new IllegalStateException(
-                "ScopeFlow services already running from "
-                        + workDir
-                        + " (kafka pid "
-                        + ServicesLockFile.describePid(lock.kafkaPid())
-                        + ", clickhouse pid "
-                        + ServicesLockFile.describePid(lock.clickHousePid())
-                        + "; started by pid "
-                        + lock.ownerPid()
-                        + "); run `scopeflow services stop` or wait");
+        return new IllegalStateException("ScopeFlow services already running from "
+                + workDir
+                + " (kafka pid "
+                + ServicesLockFile.describePid(lock.kafkaPid())
+                + ", clickhouse pid "
+                + ServicesLockFile.describePid(lock.clickHousePid())
+                + "; started by pid "
+                + lock.ownerPid()
+                + "); run `scopeflow services stop` or wait");
     }
 
     /** Write to a temp file, then hard-link it into place: link() fails if the lock exists. */
@@ -239,10 +224,7 @@ public final class LocalServices implements AutoCloseable {
                 Files.createLink(lockPath, temp);
             } catch (UnsupportedOperationException noHardLinks) {
                 Files.writeString(
-                        lockPath,
-                        lock.format(),
-                        StandardCharsets.UTF_8,
-                        java.nio.file.StandardOpenOption.CREATE_NEW);
+                        lockPath, lock.format(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
             }
             return true;
         } catch (FileAlreadyExistsException held) {
@@ -260,11 +242,7 @@ public final class LocalServices implements AutoCloseable {
         try {
             Path temp = Files.createTempFile(lockPath.getParent(), LOCK_FILE, ".tmp");
             Files.writeString(temp, lock.format(), StandardCharsets.UTF_8);
-            Files.move(
-                    temp,
-                    lockPath,
-                    StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
+            Files.move(temp, lockPath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not update " + lockPath, e);
         }
@@ -276,19 +254,15 @@ public final class LocalServices implements AutoCloseable {
             if (!Files.isRegularFile(lockPath)) {
                 return java.util.Optional.empty();
             }
-            return java.util.Optional.of(
-                    ServicesLockFile.parse(Files.readString(lockPath, StandardCharsets.UTF_8)));
+            return java.util.Optional.of(ServicesLockFile.parse(Files.readString(lockPath, StandardCharsets.UTF_8)));
         } catch (IOException | IllegalArgumentException e) {
             return java.util.Optional.empty();
         }
     }
 
     private static void requirePortsFree(Options options) {
-        String hint =
-                " (or point ScopeFlow at a running service with --kafka host:port / --clickhouse"
-                    + " URL)";
-        Ports.requireFree(
-                options.kafkaPort(), "Kafka", "LocalServices.options().kafkaPort(..)" + hint);
+        String hint = " (or point ScopeFlow at a running service with --kafka host:port / --clickhouse" + " URL)";
+        Ports.requireFree(options.kafkaPort(), "Kafka", "LocalServices.options().kafkaPort(..)" + hint);
         Ports.requireFree(
                 options.kafkaControllerPort(),
                 "the Kafka controller",
@@ -305,12 +279,10 @@ public final class LocalServices implements AutoCloseable {
 
     private static void stopIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
         if (pid.isPresent() && !stopped.contains(pid.getAsLong())) {
-            OwnProcesses.findOurs(pid.getAsLong(), marker)
-                    .ifPresent(
-                            handle -> {
-                                OwnProcesses.terminate(handle, 30_000);
-                                stopped.add(handle.pid());
-                            });
+            OwnProcesses.findOurs(pid.getAsLong(), marker).ifPresent(handle -> {
+                OwnProcesses.terminate(handle, 30_000);
+                stopped.add(handle.pid());
+            });
         }
     }
 
@@ -348,28 +320,23 @@ public final class LocalServices implements AutoCloseable {
             String kafkaMaxHeap) {
 
         public Options {
-            workDir = Objects.requireNonNull(workDir, "workDir").toAbsolutePath().normalize();
+            workDir =
+                    Objects.requireNonNull(workDir, "workDir").toAbsolutePath().normalize();
             Ports.requireValid(kafkaPort, "kafkaPort");
             Ports.requireValid(kafkaControllerPort, "kafkaControllerPort");
             Ports.requireValid(clickHouseHttpPort, "clickHouseHttpPort");
             Ports.requireValid(clickHouseTcpPort, "clickHouseTcpPort");
-            if (new HashSet<>(
-                                    java.util.List.of(
-                                            kafkaPort,
-                                            kafkaControllerPort,
-                                            clickHouseHttpPort,
-                                            clickHouseTcpPort))
+            if (new HashSet<>(java.util.List.of(kafkaPort, kafkaControllerPort, clickHouseHttpPort, clickHouseTcpPort))
                             .size()
                     != 4) {
-                throw new IllegalArgumentException(
-                        "Ports must all differ: kafka "
-                                + kafkaPort
-                                + ", kafka controller "
-                                + kafkaControllerPort
-                                + ", clickhouse http "
-                                + clickHouseHttpPort
-                                + ", clickhouse tcp "
-                                + clickHouseTcpPort);
+                throw new IllegalArgumentException("Ports must all differ: kafka "
+                        + kafkaPort
+                        + ", kafka controller "
+                        + kafkaControllerPort
+                        + ", clickhouse http "
+                        + clickHouseHttpPort
+                        + ", clickhouse tcp "
+                        + clickHouseTcpPort);
             }
             Objects.requireNonNull(kafkaMaxHeap, "kafkaMaxHeap");
         }
@@ -421,12 +388,7 @@ public final class LocalServices implements AutoCloseable {
             /** Validates: ports in range and distinct. */
             public Options build() {
                 return new Options(
-                        workDir,
-                        kafkaPort,
-                        kafkaControllerPort,
-                        clickHouseHttpPort,
-                        clickHouseTcpPort,
-                        kafkaMaxHeap);
+                        workDir, kafkaPort, kafkaControllerPort, clickHouseHttpPort, clickHouseTcpPort, kafkaMaxHeap);
             }
         }
     }

@@ -26,8 +26,7 @@ final class LogTail {
             byte[] bytes = new byte[size];
             raf.seek(length - size);
             raf.readFully(bytes);
-            List<String> all =
-                    Arrays.asList(new String(bytes, StandardCharsets.UTF_8).split("\\R"));
+            List<String> all = Arrays.asList(new String(bytes, StandardCharsets.UTF_8).split("\\R"));
             List<String> tail = all.subList(Math.max(0, all.size() - lines), all.size());
             return tail.isEmpty() || (tail.size() == 1 && tail.get(0).isEmpty())
                     ? "(" + file + " is empty)"

@@ -36,19 +36,10 @@ final class OwnProcesses {
     static String commandLineOf(ProcessHandle handle) {
         ProcessHandle.Info info = handle.info();
         return info.commandLine()
-                .or(
-                        () ->
-                                info.command()
-                                        .map(
-                                                command ->
-                                                        command
-                                                                + " "
-                                                                + String.join(
-                                                                        " ",
-                                                                        info.arguments()
-                                                                                .orElse(
-                                                                                        new String
-                                                                                                [0]))))
+                .or(() -> info.command()
+                        .map(command -> command
+                                + " "
+                                + String.join(" ", info.arguments().orElse(new String[0]))))
                 .orElse(readProcCmdline(handle.pid()));
     }
 
@@ -59,8 +50,7 @@ final class OwnProcesses {
         Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
         try {
             return Files.isReadable(cmdline)
-                    ? new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8)
-                            .replace('\0', ' ')
+                    ? new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).replace('\0', ' ')
                     : "";
         } catch (IOException e) {
             return "";
@@ -78,8 +68,7 @@ final class OwnProcesses {
             try {
                 exited.get(30, TimeUnit.SECONDS);
             } catch (TimeoutException | ExecutionException stillThere) {
-                throw new IllegalStateException(
-                        "Process " + handle.pid() + " survived SIGKILL for 30 s", stillThere);
+                throw new IllegalStateException("Process " + handle.pid() + " survived SIGKILL for 30 s", stillThere);
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -95,9 +84,7 @@ final class OwnProcesses {
      * Ends the process recorded in {@code pidFile} if it is still alive and ours; deletes the file.
      */
     static void killLeftover(Path pidFile, String marker) {
-        readPid(pidFile)
-                .ifPresent(
-                        pid -> findOurs(pid, marker).ifPresent(handle -> terminate(handle, 5_000)));
+        readPid(pidFile).ifPresent(pid -> findOurs(pid, marker).ifPresent(handle -> terminate(handle, 5_000)));
         try {
             Files.deleteIfExists(pidFile);
         } catch (IOException e) {
@@ -111,9 +98,7 @@ final class OwnProcesses {
                 return OptionalLong.empty();
             }
             String text = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
-            return text.matches("\\d+")
-                    ? OptionalLong.of(Long.parseLong(text))
-                    : OptionalLong.empty();
+            return text.matches("\\d+") ? OptionalLong.of(Long.parseLong(text)) : OptionalLong.empty();
         } catch (IOException e) {
             return OptionalLong.empty();
         }

@@ -27,8 +27,7 @@ final class Ports {
     /** Whether binding 127.0.0.1:port succeeds right now. */
     static boolean isFree(int port) {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(
-                    true); // TIME_WAIT from our own previous run must not count as "in use"
+            socket.setReuseAddress(true); // TIME_WAIT from our own previous run must not count as "in use"
             socket.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), port), 1);
             return true;
         } catch (IOException e) {
@@ -43,19 +42,18 @@ final class Ports {
      */
     static void requireFree(int port, String service, String howToChange) {
         if (!isFree(port)) {
-            throw new IllegalStateException(
-                    "Port "
-                            + port
-                            + " on "
-                            + LOOPBACK
-                            + " is already in use, so "
-                            + service
-                            + " cannot listen on it. Stop whatever uses it (e.g. `ss -ltnp 'sport ="
-                            + " :"
-                            + port
-                            + "'`) or choose another port with "
-                            + howToChange
-                            + ".");
+            throw new IllegalStateException("Port "
+                    + port
+                    + " on "
+                    + LOOPBACK
+                    + " is already in use, so "
+                    + service
+                    + " cannot listen on it. Stop whatever uses it (e.g. `ss -ltnp 'sport ="
+                    + " :"
+                    + port
+                    + "'`) or choose another port with "
+                    + howToChange
+                    + ".");
         }
     }
 

@@ -64,10 +64,7 @@ record ServicesLockFile(
     boolean ownerAlive() {
         return ProcessHandle.of(ownerPid)
                 .filter(ProcessHandle::isAlive)
-                .filter(
-                        handle ->
-                                ownerStartMillis <= 0
-                                        || Math.abs(startMillis(handle) - ownerStartMillis) < 1000)
+                .filter(handle -> ownerStartMillis <= 0 || Math.abs(startMillis(handle) - ownerStartMillis) < 1000)
                 .isPresent();
     }
 
@@ -110,8 +107,7 @@ record ServicesLockFile(
     }
 
     private static long requiredLong(Properties p, String key) {
-        return optionalLong(p, key)
-                .orElseThrow(() -> new IllegalArgumentException("services.lock lacks " + key));
+        return optionalLong(p, key).orElseThrow(() -> new IllegalArgumentException("services.lock lacks " + key));
     }
 
     private static OptionalLong optionalLong(Properties p, String key) {
@@ -122,8 +118,7 @@ record ServicesLockFile(
         try {
             return OptionalLong.of(Long.parseLong(value.trim()));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "services.lock: " + key + " is not a number: '" + value + "'", e);
+            throw new IllegalArgumentException("services.lock: " + key + " is not a number: '" + value + "'", e);
         }
     }
 

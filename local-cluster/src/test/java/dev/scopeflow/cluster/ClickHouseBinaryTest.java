@@ -13,15 +13,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ClickHouseBinaryTest {
 
-    @TempDir Path temp;
+    @TempDir
+    Path temp;
 
     @Test
     void cacheDirHonoursScopeflowCacheElseHome() {
         assertThat(ClickHouseBinary.cacheDir(Map.of(), Path.of("/home/ada")))
                 .isEqualTo(Path.of("/home/ada/.cache/scopeflow/clickhouse"));
-        assertThat(
-                        ClickHouseBinary.cacheDir(
-                                Map.of("SCOPEFLOW_CACHE", "/data/sf"), Path.of("/home/ada")))
+        assertThat(ClickHouseBinary.cacheDir(Map.of("SCOPEFLOW_CACHE", "/data/sf"), Path.of("/home/ada")))
                 .isEqualTo(Path.of("/data/sf/clickhouse"));
     }
 
@@ -34,14 +33,8 @@ class ClickHouseBinaryTest {
 
         assertThat(ClickHouseBinary.onPath(debian + ":" + modern).orElseThrow().commandPrefix())
                 .containsExactly(debian.resolve("clickhouse-server").toString());
-        assertThat(
-                        ClickHouseBinary.onPath(modern.toString())
-                                .orElseThrow()
-                                .command(Path.of("/c/config.xml")))
-                .containsExactly(
-                        modern.resolve("clickhouse").toString(),
-                        "server",
-                        "--config-file=/c/config.xml");
+        assertThat(ClickHouseBinary.onPath(modern.toString()).orElseThrow().command(Path.of("/c/config.xml")))
+                .containsExactly(modern.resolve("clickhouse").toString(), "server", "--config-file=/c/config.xml");
         assertThat(ClickHouseBinary.onPath(temp.resolve("empty") + "::")).isEmpty();
     }
 
@@ -49,31 +42,26 @@ class ClickHouseBinaryTest {
     void cacheCountsOnlyWhenTheFetchCompletedAndAddsItsLibraries() throws IOException {
         Path cache = temp.resolve("cache");
         executable(Files.createDirectories(cache.resolve("usr/sbin")).resolve("clickhouse-server"));
-        assertThat(ClickHouseBinary.fromCache(cache, Map.of()))
-                .isEmpty(); // half-unpacked: no marker
+        assertThat(ClickHouseBinary.fromCache(cache, Map.of())).isEmpty(); // half-unpacked: no marker
 
         Files.writeString(cache.resolve(".fetched"), "version=18.16.1\n");
-        ClickHouseBinary binary =
-                ClickHouseBinary.fromCache(cache, Map.of("LD_LIBRARY_PATH", "/opt/lib"))
-                        .orElseThrow();
+        ClickHouseBinary binary = ClickHouseBinary.fromCache(cache, Map.of("LD_LIBRARY_PATH", "/opt/lib"))
+                .orElseThrow();
         assertThat(binary.environment().get("LD_LIBRARY_PATH"))
-                .isEqualTo(
-                        cache.resolve("usr/lib/x86_64-linux-gnu")
-                                + ":"
-                                + cache.resolve("lib/x86_64-linux-gnu")
-                                + ":/opt/lib");
+                .isEqualTo(cache.resolve("usr/lib/x86_64-linux-gnu")
+                        + ":"
+                        + cache.resolve("lib/x86_64-linux-gnu")
+                        + ":/opt/lib");
     }
 
     @Test
     void fetchScriptShipsOnTheClasspathAndExtractsExecutable() throws IOException {
-        try (InputStream script =
-                ClickHouseBinary.class.getResourceAsStream(ClickHouseBinary.FETCH_SCRIPT)) {
+        try (InputStream script = ClickHouseBinary.class.getResourceAsStream(ClickHouseBinary.FETCH_SCRIPT)) {
             assertThat(script).isNotNull();
         }
         Path extracted = ClickHouseBinary.extractScript(temp);
         assertThat(Files.isExecutable(extracted)).isTrue();
-        assertThat(Files.readString(extracted))
-                .contains("apt-get download", "dpkg -x", "ldd", ".fetched");
+        assertThat(Files.readString(extracted)).contains("apt-get download", "dpkg -x", "ldd", ".fetched");
     }
 
     private static void executable(Path file) throws IOException {

@@ -8,8 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class ClickHouseConfigTest {
 
-    private final ClickHouseConfig config =
-            new ClickHouseConfig(Path.of("/tmp/sf & co/ch"), 18123, 19000);
+    private final ClickHouseConfig config = new ClickHouseConfig(Path.of("/tmp/sf & co/ch"), 18123, 19000);
 
     @Test
     void listensOnLoopbackOnlyWithGivenPortsAndNoInterserverPort() {
@@ -30,8 +29,7 @@ class ClickHouseConfigTest {
                         "<path>/tmp/sf &amp; co/ch/data/</path>",
                         "<tmp_path>/tmp/sf &amp; co/ch/tmp/</tmp_path>",
                         "<user_files_path>/tmp/sf &amp; co/ch/user_files/</user_files_path>",
-                        "<format_schema_path>/tmp/sf &amp;"
-                            + " co/ch/format_schemas/</format_schema_path>",
+                        "<format_schema_path>/tmp/sf &amp;" + " co/ch/format_schemas/</format_schema_path>",
                         "<log>/tmp/sf &amp; co/ch/log/clickhouse-server.log</log>",
                         "<level>warning</level>",
                         "<mark_cache_size>268435456</mark_cache_size>");
@@ -47,10 +45,8 @@ class ClickHouseConfigTest {
 
     @Test
     void rejectsEqualOrInvalidPorts() {
-        assertThatThrownBy(() -> new ClickHouseConfig(Path.of("x"), 8123, 8123))
-                .hasMessageContaining("must differ");
-        assertThatThrownBy(() -> new ClickHouseConfig(Path.of("x"), 0, 9000))
-                .hasMessageContaining("1..65535");
+        assertThatThrownBy(() -> new ClickHouseConfig(Path.of("x"), 8123, 8123)).hasMessageContaining("must differ");
+        assertThatThrownBy(() -> new ClickHouseConfig(Path.of("x"), 0, 9000)).hasMessageContaining("1..65535");
     }
 
     @Test

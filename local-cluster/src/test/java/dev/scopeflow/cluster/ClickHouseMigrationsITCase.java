@@ -20,16 +20,8 @@ import org.junit.jupiter.api.Test;
 class ClickHouseMigrationsITCase {
 
     private static final String DB = "scopeflow_it";
-    private static final List<String> AWKWARD =
-            List.of(
-                    "tab\there",
-                    "new\nline\r\n",
-                    "quote' \"double\"",
-                    "back\\slash\\",
-                    "\\N",
-                    "ünïcødé ✓ 😀",
-                    "",
-                    "nul\0");
+    private static final List<String> AWKWARD = List.of(
+            "tab\there", "new\nline\r\n", "quote' \"double\"", "back\\slash\\", "\\N", "ünïcødé ✓ 😀", "", "nul\0");
 
     private static EmbeddedClickHouse server;
     private static ClickHouseHttp ch;
@@ -55,15 +47,8 @@ class ClickHouseMigrationsITCase {
         assertThat(firstApply).containsExactly(1, 2, 3);
         assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
         assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
-                .containsExactly(
-                        List.of("1", "init"),
-                        List.of("2", "job_outputs"),
-                        List.of("3", "distributions"));
-        assertThat(
-                        ch.query(
-                                "SELECT name FROM system.tables WHERE database = '"
-                                        + DB
-                                        + "' ORDER BY name"))
+                .containsExactly(List.of("1", "init"), List.of("2", "job_outputs"), List.of("3", "distributions"));
+        assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactly(
                         "documents",
@@ -76,18 +61,15 @@ class ClickHouseMigrationsITCase {
                         "saes",
                         "schema_migrations",
                         "top_examples");
-        assertThat(
-                        ch.query(
-                                "SELECT type FROM system.columns WHERE database = '"
-                                        + DB
-                                        + "' AND table = 'runs' AND name = 'started_at'"))
+        assertThat(ch.query("SELECT type FROM system.columns WHERE database = '"
+                        + DB
+                        + "' AND table = 'runs' AND name = 'started_at'"))
                 .containsExactly(List.of("DateTime('UTC')"));
     }
 
     @Test
     void awkwardStringsArraysAndTimesRoundTrip() {
-        Instant started =
-                Instant.parse("2024-03-31T01:30:00Z"); // inside a DST switch in many zones
+        Instant started = Instant.parse("2024-03-31T01:30:00Z"); // inside a DST switch in many zones
         Instant ended = Instant.parse("2024-10-27T02:15:59Z");
         for (int i = 0; i < AWKWARD.size(); i++) {
             String text = AWKWARD.get(i);
@@ -104,25 +86,22 @@ class ClickHouseMigrationsITCase {
                             "started_at",
                             "ended_at",
                             "updated_at"),
-                    List.of(
-                            List.of(
-                                    "run-" + i,
-                                    text,
-                                    List.of("res.20", text),
-                                    List.of(),
-                                    text + "\t" + text,
-                                    Long.MAX_VALUE - i,
-                                    "done",
-                                    started,
-                                    ended,
-                                    ended)));
+                    List.of(List.of(
+                            "run-" + i,
+                            text,
+                            List.of("res.20", text),
+                            List.of(),
+                            text + "\t" + text,
+                            Long.MAX_VALUE - i,
+                            "done",
+                            started,
+                            ended,
+                            ended)));
         }
-        List<List<String>> rows =
-                ch.query(
-                        "SELECT run_id, model_id, sites, saes, corpus, tokens, started_at, "
-                                + "toUnixTimestamp(started_at), ended_at FROM "
-                                + DB
-                                + ".runs FINAL ORDER BY run_id");
+        List<List<String>> rows = ch.query("SELECT run_id, model_id, sites, saes, corpus, tokens, started_at, "
+                + "toUnixTimestamp(started_at), ended_at FROM "
+                + DB
+                + ".runs FINAL ORDER BY run_id");
 
         assertThat(rows).hasSize(AWKWARD.size());
         for (int i = 0; i < AWKWARD.size(); i++) {
@@ -130,9 +109,7 @@ class ClickHouseMigrationsITCase {
             List<String> row = rows.get(i);
             assertThat(row.get(0)).isEqualTo("run-" + i);
             assertThat(row.get(1)).as("model_id %d", i).isEqualTo(text);
-            assertThat(ClickHouseTsv.parseArray(row.get(2)))
-                    .as("sites %d", i)
-                    .containsExactly("res.20", text);
+            assertThat(ClickHouseTsv.parseArray(row.get(2))).as("sites %d", i).containsExactly("res.20", text);
             assertThat(ClickHouseTsv.parseArray(row.get(3))).isEmpty();
             assertThat(row.get(4)).isEqualTo(text + "\t" + text);
             assertThat(row.get(5)).isEqualTo(Long.toUnsignedString(Long.MAX_VALUE - i));
@@ -140,23 +117,14 @@ class ClickHouseMigrationsITCase {
             assertThat(row.get(7)).isEqualTo(Long.toString(started.getEpochSecond()));
             assertThat(row.get(8)).isEqualTo("2024-10-27 02:15:59");
         }
-        List<List<String>> elements =
-                ch.query("SELECT arrayJoin(sites) FROM " + DB + ".runs WHERE run_id = 'run-0'");
+        List<List<String>> elements = ch.query("SELECT arrayJoin(sites) FROM " + DB + ".runs WHERE run_id = 'run-0'");
         assertThat(elements).containsExactly(List.of("res.20"), List.of(AWKWARD.get(0)));
     }
 
     @Test
     void featureStatsKeepTheHighestVersionUnderFinal() {
         List<String> columns =
-                List.of(
-                        "run_id",
-                        "sae_id",
-                        "feature",
-                        "n_tokens",
-                        "fire_count",
-                        "act_sum",
-                        "act_max",
-                        "version");
+                List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
         String table = DB + ".feature_stats";
         ch.insert(
                 table,
@@ -166,19 +134,14 @@ class ClickHouseMigrationsITCase {
                         List.of("r1", "res.20/16k", 8, 100L, 0L, 0.0, 0.0f, 1L)));
         ch.insert(table, columns, List.of(List.of("r1", "res.20/16k", 7, 200L, 5L, 0.1, 0.1f, 2L)));
         // A replay of the older total arrives late: it must not win.
-        ch.insert(
-                table, columns, List.of(List.of("r1", "res.20/16k", 7, 100L, 3L, 1.5, 0.75f, 1L)));
+        ch.insert(table, columns, List.of(List.of("r1", "res.20/16k", 7, 100L, 3L, 1.5, 0.75f, 1L)));
 
-        String select =
-                "SELECT feature, n_tokens, fire_count, act_sum, act_max, version FROM "
-                        + table
-                        + " FINAL WHERE run_id = 'r1' ORDER BY feature";
+        String select = "SELECT feature, n_tokens, fire_count, act_sum, act_max, version FROM "
+                + table
+                + " FINAL WHERE run_id = 'r1' ORDER BY feature";
         assertThat(ch.query(select))
-                .containsExactly(
-                        List.of("7", "200", "5", "0.1", "0.1", "2"),
-                        List.of("8", "100", "0", "0", "0", "1"));
-        assertThat(ch.query("SELECT count() FROM " + table + " FINAL"))
-                .containsExactly(List.of("2"));
+                .containsExactly(List.of("7", "200", "5", "0.1", "0.1", "2"), List.of("8", "100", "0", "0", "0", "1"));
+        assertThat(ch.query("SELECT count() FROM " + table + " FINAL")).containsExactly(List.of("2"));
 
         ch.execute("OPTIMIZE TABLE " + table + " FINAL");
         assertThat(ch.query(select)).extracting(row -> row.get(5)).containsExactly("2", "1");
@@ -188,19 +151,16 @@ class ClickHouseMigrationsITCase {
     void serverErrorsAreReportedWithStatusAndText() {
         assertThatThrownBy(() -> ch.execute("SELEC 1"))
                 .isInstanceOfSatisfying(
-                        ClickHouseException.class, e -> assertThat(e.httpStatus()).isEqualTo(400))
+                        ClickHouseException.class,
+                        e -> assertThat(e.httpStatus()).isEqualTo(400))
                 .hasMessageContaining("Syntax error")
                 .hasMessageContaining("SELEC 1");
         // Fails after rows started streaming: wait_end_of_query turns it into a non-200 answer.
-        assertThatThrownBy(
-                        () ->
-                                ch.query(
-                                        "SELECT throwIf(number = 100000) FROM system.numbers LIMIT"
-                                            + " 200000"))
+        assertThatThrownBy(() -> ch.query("SELECT throwIf(number = 100000) FROM system.numbers LIMIT" + " 200000"))
                 .isInstanceOfSatisfying(
-                        ClickHouseException.class, e -> assertThat(e.httpStatus()).isEqualTo(500));
-        assertThatThrownBy(
-                        () -> ch.insert(DB + ".no_such_table", List.of("a"), List.of(List.of(1))))
+                        ClickHouseException.class,
+                        e -> assertThat(e.httpStatus()).isEqualTo(500));
+        assertThatThrownBy(() -> ch.insert(DB + ".no_such_table", List.of("a"), List.of(List.of(1))))
                 .isInstanceOf(ClickHouseException.class)
                 .hasMessageContaining("no_such_table");
     }

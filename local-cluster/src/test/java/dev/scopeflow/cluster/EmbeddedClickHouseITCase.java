@@ -45,9 +45,8 @@ class EmbeddedClickHouseITCase {
 
     @Test
     void createInsertSelectOverHttp() throws Exception {
-        post(
-                "CREATE TABLE IF NOT EXISTS default.http_rows (id UInt32, name String) ENGINE ="
-                    + " MergeTree ORDER BY id");
+        post("CREATE TABLE IF NOT EXISTS default.http_rows (id UInt32, name String) ENGINE ="
+                + " MergeTree ORDER BY id");
         post("INSERT INTO default.http_rows FORMAT TabSeparated", "1\tone\n2\ttwo\n");
 
         assertThat(post("SELECT id, name FROM default.http_rows ORDER BY id FORMAT TabSeparated"))
@@ -63,9 +62,9 @@ class EmbeddedClickHouseITCase {
 
         long restarted = System.nanoTime();
         clickHouse.restart();
-        System.out.printf(
-                "ClickHouse restarted in %d ms%n", (System.nanoTime() - restarted) / 1_000_000);
-        assertThat(ProcessHandle.of(pidBefore).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        System.out.printf("ClickHouse restarted in %d ms%n", (System.nanoTime() - restarted) / 1_000_000);
+        assertThat(ProcessHandle.of(pidBefore).map(ProcessHandle::isAlive).orElse(false))
+                .isFalse();
         assertThat(post("SELECT sum(id) FROM default.durable")).isEqualTo("6\n");
 
         clickHouse.kill();
@@ -79,11 +78,9 @@ class EmbeddedClickHouseITCase {
     @Test
     void jdbcUrlWorksWithTheOfficialDriver() throws Exception {
         post("CREATE DATABASE IF NOT EXISTS jdbc_check");
-        post(
-                "CREATE TABLE IF NOT EXISTS jdbc_check.events (at DateTime, name String) ENGINE ="
-                    + " MergeTree ORDER BY at");
-        try (Connection connection =
-                DriverManager.getConnection(clickHouse.jdbcUrl("jdbc_check"))) {
+        post("CREATE TABLE IF NOT EXISTS jdbc_check.events (at DateTime, name String) ENGINE ="
+                + " MergeTree ORDER BY at");
+        try (Connection connection = DriverManager.getConnection(clickHouse.jdbcUrl("jdbc_check"))) {
             try (PreparedStatement insert =
                     connection.prepareStatement("INSERT INTO events VALUES (toDateTime(?), ?)")) {
                 insert.setString(1, "2024-01-02 03:04:05");
@@ -91,8 +88,7 @@ class EmbeddedClickHouseITCase {
                 insert.executeUpdate();
             }
             try (Statement statement = connection.createStatement();
-                    ResultSet rows =
-                            statement.executeQuery("SELECT count(), any(name) FROM events")) {
+                    ResultSet rows = statement.executeQuery("SELECT count(), any(name) FROM events")) {
                 assertThat(rows.next()).isTrue();
                 assertThat(rows.getLong(1)).isEqualTo(1);
                 assertThat(rows.getString(2)).isEqualTo("first");
@@ -105,17 +101,13 @@ class EmbeddedClickHouseITCase {
     }
 
     private static String post(String sql, String body) throws IOException, InterruptedException {
-        URI uri =
-                URI.create(
-                        clickHouse.httpUrl()
-                                + "/?query="
-                                + java.net.URLEncoder.encode(
-                                        sql, java.nio.charset.StandardCharsets.UTF_8));
-        HttpRequest request =
-                HttpRequest.newBuilder(uri)
-                        .timeout(Duration.ofSeconds(30))
-                        .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
-                        .build();
+        URI uri = URI.create(clickHouse.httpUrl()
+                + "/?query="
+                + java.net.URLEncoder.encode(sql, java.nio.charset.StandardCharsets.UTF_8));
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
+                .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode())
                 .as("HTTP status for %s: %s", sql, response.body())
@@ -125,10 +117,9 @@ class EmbeddedClickHouseITCase {
 
     private static int pingStatus() {
         try {
-            HttpRequest request =
-                    HttpRequest.newBuilder(URI.create(clickHouse.httpUrl() + "/ping"))
-                            .timeout(Duration.ofSeconds(2))
-                            .build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(clickHouse.httpUrl() + "/ping"))
+                    .timeout(Duration.ofSeconds(2))
+                    .build();
             return http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode();
         } catch (IOException | InterruptedException e) {
             return -1;

@@ -28,9 +28,7 @@ class EmbeddedKafkaITCase {
     static void startBroker() {
         long started = System.nanoTime();
         kafka = EmbeddedKafka.start(TestDirs.fresh("kafka"));
-        System.out.printf(
-                "Kafka started (incl. format) in %d ms%n",
-                (System.nanoTime() - started) / 1_000_000);
+        System.out.printf("Kafka started (incl. format) in %d ms%n", (System.nanoTime() - started) / 1_000_000);
     }
 
     @AfterAll
@@ -53,7 +51,8 @@ class EmbeddedKafkaITCase {
         Properties props = producerProps();
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1500);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
-            assertThat(producer.partitionsFor("no-such-topic-" + System.nanoTime())).isEmpty();
+            assertThat(producer.partitionsFor("no-such-topic-" + System.nanoTime()))
+                    .isEmpty();
         } catch (org.apache.kafka.common.errors.TimeoutException expected) {
             // Metadata for an unknown topic never arrives when auto-creation is off.
         }
@@ -67,8 +66,7 @@ class EmbeddedKafkaITCase {
 
         long restarted = System.nanoTime();
         kafka.restart();
-        System.out.printf(
-                "Kafka graceful restart in %d ms%n", (System.nanoTime() - restarted) / 1_000_000);
+        System.out.printf("Kafka graceful restart in %d ms%n", (System.nanoTime() - restarted) / 1_000_000);
         assertThat(OwnProcesses.isAlive(pid)).isFalse();
         assertThat(kafka.bootstrapServers()).isEqualTo("127.0.0.1:" + kafka.port());
         produce("durable", "after-restart");
@@ -78,12 +76,9 @@ class EmbeddedKafkaITCase {
         assertThat(kafka.isRunning()).isFalse();
         long recovered = System.nanoTime();
         kafka.restart();
-        System.out.printf(
-                "Kafka restart after SIGKILL in %d ms%n",
-                (System.nanoTime() - recovered) / 1_000_000);
+        System.out.printf("Kafka restart after SIGKILL in %d ms%n", (System.nanoTime() - recovered) / 1_000_000);
         produce("durable", "after-kill");
-        assertThat(consumeAll("durable", 3))
-                .containsExactly("before-restart", "after-restart", "after-kill");
+        assertThat(consumeAll("durable", 3)).containsExactly("before-restart", "after-restart", "after-kill");
     }
 
     private static Properties producerProps() {
@@ -112,21 +107,18 @@ class EmbeddedKafkaITCase {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        props.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
-            List<TopicPartition> partitions =
-                    consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while (values.size() < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, String> record :
-                        consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
                     values.add(record.value());
                 }
             }

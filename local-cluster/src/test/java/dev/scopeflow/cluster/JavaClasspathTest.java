@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class JavaClasspathTest {
 
-    @TempDir Path temp;
+    @TempDir
+    Path temp;
 
     @Test
     void plainClasspathIsSplitAsIs() {
@@ -26,9 +27,7 @@ class JavaClasspathTest {
     void manifestOnlyJarIsExpandedRelativeToItsDirectory() throws IOException {
         Path lib = Files.createDirectories(temp.resolve("lib"));
         Path launcher =
-                manifestJar(
-                        temp.resolve("launcher.jar"),
-                        "lib/kafka.jar lib/with%20space.jar file:/abs/classes/");
+                manifestJar(temp.resolve("launcher.jar"), "lib/kafka.jar lib/with%20space.jar file:/abs/classes/");
 
         assertThat(JavaClasspath.expand(launcher.toString()))
                 .containsExactly(

@@ -18,8 +18,7 @@ class KafkaConfigTest {
 
         assertThat(p.getProperty("process.roles")).isEqualTo("broker,controller");
         assertThat(p.getProperty("controller.quorum.voters")).isEqualTo("1@127.0.0.1:19093");
-        assertThat(p.getProperty("listeners"))
-                .isEqualTo("PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093");
+        assertThat(p.getProperty("listeners")).isEqualTo("PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093");
         assertThat(p.getProperty("advertised.listeners")).isEqualTo("PLAINTEXT://127.0.0.1:19092");
         assertThat(p.getProperty("log.dirs")).isEqualTo("/w/kafka/data");
         assertThat(p.getProperty("auto.create.topics.enable")).isEqualTo("false");
@@ -32,15 +31,12 @@ class KafkaConfigTest {
 
     @Test
     void log4jConfigIsQuiet() {
-        assertThat(new KafkaConfig(Path.of("/w"), 1, 2).log4jText())
-                .contains("rootLogger.level = WARN");
+        assertThat(new KafkaConfig(Path.of("/w"), 1, 2).log4jText()).contains("rootLogger.level = WARN");
     }
 
     @Test
     void rejectsSharedOrInvalidPorts() {
-        assertThatThrownBy(() -> new KafkaConfig(Path.of("/w"), 9092, 9092))
-                .hasMessageContaining("must differ");
-        assertThatThrownBy(() -> new KafkaConfig(Path.of("/w"), 70000, 9093))
-                .hasMessageContaining("1..65535");
+        assertThatThrownBy(() -> new KafkaConfig(Path.of("/w"), 9092, 9092)).hasMessageContaining("must differ");
+        assertThatThrownBy(() -> new KafkaConfig(Path.of("/w"), 70000, 9093)).hasMessageContaining("1..65535");
     }
 }

@@ -22,20 +22,17 @@ class LocalServicesITCase {
         long kafkaPid;
         long clickHousePid;
         try (LocalServices services = LocalServices.start(options)) {
-            System.out.printf(
-                    "LocalServices started in %d ms%n", (System.nanoTime() - started) / 1_000_000);
+            System.out.printf("LocalServices started in %d ms%n", (System.nanoTime() - started) / 1_000_000);
             kafkaPid = services.kafka().pid();
             clickHousePid = services.clickHouse().pid();
-            assertThat(services.kafka().bootstrapServers())
-                    .isEqualTo("127.0.0.1:" + options.kafkaPort());
+            assertThat(services.kafka().bootstrapServers()).isEqualTo("127.0.0.1:" + options.kafkaPort());
             assertThat(services.clickHouse().httpPort()).isEqualTo(options.clickHouseHttpPort());
             assertThat(Files.readString(options.workDir().resolve("services.lock")))
                     .contains("kafka.pid=" + kafkaPid);
 
             assertThatThrownBy(() -> LocalServices.start(options))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining(
-                            "ScopeFlow services already running from " + options.workDir())
+                    .hasMessageContaining("ScopeFlow services already running from " + options.workDir())
                     .hasMessageContaining("kafka pid " + kafkaPid)
                     .hasMessageContaining("clickhouse pid " + clickHousePid)
                     .hasMessageContaining("scopeflow services stop");
@@ -50,8 +47,7 @@ class LocalServicesITCase {
     void portInUseNamesPortAndServiceAndStartsNothing() throws Exception {
         LocalServices.Options options = freeOptions(TestDirs.fresh("services-port"));
         try (ServerSocket squatter =
-                new ServerSocket(
-                        options.clickHouseHttpPort(), 1, InetAddress.getByName("127.0.0.1"))) {
+                new ServerSocket(options.clickHouseHttpPort(), 1, InetAddress.getByName("127.0.0.1"))) {
             assertThatThrownBy(() -> LocalServices.start(options))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("Port " + options.clickHouseHttpPort())
@@ -68,28 +64,23 @@ class LocalServicesITCase {
         // A "crashed" earlier run: its Kafka still runs, the JVM that owned it is gone (an
         // impossible
         // pid stands in for the dead owner).
-        EmbeddedKafka orphan =
-                EmbeddedKafka.builder()
-                        .workDir(options.workDir().resolve("kafka"))
-                        .port(options.kafkaPort())
-                        .start();
+        EmbeddedKafka orphan = EmbeddedKafka.builder()
+                .workDir(options.workDir().resolve("kafka"))
+                .port(options.kafkaPort())
+                .start();
         long orphanPid = orphan.pid();
-        ServicesLockFile stale =
-                new ServicesLockFile(
-                                Long.MAX_VALUE / 2,
-                                1L,
-                                java.util.OptionalLong.empty(),
-                                options.kafkaPort(),
-                                options.kafkaControllerPort(),
-                                java.util.OptionalLong.empty(),
-                                options.clickHouseHttpPort(),
-                                options.clickHouseTcpPort())
-                        .withKafkaPid(orphanPid)
-                        .withClickHousePid(
-                                ProcessHandle.current()
-                                        .pid()); // alive but not ours: must be left alone
-        Files.writeString(
-                options.workDir().resolve("services.lock"), stale.format(), StandardCharsets.UTF_8);
+        ServicesLockFile stale = new ServicesLockFile(
+                        Long.MAX_VALUE / 2,
+                        1L,
+                        java.util.OptionalLong.empty(),
+                        options.kafkaPort(),
+                        options.kafkaControllerPort(),
+                        java.util.OptionalLong.empty(),
+                        options.clickHouseHttpPort(),
+                        options.clickHouseTcpPort())
+                .withKafkaPid(orphanPid)
+                .withClickHousePid(ProcessHandle.current().pid()); // alive but not ours: must be left alone
+        Files.writeString(options.workDir().resolve("services.lock"), stale.format(), StandardCharsets.UTF_8);
 
         try (LocalServices services = LocalServices.start(options)) {
             assertThat(OwnProcesses.isAlive(orphanPid)).isFalse();

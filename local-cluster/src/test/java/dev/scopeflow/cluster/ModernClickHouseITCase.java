@@ -1,16 +1,15 @@
 package dev.scopeflow.cluster;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.RowBinaryWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.ClickHouseContainer;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
-
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The production target, a current ClickHouse, in a container where Docker exists (skipped cleanly
@@ -22,32 +21,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ModernClickHouseITCase {
 
     @Container
-    private static final ClickHouseContainer CLICKHOUSE =
-            new ClickHouseContainer("clickhouse/clickhouse-server:24.8");
+    private static final ClickHouseContainer CLICKHOUSE = new ClickHouseContainer("clickhouse/clickhouse-server:24.8");
 
     @Test
     void migrationsAndVersionedRowsWorkOnCurrentClickHouse() {
-        ClickHouseHttp ch =
-                ClickHouseHttp.builder(
-                                "http://"
-                                        + CLICKHOUSE.getHost()
-                                        + ":"
-                                        + CLICKHOUSE.getMappedPort(8123))
-                        .optCredentials(CLICKHOUSE.getUsername(), CLICKHOUSE.getPassword())
-                        .build();
+        ClickHouseHttp ch = ClickHouseHttp.builder(
+                        "http://" + CLICKHOUSE.getHost() + ":" + CLICKHOUSE.getMappedPort(8123))
+                .optCredentials(CLICKHOUSE.getUsername(), CLICKHOUSE.getPassword())
+                .build();
         assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2, 3);
         assertThat(ClickHouseMigrations.apply(ch, "modern")).isEmpty();
 
         List<String> columns =
-                List.of(
-                        "run_id",
-                        "sae_id",
-                        "feature",
-                        "n_tokens",
-                        "fire_count",
-                        "act_sum",
-                        "act_max",
-                        "version");
+                List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
         ch.insertRowBinary(
                 "modern.feature_stats",
                 columns,
@@ -74,9 +60,7 @@ class ModernClickHouseITCase {
                         .uint64(20));
 
         List<List<String>> rows =
-                ch.query(
-                        "SELECT n_tokens, fire_count, act_sum, act_max FROM modern.feature_stats"
-                            + " FINAL");
+                ch.query("SELECT n_tokens, fire_count, act_sum, act_max FROM modern.feature_stats" + " FINAL");
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).subList(0, 2)).containsExactly("20", "5");
         assertThat(Double.parseDouble(rows.get(0).get(2))).isEqualTo(Math.PI);

@@ -1,5 +1,7 @@
 package dev.scopeflow.cluster;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
@@ -13,14 +15,11 @@ import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-
-import java.time.Instant;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Java descriptions of the results tables (schemas' {@code dev.scopeflow.schemas.results}) against the
@@ -34,9 +33,16 @@ class ResultsTablesITCase {
     static final RealServices SERVICES = RealServices.clickHouseOnly();
 
     private static final String DB = "results_it";
-    private static final List<ResultsTable> TABLES = List.of(FeatureStatsRows.TABLE, TopExamplesRows.TABLE,
-            FeatureHistogramsRows.TABLE, IntervalSamplesRows.TABLE, ReconstructionStatsRows.TABLE,
-            RunProgressRows.TABLE, RunsRows.TABLE, SaesRows.TABLE, DocumentsRows.TABLE);
+    private static final List<ResultsTable> TABLES = List.of(
+            FeatureStatsRows.TABLE,
+            TopExamplesRows.TABLE,
+            FeatureHistogramsRows.TABLE,
+            IntervalSamplesRows.TABLE,
+            ReconstructionStatsRows.TABLE,
+            RunProgressRows.TABLE,
+            RunsRows.TABLE,
+            SaesRows.TABLE,
+            DocumentsRows.TABLE);
 
     private static ClickHouseHttp ch;
 
@@ -48,18 +54,23 @@ class ResultsTablesITCase {
 
     @Test
     void everyMigratedTableButTheMigrationLogHasADescription() {
-        List<String> described = TABLES.stream().map(ResultsTable::name).sorted().toList();
+        List<String> described =
+                TABLES.stream().map(ResultsTable::name).sorted().toList();
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = " + ClickHouseTsv.quote(DB)
-                + " AND name != 'schema_migrations' ORDER BY name")).extracting(row -> row.get(0))
+                        + " AND name != 'schema_migrations' ORDER BY name"))
+                .extracting(row -> row.get(0))
                 .containsExactlyElementsOf(described);
     }
 
     @Test
     void descriptionsMatchSystemColumns() {
         for (ResultsTable table : TABLES) {
-            List<ResultsTable.Column> actual = ch.query("SELECT name, type FROM system.columns WHERE database = "
-                            + ClickHouseTsv.quote(DB) + " AND table = " + ClickHouseTsv.quote(table.name())).stream()
-                    .map(row -> new ResultsTable.Column(row.get(0), row.get(1))).toList();
+            List<ResultsTable.Column> actual = ch
+                    .query("SELECT name, type FROM system.columns WHERE database = " + ClickHouseTsv.quote(DB)
+                            + " AND table = " + ClickHouseTsv.quote(table.name()))
+                    .stream()
+                    .map(row -> new ResultsTable.Column(row.get(0), row.get(1)))
+                    .toList();
             assertThat(actual).as(table.name()).containsExactlyElementsOf(table.columns());
         }
     }
@@ -77,16 +88,22 @@ class ResultsTablesITCase {
         assertThat(select(FeatureHistogramsRows.TABLE))
                 .containsExactly(List.of("r", "s", "7", "11", "0.25", "0.5", "77", "5"));
 
-        new IntervalSamplesRows(1).add("r", "s", 7, 2, 0.125f, 0.75f, 5, 1234, 56, 0.375f, 99).insertInto(ch, DB);
+        new IntervalSamplesRows(1)
+                .add("r", "s", 7, 2, 0.125f, 0.75f, 5, 1234, 56, 0.375f, 99)
+                .insertInto(ch, DB);
         assertThat(select(IntervalSamplesRows.TABLE))
                 .containsExactly(List.of("r", "s", "7", "2", "0.125", "0.75", "5", "1234", "56", "0.375", "99"));
 
-        new ReconstructionStatsRows().add("r", "s", 300, 1.5, 2.5, 3.5, -2.5, 0.75, 0.875, 1.125, 301)
+        new ReconstructionStatsRows()
+                .add("r", "s", 300, 1.5, 2.5, 3.5, -2.5, 0.75, 0.875, 1.125, 301)
                 .insertInto(ch, DB);
-        assertThat(select(ReconstructionStatsRows.TABLE)).containsExactly(
-                List.of("r", "s", "300", "1.5", "2.5", "3.5", "-2.5", "0.75", "0.875", "1.125", "301"));
+        assertThat(select(ReconstructionStatsRows.TABLE))
+                .containsExactly(
+                        List.of("r", "s", "300", "1.5", "2.5", "3.5", "-2.5", "0.75", "0.875", "1.125", "301"));
 
-        new DocumentsRows(1).add("r", 17, 512, new int[] {2, -1, 256000}, "ünï\ttext").insertInto(ch, DB);
+        new DocumentsRows(1)
+                .add("r", 17, 512, new int[] {2, -1, 256000}, "ünï\ttext")
+                .insertInto(ch, DB);
         assertThat(select(DocumentsRows.TABLE))
                 .containsExactly(List.of("r", "17", "512", "[2,-1,256000]", "ünï\ttext"));
     }
@@ -96,14 +113,28 @@ class ResultsTablesITCase {
         Instant t1 = Instant.parse("2024-01-02T03:04:05Z");
         Instant t2 = Instant.parse("2024-06-07T08:09:10Z");
         Instant t3 = Instant.parse("2024-11-12T13:14:15Z");
-        new RunsRows().add("r", "m", List.of("res.20"), List.of("a", "b"), "c", 9, "running", t1, t2, t3)
+        new RunsRows()
+                .add("r", "m", List.of("res.20"), List.of("a", "b"), "c", 9, "running", t1, t2, t3)
                 .insertInto(ch, DB);
-        assertThat(select(RunsRows.TABLE)).containsExactly(List.of("r", "m", "['res.20']", "['a','b']", "c", "9",
-                "running", "2024-01-02 03:04:05", "2024-06-07 08:09:10", "2024-11-12 13:14:15"));
+        assertThat(select(RunsRows.TABLE))
+                .containsExactly(List.of(
+                        "r",
+                        "m",
+                        "['res.20']",
+                        "['a','b']",
+                        "c",
+                        "9",
+                        "running",
+                        "2024-01-02 03:04:05",
+                        "2024-06-07 08:09:10",
+                        "2024-11-12 13:14:15"));
 
-        new SaesRows().add("s", "res.20", "/p", "abc", "jumprelu", 2304, 16384, "np", t1).insertInto(ch, DB);
-        assertThat(select(SaesRows.TABLE)).containsExactly(
-                List.of("s", "res.20", "/p", "abc", "jumprelu", "2304", "16384", "np", "2024-01-02 03:04:05"));
+        new SaesRows()
+                .add("s", "res.20", "/p", "abc", "jumprelu", 2304, 16384, "np", t1)
+                .insertInto(ch, DB);
+        assertThat(select(SaesRows.TABLE))
+                .containsExactly(
+                        List.of("s", "res.20", "/p", "abc", "jumprelu", "2304", "16384", "np", "2024-01-02 03:04:05"));
 
         new RunProgressRows().add("r", 5, 6, 7, t2, 8).insertInto(ch, DB);
         assertThat(select(RunProgressRows.TABLE))

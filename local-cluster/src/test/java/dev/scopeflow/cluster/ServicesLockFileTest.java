@@ -11,18 +11,15 @@ class ServicesLockFileTest {
 
     @Test
     void roundTripsThroughItsTextForm() {
-        ServicesLockFile lock =
-                ServicesLockFile.forCurrentJvm(19092, 19093, 18123, 19000)
-                        .withKafkaPid(41)
-                        .withClickHousePid(42);
+        ServicesLockFile lock = ServicesLockFile.forCurrentJvm(19092, 19093, 18123, 19000)
+                .withKafkaPid(41)
+                .withClickHousePid(42);
         assertThat(ServicesLockFile.parse(lock.format())).isEqualTo(lock);
     }
 
     @Test
     void pidsAreOptionalUntilTheServiceStarted() {
-        ServicesLockFile lock =
-                ServicesLockFile.parse(
-                        "owner.pid=7\nkafka.port=19092\nclickhouse.http.port=18123\n");
+        ServicesLockFile lock = ServicesLockFile.parse("owner.pid=7\nkafka.port=19092\nclickhouse.http.port=18123\n");
         assertThat(lock.kafkaPid()).isEmpty();
         assertThat(lock.clickHousePid()).isEmpty();
         assertThat(ServicesLockFile.describePid(lock.kafkaPid())).isEqualTo("not started");
@@ -30,12 +27,8 @@ class ServicesLockFileTest {
 
     @Test
     void garbageIsRejectedWithTheOffendingKey() {
-        assertThatThrownBy(() -> ServicesLockFile.parse("kafka.port=1\n"))
-                .hasMessageContaining("owner.pid");
-        assertThatThrownBy(
-                        () ->
-                                ServicesLockFile.parse(
-                                        "owner.pid=x\nkafka.port=1\nclickhouse.http.port=2"))
+        assertThatThrownBy(() -> ServicesLockFile.parse("kafka.port=1\n")).hasMessageContaining("owner.pid");
+        assertThatThrownBy(() -> ServicesLockFile.parse("owner.pid=x\nkafka.port=1\nclickhouse.http.port=2"))
                 .hasMessageContaining("owner.pid");
     }
 
@@ -43,16 +36,15 @@ class ServicesLockFileTest {
     void ownerIsAliveOnlyWithMatchingPidAndStartTime() {
         ServicesLockFile mine = ServicesLockFile.forCurrentJvm(1, 2, 3, 4);
         assertThat(mine.ownerAlive()).isTrue();
-        ServicesLockFile reusedPid =
-                new ServicesLockFile(
-                        mine.ownerPid(),
-                        mine.ownerStartMillis() - 3_600_000,
-                        OptionalLong.empty(),
-                        1,
-                        2,
-                        OptionalLong.empty(),
-                        3,
-                        4);
+        ServicesLockFile reusedPid = new ServicesLockFile(
+                mine.ownerPid(),
+                mine.ownerStartMillis() - 3_600_000,
+                OptionalLong.empty(),
+                1,
+                2,
+                OptionalLong.empty(),
+                3,
+                4);
         assertThat(reusedPid.ownerAlive()).isFalse();
     }
 
@@ -62,14 +54,14 @@ class ServicesLockFileTest {
                 ServicesLockFile.forCurrentJvm(1, 2, 3, 4).withKafkaPid(11).withClickHousePid(12);
         assertThat(LocalServices.alreadyRunning(Path.of("/w/.scopeflow"), lock))
                 .hasMessageStartingWith(
-                        "ScopeFlow services already running from /w/.scopeflow (kafka pid 11,"
-                            + " clickhouse pid 12")
+                        "ScopeFlow services already running from /w/.scopeflow (kafka pid 11," + " clickhouse pid 12")
                 .hasMessageEndingWith("run `scopeflow services stop` or wait");
     }
 
     @Test
     void optionsRejectSharedPorts() {
-        assertThatThrownBy(() -> LocalServices.options().clickHouseTcpPort(19092).build())
+        assertThatThrownBy(
+                        () -> LocalServices.options().clickHouseTcpPort(19092).build())
                 .hasMessageContaining("Ports must all differ");
         assertThat(LocalServices.options().build().workDir())
                 .isEqualTo(Path.of(".scopeflow").toAbsolutePath().normalize());

@@ -11,9 +11,8 @@ final class TestDirs {
     private TestDirs() {}
 
     static Path fresh(String name) {
-        Path root =
-                Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
-                        .toAbsolutePath();
+        Path root = Path.of(System.getProperty("scopeflow.test.workdir", "target/it-work"))
+                .toAbsolutePath();
         try {
             Files.createDirectories(root);
             return Files.createTempDirectory(root, name + "-");

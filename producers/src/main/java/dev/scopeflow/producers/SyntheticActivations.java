@@ -2,10 +2,9 @@ package dev.scopeflow.producers;
 
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
-
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -45,8 +44,8 @@ public final class SyntheticActivations {
      */
     public List<ActivationBatch> documents(long firstDoc, int docs, int seqLen, int maxRows) {
         if (docs < 0 || seqLen <= 0 || maxRows <= 0) {
-            throw new IllegalArgumentException("need docs >= 0, seqLen > 0, maxRows > 0; got "
-                    + docs + ", " + seqLen + ", " + maxRows);
+            throw new IllegalArgumentException(
+                    "need docs >= 0, seqLen > 0, maxRows > 0; got " + docs + ", " + seqLen + ", " + maxRows);
         }
         List<ActivationBatch> batches = new ArrayList<>();
         for (long doc = firstDoc; doc < firstDoc + docs; doc++) {

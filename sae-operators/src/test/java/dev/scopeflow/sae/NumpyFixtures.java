@@ -10,8 +10,7 @@ import java.nio.file.Path;
 /** Runs src/test/resources/dev/scopeflow/sae/fixtures.py (python3 + numpy) and reads its raw outputs. */
 public final class NumpyFixtures {
 
-    private NumpyFixtures() {
-    }
+    private NumpyFixtures() {}
 
     /** {@code python3 fixtures.py <mode> <dir> <args...>}; returns {@code dir}. Fails the test on any error. */
     public static Path generate(Path dir, String mode, Object... args) throws IOException, InterruptedException {
@@ -56,8 +55,8 @@ public final class NumpyFixtures {
         for (int i = 0; i < actual.length; i++) {
             double tolerance = rel * Math.max(Math.abs(expected[i]), scale);
             if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
-                throw new AssertionError(what + "[" + i + "]: " + actual[i] + " != " + expected[i] + " (tol "
-                        + tolerance + ")");
+                throw new AssertionError(
+                        what + "[" + i + "]: " + actual[i] + " != " + expected[i] + " (tol " + tolerance + ")");
             }
         }
     }
@@ -69,8 +68,8 @@ public final class NumpyFixtures {
         for (int i = 0; i < actual.length; i++) {
             double tolerance = rel * Math.max(Math.abs(expected[i]), scale);
             if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
-                throw new AssertionError(what + "[" + i + "]: " + actual[i] + " != " + expected[i] + " (tol "
-                        + tolerance + ")");
+                throw new AssertionError(
+                        what + "[" + i + "]: " + actual[i] + " != " + expected[i] + " (tol " + tolerance + ")");
             }
         }
     }

@@ -8,8 +8,7 @@ import java.util.SplittableRandom;
 /** Random inputs and code checks shared by the SAE, kernel and statistics tests. */
 public final class TestingArrays {
 
-    private TestingArrays() {
-    }
+    private TestingArrays() {}
 
     public static void assertFeaturesAscendAndPositive(SparseCodes codes) {
         for (int r = 0; r < codes.rows(); r++) {

@@ -24,8 +24,16 @@ public final class ActivationBatch {
     private final int[] tokenIds;
     private final float[] values;
 
-    public ActivationBatch(String runId, String modelId, Site site, int width, ActivationDtype dtype,
-                           long[] docIds, int[] positions, int[] tokenIds, float[] values) {
+    public ActivationBatch(
+            String runId,
+            String modelId,
+            Site site,
+            int width,
+            ActivationDtype dtype,
+            long[] docIds,
+            int[] positions,
+            int[] tokenIds,
+            float[] values) {
         this.runId = Objects.requireNonNull(runId, "runId");
         this.modelId = Objects.requireNonNull(modelId, "modelId");
         this.site = Objects.requireNonNull(site, "site");
@@ -40,38 +48,81 @@ public final class ActivationBatch {
         this.width = width;
         int rows = docIds.length;
         if (positions.length != rows || tokenIds.length != rows) {
-            throw new IllegalArgumentException("docIds, positions and tokenIds differ in length: "
-                    + rows + ", " + positions.length + ", " + tokenIds.length);
+            throw new IllegalArgumentException("docIds, positions and tokenIds differ in length: " + rows + ", "
+                    + positions.length + ", " + tokenIds.length);
         }
         if ((long) rows * width != values.length) {
-            throw new IllegalArgumentException("values has " + values.length + " floats, expected rows "
-                    + rows + " x width " + width);
+            throw new IllegalArgumentException(
+                    "values has " + values.length + " floats, expected rows " + rows + " x width " + width);
         }
     }
 
-    public String runId() { return runId; }
-    public String modelId() { return modelId; }
-    public Site site() { return site; }
-    public int width() { return width; }
-    public ActivationDtype dtype() { return dtype; }
-    public int rows() { return docIds.length; }
-    public long docId(int row) { return docIds[row]; }
-    public int position(int row) { return positions[row]; }
-    public int tokenId(int row) { return tokenIds[row]; }
+    public String runId() {
+        return runId;
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    public Site site() {
+        return site;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public ActivationDtype dtype() {
+        return dtype;
+    }
+
+    public int rows() {
+        return docIds.length;
+    }
+
+    public long docId(int row) {
+        return docIds[row];
+    }
+
+    public int position(int row) {
+        return positions[row];
+    }
+
+    public int tokenId(int row) {
+        return tokenIds[row];
+    }
 
     /** The backing arrays (not copies): read-only by contract. */
-    public long[] docIds() { return docIds; }
-    public int[] positions() { return positions; }
-    public int[] tokenIds() { return tokenIds; }
-    public float[] values() { return values; }
+    public long[] docIds() {
+        return docIds;
+    }
+
+    public int[] positions() {
+        return positions;
+    }
+
+    public int[] tokenIds() {
+        return tokenIds;
+    }
+
+    public float[] values() {
+        return values;
+    }
 
     @Override
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof ActivationBatch b)) return false;
-        return width == b.width && runId.equals(b.runId) && modelId.equals(b.modelId) && site.equals(b.site)
-                && dtype == b.dtype && Arrays.equals(docIds, b.docIds) && Arrays.equals(positions, b.positions)
-                && Arrays.equals(tokenIds, b.tokenIds) && Arrays.equals(values, b.values);
+        return width == b.width
+                && runId.equals(b.runId)
+                && modelId.equals(b.modelId)
+                && site.equals(b.site)
+                && dtype == b.dtype
+                && Arrays.equals(docIds, b.docIds)
+                && Arrays.equals(positions, b.positions)
+                && Arrays.equals(tokenIds, b.tokenIds)
+                && Arrays.equals(values, b.values);
     }
 
     @Override

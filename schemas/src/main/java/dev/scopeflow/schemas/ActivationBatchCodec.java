@@ -1,12 +1,11 @@
 package dev.scopeflow.schemas;
 
-import dev.scopeflow.schemas.format.HalfFloats;
-
 import static dev.scopeflow.schemas.ActivationBatchSchema.ACTIVATIONS;
 import static dev.scopeflow.schemas.ActivationBatchSchema.DOC_ID;
 import static dev.scopeflow.schemas.ActivationBatchSchema.POSITION;
 import static dev.scopeflow.schemas.ActivationBatchSchema.TOKEN_ID;
 
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,7 +17,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -57,6 +55,7 @@ public final class ActivationBatchCodec implements AutoCloseable {
     private static final int MAX_CACHED_SHAPES = 8;
     /** Room for Arrow's own bookkeeping beyond the input bytes when decoding. */
     private static final long DECODE_ALLOCATION_SLACK = 1 << 20;
+
     private static final int CONTINUATION_MARKER = 0xFFFFFFFF;
 
     private final BufferAllocator allocator = new RootAllocator();
@@ -73,8 +72,7 @@ public final class ActivationBatchCodec implements AutoCloseable {
         }
     };
 
-    private record Shape(int width, ActivationDtype dtype) {
-    }
+    private record Shape(int width, ActivationDtype dtype) {}
 
     /**
      * Creates a codec and proves Arrow works in this JVM by round-tripping a one-row batch: without
@@ -82,16 +80,26 @@ public final class ActivationBatchCodec implements AutoCloseable {
      * at start-up rather than send every record to the dead-letter topic as "undecodable".
      */
     public ActivationBatchCodec() {
-        ActivationBatch probe = new ActivationBatch("probe", "probe", new Site(Site.Kind.RES, 0), 1,
-                ActivationDtype.F32, new long[] {0}, new int[] {0}, new int[] {0}, new float[] {1f});
+        ActivationBatch probe = new ActivationBatch(
+                "probe",
+                "probe",
+                new Site(Site.Kind.RES, 0),
+                1,
+                ActivationDtype.F32,
+                new long[] {0},
+                new int[] {0},
+                new int[] {0},
+                new float[] {1f});
         try {
             if (!decode(encode(probe)).equals(probe)) {
                 throw new IllegalStateException("Arrow round trip changed a batch");
             }
         } catch (RuntimeException | LinkageError e) {
             close();
-            throw new IllegalStateException("Apache Arrow does not work in this JVM (start Java with "
-                    + "--add-opens=java.base/java.nio=ALL-UNNAMED; on Flink set it in env.java.opts.all): " + e, e);
+            throw new IllegalStateException(
+                    "Apache Arrow does not work in this JVM (start Java with "
+                            + "--add-opens=java.base/java.nio=ALL-UNNAMED; on Flink set it in env.java.opts.all): " + e,
+                    e);
         }
     }
 
@@ -99,7 +107,8 @@ public final class ActivationBatchCodec implements AutoCloseable {
     public byte[] encode(ActivationBatch batch) {
         Objects.requireNonNull(batch, "batch");
         int rows = batch.rows();
-        VectorSchemaRoot root = roots.computeIfAbsent(new Shape(batch.width(), batch.dtype()),
+        VectorSchemaRoot root = roots.computeIfAbsent(
+                new Shape(batch.width(), batch.dtype()),
                 shape -> VectorSchemaRoot.create(
                         new Schema(ActivationBatchSchema.fields(shape.width(), shape.dtype())), allocator));
         try {
@@ -110,8 +119,8 @@ public final class ActivationBatchCodec implements AutoCloseable {
             }
             root.setRowCount(rows);
 
-            Schema schema = ActivationBatchSchema.schema(batch.runId(), batch.modelId(), batch.site(),
-                    batch.width(), batch.dtype());
+            Schema schema = ActivationBatchSchema.schema(
+                    batch.runId(), batch.modelId(), batch.site(), batch.width(), batch.dtype());
             int bodyEstimate = rows * batch.width() * batch.dtype().bytesPerValue() + rows * 24;
             ByteArrayOutputStream out = new ByteArrayOutputStream(bodyEstimate + 1024);
             WriteChannel channel = new WriteChannel(Channels.newChannel(out));
@@ -138,15 +147,15 @@ public final class ActivationBatchCodec implements AutoCloseable {
         Objects.requireNonNull(bytes, "bytes");
         checkStreamPrefix(bytes);
         // Bounding the allocator turns a corrupt length field into an error instead of a huge allocation.
-        try (BufferAllocator decodeAllocator = allocator.newChildAllocator("decode", 0,
-                     bytes.length + DECODE_ALLOCATION_SLACK);
-             ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), decodeAllocator)) {
+        try (BufferAllocator decodeAllocator =
+                        allocator.newChildAllocator("decode", 0, bytes.length + DECODE_ALLOCATION_SLACK);
+                ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), decodeAllocator)) {
             VectorSchemaRoot root;
             try {
                 root = reader.getVectorSchemaRoot();
             } catch (IOException | RuntimeException e) {
-                throw new InvalidBatchException("not an Arrow IPC stream: cannot read the schema message ("
-                        + e.getMessage() + ")", e);
+                throw new InvalidBatchException(
+                        "not an Arrow IPC stream: cannot read the schema message (" + e.getMessage() + ")", e);
             }
             Header header = Header.parse(root.getSchema());
             FieldVector activations = checkColumns(root, header);
@@ -213,7 +222,9 @@ public final class ActivationBatchCodec implements AutoCloseable {
             items.allocateNew(values);
         }
         // Bulk copy instead of per-value set(): a 64 x 2304 batch is 147k values.
-        littleEndian(items.getDataBuffer(), (long) values * Float.BYTES).asFloatBuffer().put(batch.values());
+        littleEndian(items.getDataBuffer(), (long) values * Float.BYTES)
+                .asFloatBuffer()
+                .put(batch.values());
         setAllValid(items.getValidityBuffer(), values);
         items.setValueCount(values);
         for (int i = 0; i < rows; i++) {
@@ -226,7 +237,8 @@ public final class ActivationBatchCodec implements AutoCloseable {
         int rows = batch.rows();
         binary.allocateNew(rows);
         float[] values = batch.values();
-        var bits = littleEndian(binary.getDataBuffer(), (long) values.length * 2).asShortBuffer();
+        var bits =
+                littleEndian(binary.getDataBuffer(), (long) values.length * 2).asShortBuffer();
         for (float value : values) {
             bits.put(HalfFloats.floatToBf16(value));
         }
@@ -266,23 +278,35 @@ public final class ActivationBatchCodec implements AutoCloseable {
                     }
                     checkNoNulls(items, ACTIVATIONS + "." + ActivationBatchSchema.ACTIVATION_ITEM);
                     littleEndian(items.getDataBuffer(), (long) values.length * Float.BYTES)
-                            .asFloatBuffer().get(values);
+                            .asFloatBuffer()
+                            .get(values);
                 }
                 case BF16 -> {
-                    var bits = littleEndian(((FixedSizeBinaryVector) activations).getDataBuffer(),
-                            (long) values.length * 2).asShortBuffer();
+                    var bits = littleEndian(
+                                    ((FixedSizeBinaryVector) activations).getDataBuffer(), (long) values.length * 2)
+                            .asShortBuffer();
                     for (int i = 0; i < values.length; i++) {
                         values[i] = HalfFloats.bf16ToFloat(bits.get(i));
                     }
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw new InvalidBatchException("activations buffer is shorter than rows " + rows + " x width "
-                    + width + " (" + e.getMessage() + ")", e);
+            throw new InvalidBatchException(
+                    "activations buffer is shorter than rows " + rows + " x width " + width + " (" + e.getMessage()
+                            + ")",
+                    e);
         }
         try {
-            return new ActivationBatch(header.runId(), header.modelId(), header.site(), width, header.dtype(),
-                    docIds, positions, tokenIds, values);
+            return new ActivationBatch(
+                    header.runId(),
+                    header.modelId(),
+                    header.site(),
+                    width,
+                    header.dtype(),
+                    docIds,
+                    positions,
+                    tokenIds,
+                    values);
         } catch (IllegalArgumentException e) {
             throw new InvalidBatchException("inconsistent batch: " + e.getMessage(), e);
         }
@@ -301,9 +325,11 @@ public final class ActivationBatchCodec implements AutoCloseable {
             case F32 -> {
                 if (!(activations instanceof FixedSizeListVector list)
                         || !(list.getDataVector() instanceof Float4Vector)) {
-                    throw new InvalidBatchException("field " + ACTIVATIONS + " is " + activations.getField().getType()
-                            + (activations instanceof FixedSizeListVector ? " of " + activations.getField()
-                                    .getChildren() : "")
+                    throw new InvalidBatchException("field " + ACTIVATIONS + " is "
+                            + activations.getField().getType()
+                            + (activations instanceof FixedSizeListVector
+                                    ? " of " + activations.getField().getChildren()
+                                    : "")
                             + " but dtype f32 needs FixedSizeList<" + header.width() + "> of Float32");
                 }
                 if (list.getListSize() != header.width()) {
@@ -334,16 +360,16 @@ public final class ActivationBatchCodec implements AutoCloseable {
             throw new InvalidBatchException("missing field " + name);
         }
         if (!vectorClass.isInstance(vector)) {
-            throw new InvalidBatchException("field " + name + " is " + vector.getField().getType()
-                    + ", expected " + typeName);
+            throw new InvalidBatchException(
+                    "field " + name + " is " + vector.getField().getType() + ", expected " + typeName);
         }
     }
 
     private static void checkNoNulls(FieldVector vector, String name) {
         int nulls = vector.getNullCount();
         if (nulls > 0) {
-            throw new InvalidBatchException("field " + name + " has " + nulls + " null values; "
-                    + "activation batches allow none");
+            throw new InvalidBatchException(
+                    "field " + name + " has " + nulls + " null values; " + "activation batches allow none");
         }
     }
 
@@ -357,8 +383,7 @@ public final class ActivationBatchCodec implements AutoCloseable {
         int metadataLength = prefix.getInt();
         if (marker != CONTINUATION_MARKER) {
             throw new InvalidBatchException(String.format(
-                    "not an Arrow IPC stream: starts with 0x%08x, expected continuation marker 0xffffffff",
-                    marker));
+                    "not an Arrow IPC stream: starts with 0x%08x, expected continuation marker 0xffffffff", marker));
         }
         if (metadataLength <= 0 || metadataLength > bytes.length - 8) {
             throw new InvalidBatchException("not an Arrow IPC stream: schema message length " + metadataLength
@@ -419,7 +444,8 @@ public final class ActivationBatchCodec implements AutoCloseable {
             try {
                 dtype = ActivationDtype.fromCode(dtypeText);
             } catch (IllegalArgumentException e) {
-                throw new InvalidBatchException("metadata " + ActivationBatchSchema.KEY_DTYPE + ": " + e.getMessage(), e);
+                throw new InvalidBatchException(
+                        "metadata " + ActivationBatchSchema.KEY_DTYPE + ": " + e.getMessage(), e);
             }
             return new Header(runId, modelId, site, width, dtype);
         }
@@ -429,7 +455,8 @@ public final class ActivationBatchCodec implements AutoCloseable {
             if (value == null) {
                 throw new InvalidBatchException("missing schema metadata key " + key
                         + (key.equals(ActivationBatchSchema.KEY_SCHEMA_VERSION)
-                        ? " (not a ScopeFlow activation batch?)" : ""));
+                                ? " (not a ScopeFlow activation batch?)"
+                                : ""));
             }
             return value;
         }

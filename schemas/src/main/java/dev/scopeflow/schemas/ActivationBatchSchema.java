@@ -4,7 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -49,8 +48,7 @@ public final class ActivationBatchSchema {
     /** Name of the Float32 child of the f32 list (Arrow's conventional list item name). */
     public static final String ACTIVATION_ITEM = "item";
 
-    private ActivationBatchSchema() {
-    }
+    private ActivationBatchSchema() {}
 
     /** The four columns for a batch of this width and dtype, without batch metadata. */
     public static List<Field> fields(int width, ActivationDtype dtype) {
@@ -71,8 +69,8 @@ public final class ActivationBatchSchema {
     }
 
     /** Batch-level schema metadata, in a stable order. */
-    public static Map<String, String> metadata(String runId, String modelId, Site site, int width,
-                                               ActivationDtype dtype) {
+    public static Map<String, String> metadata(
+            String runId, String modelId, Site site, int width, ActivationDtype dtype) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(KEY_SCHEMA_VERSION, Integer.toString(VERSION));
         metadata.put(KEY_RUN_ID, Objects.requireNonNull(runId, "runId"));
@@ -87,13 +85,20 @@ public final class ActivationBatchSchema {
     private static Field activationsField(int width, ActivationDtype dtype) {
         Map<String, String> fieldMetadata = Map.of(FIELD_DTYPE_KEY, dtype.code());
         return switch (dtype) {
-            case F32 -> new Field(ACTIVATIONS,
-                    new FieldType(false, new ArrowType.FixedSizeList(width), null, fieldMetadata),
-                    List.of(column(ACTIVATION_ITEM, new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE))));
-            case BF16 -> new Field(ACTIVATIONS,
-                    new FieldType(false, new ArrowType.FixedSizeBinary(Math.multiplyExact(width, 2)), null,
-                            fieldMetadata),
-                    null);
+            case F32 ->
+                new Field(
+                        ACTIVATIONS,
+                        new FieldType(false, new ArrowType.FixedSizeList(width), null, fieldMetadata),
+                        List.of(column(ACTIVATION_ITEM, new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE))));
+            case BF16 ->
+                new Field(
+                        ACTIVATIONS,
+                        new FieldType(
+                                false,
+                                new ArrowType.FixedSizeBinary(Math.multiplyExact(width, 2)),
+                                null,
+                                fieldMetadata),
+                        null);
         };
     }
 

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.util.Objects;
 
@@ -16,8 +15,15 @@ import java.util.Objects;
  * possibly truncated. On the wire it is a JSON object (schemas/README.md documents the fields); this class is
  * the one place that format is written and read.
  */
-public record DocumentWindow(String runId, long docId, int window, int firstPosition, int[] tokenIds, String text,
-                             String source, boolean textTruncated) {
+public record DocumentWindow(
+        String runId,
+        long docId,
+        int window,
+        int firstPosition,
+        int[] tokenIds,
+        String text,
+        String source,
+        boolean textTruncated) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -73,8 +79,12 @@ public record DocumentWindow(String runId, long docId, int window, int firstPosi
         }
         JsonNode text = node.get("text");
         JsonNode source = node.get("source");
-        return new DocumentWindow(required(node, "run_id").asText(), required(node, "doc_id").asLong(),
-                required(node, "window").asInt(), required(node, "first_position").asInt(), tokenIds,
+        return new DocumentWindow(
+                required(node, "run_id").asText(),
+                required(node, "doc_id").asLong(),
+                required(node, "window").asInt(),
+                required(node, "first_position").asInt(),
+                tokenIds,
                 text == null || text.isNull() ? null : text.asText(),
                 source == null || source.isNull() ? null : source.asText(),
                 node.path("text_truncated").asBoolean(false));

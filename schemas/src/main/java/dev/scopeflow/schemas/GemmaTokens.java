@@ -10,8 +10,7 @@ public final class GemmaTokens {
     public static final int EOS = 1;
     public static final int BOS = 2;
 
-    private GemmaTokens() {
-    }
+    private GemmaTokens() {}
 
     /** Pad, EOS and BOS; a fresh array each call, so no caller can change what another sees. */
     public static int[] special() {

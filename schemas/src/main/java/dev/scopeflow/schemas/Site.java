@@ -45,8 +45,9 @@ public record Site(Kind kind, int layer) implements Serializable {
             case "res" -> Kind.RES;
             case "att" -> Kind.ATT;
             case "mlp" -> Kind.MLP;
-            default -> throw new IllegalArgumentException(
-                    "site '" + text + "' has unknown kind '" + kindText + "' (expected res, att or mlp)");
+            default ->
+                throw new IllegalArgumentException(
+                        "site '" + text + "' has unknown kind '" + kindText + "' (expected res, att or mlp)");
         };
         int layer;
         try {

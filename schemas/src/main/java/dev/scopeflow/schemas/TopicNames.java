@@ -18,6 +18,7 @@ public final class TopicNames {
 
     /** Kafka's legal topic characters ({@code org.apache.kafka.common.internals.Topic}). */
     private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]+");
+
     private static final int KAFKA_MAX_TOPIC_LENGTH = 249;
     private static final String LONGEST_SUFFIX = ".dead-letter.v1";
 
@@ -40,8 +41,8 @@ public final class TopicNames {
                     + "' must be non-empty and use only ASCII letters, digits, '.', '_' and '-'");
         }
         if (prefix.startsWith(".") || prefix.endsWith(".")) {
-            throw new IllegalArgumentException("topic prefix '" + prefix
-                    + "' must not start or end with '.' (the separator is added)");
+            throw new IllegalArgumentException(
+                    "topic prefix '" + prefix + "' must not start or end with '.' (the separator is added)");
         }
         if (prefix.length() + LONGEST_SUFFIX.length() > KAFKA_MAX_TOPIC_LENGTH) {
             throw new IllegalArgumentException("topic prefix is " + prefix.length()

@@ -1,10 +1,9 @@
 package dev.scopeflow.schemas;
 
-import dev.scopeflow.schemas.format.HalfFloats;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
-
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -65,8 +63,8 @@ class ActivationBatchCodecTest {
             values[1] = Float.NEGATIVE_INFINITY;
             values[2] = -0f;
         }
-        return new ActivationBatch("run-ü/1", "google/gemma-2-2b", SITE, width, dtype, docIds, positions, tokenIds,
-                values);
+        return new ActivationBatch(
+                "run-ü/1", "google/gemma-2-2b", SITE, width, dtype, docIds, positions, tokenIds, values);
     }
 
     @ParameterizedTest
@@ -120,15 +118,17 @@ class ActivationBatchCodecTest {
         byte[] bytes = codec.encode(randomBatch(3, 7, ActivationDtype.BF16, 2));
         try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), testAllocator)) {
             Schema schema = reader.getVectorSchemaRoot().getSchema();
-            assertThat(schema.getCustomMetadata()).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    "scopeflow.schema_version", "1",
-                    "scopeflow.run_id", "run-ü/1",
-                    "scopeflow.model_id", "google/gemma-2-2b",
-                    "scopeflow.site_kind", "res",
-                    "scopeflow.site_layer", "20",
-                    "scopeflow.width", "7",
-                    "scopeflow.dtype", "bf16"));
-            assertThat(schema.getFields()).extracting(Field::getName)
+            assertThat(schema.getCustomMetadata())
+                    .containsExactlyInAnyOrderEntriesOf(Map.of(
+                            "scopeflow.schema_version", "1",
+                            "scopeflow.run_id", "run-ü/1",
+                            "scopeflow.model_id", "google/gemma-2-2b",
+                            "scopeflow.site_kind", "res",
+                            "scopeflow.site_layer", "20",
+                            "scopeflow.width", "7",
+                            "scopeflow.dtype", "bf16"));
+            assertThat(schema.getFields())
+                    .extracting(Field::getName)
                     .containsExactly("doc_id", "position", "token_id", "activations");
             Field activations = schema.findField("activations");
             assertThat(activations.getType()).isEqualTo(new ArrowType.FixedSizeBinary(14));
@@ -145,9 +145,11 @@ class ActivationBatchCodecTest {
         Schema schema = ActivationBatchSchema.schema("r", "m", SITE, 5, ActivationDtype.F32);
         Field activations = schema.findField("activations");
         assertThat(activations.getType()).isEqualTo(new ArrowType.FixedSizeList(5));
-        assertThat(activations.getChildren()).singleElement()
-                .satisfies(item -> assertThat(item.getType()).isEqualTo(
-                        new ArrowType.FloatingPoint(org.apache.arrow.vector.types.FloatingPointPrecision.SINGLE)));
+        assertThat(activations.getChildren())
+                .singleElement()
+                .satisfies(item -> assertThat(item.getType())
+                        .isEqualTo(new ArrowType.FloatingPoint(
+                                org.apache.arrow.vector.types.FloatingPointPrecision.SINGLE)));
     }
 
     @Test
@@ -179,15 +181,19 @@ class ActivationBatchCodecTest {
 
     @Test
     void rejectsUnknownSchemaVersion() {
-        assertInvalid(withMetadata(valid(ActivationDtype.F32), "scopeflow.schema_version", "2"),
-                "unknown schema version", "'2'");
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.F32), "scopeflow.schema_version", "2"),
+                "unknown schema version",
+                "'2'");
     }
 
     @Test
     void rejectsStreamsWithoutScopeFlowMetadata() {
-        assertInvalid(withMetadata(valid(ActivationDtype.F32), "scopeflow.schema_version", null),
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.F32), "scopeflow.schema_version", null),
                 "missing schema metadata key scopeflow.schema_version");
-        assertInvalid(withMetadata(valid(ActivationDtype.F32), "scopeflow.run_id", null),
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.F32), "scopeflow.run_id", null),
                 "missing schema metadata key scopeflow.run_id");
     }
 
@@ -203,41 +209,58 @@ class ActivationBatchCodecTest {
 
     @Test
     void rejectsWidthThatDisagreesWithTheColumn() {
-        assertInvalid(withMetadata(valid(ActivationDtype.F32), "scopeflow.width", "8"),
-                "scopeflow.width=8", "fixed-size list of 7");
-        assertInvalid(withMetadata(valid(ActivationDtype.BF16), "scopeflow.width", "8"),
-                "scopeflow.width=8", "FixedSizeBinary(14)");
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.F32), "scopeflow.width", "8"),
+                "scopeflow.width=8",
+                "fixed-size list of 7");
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.BF16), "scopeflow.width", "8"),
+                "scopeflow.width=8",
+                "FixedSizeBinary(14)");
         assertInvalid(withMetadata(valid(ActivationDtype.BF16), "scopeflow.width", "seven"), "not a positive integer");
     }
 
     @Test
     void rejectsActivationsOfTheWrongTypeForTheDtype() {
-        assertInvalid(withMetadata(valid(ActivationDtype.BF16), "scopeflow.dtype", "f32"),
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.BF16), "scopeflow.dtype", "f32"),
                 "dtype f32 needs FixedSizeList<7> of Float32");
-        assertInvalid(withMetadata(valid(ActivationDtype.F32), "scopeflow.dtype", "bf16"),
+        assertInvalid(
+                withMetadata(valid(ActivationDtype.F32), "scopeflow.dtype", "bf16"),
                 "dtype bf16 needs FixedSizeBinary(14)");
     }
 
     @Test
     void rejectsMissingField() {
         for (String name : List.of("doc_id", "position", "token_id", "activations")) {
-            assertInvalid(rewrite(valid(ActivationDtype.F32), root -> { }, name), "missing field " + name);
+            assertInvalid(rewrite(valid(ActivationDtype.F32), root -> {}, name), "missing field " + name);
         }
     }
 
     @Test
     void rejectsNullValues() {
-        assertInvalid(rewrite(valid(ActivationDtype.F32),
-                root -> ((BigIntVector) root.getVector("doc_id")).setNull(1), null),
+        assertInvalid(
+                rewrite(valid(ActivationDtype.F32), root -> ((BigIntVector) root.getVector("doc_id")).setNull(1), null),
                 "field doc_id has 1 null values");
-        assertInvalid(rewrite(valid(ActivationDtype.F32),
-                root -> ((FixedSizeListVector) root.getVector("activations")).setNull(0), null),
+        assertInvalid(
+                rewrite(
+                        valid(ActivationDtype.F32),
+                        root -> ((FixedSizeListVector) root.getVector("activations")).setNull(0),
+                        null),
                 "field activations has 1 null values");
-        assertInvalid(rewrite(valid(ActivationDtype.F32),
-                root -> ((FixedSizeListVector) root.getVector("activations")).getDataVector().setNull(3), null),
+        assertInvalid(
+                rewrite(
+                        valid(ActivationDtype.F32),
+                        root -> ((FixedSizeListVector) root.getVector("activations"))
+                                .getDataVector()
+                                .setNull(3),
+                        null),
                 "field activations.item has 1 null values");
-        assertInvalid(rewrite(valid(ActivationDtype.BF16),
-                root -> ((FixedSizeBinaryVector) root.getVector("activations")).setNull(2), null),
+        assertInvalid(
+                rewrite(
+                        valid(ActivationDtype.BF16),
+                        root -> ((FixedSizeBinaryVector) root.getVector("activations")).setNull(2),
+                        null),
                 "field activations has 1 null values");
     }
 
@@ -284,7 +307,7 @@ class ActivationBatchCodecTest {
 
     /** Re-writes a valid stream with one metadata key changed ({@code null} removes it). */
     private byte[] withMetadata(byte[] valid, String key, String value) {
-        return rewrite(valid, root -> { }, null, metadata -> {
+        return rewrite(valid, root -> {}, null, metadata -> {
             if (value == null) {
                 metadata.remove(key);
             } else {
@@ -294,12 +317,15 @@ class ActivationBatchCodecTest {
     }
 
     private byte[] rewrite(byte[] valid, Consumer<VectorSchemaRoot> editData, String dropField) {
-        return rewrite(valid, editData, dropField, metadata -> { });
+        return rewrite(valid, editData, dropField, metadata -> {});
     }
 
     /** Reads a valid stream, edits data / fields / metadata, writes it again with plain Arrow. */
-    private byte[] rewrite(byte[] valid, Consumer<VectorSchemaRoot> editData, String dropField,
-                           Consumer<Map<String, String>> editMetadata) {
+    private byte[] rewrite(
+            byte[] valid,
+            Consumer<VectorSchemaRoot> editData,
+            String dropField,
+            Consumer<Map<String, String>> editMetadata) {
         try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(valid), testAllocator)) {
             reader.loadNextBatch();
             VectorSchemaRoot root = reader.getVectorSchemaRoot();

@@ -3,7 +3,6 @@ package dev.scopeflow.flink.config;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.sae.stats.TopExamples;
-
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,8 +29,12 @@ public final class FeatureStatsJobConfig implements Serializable {
     private FeatureStatsJobConfig(Builder b) {
         this.runId = b.runId;
         this.saes = List.copyOf(b.saes);
-        this.excludedTokenIds = b.excludedTokenIds == null ? null
-                : b.excludedTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
+        this.excludedTokenIds = b.excludedTokenIds == null
+                ? null
+                : b.excludedTokenIds.stream()
+                        .mapToInt(Integer::intValue)
+                        .sorted()
+                        .toArray();
         this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
         this.topK = b.topK;
         this.backend = b.backend;
@@ -41,12 +44,25 @@ public final class FeatureStatsJobConfig implements Serializable {
         return new Builder();
     }
 
-    public String runId() { return runId; }
-    public List<SaeSpec> saes() { return saes; }
-    public long snapshotIntervalMillis() { return snapshotIntervalMillis; }
+    public String runId() {
+        return runId;
+    }
 
-    public int topK() { return topK; }
-    public MatmulBackend backend() { return backend; }
+    public List<SaeSpec> saes() {
+        return saes;
+    }
+
+    public long snapshotIntervalMillis() {
+        return snapshotIntervalMillis;
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    public MatmulBackend backend() {
+        return backend;
+    }
 
     /**
      * Which tokens count (default: all but Gemma's pad, EOS and BOS, which Gemma Scope SAEs were not trained
@@ -65,8 +81,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         private int topK = TopExamples.DEFAULT_K;
         private MatmulBackend backend = MatmulBackend.JAVA;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder setRunId(String runId) {
             this.runId = runId;

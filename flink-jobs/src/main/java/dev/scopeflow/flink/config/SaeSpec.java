@@ -1,7 +1,6 @@
 package dev.scopeflow.flink.config;
 
 import dev.scopeflow.schemas.Site;
-
 import java.io.Serializable;
 import java.util.Objects;
 

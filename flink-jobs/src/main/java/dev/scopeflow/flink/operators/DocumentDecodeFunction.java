@@ -27,11 +27,17 @@ public final class DocumentDecodeFunction extends ProcessFunction<RawKafkaRecord
         try {
             window = DocumentWindow.fromJson(record.value);
         } catch (IllegalArgumentException e) {
-            ctx.output(SaeEncodeFunction.DEAD_LETTERS, new DeadLetter(record, record.coordinates() + ": " + e.getMessage()));
+            ctx.output(
+                    SaeEncodeFunction.DEAD_LETTERS,
+                    new DeadLetter(record, record.coordinates() + ": " + e.getMessage()));
             return;
         }
         if (window.runId().equals(runId)) {
-            out.collect(new DocumentRow(window.runId(), window.docId(), window.firstPosition(), window.tokenIds(),
+            out.collect(new DocumentRow(
+                    window.runId(),
+                    window.docId(),
+                    window.firstPosition(),
+                    window.tokenIds(),
                     window.text() == null ? "" : window.text()));
         }
     }

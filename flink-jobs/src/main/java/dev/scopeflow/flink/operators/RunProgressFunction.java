@@ -1,13 +1,12 @@
 package dev.scopeflow.flink.operators;
 
 import dev.scopeflow.flink.types.RunProgress;
+import java.io.IOException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
-
-import java.io.IOException;
 
 /** Sums per-record {@link RunProgress} deltas per run in keyed state and publishes the totals on {@link SnapshotTimers}. */
 public final class RunProgressFunction extends KeyedProcessFunction<String, RunProgress, RunProgress> {

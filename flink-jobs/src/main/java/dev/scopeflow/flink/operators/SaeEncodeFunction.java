@@ -6,27 +6,26 @@ import dev.scopeflow.flink.types.DeadLetter;
 import dev.scopeflow.flink.types.RawKafkaRecord;
 import dev.scopeflow.flink.types.RunProgress;
 import dev.scopeflow.flink.types.SaeCodesBatch;
-import dev.scopeflow.sae.stats.ReconstructionStats;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
-import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.InvalidBatchException;
 import dev.scopeflow.schemas.Site;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Decodes an Arrow activation batch and encodes its counted rows with every SAE registered for the batch's
@@ -58,8 +57,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         this.config = config;
     }
 
-    private record LoadedSae(String saeId, SparseAutoencoder sae) {
-    }
+    private record LoadedSae(String saeId, SparseAutoencoder sae) {}
 
     @Override
     public void open(OpenContext openContext) throws Exception {
@@ -92,8 +90,11 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         }
         for (LoadedSae loaded : saes) {
             if (loaded.sae().dIn() != batch.width()) {
-                deadLetter(ctx, record, "batch width " + batch.width() + " at site " + batch.site()
-                        + " does not match d_in " + loaded.sae().dIn() + " of SAE " + loaded.saeId());
+                deadLetter(
+                        ctx,
+                        record,
+                        "batch width " + batch.width() + " at site " + batch.site() + " does not match d_in "
+                                + loaded.sae().dIn() + " of SAE " + loaded.saeId());
                 return;
             }
         }
@@ -140,7 +141,9 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
             codec.close();
         }
         if (saesBySite != null) {
-            saesBySite.values().forEach(saes -> saes.forEach(loaded -> loaded.sae().close()));
+            saesBySite
+                    .values()
+                    .forEach(saes -> saes.forEach(loaded -> loaded.sae().close()));
         }
     }
 }

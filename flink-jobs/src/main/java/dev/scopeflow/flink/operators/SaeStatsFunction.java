@@ -4,13 +4,12 @@ import dev.scopeflow.flink.types.SaeCodesBatch;
 import dev.scopeflow.flink.types.SaeRunState;
 import dev.scopeflow.flink.types.SaeRunStateSerializer;
 import dev.scopeflow.flink.types.SaeStatsSnapshot;
+import java.io.IOException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
-
-import java.io.IOException;
 
 /**
  * Keeps one {@link SaeRunState} per (run, SAE) in keyed state, adds each batch of codes to it, and publishes
@@ -31,7 +30,8 @@ public final class SaeStatsFunction extends KeyedProcessFunction<String, SaeCode
 
     @Override
     public void open(OpenContext openContext) {
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("sae-run-state", SaeRunStateSerializer.INSTANCE));
+        state = getRuntimeContext()
+                .getState(new ValueStateDescriptor<>("sae-run-state", SaeRunStateSerializer.INSTANCE));
     }
 
     @Override

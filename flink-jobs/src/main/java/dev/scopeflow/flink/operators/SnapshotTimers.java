@@ -8,8 +8,7 @@ import org.apache.flink.streaming.api.TimerService;
  */
 final class SnapshotTimers {
 
-    private SnapshotTimers() {
-    }
+    private SnapshotTimers() {}
 
     /** Call for every element; {@code firstForKey} registers the end-of-input timer once. */
     static void schedule(TimerService timers, boolean firstForKey, long intervalMillis) {

@@ -1,18 +1,13 @@
 package dev.scopeflow.flink.registry;
 
 import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.sae.model.SaeDescription;
+import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
-
-import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.model.SaeLensSae;
-import dev.scopeflow.sae.model.SaeDescription;
-import dev.scopeflow.sae.model.SaeLoader;
-import dev.scopeflow.sae.model.SparseAutoencoder;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,10 +16,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.Locale;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.List;
 
 /**
  * The runs registry in ClickHouse: which SAEs exist (path, hash, shape) and what each run is doing.
@@ -32,8 +26,7 @@ import java.util.List;
  */
 public final class RunsRegistry {
 
-    private RunsRegistry() {
-    }
+    private RunsRegistry() {}
 
     /** Gemma Scope's release layout, e.g. {@code gemma-scope-2b-pt-res/layer_20/width_16k/average_l0_71}. */
     private static final Pattern GEMMA_SCOPE_PATH =
@@ -50,15 +43,26 @@ public final class RunsRegistry {
         String architecture = described.architecture();
         int dIn = described.dIn();
         int dSae = described.dSae();
-        new SaesRows().add(sae.saeId(), sae.site().toString(), path.toAbsolutePath().toString(),
-                sha256(weightsFile(path)), architecture, dIn, dSae, neuronpediaId(path.toAbsolutePath().toString()),
-                Instant.now()).insertInto(clickHouse, db);
+        new SaesRows()
+                .add(
+                        sae.saeId(),
+                        sae.site().toString(),
+                        path.toAbsolutePath().toString(),
+                        sha256(weightsFile(path)),
+                        architecture,
+                        dIn,
+                        dSae,
+                        neuronpediaId(path.toAbsolutePath().toString()),
+                        Instant.now())
+                .insertInto(clickHouse, db);
     }
 
     /** {@code gemma-2-2b/20-gemmascope-res-16k} for a Gemma Scope release path, else empty. */
     static String neuronpediaId(String path) {
         Matcher m = GEMMA_SCOPE_PATH.matcher(path.replace('\\', '/'));
-        return m.matches() ? "gemma-2-" + m.group(1) + "/" + m.group(3) + "-gemmascope-" + m.group(2) + "-" + m.group(4) : "";
+        return m.matches()
+                ? "gemma-2-" + m.group(1) + "/" + m.group(3) + "-gemmascope-" + m.group(2) + "-" + m.group(4)
+                : "";
     }
 
     /** The file whose bytes identify an SAE: the npz itself, or the weights inside an SAE directory. */
@@ -71,7 +75,8 @@ public final class RunsRegistry {
                 return path.resolve(name);
             }
         }
-        throw new IllegalArgumentException("SAE directory " + path + " holds neither params.npz nor sae_weights.safetensors");
+        throw new IllegalArgumentException(
+                "SAE directory " + path + " holds neither params.npz nor sae_weights.safetensors");
     }
 
     public static String sha256(Path file) throws IOException {
@@ -88,14 +93,13 @@ public final class RunsRegistry {
     }
 
     /** What identifies a run in the registry. */
-    public record Run(String runId, String modelId, List<Site> sites, List<SaeSpec> saes, String corpus,
-                      Instant startedAt) {
-    }
+    public record Run(
+            String runId, String modelId, List<Site> sites, List<SaeSpec> saes, String corpus, Instant startedAt) {}
 
     /** Tokens the job has committed to {@code run_progress} for a run; 0 before its first commit. */
     public static long committedTokens(ClickHouseHttp clickHouse, String db, String runId) {
-        List<List<String>> rows = clickHouse.query("SELECT tokens FROM " + db + ".run_progress FINAL WHERE run_id = "
-                + ClickHouseTsv.quote(runId));
+        List<List<String>> rows = clickHouse.query(
+                "SELECT tokens FROM " + db + ".run_progress FINAL WHERE run_id = " + ClickHouseTsv.quote(runId));
         return rows.isEmpty() ? 0 : Long.parseLong(rows.get(0).get(0));
     }
 
@@ -107,11 +111,22 @@ public final class RunsRegistry {
         upsertRun(clickHouse, db, run, tokens, "finished", Instant.now());
     }
 
-    private static void upsertRun(ClickHouseHttp clickHouse, String db, Run run, long tokens, String status,
-                                  Instant endedAt) {
+    private static void upsertRun(
+            ClickHouseHttp clickHouse, String db, Run run, long tokens, String status, Instant endedAt) {
         List<String> sites = run.sites().stream().map(Site::toString).toList();
         List<String> saeIds = run.saes().stream().map(SaeSpec::saeId).toList();
-        new RunsRows().add(run.runId(), run.modelId(), sites, saeIds, run.corpus(), tokens, status, run.startedAt(),
-                endedAt, Instant.now()).insertInto(clickHouse, db);
+        new RunsRows()
+                .add(
+                        run.runId(),
+                        run.modelId(),
+                        sites,
+                        saeIds,
+                        run.corpus(),
+                        tokens,
+                        status,
+                        run.startedAt(),
+                        endedAt,
+                        Instant.now())
+                .insertInto(clickHouse, db);
     }
 }

@@ -31,8 +31,12 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
     @Override
     public SinkWriter<DocumentRow> createWriter(WriterInitContext context) {
-        return new Writer(new ClickHouseHttp(httpUrl), database, retryPolicy,
-                context.metricGroup().counter("documentWindowsWritten"), context.metricGroup().counter("clickhouseRetries"));
+        return new Writer(
+                new ClickHouseHttp(httpUrl),
+                database,
+                retryPolicy,
+                context.metricGroup().counter("documentWindowsWritten"),
+                context.metricGroup().counter("clickhouseRetries"));
     }
 
     private static final class Writer implements SinkWriter<DocumentRow> {
@@ -65,14 +69,16 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
                 return;
             }
             DocumentsRows batch = rows;
-            retryPolicy.run("insert " + batch.count() + " document windows into " + batch.table().in(database),
-                    () -> batch.insertInto(clickHouse, database), retries::inc);
+            retryPolicy.run(
+                    "insert " + batch.count() + " document windows into "
+                            + batch.table().in(database),
+                    () -> batch.insertInto(clickHouse, database),
+                    retries::inc);
             written.inc(batch.count());
             rows = new DocumentsRows(1 << 16);
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -2,6 +2,13 @@ package dev.scopeflow.flink.sinks;
 
 import dev.scopeflow.flink.types.VersionedSnapshot;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -10,14 +17,6 @@ import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.Counter;
-
-import java.io.Serializable;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Writes {@link VersionedSnapshot}s to ClickHouse in two phases. The writer keeps the newest snapshot per key
@@ -42,8 +41,12 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
     private final TableWriter<T> tableWriter;
     private final SimpleVersionedSerializer<T> committableSerializer;
 
-    public ClickHouseSnapshotSink(String httpUrl, String database, RetryPolicy retryPolicy, TableWriter<T> tableWriter,
-                                  SimpleVersionedSerializer<T> committableSerializer) {
+    public ClickHouseSnapshotSink(
+            String httpUrl,
+            String database,
+            RetryPolicy retryPolicy,
+            TableWriter<T> tableWriter,
+            SimpleVersionedSerializer<T> committableSerializer) {
         if (!(committableSerializer instanceof Serializable)) {
             throw new IllegalArgumentException("the committable serializer travels with the job graph: make "
                     + committableSerializer.getClass().getName() + " Serializable");
@@ -69,7 +72,8 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
     public Committer<T> createCommitter(CommitterInitContext context) {
         Counter commits = context.metricGroup().counter("snapshotsCommitted");
         Counter retries = context.metricGroup().counter("clickhouseRetries");
-        return new SnapshotCommitter<>(new ClickHouseHttp(httpUrl), database, retryPolicy, tableWriter, commits, retries);
+        return new SnapshotCommitter<>(
+                new ClickHouseHttp(httpUrl), database, retryPolicy, tableWriter, commits, retries);
     }
 
     @Override
@@ -94,12 +98,10 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
         }
 
         @Override
-        public void flush(boolean endOfInput) {
-        }
+        public void flush(boolean endOfInput) {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     private static final class SnapshotCommitter<T extends VersionedSnapshot> implements Committer<T> {
@@ -110,8 +112,13 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
         private final Counter commits;
         private final Counter retries;
 
-        SnapshotCommitter(ClickHouseHttp clickHouse, String database, RetryPolicy retryPolicy, TableWriter<T> tableWriter,
-                          Counter commits, Counter retries) {
+        SnapshotCommitter(
+                ClickHouseHttp clickHouse,
+                String database,
+                RetryPolicy retryPolicy,
+                TableWriter<T> tableWriter,
+                Counter commits,
+                Counter retries) {
             this.clickHouse = clickHouse;
             this.database = database;
             this.retryPolicy = retryPolicy;
@@ -124,15 +131,16 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
         public void commit(Collection<CommitRequest<T>> requests) throws InterruptedException {
             for (CommitRequest<T> request : requests) {
                 T snapshot = request.getCommittable();
-                retryPolicy.run("commit " + snapshot.key().replace('\u0000', '/') + " version " + snapshot.version()
-                        + " to ClickHouse database " + database, () -> tableWriter.write(clickHouse, database, snapshot),
+                retryPolicy.run(
+                        "commit " + snapshot.key().replace('\u0000', '/') + " version " + snapshot.version()
+                                + " to ClickHouse database " + database,
+                        () -> tableWriter.write(clickHouse, database, snapshot),
                         retries::inc);
                 commits.inc();
             }
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

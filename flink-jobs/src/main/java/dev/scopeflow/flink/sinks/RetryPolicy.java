@@ -16,7 +16,9 @@ public final class RetryPolicy implements Serializable {
     private final long giveUpAfterMillis;
 
     public RetryPolicy(Duration initialBackoff, Duration maxBackoff, Duration giveUpAfter) {
-        if (initialBackoff.isNegative() || initialBackoff.isZero() || maxBackoff.compareTo(initialBackoff) < 0
+        if (initialBackoff.isNegative()
+                || initialBackoff.isZero()
+                || maxBackoff.compareTo(initialBackoff) < 0
                 || giveUpAfter.isNegative()) {
             throw new IllegalArgumentException("need 0 < initialBackoff <= maxBackoff and giveUpAfter >= 0; got "
                     + initialBackoff + ", " + maxBackoff + ", " + giveUpAfter);
@@ -44,8 +46,8 @@ public final class RetryPolicy implements Serializable {
                 throw e;
             } catch (Exception e) {
                 if (System.currentTimeMillis() + backoff > deadline) {
-                    throw new IllegalStateException("gave up after " + giveUpAfterMillis + " ms: " + what
-                            + ": " + e.getMessage(), e);
+                    throw new IllegalStateException(
+                            "gave up after " + giveUpAfterMillis + " ms: " + what + ": " + e.getMessage(), e);
                 }
                 onRetry.run();
                 Thread.sleep(backoff);

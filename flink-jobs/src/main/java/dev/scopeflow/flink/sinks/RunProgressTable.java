@@ -3,7 +3,6 @@ package dev.scopeflow.flink.sinks;
 import dev.scopeflow.flink.types.RunProgress;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.results.RunProgressRows;
-
 import java.time.Instant;
 
 /** Writes a run's progress snapshot into {@code run_progress}, versioned by records read. */
@@ -13,7 +12,8 @@ public final class RunProgressTable implements ClickHouseSnapshotSink.TableWrite
 
     @Override
     public void write(ClickHouseHttp clickHouse, String database, RunProgress p) {
-        new RunProgressRows().add(p.runId, p.records, p.tokens, p.deadLetters, Instant.now(), p.version())
+        new RunProgressRows()
+                .add(p.runId, p.records, p.tokens, p.deadLetters, Instant.now(), p.version())
                 .insertInto(clickHouse, database);
     }
 }

@@ -13,7 +13,6 @@ import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.IntervalSamplesRows;
 import dev.scopeflow.schemas.results.ReconstructionStatsRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
-
 import java.util.List;
 
 /**
@@ -47,7 +46,14 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
             long[] counts = h.counts(f);
             for (int bin = 0; bin < counts.length; bin++) {
                 if (counts[bin] > 0) {
-                    rows.add(state.runId(), state.saeId(), f, bin, h.lowerEdge(bin), h.upperEdge(bin), counts[bin],
+                    rows.add(
+                            state.runId(),
+                            state.saeId(),
+                            f,
+                            bin,
+                            h.lowerEdge(bin),
+                            h.upperEdge(bin),
+                            counts[bin],
                             version);
                 }
             }
@@ -66,8 +72,18 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
                 List<TopExamples.Example> kept = samples.samples(f, interval);
                 for (int i = 0; i < kept.size(); i++) {
                     TopExamples.Example e = kept.get(i);
-                    rows.add(state.runId(), state.saeId(), f, interval, samples.lowerEdge(interval),
-                            samples.upperEdge(interval), i + 1, e.doc(), e.position(), e.activation(), version);
+                    rows.add(
+                            state.runId(),
+                            state.saeId(),
+                            f,
+                            interval,
+                            samples.lowerEdge(interval),
+                            samples.upperEdge(interval),
+                            i + 1,
+                            e.doc(),
+                            e.position(),
+                            e.activation(),
+                            version);
                 }
             }
         }
@@ -78,7 +94,14 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
         FeatureStats stats = state.statistics().features();
         FeatureStatsRows rows = new FeatureStatsRows(stats.dSae());
         for (int f = 0; f < stats.dSae(); f++) {
-            rows.add(state.runId(), state.saeId(), f, stats.tokens(), stats.fireCount(f), stats.sum(f), stats.max(f),
+            rows.add(
+                    state.runId(),
+                    state.saeId(),
+                    f,
+                    stats.tokens(),
+                    stats.fireCount(f),
+                    stats.sum(f),
+                    stats.max(f),
                     version);
         }
         return rows;
@@ -99,7 +122,18 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
 
     static ReconstructionStatsRows reconstructionRow(SaeRunState state, long version) {
         ReconstructionStats r = state.statistics().reconstruction();
-        return new ReconstructionStatsRows().add(state.runId(), state.saeId(), r.tokens(), r.l0(), r.mse(), r.fvu(),
-                r.explainedVariance(), r.cosine(), r.l2Ratio(), r.relativeReconstructionBias(), version);
+        return new ReconstructionStatsRows()
+                .add(
+                        state.runId(),
+                        state.saeId(),
+                        r.tokens(),
+                        r.l0(),
+                        r.mse(),
+                        r.fvu(),
+                        r.explainedVariance(),
+                        r.cosine(),
+                        r.l2Ratio(),
+                        r.relativeReconstructionBias(),
+                        version);
     }
 }

@@ -8,8 +8,7 @@ public class DeadLetter {
     public String reason;
     public byte[] value;
 
-    public DeadLetter() {
-    }
+    public DeadLetter() {}
 
     public DeadLetter(RawKafkaRecord record, String reason) {
         this.sourceTopic = record.topic;

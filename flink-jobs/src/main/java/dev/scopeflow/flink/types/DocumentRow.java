@@ -9,8 +9,7 @@ public class DocumentRow {
     /** The document's text on its first window, else empty. */
     public String text;
 
-    public DocumentRow() {
-    }
+    public DocumentRow() {}
 
     public DocumentRow(String runId, long docId, int windowStart, int[] tokenIds, String text) {
         this.runId = runId;

@@ -15,8 +15,7 @@ public class RawKafkaRecord {
     public long offset;
     public byte[] value;
 
-    public RawKafkaRecord() {
-    }
+    public RawKafkaRecord() {}
 
     public RawKafkaRecord(String topic, int partition, long offset, byte[] value) {
         this.topic = topic;

@@ -1,13 +1,12 @@
 package dev.scopeflow.flink.types;
 
-import org.apache.flink.core.io.SimpleVersionedSerializer;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * How far a run has got, as the job counts it: Kafka records read, tokens counted (after excluding special
@@ -20,8 +19,7 @@ public class RunProgress implements VersionedSnapshot {
     public long tokens;
     public long deadLetters;
 
-    public RunProgress() {
-    }
+    public RunProgress() {}
 
     public RunProgress(String runId, long records, long tokens, long deadLetters) {
         this.runId = runId;

@@ -1,7 +1,7 @@
 package dev.scopeflow.flink.types;
 
-import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 
 /**
  * What one SAE made of the counted rows of one activation batch: the sparse codes in CSR form (row r's active
@@ -21,11 +21,15 @@ public class SaeCodesBatch {
     /** {@link ReconstructionStats#toBytes()} of this batch alone. */
     public byte[] reconstruction;
 
-    public SaeCodesBatch() {
-    }
+    public SaeCodesBatch() {}
 
-    public SaeCodesBatch(String runId, String saeId, SparseCodes codes, long[] docIds, int[] positions,
-                         ReconstructionStats reconstruction) {
+    public SaeCodesBatch(
+            String runId,
+            String saeId,
+            SparseCodes codes,
+            long[] docIds,
+            int[] positions,
+            ReconstructionStats reconstruction) {
         this.runId = runId;
         this.saeId = saeId;
         this.dSae = codes.dSae();

@@ -4,7 +4,6 @@ import dev.scopeflow.sae.stats.BinaryReader;
 import dev.scopeflow.sae.stats.BinaryWriter;
 import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.SaeStatistics;
-
 import java.util.Objects;
 
 /**
@@ -35,13 +34,24 @@ public final class SaeRunState {
 
     /** Adds one batch of codes (and its reconstruction statistics) for this SAE. */
     public void add(SaeCodesBatch batch) {
-        statistics.addCodes(batch.toSparseCodes(), batch.docIds, batch.positions,
+        statistics.addCodes(
+                batch.toSparseCodes(),
+                batch.docIds,
+                batch.positions,
                 ReconstructionStats.fromBytes(batch.reconstruction));
     }
 
-    public String runId() { return runId; }
-    public String saeId() { return saeId; }
-    public SaeStatistics statistics() { return statistics; }
+    public String runId() {
+        return runId;
+    }
+
+    public String saeId() {
+        return saeId;
+    }
+
+    public SaeStatistics statistics() {
+        return statistics;
+    }
 
     /** Tokens counted: the version of every row written from this state. */
     public long tokens() {
@@ -51,7 +61,9 @@ public final class SaeRunState {
     /** Equal key and equal statistics: what a state round trip must preserve. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof SaeRunState other && runId.equals(other.runId) && saeId.equals(other.saeId)
+        return o instanceof SaeRunState other
+                && runId.equals(other.runId)
+                && saeId.equals(other.saeId)
                 && statistics.equals(other.statistics);
     }
 

@@ -1,12 +1,11 @@
 package dev.scopeflow.flink.types;
 
+import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
-
-import java.io.IOException;
 
 /**
  * Flink serializer for the {@link SaeRunState} kept in keyed state: it frames the state's own versioned binary
@@ -17,12 +16,35 @@ public final class SaeRunStateSerializer extends TypeSerializer<SaeRunState> {
     private static final long serialVersionUID = 1L;
     public static final SaeRunStateSerializer INSTANCE = new SaeRunStateSerializer();
 
-    @Override public boolean isImmutableType() { return false; }
-    @Override public TypeSerializer<SaeRunState> duplicate() { return this; } // stateless
-    @Override public SaeRunState createInstance() { return null; } // no meaningful empty state without an SAE
-    @Override public SaeRunState copy(SaeRunState from) { return from.copy(); }
-    @Override public SaeRunState copy(SaeRunState from, SaeRunState reuse) { return from.copy(); }
-    @Override public int getLength() { return -1; }
+    @Override
+    public boolean isImmutableType() {
+        return false;
+    }
+
+    @Override
+    public TypeSerializer<SaeRunState> duplicate() {
+        return this; // stateless
+    }
+
+    @Override
+    public SaeRunState createInstance() {
+        return null; // no meaningful empty state without an SAE
+    }
+
+    @Override
+    public SaeRunState copy(SaeRunState from) {
+        return from.copy();
+    }
+
+    @Override
+    public SaeRunState copy(SaeRunState from, SaeRunState reuse) {
+        return from.copy();
+    }
+
+    @Override
+    public int getLength() {
+        return -1;
+    }
 
     @Override
     public void serialize(SaeRunState record, DataOutputView target) throws IOException {
@@ -50,14 +72,25 @@ public final class SaeRunStateSerializer extends TypeSerializer<SaeRunState> {
         target.write(source, length);
     }
 
-    @Override public boolean equals(Object obj) { return obj instanceof SaeRunStateSerializer; }
-    @Override public int hashCode() { return SaeRunStateSerializer.class.hashCode(); }
-    @Override public TypeSerializerSnapshot<SaeRunState> snapshotConfiguration() { return new Snapshot(); }
+    @Override
+    public boolean equals(Object obj) {
+        return obj instanceof SaeRunStateSerializer;
+    }
+
+    @Override
+    public int hashCode() {
+        return SaeRunStateSerializer.class.hashCode();
+    }
+
+    @Override
+    public TypeSerializerSnapshot<SaeRunState> snapshotConfiguration() {
+        return new Snapshot();
+    }
 
     /** Compatibility is decided by the state's own format header, so the snapshot has no configuration. */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<SaeRunState> {
-    public Snapshot() {
-        super(() -> INSTANCE);
-    }
+        public Snapshot() {
+            super(() -> INSTANCE);
+        }
     }
 }

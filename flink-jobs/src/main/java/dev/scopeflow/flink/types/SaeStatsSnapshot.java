@@ -1,13 +1,12 @@
 package dev.scopeflow.flink.types;
 
-import org.apache.flink.core.io.SimpleVersionedSerializer;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * All statistics of one SAE in one run at a point of the stream, as {@link SaeRunState}'s binary form, with
@@ -20,8 +19,7 @@ public class SaeStatsSnapshot implements VersionedSnapshot {
     /** {@link SaeRunState#toBytes()}. */
     public byte[] state;
 
-    public SaeStatsSnapshot() {
-    }
+    public SaeStatsSnapshot() {}
 
     public SaeStatsSnapshot(SaeRunState state) {
         this.runId = state.runId();

@@ -1,15 +1,14 @@
 package dev.scopeflow.flink.operators;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.flink.types.RunProgress;
+import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Per-run progress totals in keyed state: summed, restored from a snapshot, published at end of input. */
 class RunProgressFunctionTest {
@@ -32,7 +31,8 @@ class RunProgressFunctionTest {
             after.processWatermark(Long.MAX_VALUE);
 
             List<RunProgress> out = after.extractOutputValues();
-            assertThat(out).extracting(p -> p.runId + ":" + p.records + "/" + p.tokens + "/" + p.deadLetters)
+            assertThat(out)
+                    .extracting(p -> p.runId + ":" + p.records + "/" + p.tokens + "/" + p.deadLetters)
                     .containsExactlyInAnyOrder("r1:3/123/1", "r2:2/64/1");
             assertThat(out).allSatisfy(p -> assertThat(p.version()).isEqualTo(p.records));
         }
@@ -40,6 +40,7 @@ class RunProgressFunctionTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, RunProgress, RunProgress> harness() throws Exception {
         // Not opened: a restoring test must initialize state first.
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new RunProgressFunction(0)), RunProgress::key, Types.STRING);
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new RunProgressFunction(0)), RunProgress::key, Types.STRING);
     }
 }

@@ -1,5 +1,7 @@
 package dev.scopeflow.flink.operators;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.flink.StatsExpectations;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
@@ -7,24 +9,21 @@ import dev.scopeflow.flink.types.DeadLetter;
 import dev.scopeflow.flink.types.RawKafkaRecord;
 import dev.scopeflow.flink.types.RunProgress;
 import dev.scopeflow.flink.types.SaeCodesBatch;
-import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The encode operator alone, in Flink's operator harness (no cluster, no Kafka): which rows it encodes, with
@@ -39,6 +38,7 @@ class SaeEncodeFunctionTest {
 
     @TempDir
     static Path dir;
+
     private static SaeSpec resA;
     private static SaeSpec resB;
 
@@ -62,14 +62,17 @@ class SaeEncodeFunctionTest {
             float[] x = rows(batch, counted);
             for (SaeCodesBatch codes : out) {
                 SaeSpec spec = codes.saeId.equals("res-a") ? resA : resB;
-                SparseCodes expected = JumpReluSae.loadGemmaScope(Path.of(spec.path())).encode(x, counted.length);
+                SparseCodes expected =
+                        JumpReluSae.loadGemmaScope(Path.of(spec.path())).encode(x, counted.length);
                 assertThat(codes.runId).isEqualTo(RUN);
                 assertThat(codes.toSparseCodes()).isEqualTo(expected);
                 assertThat(codes.docIds).containsExactly(7, 7, 7, 7);
                 assertThat(codes.positions).containsExactly(counted);
             }
-            assertThat(progress(harness)).singleElement()
-                    .satisfies(p -> assertThat(new long[] {p.records, p.tokens, p.deadLetters}).containsExactly(1, 4, 0));
+            assertThat(progress(harness))
+                    .singleElement()
+                    .satisfies(p -> assertThat(new long[] {p.records, p.tokens, p.deadLetters})
+                            .containsExactly(1, 4, 0));
             assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS)).isNullOrEmpty();
         }
     }
@@ -82,13 +85,16 @@ class SaeEncodeFunctionTest {
             harness.processElement(record(batch(RUN, RES_3, D_IN, new int[] {2, 651}, 9), 43));
 
             List<DeadLetter> dead = harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS).stream()
-                    .map(StreamRecord::getValue).toList();
+                    .map(StreamRecord::getValue)
+                    .toList();
             assertThat(dead).extracting(d -> d.sourceOffset).containsExactly(41L, 42L);
             assertThat(dead.get(0).reason).startsWith("acts/3@41: cannot decode activation batch");
             assertThat(dead.get(0).value).containsExactly(1, 2, 3);
             assertThat(dead.get(1).reason).contains("batch width 25", "d_in 24", "res-a");
             // The good record after the bad ones is still encoded.
-            assertThat(harness.extractOutputValues()).extracting(c -> c.positions.length).containsExactly(1, 1);
+            assertThat(harness.extractOutputValues())
+                    .extracting(c -> c.positions.length)
+                    .containsExactly(1, 1);
             assertThat(progress(harness)).extracting(p -> p.deadLetters).containsExactly(1L, 1L, 0L);
         }
     }
@@ -106,13 +112,19 @@ class SaeEncodeFunctionTest {
     }
 
     private static OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness() throws Exception {
-        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder().setRunId(RUN).addSae(resA).addSae(resB).build();
+        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
+                .setRunId(RUN)
+                .addSae(resA)
+                .addSae(resB)
+                .build();
         return ProcessFunctionTestHarnesses.forProcessFunction(new SaeEncodeFunction(config));
     }
 
     private static List<RunProgress> progress(OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> h) {
         var out = h.getSideOutput(SaeEncodeFunction.PROGRESS);
-        return out == null ? List.of() : out.stream().map(StreamRecord::getValue).toList();
+        return out == null
+                ? List.of()
+                : out.stream().map(StreamRecord::getValue).toList();
     }
 
     private static ActivationBatch batch(String runId, Site site, int width, int[] tokenIds, long docId) {
@@ -127,8 +139,8 @@ class SaeEncodeFunctionTest {
         for (int p = 0; p < positions.length; p++) {
             positions[p] = p;
         }
-        return new ActivationBatch(runId, "test/model", site, width, ActivationDtype.F32, docs, positions, tokenIds,
-                values);
+        return new ActivationBatch(
+                runId, "test/model", site, width, ActivationDtype.F32, docs, positions, tokenIds, values);
     }
 
     private static StreamRecord<RawKafkaRecord> record(ActivationBatch batch, long offset) {

@@ -1,25 +1,24 @@
 package dev.scopeflow.flink.operators;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.flink.types.SaeCodesBatch;
 import dev.scopeflow.flink.types.SaeRunState;
 import dev.scopeflow.flink.types.SaeStatsSnapshot;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.stats.ActivationHistogram;
 import dev.scopeflow.sae.stats.FeatureStats;
 import dev.scopeflow.sae.stats.IntervalSamples;
 import dev.scopeflow.sae.stats.ReconstructionStats;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.stats.TopExamples;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The keyed statistics operator in Flink's keyed harness: state per (run, SAE) survives a snapshot and
@@ -93,7 +92,10 @@ class SaeStatsFunctionTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, SaeCodesBatch, SaeStatsSnapshot> harness(
             long intervalMillis) throws Exception {
         // Not opened: a restoring test must initialize state first.
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new SaeStatsFunction(TOP_K, intervalMillis)), SaeCodesBatch::statsKey, Types.STRING);
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new SaeStatsFunction(TOP_K, intervalMillis)),
+                SaeCodesBatch::statsKey,
+                Types.STRING);
     }
 
     /** The snapshot holds exactly what the accumulators make of {@code batches}, added one by one here. */

@@ -1,12 +1,11 @@
 package dev.scopeflow.flink.types;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.util.Arrays;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 /** The sinks' committables survive Flink's checkpoint round trip, and foreign bytes fail with a clear message. */
 class CommittableSerializersTest {
@@ -37,7 +36,8 @@ class CommittableSerializersTest {
         RunProgress.Serializer progress = new RunProgress.Serializer();
         byte[] bytes = progress.serialize(new RunProgress("run", 1, 2, 3));
         assertThatThrownBy(() -> progress.deserialize(2, bytes))
-                .isInstanceOf(IOException.class).hasMessageContaining("unknown RunProgress version 2");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("unknown RunProgress version 2");
         assertThatThrownBy(() -> progress.deserialize(1, Arrays.copyOf(bytes, bytes.length - 1)))
                 .isInstanceOf(IOException.class);
 
@@ -48,7 +48,8 @@ class CommittableSerializersTest {
         s.state = new byte[] {1, 2, 3};
         byte[] statsBytes = stats.serialize(s);
         assertThatThrownBy(() -> stats.deserialize(9, statsBytes))
-                .isInstanceOf(IOException.class).hasMessageContaining("unknown SaeStatsSnapshot version 9");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("unknown SaeStatsSnapshot version 9");
         assertThatThrownBy(() -> stats.deserialize(1, Arrays.copyOf(statsBytes, statsBytes.length - 2)))
                 .isInstanceOf(IOException.class);
     }

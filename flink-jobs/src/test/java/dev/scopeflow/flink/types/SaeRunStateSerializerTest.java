@@ -1,14 +1,13 @@
 package dev.scopeflow.flink.types;
 
-import dev.scopeflow.sae.stats.ReconstructionStats;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.ReconstructionStats;
+import java.util.SplittableRandom;
 import org.apache.flink.api.common.typeutils.SerializerTestBase;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.junit.jupiter.api.Test;
-
-import java.util.SplittableRandom;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The keyed-state serializer through Flink's own serializer contract tests: copies, views of every shape,

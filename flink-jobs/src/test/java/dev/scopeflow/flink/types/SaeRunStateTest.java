@@ -1,18 +1,16 @@
 package dev.scopeflow.flink.types;
 
-import dev.scopeflow.flink.operators.SaeEncodeFunction;
-import dev.scopeflow.sae.stats.ReconstructionStats;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.SaeStatistics;
+import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-import java.util.SplittableRandom;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The job's keyed state: what it adds, and its bytes through the state and committable serializers. */
 class SaeRunStateTest {
@@ -86,8 +84,8 @@ class SaeRunStateTest {
     void snapshotCarriesTheStateBytesVersionedByTokens() throws Exception {
         SaeRunState state = stateOfTwoBatches(new SaeStatistics(D_SAE, D_IN, 4));
         SaeStatsSnapshot.Serializer serializer = new SaeStatsSnapshot.Serializer();
-        SaeStatsSnapshot back = serializer.deserialize(serializer.getVersion(),
-                serializer.serialize(new SaeStatsSnapshot(state)));
+        SaeStatsSnapshot back =
+                serializer.deserialize(serializer.getVersion(), serializer.serialize(new SaeStatsSnapshot(state)));
         assertThat(back.key()).isEqualTo(SaeCodesBatch.statsKey("run-1", "sae-ü"));
         assertThat(back.version()).isEqualTo(26);
         assertThat(SaeRunState.fromBytes(back.state).statistics()).isEqualTo(state.statistics());
@@ -101,7 +99,8 @@ class SaeRunStateTest {
         assertThatThrownBy(() -> SaeRunState.fromBytes(formatOne))
                 .hasMessageContaining("unknown SaeRunState format 1 (this build reads 2)");
         assertThatThrownBy(() -> SaeRunState.fromBytes(java.util.Arrays.copyOf(bytes, bytes.length - 3)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SaeRunState")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("SaeRunState")
                 .hasMessageContaining("statistics length");
     }
 }

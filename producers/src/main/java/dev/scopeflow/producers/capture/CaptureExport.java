@@ -12,7 +12,6 @@ import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.format.NpyWriter;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,17 +31,16 @@ import java.util.Map;
 public final class CaptureExport {
 
     /** What was written. */
-    public record Result(int sequences, int seqLen, long tokens, Map<Site, Integer> widths, List<Path> files,
-                         double seconds) { }
+    public record Result(
+            int sequences, int seqLen, long tokens, Map<Site, Integer> widths, List<Path> files, double seconds) {}
 
-    private CaptureExport() {
-    }
+    private CaptureExport() {}
 
     public static Result run(CaptureRequest request) {
         long start = System.nanoTime();
         Gemma2Config config = Gemma2Config.load(request.model());
-        List<int[]> sequences = request.tokensFile() != null ? readTokens(request.tokensFile())
-                : tokenizeText(request, config);
+        List<int[]> sequences =
+                request.tokensFile() != null ? readTokens(request.tokensFile()) : tokenizeText(request, config);
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("no input sequences (empty input file?)");
         }
@@ -54,7 +52,8 @@ public final class CaptureExport {
             }
         }
         int lastLayer = sites.stream().mapToInt(Site::layer).max().orElse(config.numLayers() - 1);
-        Gemma2Model.LoadOptions options = request.logits() ? Gemma2Model.LoadOptions.allLayers(request.device())
+        Gemma2Model.LoadOptions options = request.logits()
+                ? Gemma2Model.LoadOptions.allLayers(request.device())
                 : Gemma2Model.LoadOptions.upToLayer(request.device(), lastLayer);
         int seqLen = sequences.stream().mapToInt(s -> s.length).max().orElseThrow();
         try {
@@ -82,7 +81,8 @@ public final class CaptureExport {
                     files.add(file);
                 }
                 for (int first = 0; first < sequences.size(); first += request.batchSize()) {
-                    List<int[]> chunk = sequences.subList(first, Math.min(sequences.size(), first + request.batchSize()));
+                    List<int[]> chunk =
+                            sequences.subList(first, Math.min(sequences.size(), first + request.batchSize()));
                     TokenBatch batch = TokenBatch.rightPadded(chunk, config.padTokenId());
                     CaptureResult result = model.capture(batch, sites, request.logits());
                     for (Site site : sites) {
@@ -147,7 +147,8 @@ public final class CaptureExport {
             throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
         }
         if (root == null || !root.isArray()) {
-            throw new IllegalArgumentException(file + ": expected a JSON list of token-id lists, e.g. [[2, 651, 3922]]");
+            throw new IllegalArgumentException(
+                    file + ": expected a JSON list of token-id lists, e.g. [[2, 651, 3922]]");
         }
         List<int[]> sequences = new ArrayList<>();
         for (int i = 0; i < root.size(); i++) {
@@ -173,7 +174,7 @@ public final class CaptureExport {
         List<int[]> sequences = new ArrayList<>();
         ContextWindows windows = new ContextWindows(request.contextLength(), config.bosTokenId());
         try (GemmaTokenizer tokenizer = GemmaTokenizer.load(request.model(), config.bosTokenId());
-             CorpusReader corpus = CorpusReader.textLines(request.textFile())) {
+                CorpusReader corpus = CorpusReader.textLines(request.textFile())) {
             for (Document doc : corpus) {
                 for (ContextWindows.Window w : windows.split(tokenizer.encode(doc.text()))) {
                     sequences.add(w.tokens());

@@ -2,7 +2,6 @@ package dev.scopeflow.producers.capture;
 
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.schemas.Site;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -12,8 +11,16 @@ import java.util.Objects;
  * per line, tokenized with BOS and cut into context windows) or a JSON list of token-id lists (used as-is), and
  * write the activations at {@code sites} to {@code outDir}. Built with {@link #builder()}.
  */
-public record CaptureRequest(Path model, Path textFile, Path tokensFile, List<Site> sites, Path outDir, int batchSize,
-                             int contextLength, ComputeDevice device, boolean logits) {
+public record CaptureRequest(
+        Path model,
+        Path textFile,
+        Path tokensFile,
+        List<Site> sites,
+        Path outDir,
+        int batchSize,
+        int contextLength,
+        ComputeDevice device,
+        boolean logits) {
 
     public static Builder builder() {
         return new Builder();
@@ -31,19 +38,52 @@ public record CaptureRequest(Path model, Path textFile, Path tokensFile, List<Si
         private ComputeDevice device = ComputeDevice.CPU;
         private boolean logits;
 
-        Builder() {
+        Builder() {}
+
+        public Builder setModel(Path model) {
+            this.model = model;
+            return this;
         }
 
-        public Builder setModel(Path model) { this.model = model; return this; }
-        public Builder setTextFile(Path textFile) { this.textFile = textFile; return this; }
-        public Builder setTokensFile(Path tokensFile) { this.tokensFile = tokensFile; return this; }
-        public Builder setSites(List<Site> sites) { this.sites = List.copyOf(sites); return this; }
-        public Builder setOutDir(Path outDir) { this.outDir = outDir; return this; }
-        public Builder optBatchSize(int batchSize) { this.batchSize = batchSize; return this; }
-        public Builder optContextLength(int contextLength) { this.contextLength = contextLength; return this; }
-        public Builder optDevice(ComputeDevice device) { this.device = device; return this; }
+        public Builder setTextFile(Path textFile) {
+            this.textFile = textFile;
+            return this;
+        }
+
+        public Builder setTokensFile(Path tokensFile) {
+            this.tokensFile = tokensFile;
+            return this;
+        }
+
+        public Builder setSites(List<Site> sites) {
+            this.sites = List.copyOf(sites);
+            return this;
+        }
+
+        public Builder setOutDir(Path outDir) {
+            this.outDir = outDir;
+            return this;
+        }
+
+        public Builder optBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        public Builder optContextLength(int contextLength) {
+            this.contextLength = contextLength;
+            return this;
+        }
+
+        public Builder optDevice(ComputeDevice device) {
+            this.device = device;
+            return this;
+        }
         /** Also write {@code logits.npy} [n_sequences, seq_len, vocab] (needs every layer). */
-        public Builder optLogits(boolean logits) { this.logits = logits; return this; }
+        public Builder optLogits(boolean logits) {
+            this.logits = logits;
+            return this;
+        }
 
         public CaptureRequest build() {
             Objects.requireNonNull(model, "model directory is required");
@@ -60,8 +100,16 @@ public record CaptureRequest(Path model, Path textFile, Path tokensFile, List<Si
             if (contextLength < 2) {
                 throw new IllegalArgumentException("context length must be >= 2, got " + contextLength);
             }
-            return new CaptureRequest(model, textFile, tokensFile, sites == null ? List.of() : sites, outDir,
-                    batchSize, contextLength, device, logits);
+            return new CaptureRequest(
+                    model,
+                    textFile,
+                    tokensFile,
+                    sites == null ? List.of() : sites,
+                    outDir,
+                    batchSize,
+                    contextLength,
+                    device,
+                    logits);
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.scopeflow.producers.corpus;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,7 +30,11 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
     /** Default per-document limit: far above any context window, far below memory trouble. */
     public static final int DEFAULT_MAX_DOCUMENT_BYTES = 16 << 20;
 
-    private enum Format { LINES, JSONL, DIRECTORY }
+    private enum Format {
+        LINES,
+        JSONL,
+        DIRECTORY
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -94,7 +97,8 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
     /** Picks the format from the path: a directory, {@code *.jsonl}/{@code *.json} (JSONL), else text lines. */
     public static CorpusReader open(Path path, String textField, int maxDocumentBytes) {
         String name = path.getFileName() == null ? "" : path.getFileName().toString();
-        Format format = Files.isDirectory(path) ? Format.DIRECTORY
+        Format format = Files.isDirectory(path)
+                ? Format.DIRECTORY
                 : name.endsWith(".jsonl") || name.endsWith(".json") ? Format.JSONL : Format.LINES;
         return new CorpusReader(path, format, textField, maxDocumentBytes);
     }
@@ -161,7 +165,7 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
         }
     }
 
-    private record Record(byte[] bytes, boolean truncated, String where) { }
+    private record Record(byte[] bytes, boolean truncated, String where) {}
 
     private Record nextLine() throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -188,8 +192,7 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
         if (length > 0 && bytes[length - 1] == '\r' && !truncated) {
             length--;
         }
-        return new Record(java.util.Arrays.copyOf(bytes, length), truncated,
-                source + ":" + (stats.records() + 1));
+        return new Record(java.util.Arrays.copyOf(bytes, length), truncated, source + ":" + (stats.records() + 1));
     }
 
     private Record nextFile() throws IOException {
@@ -209,8 +212,12 @@ public final class CorpusReader implements Iterable<Document>, AutoCloseable {
         byte[] bytes = record.truncated() ? cutAtCharBoundary(record.bytes()) : record.bytes();
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             stats.countInvalidUtf8();
             return null;

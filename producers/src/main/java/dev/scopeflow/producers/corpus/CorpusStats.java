@@ -10,25 +10,54 @@ public final class CorpusStats {
     private long malformedJson;
     private long truncated;
 
-    void countRecord() { records++; }
-    void countDocument() { documents++; }
-    void countEmpty() { empty++; }
-    void countInvalidUtf8() { invalidUtf8++; }
-    void countMalformedJson() { malformedJson++; }
-    void countTruncated() { truncated++; }
+    void countRecord() {
+        records++;
+    }
+
+    void countDocument() {
+        documents++;
+    }
+
+    void countEmpty() {
+        empty++;
+    }
+
+    void countInvalidUtf8() {
+        invalidUtf8++;
+    }
+
+    void countMalformedJson() {
+        malformedJson++;
+    }
+
+    void countTruncated() {
+        truncated++;
+    }
 
     /** Lines or files read. */
-    public long records() { return records; }
+    public long records() {
+        return records;
+    }
     /** Documents handed out. */
-    public long documents() { return documents; }
+    public long documents() {
+        return documents;
+    }
     /** Skipped: empty or whitespace-only. */
-    public long empty() { return empty; }
+    public long empty() {
+        return empty;
+    }
     /** Skipped: bytes that are not valid UTF-8. */
-    public long invalidUtf8() { return invalidUtf8; }
+    public long invalidUtf8() {
+        return invalidUtf8;
+    }
     /** Skipped: JSONL lines that are not an object with a string text field. */
-    public long malformedJson() { return malformedJson; }
+    public long malformedJson() {
+        return malformedJson;
+    }
     /** Handed out shortened to the reader's size limit. */
-    public long truncated() { return truncated; }
+    public long truncated() {
+        return truncated;
+    }
 
     @Override
     public String toString() {

@@ -3,13 +3,12 @@ package dev.scopeflow.producers.kafka;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.TopicNames;
+import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-
-import java.util.Properties;
 
 /**
  * Publishes activation batches to Kafka, one Arrow IPC stream per record, keyed by document id so that a

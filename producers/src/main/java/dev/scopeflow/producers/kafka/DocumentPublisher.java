@@ -2,13 +2,12 @@ package dev.scopeflow.producers.kafka;
 
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.TopicNames;
+import java.util.Properties;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-
-import java.util.Properties;
-import java.util.function.Consumer;
 
 /**
  * Publishes {@link DocumentWindow}s to the documents topic as their JSON form, keyed by document id ({@link TopicNames#docKey})
@@ -36,7 +35,8 @@ public final class DocumentPublisher implements Consumer<DocumentWindow>, AutoCl
     public void accept(DocumentWindow record) {
         sends.check();
         byte[] value = record.toJson();
-        producer.send(new ProducerRecord<>(topic, TopicNames.docKey(record.docId()), value), sends.callback(value.length));
+        producer.send(
+                new ProducerRecord<>(topic, TopicNames.docKey(record.docId()), value), sends.callback(value.length));
     }
 
     /** Blocks until every record sent so far is acknowledged; throws the first failure. */

@@ -1,14 +1,13 @@
 package dev.scopeflow.producers.kafka;
 
-import dev.scopeflow.producers.stream.CorpusProducer;
-import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.stream.CorpusProducer;
+import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-
 import java.nio.file.Path;
 import java.util.Properties;
 
@@ -22,8 +21,7 @@ public final class KafkaProduction {
     /** Partitions of topics this creates: the ceiling on consumer parallelism; existing topics are left as they are. */
     public static final int DEFAULT_PARTITIONS = 8;
 
-    private KafkaProduction() {
-    }
+    private KafkaProduction() {}
 
     /**
      * The model id recorded with every batch: the checkpoint directory's name, or {@code google/gemma-2-2b} for a
@@ -32,8 +30,11 @@ public final class KafkaProduction {
     public static String modelId(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();
         Path snapshots = dir.getParent();
-        if (snapshots != null && snapshots.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
-                && snapshots.getParent() != null && snapshots.getParent().getFileName() != null) {
+        if (snapshots != null
+                && snapshots.getFileName() != null
+                && snapshots.getFileName().toString().equals("snapshots")
+                && snapshots.getParent() != null
+                && snapshots.getParent().getFileName() != null) {
             String repo = snapshots.getParent().getFileName().toString();
             if (repo.startsWith("models--")) {
                 return repo.substring("models--".length()).replace("--", "/");
@@ -42,17 +43,26 @@ public final class KafkaProduction {
         return dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
     }
 
-    public static CorpusProducer.Report run(Path modelDir, Path corpusPath, String textField, String bootstrapServers,
-                                            TopicNames topics, int partitions, CorpusProducer.Settings settings,
-                                            ComputeDevice device, ProducerProgress progress) {
+    public static CorpusProducer.Report run(
+            Path modelDir,
+            Path corpusPath,
+            String textField,
+            String bootstrapServers,
+            TopicNames topics,
+            int partitions,
+            CorpusProducer.Settings settings,
+            ComputeDevice device,
+            ProducerProgress progress) {
         int lastLayer = settings.sites().stream().mapToInt(Site::layer).max().orElseThrow();
         KafkaTopics.ensure(bootstrapServers, topics, partitions);
         Properties props = ActivationPublisher.producerProperties(bootstrapServers);
         try (Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.upToLayer(device, lastLayer));
-             GemmaTokenizer tokenizer = GemmaTokenizer.load(modelDir, model.config().bosTokenId());
-             CorpusReader corpus = CorpusReader.open(corpusPath, textField, CorpusReader.DEFAULT_MAX_DOCUMENT_BYTES);
-             ActivationPublisher activations = new ActivationPublisher(props, topics);
-             DocumentPublisher documents = new DocumentPublisher(props, topics)) {
+                GemmaTokenizer tokenizer =
+                        GemmaTokenizer.load(modelDir, model.config().bosTokenId());
+                CorpusReader corpus =
+                        CorpusReader.open(corpusPath, textField, CorpusReader.DEFAULT_MAX_DOCUMENT_BYTES);
+                ActivationPublisher activations = new ActivationPublisher(props, topics);
+                DocumentPublisher documents = new DocumentPublisher(props, topics)) {
             return CorpusProducer.run(model, tokenizer, corpus, settings, activations::publish, documents, progress);
         }
     }

@@ -1,10 +1,9 @@
 package dev.scopeflow.producers.kafka;
 
-import org.apache.kafka.clients.producer.Callback;
-import org.apache.kafka.clients.producer.Producer;
-
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.Producer;
 
 /**
  * Tracks the outcome of asynchronous Kafka sends through callbacks instead of holding their futures, so a run of
@@ -46,9 +45,12 @@ public final class KafkaSendTracker {
     public void check() {
         Exception failure = firstFailure.get();
         if (failure != null) {
-            throw new IllegalStateException("Kafka rejected " + failedRecords.get() + " " + recordKind
-                    + " record(s) for topic " + topic + " (" + acknowledgedRecords.get() + " acknowledged); first failure: "
-                    + failure.getMessage(), failure);
+            throw new IllegalStateException(
+                    "Kafka rejected " + failedRecords.get() + " " + recordKind
+                            + " record(s) for topic " + topic + " (" + acknowledgedRecords.get()
+                            + " acknowledged); first failure: "
+                            + failure.getMessage(),
+                    failure);
         }
     }
 

@@ -1,12 +1,6 @@
 package dev.scopeflow.producers.kafka;
 
 import dev.scopeflow.schemas.TopicNames;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.errors.TopicExistsException;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,34 +8,45 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Creates ScopeFlow's topics if they are missing (brokers may have auto-creation off, as they should). */
 public final class KafkaTopics {
 
-    private KafkaTopics() {
-    }
+    private KafkaTopics() {}
 
     /**
      * Ensures the activations, documents and dead-letter topics exist. Activations get {@code partitions}
      * partitions (the consumer parallelism ceiling); replication is the broker's default.
      */
     public static void ensure(String bootstrapServers, TopicNames topics, int partitions) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                30_000))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = List.of(
                             new NewTopic(topics.activations(), Optional.of(partitions), Optional.empty()),
                             new NewTopic(topics.documents(), Optional.of(partitions), Optional.empty()),
                             new NewTopic(topics.deadLetter(), Optional.of(1), Optional.empty()))
-                    .stream().filter(t -> !existing.contains(t.name())).toList();
+                    .stream()
+                    .filter(t -> !existing.contains(t.name()))
+                    .toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), bootstrapServers);
             }
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create topics on Kafka " + bootstrapServers + ": "
-                        + e.getCause().getMessage(), e.getCause());
+                throw new IllegalStateException(
+                        "cannot create topics on Kafka " + bootstrapServers + ": "
+                                + e.getCause().getMessage(),
+                        e.getCause());
             }
         } catch (TimeoutException e) {
             throw new IllegalStateException("Kafka " + bootstrapServers + " did not answer within 30 s", e);
@@ -60,9 +65,11 @@ public final class KafkaTopics {
             throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
-            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+            Map<String, TopicDescription> described =
+                    admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
             boolean ready = described.values().stream()
-                    .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                    .allMatch(d -> d.partitions().stream()
+                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
             if (ready) {
                 return;
             }

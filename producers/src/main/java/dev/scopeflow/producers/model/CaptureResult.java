@@ -1,7 +1,6 @@
 package dev.scopeflow.producers.model;
 
 import dev.scopeflow.schemas.Site;
-
 import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
@@ -21,8 +20,13 @@ public final class CaptureResult {
     private final float[] logits;
     private final int vocabSize;
 
-    CaptureResult(int batchSize, int seqLen, Map<Site, float[]> sites, Map<Site, Integer> widths, float[] logits,
-                  int vocabSize) {
+    CaptureResult(
+            int batchSize,
+            int seqLen,
+            Map<Site, float[]> sites,
+            Map<Site, Integer> widths,
+            float[] logits,
+            int vocabSize) {
         this.batchSize = batchSize;
         this.seqLen = seqLen;
         this.sites = Collections.unmodifiableMap(sites);
@@ -31,9 +35,17 @@ public final class CaptureResult {
         this.vocabSize = vocabSize;
     }
 
-    public int batchSize() { return batchSize; }
-    public int seqLen() { return seqLen; }
-    public Set<Site> sites() { return sites.keySet(); }
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int seqLen() {
+        return seqLen;
+    }
+
+    public Set<Site> sites() {
+        return sites.keySet();
+    }
 
     public int width(Site site) {
         return widths.get(require(site));
@@ -49,7 +61,9 @@ public final class CaptureResult {
         return Optional.ofNullable(logits);
     }
 
-    public int vocabSize() { return vocabSize; }
+    public int vocabSize() {
+        return vocabSize;
+    }
 
     private Site require(Site site) {
         if (!sites.containsKey(site)) {

@@ -2,12 +2,13 @@ package dev.scopeflow.producers.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-
 import java.util.Locale;
 
 /** Where the forward runs. CUDA needs a GPU and PyTorch CUDA natives on the classpath instead of the CPU ones. */
 public enum ComputeDevice {
-    CPU, CUDA, AUTO;
+    CPU,
+    CUDA,
+    AUTO;
 
     public static ComputeDevice parse(String text) {
         try {

@@ -3,7 +3,6 @@ package dev.scopeflow.producers.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.schemas.GemmaTokens;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +56,8 @@ public final class Gemma2Config {
         numHeads = positiveInt(json, "num_attention_heads");
         numKvHeads = json.has("num_key_value_heads") ? positiveInt(json, "num_key_value_heads") : numHeads;
         if (numHeads % numKvHeads != 0) {
-            throw error("num_key_value_heads", "(" + numKvHeads + ") must divide num_attention_heads (" + numHeads + ")");
+            throw error(
+                    "num_key_value_heads", "(" + numKvHeads + ") must divide num_attention_heads (" + numHeads + ")");
         }
         headDim = json.has("head_dim") ? positiveInt(json, "head_dim") : hiddenSize / numHeads;
         if (headDim % 2 != 0) {
@@ -69,8 +69,10 @@ public final class Gemma2Config {
         queryPreAttnScalar = positiveDouble(json, "query_pre_attn_scalar", headDim);
         attnLogitSoftcap = optionalCap(json, "attn_logit_softcapping");
         finalLogitSoftcap = optionalCap(json, "final_logit_softcapping");
-        slidingWindow = json.has("sliding_window") && !json.get("sliding_window").isNull()
-                ? positiveInt(json, "sliding_window") : Integer.MAX_VALUE;
+        slidingWindow =
+                json.has("sliding_window") && !json.get("sliding_window").isNull()
+                        ? positiveInt(json, "sliding_window")
+                        : Integer.MAX_VALUE;
         slidingLayers = slidingLayers(json);
         String activation = text(json, "hidden_activation", text(json, "hidden_act", "gelu_pytorch_tanh"));
         if (!activation.equals("gelu_pytorch_tanh")) {
@@ -81,7 +83,8 @@ public final class Gemma2Config {
         }
         bosTokenId = json.path("bos_token_id").asInt(GemmaTokens.BOS);
         padTokenId = json.path("pad_token_id").asInt(GemmaTokens.PAD);
-        eosTokenId = json.path("eos_token_id").isArray() ? json.path("eos_token_id").path(0).asInt(GemmaTokens.EOS)
+        eosTokenId = json.path("eos_token_id").isArray()
+                ? json.path("eos_token_id").path(0).asInt(GemmaTokens.EOS)
                 : json.path("eos_token_id").asInt(GemmaTokens.EOS);
         torchDtype = text(json, "torch_dtype", text(json, "dtype", "float32"));
     }
@@ -90,7 +93,8 @@ public final class Gemma2Config {
     public static Gemma2Config load(Path checkpointDir) {
         Path file = checkpointDir.resolve("config.json");
         if (!Files.isRegularFile(file)) {
-            throw new CheckpointException(checkpointDir + ": no config.json (expected a Hugging Face checkpoint directory)");
+            throw new CheckpointException(
+                    checkpointDir + ": no config.json (expected a Hugging Face checkpoint directory)");
         }
         JsonNode json;
         try {
@@ -148,7 +152,9 @@ public final class Gemma2Config {
 
     private OptionalDouble optionalCap(JsonNode json, String field) {
         JsonNode node = json.get(field);
-        return node == null || node.isNull() ? OptionalDouble.empty() : OptionalDouble.of(positiveDouble(json, field, 0));
+        return node == null || node.isNull()
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(positiveDouble(json, field, 0));
     }
 
     private static String text(JsonNode json, String field, String fallback) {
@@ -160,27 +166,81 @@ public final class Gemma2Config {
         return new CheckpointException(source + ": field '" + field + "' " + problem);
     }
 
-    public Path source() { return source; }
-    public int hiddenSize() { return hiddenSize; }
-    public int intermediateSize() { return intermediateSize; }
-    public int numLayers() { return numLayers; }
-    public int numHeads() { return numHeads; }
-    public int numKvHeads() { return numKvHeads; }
-    public int headDim() { return headDim; }
-    public int vocabSize() { return vocabSize; }
-    public double rmsNormEps() { return rmsNormEps; }
-    public double ropeTheta() { return ropeTheta; }
-    public double queryPreAttnScalar() { return queryPreAttnScalar; }
-    public OptionalDouble attnLogitSoftcap() { return attnLogitSoftcap; }
-    public OptionalDouble finalLogitSoftcap() { return finalLogitSoftcap; }
+    public Path source() {
+        return source;
+    }
+
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    public int intermediateSize() {
+        return intermediateSize;
+    }
+
+    public int numLayers() {
+        return numLayers;
+    }
+
+    public int numHeads() {
+        return numHeads;
+    }
+
+    public int numKvHeads() {
+        return numKvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    public double rmsNormEps() {
+        return rmsNormEps;
+    }
+
+    public double ropeTheta() {
+        return ropeTheta;
+    }
+
+    public double queryPreAttnScalar() {
+        return queryPreAttnScalar;
+    }
+
+    public OptionalDouble attnLogitSoftcap() {
+        return attnLogitSoftcap;
+    }
+
+    public OptionalDouble finalLogitSoftcap() {
+        return finalLogitSoftcap;
+    }
     /** Keys a sliding-window query sees: {@code i - j < slidingWindow}; MAX_VALUE when unset. */
-    public int slidingWindow() { return slidingWindow; }
-    public boolean isSlidingLayer(int layer) { return slidingLayers[layer]; }
-    public int bosTokenId() { return bosTokenId; }
-    public int padTokenId() { return padTokenId; }
-    public int eosTokenId() { return eosTokenId; }
+    public int slidingWindow() {
+        return slidingWindow;
+    }
+
+    public boolean isSlidingLayer(int layer) {
+        return slidingLayers[layer];
+    }
+
+    public int bosTokenId() {
+        return bosTokenId;
+    }
+
+    public int padTokenId() {
+        return padTokenId;
+    }
+
+    public int eosTokenId() {
+        return eosTokenId;
+    }
     /** The checkpoint's storage dtype as written in config.json (informational: the forward runs in float32). */
-    public String torchDtype() { return torchDtype; }
+    public String torchDtype() {
+        return torchDtype;
+    }
 
     /** Width of the activations at a site of this kind: hidden size for res/mlp, heads × head_dim for att. */
     public int siteWidth(dev.scopeflow.schemas.Site.Kind kind) {

@@ -9,7 +9,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.scopeflow.schemas.Site;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,8 +41,15 @@ public final class Gemma2Model implements AutoCloseable {
     private final int ropeLength;
 
     /** Weights of one decoder layer; norm weights are stored as (1 + w), q/k/v and gate/up stacked. */
-    private record Layer(NDArray inputNorm, NDArray qkv, NDArray o, NDArray postAttnNorm, NDArray preFfNorm,
-                         NDArray gateUp, NDArray down, NDArray postFfNorm) { }
+    private record Layer(
+            NDArray inputNorm,
+            NDArray qkv,
+            NDArray o,
+            NDArray postAttnNorm,
+            NDArray preFfNorm,
+            NDArray gateUp,
+            NDArray down,
+            NDArray postFfNorm) {}
 
     /** What to load and where to run. */
     public record LoadOptions(ComputeDevice device, int lastLayer, int maxPositions) {
@@ -58,8 +64,14 @@ public final class Gemma2Model implements AutoCloseable {
         }
     }
 
-    private Gemma2Model(Gemma2Config config, NDManager manager, int loadedLayers, NDArray embedding,
-                        NDArray finalNormScale, List<Layer> layers, int ropeLength) {
+    private Gemma2Model(
+            Gemma2Config config,
+            NDManager manager,
+            int loadedLayers,
+            NDArray embedding,
+            NDArray finalNormScale,
+            List<Layer> layers,
+            int ropeLength) {
         this.config = config;
         this.manager = manager;
         this.loadedLayers = loadedLayers;
@@ -94,20 +106,25 @@ public final class Gemma2Model implements AutoCloseable {
                 String p = PREFIX + "layers." + i + ".";
                 layers.add(new Layer(
                         normScale(loader.load(p + "input_layernorm.weight", h)),
-                        loader.loadStacked(List.of(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight",
-                                p + "self_attn.v_proj.weight"), qOut + 2L * kvOut, h),
+                        loader.loadStacked(
+                                List.of(
+                                        p + "self_attn.q_proj.weight",
+                                        p + "self_attn.k_proj.weight",
+                                        p + "self_attn.v_proj.weight"),
+                                qOut + 2L * kvOut,
+                                h),
                         loader.load(p + "self_attn.o_proj.weight", h, qOut),
                         normScale(loader.load(p + "post_attention_layernorm.weight", h)),
                         normScale(loader.load(p + "pre_feedforward_layernorm.weight", h)),
-                        loader.loadStacked(List.of(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
-                                2L * inter, h),
+                        loader.loadStacked(
+                                List.of(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"), 2L * inter, h),
                         loader.load(p + "mlp.down_proj.weight", h, inter),
                         normScale(loader.load(p + "post_feedforward_layernorm.weight", h))));
             }
-            NDArray finalNorm = loadedLayers == config.numLayers()
-                    ? normScale(loader.load(PREFIX + "norm.weight", h)) : null;
-            return new Gemma2Model(config, manager, loadedLayers, embedding, finalNorm, List.copyOf(layers),
-                    options.maxPositions());
+            NDArray finalNorm =
+                    loadedLayers == config.numLayers() ? normScale(loader.load(PREFIX + "norm.weight", h)) : null;
+            return new Gemma2Model(
+                    config, manager, loadedLayers, embedding, finalNorm, List.copyOf(layers), options.maxPositions());
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -142,7 +159,8 @@ public final class Gemma2Model implements AutoCloseable {
                 sin[p * d + i + half] = s;
             }
         }
-        return new NDArray[] {manager.create(cos, new Shape(positions, d)), manager.create(sin, new Shape(positions, d))};
+        return new NDArray[] {manager.create(cos, new Shape(positions, d)), manager.create(sin, new Shape(positions, d))
+        };
     }
 
     public Gemma2Config config() {
@@ -180,25 +198,26 @@ public final class Gemma2Model implements AutoCloseable {
      */
     public CaptureResult capture(TokenBatch batch, Collection<Site> sites, boolean withLogits) {
         TreeSet<Site> wanted = new TreeSet<>((a, b) -> a.layer() != b.layer()
-                ? Integer.compare(a.layer(), b.layer()) : a.kind().compareTo(b.kind()));
+                ? Integer.compare(a.layer(), b.layer())
+                : a.kind().compareTo(b.kind()));
         wanted.addAll(sites);
         wanted.forEach(this::checkSite);
         if (withLogits && finalNormScale == null) {
-            throw new IllegalStateException("logits need all " + config.numLayers() + " layers; only "
-                    + loadedLayers + " were loaded");
+            throw new IllegalStateException(
+                    "logits need all " + config.numLayers() + " layers; only " + loadedLayers + " were loaded");
         }
         if (wanted.isEmpty() && !withLogits) {
             throw new IllegalArgumentException("nothing to capture: no sites and no logits requested");
         }
         if (batch.maxTokenId() >= config.vocabSize()) {
-            throw new IllegalArgumentException("token id " + batch.maxTokenId() + " is outside the vocabulary of "
-                    + config.vocabSize());
+            throw new IllegalArgumentException(
+                    "token id " + batch.maxTokenId() + " is outside the vocabulary of " + config.vocabSize());
         }
         int b = batch.batchSize();
         int t = batch.seqLen();
         if (t > ropeLength) {
-            throw new IllegalArgumentException("sequence length " + t + " exceeds the " + ropeLength
-                    + " positions this model was loaded for");
+            throw new IllegalArgumentException(
+                    "sequence length " + t + " exceeds the " + ropeLength + " positions this model was loaded for");
         }
         int lastLayer = withLogits ? config.numLayers() - 1 : wanted.last().layer();
         Map<Site, float[]> values = new LinkedHashMap<>();
@@ -207,7 +226,9 @@ public final class Gemma2Model implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             NDArray ids = scope.create(batch.paddedIds(), new Shape(b, t));
             // Called on ids so the result belongs to this forward's scope, not to the model's manager.
-            NDArray x = ids.getNDArrayInternal().embedding(ids, embedding, SparseFormat.DENSE).singletonOrThrow();
+            NDArray x = ids.getNDArrayInternal()
+                    .embedding(ids, embedding, SparseFormat.DENSE)
+                    .singletonOrThrow();
             // HF casts the normalizer to the model dtype (float32 here) before multiplying.
             x = x.mul((float) Math.sqrt(config.hiddenSize()));
             NDArray cos = ropeCos.get(scope, new NDIndex("0:" + t));
@@ -217,8 +238,15 @@ public final class Gemma2Model implements AutoCloseable {
             for (int i = 0; i <= lastLayer; i++) {
                 try (NDManager layerScope = scope.newSubManager()) {
                     x.tempAttach(layerScope);
-                    NDArray out = layer(i, x, cos, sin, config.isSlidingLayer(i) ? slidingMask : globalMask, wanted,
-                            values, widths);
+                    NDArray out = layer(
+                            i,
+                            x,
+                            cos,
+                            sin,
+                            config.isSlidingLayer(i) ? slidingMask : globalMask,
+                            wanted,
+                            values,
+                            widths);
                     out.attach(scope);
                     x.close(); // the previous residual stream is no longer needed
                     x = out;
@@ -236,8 +264,15 @@ public final class Gemma2Model implements AutoCloseable {
         return new CaptureResult(b, t, values, widths, logits, config.vocabSize());
     }
 
-    private NDArray layer(int index, NDArray x, NDArray cos, NDArray sin, NDArray mask, TreeSet<Site> wanted,
-                          Map<Site, float[]> values, Map<Site, Integer> widths) {
+    private NDArray layer(
+            int index,
+            NDArray x,
+            NDArray cos,
+            NDArray sin,
+            NDArray mask,
+            TreeSet<Site> wanted,
+            Map<Site, float[]> values,
+            Map<Site, Integer> widths) {
         Layer w = layers.get(index);
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
@@ -272,8 +307,8 @@ public final class Gemma2Model implements AutoCloseable {
         return out;
     }
 
-    private void record(Site site, NDArray value, TreeSet<Site> wanted, Map<Site, float[]> values,
-                        Map<Site, Integer> widths) {
+    private void record(
+            Site site, NDArray value, TreeSet<Site> wanted, Map<Site, float[]> values, Map<Site, Integer> widths) {
         if (wanted.contains(site)) {
             values.put(site, value.toFloatArray());
             widths.put(site, (int) value.getShape().get(2));

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.schemas.format.Json;
 import dev.scopeflow.schemas.format.SafetensorsFile;
 import dev.scopeflow.schemas.format.TensorInfo;
-
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -111,7 +110,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
 
     private static CheckpointException asCheckpointError(Path file, IOException e) {
         // format errors already name the file; plain I/O errors get it added
-        String message = e.getMessage() != null && e.getMessage().startsWith(file.toString()) ? e.getMessage()
+        String message = e.getMessage() != null && e.getMessage().startsWith(file.toString())
+                ? e.getMessage()
                 : file + ": cannot read safetensors file: " + e.getMessage();
         return new CheckpointException(message, e);
     }

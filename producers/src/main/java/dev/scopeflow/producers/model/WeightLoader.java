@@ -5,9 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import dev.scopeflow.schemas.format.TensorInfo;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -66,8 +64,8 @@ final class WeightLoader {
             long[] expectedTrailing = Arrays.copyOfRange(stackedShape, 1, stackedShape.length);
             if (shape.length != stackedShape.length
                     || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), expectedTrailing)) {
-                throw new CheckpointException(info.file() + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
-                        + ", but config.json implies [*, " + joined(expectedTrailing) + "]");
+                throw new CheckpointException(info.file() + ": tensor '" + name + "' has shape "
+                        + Arrays.toString(shape) + ", but config.json implies [*, " + joined(expectedTrailing) + "]");
             }
             rows += shape[0];
         }
@@ -92,8 +90,8 @@ final class WeightLoader {
                 sliceShape[0] = sliceRows;
                 ByteBuffer bytes = staging.duplicate().order(ByteOrder.nativeOrder());
                 bytes.position(0).limit(count * Float.BYTES);
-                try (NDArray slice = manager.create(bytes.slice().order(ByteOrder.nativeOrder()),
-                        new Shape(sliceShape), DataType.FLOAT32)) {
+                try (NDArray slice = manager.create(
+                        bytes.slice().order(ByteOrder.nativeOrder()), new Shape(sliceShape), DataType.FLOAT32)) {
                     target.set(new NDIndex(targetRow + ":" + (targetRow + sliceRows)), slice);
                 }
                 targetRow += sliceRows;

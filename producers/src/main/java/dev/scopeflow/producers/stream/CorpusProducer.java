@@ -10,10 +10,9 @@ import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
-
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -29,8 +28,16 @@ import java.util.function.Consumer;
 public final class CorpusProducer {
 
     /** Run settings; {@link #of} fills the defaults (bf16, 1024-token windows, 8 windows per forward, 1 MiB). */
-    public record Settings(String runId, String modelId, List<Site> sites, ActivationDtype dtype, int contextLength,
-                           int batchSize, int maxRecordBytes, long maxDocuments, int maxDocumentTextChars) {
+    public record Settings(
+            String runId,
+            String modelId,
+            List<Site> sites,
+            ActivationDtype dtype,
+            int contextLength,
+            int batchSize,
+            int maxRecordBytes,
+            long maxDocuments,
+            int maxDocumentTextChars) {
         public Settings {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(modelId, "modelId");
@@ -38,7 +45,11 @@ public final class CorpusProducer {
             if (sites.isEmpty()) {
                 throw new IllegalArgumentException("at least one site is required");
             }
-            if (contextLength < 2 || batchSize <= 0 || maxRecordBytes <= 0 || maxDocuments <= 0 || maxDocumentTextChars < 0) {
+            if (contextLength < 2
+                    || batchSize <= 0
+                    || maxRecordBytes <= 0
+                    || maxDocuments <= 0
+                    || maxDocumentTextChars < 0) {
                 throw new IllegalArgumentException("need contextLength >= 2, batchSize > 0, maxRecordBytes > 0, "
                         + "maxDocuments > 0, maxDocumentTextChars >= 0");
             }
@@ -49,42 +60,65 @@ public final class CorpusProducer {
         }
 
         public Settings withDtype(ActivationDtype d) {
-            return new Settings(runId, modelId, sites, d, contextLength, batchSize, maxRecordBytes, maxDocuments, maxDocumentTextChars);
+            return new Settings(
+                    runId,
+                    modelId,
+                    sites,
+                    d,
+                    contextLength,
+                    batchSize,
+                    maxRecordBytes,
+                    maxDocuments,
+                    maxDocumentTextChars);
         }
 
         public Settings withContextLength(int n) {
-            return new Settings(runId, modelId, sites, dtype, n, batchSize, maxRecordBytes, maxDocuments, maxDocumentTextChars);
+            return new Settings(
+                    runId, modelId, sites, dtype, n, batchSize, maxRecordBytes, maxDocuments, maxDocumentTextChars);
         }
 
         public Settings withBatchSize(int n) {
-            return new Settings(runId, modelId, sites, dtype, contextLength, n, maxRecordBytes, maxDocuments, maxDocumentTextChars);
+            return new Settings(
+                    runId, modelId, sites, dtype, contextLength, n, maxRecordBytes, maxDocuments, maxDocumentTextChars);
         }
 
         public Settings withMaxRecordBytes(int n) {
-            return new Settings(runId, modelId, sites, dtype, contextLength, batchSize, n, maxDocuments, maxDocumentTextChars);
+            return new Settings(
+                    runId, modelId, sites, dtype, contextLength, batchSize, n, maxDocuments, maxDocumentTextChars);
         }
 
         public Settings withMaxDocuments(long n) {
-            return new Settings(runId, modelId, sites, dtype, contextLength, batchSize, maxRecordBytes, n, maxDocumentTextChars);
+            return new Settings(
+                    runId, modelId, sites, dtype, contextLength, batchSize, maxRecordBytes, n, maxDocumentTextChars);
         }
     }
 
     /** What a run did. */
-    public record Report(long documents, long windows, long tokens, long activationBatches, long forwardPasses,
-                         CorpusStats corpus, double seconds) {
+    public record Report(
+            long documents,
+            long windows,
+            long tokens,
+            long activationBatches,
+            long forwardPasses,
+            CorpusStats corpus,
+            double seconds) {
         public double tokensPerSecond() {
             return seconds > 0 ? tokens / seconds : 0;
         }
     }
 
-    private record PendingWindow(Document doc, int index, ContextWindows.Window window) { }
+    private record PendingWindow(Document doc, int index, ContextWindows.Window window) {}
 
-    private CorpusProducer() {
-    }
+    private CorpusProducer() {}
 
-    public static Report run(Gemma2Model model, GemmaTokenizer tokenizer, CorpusReader corpus, Settings settings,
-                             Consumer<ActivationBatch> activations, Consumer<DocumentWindow> documents,
-                             ProducerProgress progress) {
+    public static Report run(
+            Gemma2Model model,
+            GemmaTokenizer tokenizer,
+            CorpusReader corpus,
+            Settings settings,
+            Consumer<ActivationBatch> activations,
+            Consumer<DocumentWindow> documents,
+            ProducerProgress progress) {
         long start = System.nanoTime();
         settings.sites().forEach(model::width); // fails early on a site the model lacks
         ContextWindows splitter = new ContextWindows(settings.contextLength(), tokenizer.bosTokenId());
@@ -110,22 +144,33 @@ public final class CorpusProducer {
             forward(model, settings, pending, activations, counts);
         }
         progress.finish(counts[0], counts[2]);
-        return new Report(counts[0], counts[1], counts[2], counts[3], counts[4], corpus.stats(),
+        return new Report(
+                counts[0],
+                counts[1],
+                counts[2],
+                counts[3],
+                counts[4],
+                corpus.stats(),
                 (System.nanoTime() - start) / 1e9);
     }
 
     private static DocumentWindow documentRecord(Settings settings, Document doc, int index, ContextWindows.Window w) {
         int[] tokens = w.prependedBos() ? java.util.Arrays.copyOfRange(w.tokens(), 1, w.tokens().length) : w.tokens();
         if (index > 0) {
-            return new DocumentWindow(settings.runId(), doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
+            return new DocumentWindow(
+                    settings.runId(), doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
         }
         boolean cut = doc.text().length() > settings.maxDocumentTextChars();
         String text = cut ? doc.text().substring(0, settings.maxDocumentTextChars()) : doc.text();
         return new DocumentWindow(settings.runId(), doc.id(), 0, 0, tokens, text, doc.source(), cut);
     }
 
-    private static void forward(Gemma2Model model, Settings settings, List<PendingWindow> pending,
-                                Consumer<ActivationBatch> activations, long[] counts) {
+    private static void forward(
+            Gemma2Model model,
+            Settings settings,
+            List<PendingWindow> pending,
+            Consumer<ActivationBatch> activations,
+            long[] counts) {
         List<int[]> sequences = pending.stream().map(p -> p.window().tokens()).toList();
         TokenBatch batch = TokenBatch.rightPadded(sequences, model.config().padTokenId());
         CaptureResult result = model.capture(batch, settings.sites(), false);
@@ -138,7 +183,8 @@ public final class CorpusProducer {
             counts[2] += tokens.length - firstRow;
             for (Site site : settings.sites()) {
                 int width = result.width(site);
-                int rowsPerBatch = Math.max(1, settings.maxRecordBytes() / (width * settings.dtype().bytesPerValue()));
+                int rowsPerBatch = Math.max(
+                        1, settings.maxRecordBytes() / (width * settings.dtype().bytesPerValue()));
                 float[] values = result.values(site);
                 for (int row = firstRow; row < tokens.length; row += rowsPerBatch) {
                     int rows = Math.min(rowsPerBatch, tokens.length - row);
@@ -150,8 +196,16 @@ public final class CorpusProducer {
         pending.clear();
     }
 
-    private static ActivationBatch activationBatch(Settings settings, Site site, int width, PendingWindow p, int sequence,
-                                                   int seqLen, int firstRow, int rows, float[] values) {
+    private static ActivationBatch activationBatch(
+            Settings settings,
+            Site site,
+            int width,
+            PendingWindow p,
+            int sequence,
+            int seqLen,
+            int firstRow,
+            int rows,
+            float[] values) {
         long[] docIds = new long[rows];
         int[] positions = new int[rows];
         int[] tokenIds = new int[rows];
@@ -168,7 +222,7 @@ public final class CorpusProducer {
                 out[r * width + d] = settings.dtype() == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
             }
         }
-        return new ActivationBatch(settings.runId(), settings.modelId(), site, width, settings.dtype(), docIds,
-                positions, tokenIds, out);
+        return new ActivationBatch(
+                settings.runId(), settings.modelId(), site, width, settings.dtype(), docIds, positions, tokenIds, out);
     }
 }

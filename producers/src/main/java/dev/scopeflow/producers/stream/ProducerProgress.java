@@ -5,17 +5,14 @@ public interface ProducerProgress {
 
     ProducerProgress NONE = new ProducerProgress() {
         @Override
-        public void update(long documents, long tokens, double fractionRead) {
-        }
+        public void update(long documents, long tokens, double fractionRead) {}
 
         @Override
-        public void finish(long documents, long tokens) {
-        }
+        public void finish(long documents, long tokens) {}
     };
 
     /** Called once when the corpus starts flowing, after the model is loaded, so rates and ETAs leave loading out. */
-    default void start() {
-    }
+    default void start() {}
 
     void update(long documents, long tokens, double fractionRead);
 

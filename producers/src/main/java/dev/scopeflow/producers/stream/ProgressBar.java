@@ -53,9 +53,19 @@ public final class ProgressBar implements ProducerProgress {
         double rate = seconds > 0 ? tokens / seconds : 0;
         int width = 24;
         int filled = (int) Math.round(Math.max(0, Math.min(1, fraction)) * width);
-        String eta = fraction > 0 && fraction < 1 ? clock(seconds * (1 - fraction) / fraction) : fraction >= 1 ? "done" : "--:--:--";
-        return String.format(Locale.ROOT, "[%s%s] %5.1f%% | %,d docs | %,d tokens | %,.0f tok/s | ETA %s",
-                "#".repeat(filled), " ".repeat(width - filled), 100 * fraction, documents, tokens, rate, eta);
+        String eta = fraction > 0 && fraction < 1
+                ? clock(seconds * (1 - fraction) / fraction)
+                : fraction >= 1 ? "done" : "--:--:--";
+        return String.format(
+                Locale.ROOT,
+                "[%s%s] %5.1f%% | %,d docs | %,d tokens | %,.0f tok/s | ETA %s",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                100 * fraction,
+                documents,
+                tokens,
+                rate,
+                eta);
     }
 
     private static String clock(double seconds) {

@@ -23,8 +23,10 @@ public final class ContextWindows {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Window w && Arrays.equals(tokens, w.tokens)
-                    && firstDocumentPosition == w.firstDocumentPosition && prependedBos == w.prependedBos;
+            return o instanceof Window w
+                    && Arrays.equals(tokens, w.tokens)
+                    && firstDocumentPosition == w.firstDocumentPosition
+                    && prependedBos == w.prependedBos;
         }
 
         @Override
@@ -34,7 +36,8 @@ public final class ContextWindows {
 
         @Override
         public String toString() {
-            return "Window{" + tokens.length + " tokens from " + firstDocumentPosition + (prependedBos ? ", +BOS" : "") + "}";
+            return "Window{" + tokens.length + " tokens from " + firstDocumentPosition + (prependedBos ? ", +BOS" : "")
+                    + "}";
         }
     }
 
@@ -43,7 +46,8 @@ public final class ContextWindows {
 
     public ContextWindows(int contextLength, int bosTokenId) {
         if (contextLength < 2) {
-            throw new IllegalArgumentException("context length must be >= 2 (BOS plus one token), got " + contextLength);
+            throw new IllegalArgumentException(
+                    "context length must be >= 2 (BOS plus one token), got " + contextLength);
         }
         this.contextLength = contextLength;
         this.bosTokenId = bosTokenId;

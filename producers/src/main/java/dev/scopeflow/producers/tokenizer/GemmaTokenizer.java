@@ -2,7 +2,6 @@ package dev.scopeflow.producers.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,8 +32,8 @@ public final class GemmaTokenizer implements AutoCloseable {
                     + "pass token ids instead, or use a full Hugging Face checkpoint directory)");
         }
         try {
-            HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(file, Map.of(
-                    "truncation", "false", "padding", "false", "addSpecialTokens", "false"));
+            HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                    file, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false"));
             return new GemmaTokenizer(tokenizer, bosTokenId);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot load tokenizer: " + e.getMessage(), e);

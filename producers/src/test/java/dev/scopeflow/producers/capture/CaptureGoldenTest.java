@@ -1,19 +1,18 @@
 package dev.scopeflow.producers.capture;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.schemas.Site;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Golden tests: {@code scopeflow capture} on tiny numpy-written checkpoints must match the independent numpy
@@ -44,8 +43,13 @@ class CaptureGoldenTest {
 
     private JsonNode captureAndCheck(Path model, List<Site> sites, boolean logits, int batchSize) throws IOException {
         Path out = tmp.resolve("captured");
-        CaptureExport.Result result = CaptureExport.run(CaptureRequest.builder().setModel(model)
-                .setTokensFile(tokensFile()).setSites(sites).setOutDir(out).optLogits(logits).optBatchSize(batchSize)
+        CaptureExport.Result result = CaptureExport.run(CaptureRequest.builder()
+                .setModel(model)
+                .setTokensFile(tokensFile())
+                .setSites(sites)
+                .setOutDir(out)
+                .optLogits(logits)
+                .optBatchSize(batchSize)
                 .build());
         assertThat(result.sequences()).isEqualTo(4);
         assertThat(result.seqLen()).isEqualTo(13);
@@ -64,9 +68,12 @@ class CaptureGoldenTest {
             assertThat(entry).as(name).isNotNull();
             assertThat(entry.get("dtype").asText()).as(name).isEqualTo("float32");
             assertThat(entry.get("shape")).as(name + " shape").isEqualTo(entry.get("expected_shape"));
-            assertThat(entry.get("rel_err").asDouble()).as(name + " error relative to max|value|")
+            assertThat(entry.get("rel_err").asDouble())
+                    .as(name + " error relative to max|value|")
                     .isLessThanOrEqualTo(TOLERANCE);
-            assertThat(entry.get("pad_max_abs").asDouble()).as(name + " padding").isZero();
+            assertThat(entry.get("pad_max_abs").asDouble())
+                    .as(name + " padding")
+                    .isZero();
         }
     }
 
@@ -86,9 +93,15 @@ class CaptureGoldenTest {
         assertMatches(report, names(sites, true));
         // The fixture is only a test if the subtle parts bite.
         JsonNode stats = report.get("stats");
-        assertThat(stats.get("max_abs_score_over_cap").asDouble()).as("attention softcap bites").isGreaterThan(1.5);
-        assertThat(stats.get("max_abs_logit_over_cap").asDouble()).as("final softcap bites").isGreaterThan(1.5);
-        assertThat(stats.get("window_masked_pairs").asInt()).as("sliding window masks keys").isPositive();
+        assertThat(stats.get("max_abs_score_over_cap").asDouble())
+                .as("attention softcap bites")
+                .isGreaterThan(1.5);
+        assertThat(stats.get("max_abs_logit_over_cap").asDouble())
+                .as("final softcap bites")
+                .isGreaterThan(1.5);
+        assertThat(stats.get("window_masked_pairs").asInt())
+                .as("sliding window masks keys")
+                .isPositive();
     }
 
     @Test
@@ -109,12 +122,17 @@ class CaptureGoldenTest {
     @Test
     void resultReportsWidthsPerSite() throws IOException {
         Path model = TinyGemma.write(tmp.resolve("w"), "f32", 1);
-        CaptureExport.Result result = CaptureExport.run(CaptureRequest.builder().setModel(model)
-                .setTokensFile(tokensFile()).setSites(List.of(Site.parse("att.0"), Site.parse("res.0")))
-                .setOutDir(tmp.resolve("o")).build());
+        CaptureExport.Result result = CaptureExport.run(CaptureRequest.builder()
+                .setModel(model)
+                .setTokensFile(tokensFile())
+                .setSites(List.of(Site.parse("att.0"), Site.parse("res.0")))
+                .setOutDir(tmp.resolve("o"))
+                .build());
         // att width is heads x head_dim = 64, not hidden (48)
-        assertThat(result.widths()).containsOnly(Map.entry(Site.parse("att.0"), 64), Map.entry(Site.parse("res.0"), 48));
-        assertThat(result.files()).extracting(p -> p.getFileName().toString())
+        assertThat(result.widths())
+                .containsOnly(Map.entry(Site.parse("att.0"), 64), Map.entry(Site.parse("res.0"), 48));
+        assertThat(result.files())
+                .extracting(p -> p.getFileName().toString())
                 .containsExactly("att.0.npy", "res.0.npy", "attention_mask.npy", "tokens.json");
     }
 }

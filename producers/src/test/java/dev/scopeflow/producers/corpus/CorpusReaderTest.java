@@ -1,7 +1,6 @@
 package dev.scopeflow.producers.corpus;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CorpusReaderTest {
 
@@ -59,14 +58,18 @@ class CorpusReaderTest {
     @Test
     void jsonlReadsTheConfiguredFieldAndCountsMalformedLines() throws IOException {
         Path file = tmp.resolve("c.jsonl");
-        Files.writeString(file, String.join("\n",
-                "{\"body\": \"hello \\u00e9\", \"id\": 1}",
-                "{\"text\": \"wrong field\"}",
-                "not json",
-                "{\"body\": 42}",
-                "",
-                "{\"body\": \"   \"}",
-                "{\"body\": \"second\"}"), StandardCharsets.UTF_8);
+        Files.writeString(
+                file,
+                String.join(
+                        "\n",
+                        "{\"body\": \"hello \\u00e9\", \"id\": 1}",
+                        "{\"text\": \"wrong field\"}",
+                        "not json",
+                        "{\"body\": 42}",
+                        "",
+                        "{\"body\": \"   \"}",
+                        "{\"body\": \"second\"}"),
+                StandardCharsets.UTF_8);
         CorpusReader reader = CorpusReader.jsonl(file, "body");
         List<Document> docs = readAll(reader);
         assertThat(docs).extracting(Document::text).containsExactly("hello \u00e9", "second");

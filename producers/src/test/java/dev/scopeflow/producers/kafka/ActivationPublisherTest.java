@@ -1,5 +1,8 @@
 package dev.scopeflow.producers.kafka;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
@@ -8,9 +11,6 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Send outcomes are tracked by callbacks: acknowledgements are counted, the first failure surfaces on flush. */
 class ActivationPublisherTest {
@@ -27,7 +27,9 @@ class ActivationPublisherTest {
             publisher.flush();
             assertThat(publisher.recordsSent()).isEqualTo(2);
             assertThat(publisher.bytesSent()).isPositive();
-            assertThat(producer.history()).extracting(r -> TopicNames.docIdFromKey(r.key())).containsExactly(7L, 8L);
+            assertThat(producer.history())
+                    .extracting(r -> TopicNames.docIdFromKey(r.key()))
+                    .containsExactly(7L, 8L);
         }
         assertThat(producer.closed()).isTrue();
     }
@@ -42,7 +44,8 @@ class ActivationPublisherTest {
         producer.completeNext();
         producer.errorNext(new RecordTooLargeException("record of 9 MB is larger than max.request.size"));
 
-        assertThatThrownBy(publisher::flush).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(publisher::flush)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("topic " + TOPICS.activations())
                 .hasMessageContaining("rejected 1 activation batch record(s)")
                 .hasMessageContaining("2 acknowledged")
@@ -52,7 +55,9 @@ class ActivationPublisherTest {
         assertThatThrownBy(() -> publisher.publish(batch(4))).hasMessageContaining(TOPICS.activations());
         assertThatThrownBy(publisher::close).hasMessageContaining(TOPICS.activations());
         assertThat(producer.history()).hasSize(3);
-        assertThat(producer.closed()).as("the producer is closed even when close reports a failure").isTrue();
+        assertThat(producer.closed())
+                .as("the producer is closed even when close reports a failure")
+                .isTrue();
     }
 
     /** Sends stay incomplete until the test completes or fails them; flush completes the rest successfully. */
@@ -61,7 +66,15 @@ class ActivationPublisherTest {
     }
 
     private static ActivationBatch batch(long docId) {
-        return new ActivationBatch("run", "model", Site.parse("res.0"), 2, ActivationDtype.F32,
-                new long[] {docId}, new int[] {0}, new int[] {2}, new float[] {1f, -2f});
+        return new ActivationBatch(
+                "run",
+                "model",
+                Site.parse("res.0"),
+                2,
+                ActivationDtype.F32,
+                new long[] {docId},
+                new int[] {0},
+                new int[] {2},
+                new float[] {1f, -2f});
     }
 }

@@ -1,14 +1,14 @@
 package dev.scopeflow.producers.kafka;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.TopicNames;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Document records share the activations' send tracking: a failure surfaces on flush, naming the topic. */
 class DocumentPublisherTest {
@@ -17,14 +17,15 @@ class DocumentPublisherTest {
 
     @Test
     void aFailedSendSurfacesOnFlushNamingTheDocumentsTopic() {
-        MockProducer<byte[], byte[]> producer = new MockProducer<>(false, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        MockProducer<byte[], byte[]> producer =
+                new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
         DocumentPublisher publisher = new DocumentPublisher(producer, TOPICS);
         publisher.accept(record(1));
         publisher.accept(record(2));
         producer.errorNext(new NotEnoughReplicasException("2 in-sync replicas, 3 required"));
 
-        assertThatThrownBy(publisher::flush).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(publisher::flush)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("rejected 1 document record(s) for topic " + TOPICS.documents())
                 .hasMessageContaining("in-sync replicas");
         assertThat(publisher.recordsSent()).isEqualTo(1);

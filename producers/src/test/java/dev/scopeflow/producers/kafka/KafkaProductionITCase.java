@@ -1,29 +1,28 @@
 package dev.scopeflow.producers.kafka;
 
-import dev.scopeflow.producers.stream.CorpusProducer;
-import dev.scopeflow.producers.stream.ProducerProgress;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.producers.stream.CorpusProducer;
+import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code scopeflow produce} against a real KRaft broker: Arrow bf16 batches and document windows, keyed by doc. */
 class KafkaProductionITCase {
@@ -35,17 +34,27 @@ class KafkaProductionITCase {
     void corpusActivationsAndDocumentsReachKafka() throws IOException {
         Path model = TinyGemma.write(SERVICES.workDir().resolve("m"), "bf16", 1);
         TinyGemma.writeWordTokenizer(model);
-        Path corpus = Files.writeString(SERVICES.workDir().resolve("c.jsonl"),
+        Path corpus = Files.writeString(
+                SERVICES.workDir().resolve("c.jsonl"),
                 "{\"text\": \"the city of light is paris .\"}\n{\"text\": \"paris\"}\nnot json\n");
-        TopicNames topics = TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
-        CorpusProducer.Report report = KafkaProduction.run(model, corpus, "text", SERVICES.kafka().bootstrapServers(), topics, 2,
-                CorpusProducer.Settings.of("run-it", "tiny", List.of(Site.parse("res.2"))), ComputeDevice.CPU,
+        TopicNames topics =
+                TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+        CorpusProducer.Report report = KafkaProduction.run(
+                model,
+                corpus,
+                "text",
+                SERVICES.kafka().bootstrapServers(),
+                topics,
+                2,
+                CorpusProducer.Settings.of("run-it", "tiny", List.of(Site.parse("res.2"))),
+                ComputeDevice.CPU,
                 ProducerProgress.NONE);
         assertThat(report.documents()).isEqualTo(2);
         assertThat(report.tokens()).isEqualTo(8 + 2);
         assertThat(report.corpus().malformedJson()).isEqualTo(1);
 
-        List<ConsumerRecord<byte[], byte[]>> activations = consume(topics.activations(), (int) report.activationBatches());
+        List<ConsumerRecord<byte[], byte[]>> activations =
+                consume(topics.activations(), (int) report.activationBatches());
         long rows = 0;
         try (ActivationBatchCodec codec = new ActivationBatchCodec()) {
             for (ConsumerRecord<byte[], byte[]> r : activations) {
@@ -62,7 +71,8 @@ class KafkaProductionITCase {
         List<String> texts = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : docs) {
             JsonNode node = json.readTree(r.value());
-            assertThat(TopicNames.docIdFromKey(r.key())).isEqualTo(node.get("doc_id").asLong());
+            assertThat(TopicNames.docIdFromKey(r.key()))
+                    .isEqualTo(node.get("doc_id").asLong());
             texts.add(node.get("text").asText());
         }
         assertThat(texts).containsExactlyInAnyOrder("the city of light is paris .", "paris");

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.schemas.Site;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,17 +29,28 @@ public final class ForwardBenchmark {
         int reps = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         Path dir = Files.createTempDirectory("gemma2-2b-shaped");
         ObjectNode c = TinyGemma.defaultConfig();
-        c.put("hidden_size", 2304).put("intermediate_size", 9216).put("num_hidden_layers", layers)
-                .put("num_attention_heads", 8).put("num_key_value_heads", 4).put("head_dim", 256)
-                .put("vocab_size", 8192).put("query_pre_attn_scalar", 256).put("attn_logit_softcapping", 50.0)
-                .put("final_logit_softcapping", 30.0).put("sliding_window", 4096).put("_weight_scale", 1.0);
+        c.put("hidden_size", 2304)
+                .put("intermediate_size", 9216)
+                .put("num_hidden_layers", layers)
+                .put("num_attention_heads", 8)
+                .put("num_key_value_heads", 4)
+                .put("head_dim", 256)
+                .put("vocab_size", 8192)
+                .put("query_pre_attn_scalar", 256)
+                .put("attn_logit_softcapping", 50.0)
+                .put("final_logit_softcapping", 30.0)
+                .put("sliding_window", 4096)
+                .put("_weight_scale", 1.0);
         TinyGemma.write(dir, c, "bf16", 1, 1);
-        System.out.printf(Locale.ROOT, "threads: %s, cores: %d%n",
-                System.getProperty("ai.djl.pytorch.num_threads", "default"), Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                Locale.ROOT,
+                "threads: %s, cores: %d%n",
+                System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                Runtime.getRuntime().availableProcessors());
 
         long loadStart = System.nanoTime();
         try (Gemma2Model model = Gemma2Model.load(dir, Gemma2Model.LoadOptions.allLayers(ComputeDevice.CPU));
-             MatmulReference matmul = new MatmulReference(batch * seqLen, 2304, 9216)) {
+                MatmulReference matmul = new MatmulReference(batch * seqLen, 2304, 9216)) {
             System.out.printf(Locale.ROOT, "load: %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
             SplittableRandom random = new SplittableRandom(1);
             List<int[]> sequences = new ArrayList<>();
@@ -68,11 +78,25 @@ public final class ForwardBenchmark {
             }
             double gflops = flopsPerForward(model.config(), batch, seqLen, layers) / best / 1e9;
             double matmulGflops = matmul.flops() / bestMatmul / 1e9;
-            System.out.printf(Locale.ROOT, "matmul [%dx2304]@[2304x9216] f32: best %.3f s, %.1f GFLOP/s%n",
-                    batch * seqLen, bestMatmul, matmulGflops);
-            System.out.printf(Locale.ROOT, "forward %d layers, batch %dx%d: best %.3f s, %.0f tokens/s, %.1f GFLOP/s "
-                            + "= %.0f%% of matmul %.1f GFLOP/s (best of %d interleaved reps)%n", layers, batch, seqLen,
-                    best, batch * seqLen / best, gflops, 100 * gflops / matmulGflops, matmulGflops, reps);
+            System.out.printf(
+                    Locale.ROOT,
+                    "matmul [%dx2304]@[2304x9216] f32: best %.3f s, %.1f GFLOP/s%n",
+                    batch * seqLen,
+                    bestMatmul,
+                    matmulGflops);
+            System.out.printf(
+                    Locale.ROOT,
+                    "forward %d layers, batch %dx%d: best %.3f s, %.0f tokens/s, %.1f GFLOP/s "
+                            + "= %.0f%% of matmul %.1f GFLOP/s (best of %d interleaved reps)%n",
+                    layers,
+                    batch,
+                    seqLen,
+                    best,
+                    batch * seqLen / best,
+                    gflops,
+                    100 * gflops / matmulGflops,
+                    matmulGflops,
+                    reps);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.scopeflow.producers.stream;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.model.CaptureResult;
 import dev.scopeflow.producers.model.ComputeDevice;
@@ -9,13 +11,9 @@ import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +21,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The producer loop with in-memory sinks: every document token exactly once per site, bounded batches. */
 class CorpusProducerTest {
@@ -40,27 +39,30 @@ class CorpusProducerTest {
     static void writeFixtures() throws IOException {
         model = TinyGemma.write(tmp.resolve("m"), "bf16", 1);
         TinyGemma.writeWordTokenizer(model);
-        corpusFile = Files.writeString(tmp.resolve("c.txt"),
+        corpusFile = Files.writeString(
+                tmp.resolve("c.txt"),
                 "the city of light is paris .\n\nparis\nthe city of light is paris . the city of light\n");
     }
 
-    private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentWindow> docs) { }
+    private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentWindow> docs) {}
 
     private static Run run(CorpusProducer.Settings settings) {
         List<ActivationBatch> batches = new ArrayList<>();
         List<DocumentWindow> docs = new ArrayList<>();
         try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
-             GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2);
-             CorpusReader corpus = CorpusReader.textLines(corpusFile)) {
-            CorpusProducer.Report report = CorpusProducer.run(gemma, tokenizer, corpus, settings, batches::add,
-                    docs::add, ProducerProgress.NONE);
+                GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2);
+                CorpusReader corpus = CorpusReader.textLines(corpusFile)) {
+            CorpusProducer.Report report = CorpusProducer.run(
+                    gemma, tokenizer, corpus, settings, batches::add, docs::add, ProducerProgress.NONE);
             return new Run(report, batches, docs);
         }
     }
 
     @Test
     void everyDocumentTokenIsEmittedOncePerSiteWithItsPosition() {
-        Run run = run(CorpusProducer.Settings.of("r1", "tiny", SITES).withContextLength(5).withBatchSize(3));
+        Run run = run(CorpusProducer.Settings.of("r1", "tiny", SITES)
+                .withContextLength(5)
+                .withBatchSize(3));
         // docs: 8 tokens (BOS + 7), 2 tokens, 12 tokens; empty line skipped
         assertThat(run.report().documents()).isEqualTo(3);
         assertThat(run.report().tokens()).isEqualTo(8 + 2 + 12);
@@ -72,7 +74,9 @@ class CorpusProducerTest {
                 assertThat(b.runId()).isEqualTo("r1");
                 for (int r = 0; r < b.rows(); r++) {
                     assertThat(b.docId(r)).isEqualTo(b.docId(0)); // one key per batch
-                    positions.computeIfAbsent(b.docId(r), k -> new ArrayList<>()).add(b.position(r));
+                    positions
+                            .computeIfAbsent(b.docId(r), k -> new ArrayList<>())
+                            .add(b.position(r));
                     if (b.position(r) == 0) {
                         assertThat(b.tokenId(r)).isEqualTo(2);
                     } else {
@@ -93,21 +97,28 @@ class CorpusProducerTest {
         assertThat(run.docs().get(0).text()).isEqualTo("the city of light is paris .");
         assertThat(run.docs().get(1).text()).isNull();
         assertThat(run.docs().get(1).firstPosition()).isEqualTo(5);
-        assertThat(run.docs().get(1).tokenIds()).containsExactly(14, 15, 16); // "is paris ." without the re-inserted BOS
+        assertThat(run.docs().get(1).tokenIds())
+                .containsExactly(14, 15, 16); // "is paris ." without the re-inserted BOS
     }
 
     @Test
     void valuesEqualAForwardOfTheWindowAloneAndBatchesAreSizeBounded() {
         // 48 floats x 4 B = 192 B per res row: a 400-byte limit gives 2 rows per batch
-        Run run = run(CorpusProducer.Settings.of("r2", "tiny", SITES).withDtype(ActivationDtype.F32)
-                .withContextLength(64).withBatchSize(2).withMaxRecordBytes(400));
+        Run run = run(CorpusProducer.Settings.of("r2", "tiny", SITES)
+                .withDtype(ActivationDtype.F32)
+                .withContextLength(64)
+                .withBatchSize(2)
+                .withMaxRecordBytes(400));
         run.batches().forEach(b -> assertThat((long) b.rows() * b.width() * 4).isLessThanOrEqualTo(400));
-        ActivationBatch first = run.batches().stream().filter(b -> b.site().equals(Site.parse("res.1")) && b.docId(0) == 3L)
-                .findFirst().orElseThrow();
+        ActivationBatch first = run.batches().stream()
+                .filter(b -> b.site().equals(Site.parse("res.1")) && b.docId(0) == 3L)
+                .findFirst()
+                .orElseThrow();
         try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
-             GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2)) {
+                GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2)) {
             int[] tokens = tokenizer.encode("the city of light is paris . the city of light");
-            CaptureResult alone = gemma.capture(TokenBatch.rightPadded(List.of(tokens), 0), List.of(Site.parse("res.1")), false);
+            CaptureResult alone =
+                    gemma.capture(TokenBatch.rightPadded(List.of(tokens), 0), List.of(Site.parse("res.1")), false);
             float[] expected = java.util.Arrays.copyOfRange(alone.values(Site.parse("res.1")), 0, first.rows() * 48);
             float max = 0;
             for (float v : expected) {

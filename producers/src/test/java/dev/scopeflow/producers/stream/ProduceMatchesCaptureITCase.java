@@ -1,28 +1,21 @@
 package dev.scopeflow.producers.stream;
 
-import dev.scopeflow.producers.kafka.KafkaProduction;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.producers.capture.CaptureExport;
 import dev.scopeflow.producers.capture.CaptureRequest;
+import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.format.HalfFloats;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -38,8 +31,14 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code scopeflow produce} end to end against a real KRaft broker, checked against {@code scopeflow capture} (the
@@ -54,8 +53,13 @@ class ProduceMatchesCaptureITCase {
 
     private static final List<Site> SITES = List.of(Site.parse("res.1"), Site.parse("att.3"), Site.parse("mlp.0"));
     /** Empty line skipped; the long line spans three 6-token windows (later windows get a BOS prepended). */
-    private static final List<String> LINES = List.of("the city of light is paris .", "", "paris",
-            "light of the city is paris . the city of light is paris .", "of light");
+    private static final List<String> LINES = List.of(
+            "the city of light is paris .",
+            "",
+            "paris",
+            "light of the city is paris . the city of light is paris .",
+            "of light");
+
     private static final int CONTEXT_LENGTH = 6;
     private static final int BATCH_SIZE = 3;
 
@@ -69,18 +73,36 @@ class ProduceMatchesCaptureITCase {
         TinyGemma.writeWordTokenizer(model);
         corpus = Files.writeString(SERVICES.workDir().resolve("corpus.txt"), String.join("\n", LINES) + "\n");
         captured = SERVICES.workDir().resolve("captured");
-        CaptureExport.run(CaptureRequest.builder().setModel(model).setTextFile(corpus).setSites(SITES)
-                .setOutDir(captured).optContextLength(CONTEXT_LENGTH).optBatchSize(BATCH_SIZE).build());
+        CaptureExport.run(CaptureRequest.builder()
+                .setModel(model)
+                .setTextFile(corpus)
+                .setSites(SITES)
+                .setOutDir(captured)
+                .optContextLength(CONTEXT_LENGTH)
+                .optBatchSize(BATCH_SIZE)
+                .build());
     }
 
     @ParameterizedTest
     @EnumSource(ActivationDtype.class)
     void activationsOnKafkaEqualTheCaptureAndEveryDocumentIsPublished(ActivationDtype dtype) throws Exception {
-        TopicNames topics = TopicNames.withPrefix("pc-" + dtype.code() + "-" + UUID.randomUUID().toString().substring(0, 8));
-        CorpusProducer.Settings settings = CorpusProducer.Settings.of("run-" + dtype.code(), KafkaProduction.modelId(model), SITES)
-                .withDtype(dtype).withContextLength(CONTEXT_LENGTH).withBatchSize(BATCH_SIZE);
-        CorpusProducer.Report report = KafkaProduction.run(model, corpus, "text", SERVICES.kafka().bootstrapServers(), topics,
-                KafkaProduction.DEFAULT_PARTITIONS, settings, ComputeDevice.CPU, ProducerProgress.NONE);
+        TopicNames topics = TopicNames.withPrefix(
+                "pc-" + dtype.code() + "-" + UUID.randomUUID().toString().substring(0, 8));
+        CorpusProducer.Settings settings = CorpusProducer.Settings.of(
+                        "run-" + dtype.code(), KafkaProduction.modelId(model), SITES)
+                .withDtype(dtype)
+                .withContextLength(CONTEXT_LENGTH)
+                .withBatchSize(BATCH_SIZE);
+        CorpusProducer.Report report = KafkaProduction.run(
+                model,
+                corpus,
+                "text",
+                SERVICES.kafka().bootstrapServers(),
+                topics,
+                KafkaProduction.DEFAULT_PARTITIONS,
+                settings,
+                ComputeDevice.CPU,
+                ProducerProgress.NONE);
 
         assertThat(report.documents()).isEqualTo(4);
         assertThat(report.corpus().empty()).isEqualTo(1);
@@ -93,9 +115,13 @@ class ProduceMatchesCaptureITCase {
         for (ConsumerRecord<byte[], byte[]> r : consume(topics.documents(), (int) report.windows())) {
             windows.add(json.readTree(r.value()));
         }
-        windows.sort(Comparator.comparingLong((JsonNode n) -> n.get("doc_id").asLong()).thenComparingInt(n -> n.get("window").asInt()));
-        assertThat(windows.stream().filter(n -> n.get("window").asInt() == 0).map(n -> n.get("text").asText()))
-                .containsExactlyElementsOf(LINES.stream().filter(l -> !l.isEmpty()).toList());
+        windows.sort(Comparator.comparingLong((JsonNode n) -> n.get("doc_id").asLong())
+                .thenComparingInt(n -> n.get("window").asInt()));
+        assertThat(windows.stream()
+                        .filter(n -> n.get("window").asInt() == 0)
+                        .map(n -> n.get("text").asText()))
+                .containsExactlyElementsOf(
+                        LINES.stream().filter(l -> !l.isEmpty()).toList());
         JsonNode capturedTokens = json.readTree(captured.resolve("tokens.json").toFile());
         assertThat(windows).hasSize(capturedTokens.size());
         int[][] sequenceTokens = new int[windows.size()][];
@@ -122,8 +148,10 @@ class ProduceMatchesCaptureITCase {
                 assertThat(TopicNames.docIdFromKey(r.key())).isEqualTo(b.docId(0));
                 for (int i = 0; i < b.rows(); i++) {
                     float[] row = Arrays.copyOfRange(b.values(), i * b.width(), (i + 1) * b.width());
-                    assertThat(rows.computeIfAbsent(b.site(), s -> new HashMap<>()).put(b.docId(i) + "@" + b.position(i), row))
-                            .as("duplicate row %s doc %d position %d", b.site(), b.docId(i), b.position(i)).isNull();
+                    assertThat(rows.computeIfAbsent(b.site(), s -> new HashMap<>())
+                                    .put(b.docId(i) + "@" + b.position(i), row))
+                            .as("duplicate row %s doc %d position %d", b.site(), b.docId(i), b.position(i))
+                            .isNull();
                 }
             }
         }
@@ -136,10 +164,12 @@ class ProduceMatchesCaptureITCase {
                 JsonNode w = windows.get(s);
                 int skip = w.get("window").asInt() > 0 ? 1 : 0;
                 for (int t = skip; t < sequenceTokens[s].length; t++) {
-                    String key = w.get("doc_id").asLong() + "@" + (w.get("first_position").asInt() + t - skip);
+                    String key = w.get("doc_id").asLong() + "@"
+                            + (w.get("first_position").asInt() + t - skip);
                     float[] actual = rows.get(site).get(key);
                     assertThat(actual).as("%s row %s", site, key).isNotNull();
-                    float[] expected = Arrays.copyOfRange(capture.data, (s * seqLen + t) * width, (s * seqLen + t + 1) * width);
+                    float[] expected =
+                            Arrays.copyOfRange(capture.data, (s * seqLen + t) * width, (s * seqLen + t + 1) * width);
                     if (dtype == ActivationDtype.BF16) {
                         for (int d = 0; d < width; d++) {
                             expected[d] = HalfFloats.roundToBf16(expected[d]);
@@ -155,8 +185,10 @@ class ProduceMatchesCaptureITCase {
     }
 
     private static int partitions(String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers()))) {
-            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers()))) {
+            TopicDescription d =
+                    admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
             return d.partitions().size();
         }
     }
@@ -188,12 +220,17 @@ class ProduceMatchesCaptureITCase {
             assertThat(header).as(file.toString()).contains("'descr': '<f4'").contains("'fortran_order': False");
             Matcher m = SHAPE.matcher(header);
             assertThat(m.find()).as(file + " header " + header).isTrue();
-            int[] shape = Arrays.stream(m.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty())
-                    .mapToInt(Integer::parseInt).toArray();
+            int[] shape = Arrays.stream(m.group(1).split(","))
+                    .map(String::trim)
+                    .filter(x -> !x.isEmpty())
+                    .mapToInt(Integer::parseInt)
+                    .toArray();
             float[] data = new float[(buf.capacity() - dataStart) / 4];
             buf.position(dataStart);
             buf.asFloatBuffer().get(data);
-            assertThat(data.length).as(file.toString()).isEqualTo(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+            assertThat(data.length)
+                    .as(file.toString())
+                    .isEqualTo(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
             return new Npy(shape, data);
         }
     }

@@ -3,7 +3,6 @@ package dev.scopeflow.producers.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
@@ -25,8 +24,7 @@ public final class TinyGemma {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TinyGemma() {
-    }
+    private TinyGemma() {}
 
     public static ObjectNode defaultConfig() {
         ObjectNode c = JSON.createObjectNode();
@@ -61,8 +59,18 @@ public final class TinyGemma {
     }
 
     public static Path write(Path dir, ObjectNode config, String dtype, int shards, int seed) {
-        python("make", "--out", dir.toString(), "--config", config.toString(), "--dtype", dtype,
-                "--shards", String.valueOf(shards), "--seed", String.valueOf(seed));
+        python(
+                "make",
+                "--out",
+                dir.toString(),
+                "--config",
+                config.toString(),
+                "--dtype",
+                dtype,
+                "--shards",
+                String.valueOf(shards),
+                "--seed",
+                String.valueOf(seed));
         return dir;
     }
 
@@ -71,10 +79,12 @@ public final class TinyGemma {
         String vocab = "{\"<pad>\":0,\"<eos>\":1,\"<bos>\":2,\"<unk>\":3,\"the\":10,\"city\":11,\"of\":12,\"light\":13,"
                 + "\"is\":14,\"paris\":15,\".\":16}";
         try {
-            java.nio.file.Files.writeString(model.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,"
-                    + "\"padding\":null,\"added_tokens\":[],\"normalizer\":{\"type\":\"Lowercase\"},"
-                    + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                    + "\"model\":{\"type\":\"WordLevel\",\"vocab\":" + vocab + ",\"unk_token\":\"<unk>\"}}");
+            java.nio.file.Files.writeString(
+                    model.resolve("tokenizer.json"),
+                    "{\"version\":\"1.0\",\"truncation\":null,"
+                            + "\"padding\":null,\"added_tokens\":[],\"normalizer\":{\"type\":\"Lowercase\"},"
+                            + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                            + "\"model\":{\"type\":\"WordLevel\",\"vocab\":" + vocab + ",\"unk_token\":\"<unk>\"}}");
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -109,7 +119,9 @@ public final class TinyGemma {
     private static String python(String... args) {
         Path script;
         try {
-            script = Path.of(TinyGemma.class.getResource("/dev/scopeflow/producers/model/gemma2_reference.py").toURI());
+            script = Path.of(TinyGemma.class
+                    .getResource("/dev/scopeflow/producers/model/gemma2_reference.py")
+                    .toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
@@ -119,7 +131,8 @@ public final class TinyGemma {
             Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
             String out;
             String err;
-            try (InputStream stdout = p.getInputStream(); InputStream stderr = p.getErrorStream()) {
+            try (InputStream stdout = p.getInputStream();
+                    InputStream stderr = p.getErrorStream()) {
                 out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
                 err = new String(stderr.readAllBytes(), StandardCharsets.UTF_8);
             }

@@ -1,11 +1,10 @@
 package dev.scopeflow.producers.tokenizer;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class ContextWindowsTest {
 
@@ -38,7 +37,8 @@ class ContextWindowsTest {
 
     @Test
     void shortDocumentIsOneWindow() {
-        assertThat(new ContextWindows(1024, 2).split(new int[] {2, 7})).singleElement()
+        assertThat(new ContextWindows(1024, 2).split(new int[] {2, 7}))
+                .singleElement()
                 .satisfies(w -> assertThat(w.prependedBos()).isFalse());
     }
 

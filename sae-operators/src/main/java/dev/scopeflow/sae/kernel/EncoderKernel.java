@@ -1,6 +1,5 @@
 package dev.scopeflow.sae.kernel;
 
-
 /**
  * The encoder matmul {@code out = x · W + bias} over blocks of rows, the one hot loop of every SAE. Two
  * implementations, tested against each other and against {@link ReferenceEncoder}: {@link MatmulBackend#JAVA}
@@ -66,8 +65,8 @@ public interface EncoderKernel extends AutoCloseable {
 
     private static void requireActiveAbove(float[] activeAbove, int dOut) {
         if (activeAbove.length != dOut) {
-            throw new IllegalArgumentException("activeAbove has " + activeAbove.length + " values, expected dOut "
-                    + dOut);
+            throw new IllegalArgumentException(
+                    "activeAbove has " + activeAbove.length + " values, expected dOut " + dOut);
         }
     }
 

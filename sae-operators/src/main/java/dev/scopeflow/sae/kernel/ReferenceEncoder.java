@@ -1,6 +1,5 @@
 package dev.scopeflow.sae.kernel;
 
-
 /**
  * The plain, obviously-correct path that the fast kernels are tested against: textbook loops over the
  * weights exactly as stored in the files ({@code W_enc [dIn x dSae]}, {@code W_dec [dSae x dIn]}), no
@@ -8,8 +7,7 @@ package dev.scopeflow.sae.kernel;
  */
 public final class ReferenceEncoder {
 
-    private ReferenceEncoder() {
-    }
+    private ReferenceEncoder() {}
 
     /** {@code x · wEnc + bEnc}, row-major {@code [rows x dSae]}, each sum accumulated in input order. */
     public static float[] preActivations(float[] x, int rows, float[] wEnc, float[] bEnc, int dIn, int dSae) {
@@ -30,8 +28,8 @@ public final class ReferenceEncoder {
     }
 
     /** JumpReLU: active where {@code pre > threshold} and the resulting activation {@code pre > 0}. */
-    public static SparseCodes encodeJumpRelu(float[] x, int rows, float[] wEnc, float[] bEnc, float[] threshold,
-                                             int dIn, int dSae) {
+    public static SparseCodes encodeJumpRelu(
+            float[] x, int rows, float[] wEnc, float[] bEnc, float[] threshold, int dIn, int dSae) {
         requireLength("threshold", threshold, dSae);
         float[] pre = preActivations(x, rows, wEnc, bEnc, dIn, dSae);
         float[] acts = new float[pre.length];
@@ -54,8 +52,7 @@ public final class ReferenceEncoder {
      * TopK: per row, sort all features by pre-activation descending (ties: lower index first), keep the first
      * k, then those {@code > 0}.
      */
-    public static SparseCodes encodeTopK(float[] x, int rows, float[] wEnc, float[] bEnc, int k, int dIn,
-                                         int dSae) {
+    public static SparseCodes encodeTopK(float[] x, int rows, float[] wEnc, float[] bEnc, int k, int dIn, int dSae) {
         float[] pre = preActivations(x, rows, wEnc, bEnc, dIn, dSae);
         float[] acts = new float[pre.length];
         for (int r = 0; r < rows; r++) {

@@ -19,10 +19,11 @@ public final class SparseCodes {
      * Null when the SAE works in the caller's space.
      */
     private final float[] outputScale;
+
     private final float[] outputShift;
 
-    private SparseCodes(int dSae, int[] rowStart, int[] features, float[] values, float[] outputScale,
-                        float[] outputShift) {
+    private SparseCodes(
+            int dSae, int[] rowStart, int[] features, float[] values, float[] outputScale, float[] outputShift) {
         this.dSae = dSae;
         this.rowStart = rowStart;
         this.features = features;
@@ -40,11 +41,17 @@ public final class SparseCodes {
     }
 
     /** Whether decode must map rows back from a per-token normalised space. */
-    public boolean hasOutputTransform() { return outputScale != null; }
+    public boolean hasOutputTransform() {
+        return outputScale != null;
+    }
 
-    float outputScale(int row) { return outputScale == null ? 1f : outputScale[row]; }
+    float outputScale(int row) {
+        return outputScale == null ? 1f : outputScale[row];
+    }
 
-    float outputShift(int row) { return outputShift == null ? 0f : outputShift[row]; }
+    float outputShift(int row) {
+        return outputShift == null ? 0f : outputShift[row];
+    }
 
     public static Builder builder(int dSae) {
         return new Builder(dSae);
@@ -56,8 +63,8 @@ public final class SparseCodes {
      */
     public static SparseCodes fromDense(float[] dense, int rows, int dSae) {
         if ((long) rows * dSae != dense.length) {
-            throw new IllegalArgumentException("dense has " + dense.length + " values, expected rows " + rows
-                    + " x dSae " + dSae);
+            throw new IllegalArgumentException(
+                    "dense has " + dense.length + " values, expected rows " + rows + " x dSae " + dSae);
         }
         Builder b = builder(dSae);
         for (int r = 0; r < rows; r++) {
@@ -73,23 +80,39 @@ public final class SparseCodes {
         return b.build();
     }
 
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
-    public int rows() { return rowStart.length - 1; }
+    public int rows() {
+        return rowStart.length - 1;
+    }
 
     /** Total active entries over all rows. */
-    public int nnz() { return rowStart[rowStart.length - 1]; }
+    public int nnz() {
+        return rowStart[rowStart.length - 1];
+    }
 
-    public int start(int row) { return rowStart[row]; }
+    public int start(int row) {
+        return rowStart[row];
+    }
 
-    public int end(int row) { return rowStart[row + 1]; }
+    public int end(int row) {
+        return rowStart[row + 1];
+    }
 
     /** Number of active features on this row (its L0). */
-    public int l0(int row) { return rowStart[row + 1] - rowStart[row]; }
+    public int l0(int row) {
+        return rowStart[row + 1] - rowStart[row];
+    }
 
-    public int feature(int k) { return features[k]; }
+    public int feature(int k) {
+        return features[k];
+    }
 
-    public float value(int k) { return values[k]; }
+    public float value(int k) {
+        return values[k];
+    }
 
     /** Dense {@code [rows x dSae]} copy, zeros where inactive. For tests and small batches. */
     public float[] toDense() {
@@ -106,10 +129,12 @@ public final class SparseCodes {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof SparseCodes c)) return false;
-        return dSae == c.dSae && Arrays.equals(rowStart, c.rowStart)
+        return dSae == c.dSae
+                && Arrays.equals(rowStart, c.rowStart)
                 && Arrays.equals(features, 0, nnz(), c.features, 0, c.nnz())
                 && Arrays.equals(values, 0, nnz(), c.values, 0, c.nnz())
-                && Arrays.equals(outputScale, c.outputScale) && Arrays.equals(outputShift, c.outputShift);
+                && Arrays.equals(outputScale, c.outputScale)
+                && Arrays.equals(outputShift, c.outputShift);
     }
 
     @Override
@@ -155,8 +180,8 @@ public final class SparseCodes {
                         + features[size - 1] + " on row " + rows);
             }
             if (!(value > 0f) || value == Float.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException("active feature " + feature + " on row " + rows
-                        + " needs a finite value > 0, got " + value);
+                throw new IllegalArgumentException(
+                        "active feature " + feature + " on row " + rows + " needs a finite value > 0, got " + value);
             }
             if (size == features.length) {
                 int grown = Math.max(16, size + (size >> 1));
@@ -186,8 +211,13 @@ public final class SparseCodes {
             if (size != rowStart[rows]) {
                 throw new IllegalStateException("last row not ended: call endRow() after its features");
             }
-            return new SparseCodes(dSae, Arrays.copyOf(rowStart, rows + 1), Arrays.copyOf(features, size),
-                    Arrays.copyOf(values, size), null, null);
+            return new SparseCodes(
+                    dSae,
+                    Arrays.copyOf(rowStart, rows + 1),
+                    Arrays.copyOf(features, size),
+                    Arrays.copyOf(values, size),
+                    null,
+                    null);
         }
     }
 }

@@ -28,8 +28,8 @@ final class TorchMatmul implements EncoderKernel {
 
     TorchMatmul(float[] w, float[] bias, int dIn, int dOut) {
         if ((long) dIn * dOut != w.length || bias.length != dOut) {
-            throw new IllegalArgumentException("W has " + w.length + " values, bias " + bias.length
-                    + ", expected " + dIn + " x " + dOut + " and " + dOut);
+            throw new IllegalArgumentException("W has " + w.length + " values, bias " + bias.length + ", expected "
+                    + dIn + " x " + dOut + " and " + dOut);
         }
         this.dIn = dIn;
         this.dOut = dOut;
@@ -55,19 +55,28 @@ final class TorchMatmul implements EncoderKernel {
     }
 
     @Override
-    public int dIn() { return dIn; }
+    public int dIn() {
+        return dIn;
+    }
 
     @Override
-    public int dOut() { return dOut; }
+    public int dOut() {
+        return dOut;
+    }
 
     @Override
-    public int maxRows() { return MAX_ROWS; }
+    public int maxRows() {
+        return MAX_ROWS;
+    }
 
     @Override
     public void multiply(float[] x, int firstRow, int rows, float[] out) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray pre = preActivations(scope, x, firstRow, rows);
-            pre.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out, 0, rows * dOut);
+            pre.toByteBuffer(true)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer()
+                    .get(out, 0, rows * dOut);
         }
     }
 
@@ -78,8 +87,8 @@ final class TorchMatmul implements EncoderKernel {
     @Override
     public void appendAbove(float[] x, int firstRow, int rows, float[] activeAbove, SparseCodes.Builder codes) {
         if (activeAbove.length != dOut) {
-            throw new IllegalArgumentException("activeAbove has " + activeAbove.length + " values, expected dOut "
-                    + dOut);
+            throw new IllegalArgumentException(
+                    "activeAbove has " + activeAbove.length + " values, expected dOut " + dOut);
         }
         Selected active;
         try (NDManager scope = manager.newSubManager()) {
@@ -135,14 +144,18 @@ final class TorchMatmul implements EncoderKernel {
         if (rows <= 0 || rows > MAX_ROWS) {
             throw new IllegalArgumentException("rows must be in [1, " + MAX_ROWS + "], got " + rows);
         }
-        NDArray input = scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(), new Shape(rows, dIn));
+        NDArray input =
+                scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(), new Shape(rows, dIn));
         return input.getNDArrayInternal().linear(input, weightT, bias).singletonOrThrow();
     }
 
     /** The entries of {@code pre} where {@code mask} holds, copied out in row-major order. */
     private Selected select(NDManager scope, NDArray pre, NDArray mask) {
         NDArray flatIndices = mask.flatten().nonzero().flatten();
-        return new Selected(flatIndices.toLongArray(), pre.flatten().take(scope, flatIndices).toFloatArray(), dOut);
+        return new Selected(
+                flatIndices.toLongArray(),
+                pre.flatten().take(scope, flatIndices).toFloatArray(),
+                dOut);
     }
 
     /**
@@ -158,7 +171,8 @@ final class TorchMatmul implements EncoderKernel {
             int hi = flatIndices.length;
             while (lo < hi) { // first index >= rowEnd
                 int mid = (lo + hi) >>> 1;
-                if (flatIndices[mid] < rowEnd) lo = mid + 1; else hi = mid;
+                if (flatIndices[mid] < rowEnd) lo = mid + 1;
+                else hi = mid;
             }
             return lo;
         }

@@ -1,8 +1,8 @@
 package dev.scopeflow.sae.model;
 
-import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.EncoderKernel;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.SparseDecoder;
 import dev.scopeflow.schemas.format.NpzReader;
 import java.io.IOException;
@@ -29,10 +29,18 @@ public final class JumpReluSae implements SparseAutoencoder {
     private final EncoderKernel encoder;
     /** max(threshold, 0): {@code pre > activeAbove} is exactly {@code pre > threshold && pre > 0}, one compare. */
     private final float[] activeAbove;
+
     private final SparseDecoder decoder;
 
-    private JumpReluSae(int dIn, int dSae, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
-                        float[] bDec, MatmulBackend backend) {
+    private JumpReluSae(
+            int dIn,
+            int dSae,
+            float[] wEnc,
+            float[] bEnc,
+            float[] threshold,
+            float[] wDec,
+            float[] bDec,
+            MatmulBackend backend) {
         this.dIn = dIn;
         this.dSae = dSae;
         this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
@@ -63,10 +71,15 @@ public final class JumpReluSae implements SparseAutoencoder {
         try (NpzReader npz = NpzReader.open(paramsNpz)) {
             SaeDescription shape = describe(npz);
             try {
-                return builder(shape.dIn(), shape.dSae()).optSource(paramsNpz.toString()).optBackend(backend)
-                        .setWEnc(npz.read(W_ENC).data()).setBEnc(npz.read(B_ENC).data())
-                        .setThreshold(npz.read(THRESHOLD).data()).setWDec(npz.read(W_DEC).data())
-                        .setBDec(npz.read(B_DEC).data()).build();
+                return builder(shape.dIn(), shape.dSae())
+                        .optSource(paramsNpz.toString())
+                        .optBackend(backend)
+                        .setWEnc(npz.read(W_ENC).data())
+                        .setBEnc(npz.read(B_ENC).data())
+                        .setThreshold(npz.read(THRESHOLD).data())
+                        .setWDec(npz.read(W_DEC).data())
+                        .setBDec(npz.read(B_DEC).data())
+                        .build();
             } catch (IllegalArgumentException e) {
                 throw new SaeFormatException(e.getMessage(), e);
             }
@@ -85,14 +98,17 @@ public final class JumpReluSae implements SparseAutoencoder {
         String source = npz.file().toString();
         for (String name : new String[] {W_ENC, W_DEC, B_ENC, B_DEC, THRESHOLD}) {
             if (!npz.contains(name)) {
-                throw SaeFormatException.of(source, name, "missing (Gemma Scope params.npz needs W_enc, W_dec, "
-                        + "b_enc, b_dec, threshold; has: " + String.join(", ", npz.arrayNames()) + ")");
+                throw SaeFormatException.of(
+                        source,
+                        name,
+                        "missing (Gemma Scope params.npz needs W_enc, W_dec, " + "b_enc, b_dec, threshold; has: "
+                                + String.join(", ", npz.arrayNames()) + ")");
             }
         }
         int[] wEnc = npz.shape(W_ENC);
         if (wEnc.length != 2 || wEnc[0] == 0 || wEnc[1] == 0) {
-            throw SaeFormatException.of(source, W_ENC, "has shape " + Arrays.toString(wEnc)
-                    + ", expected [d_in, d_sae] with both > 0");
+            throw SaeFormatException.of(
+                    source, W_ENC, "has shape " + Arrays.toString(wEnc) + ", expected [d_in, d_sae] with both > 0");
         }
         int dIn = wEnc[0];
         int dSae = wEnc[1];
@@ -106,9 +122,12 @@ public final class JumpReluSae implements SparseAutoencoder {
     private static void requireShape(NpzReader npz, String name, int... expected) throws IOException {
         int[] shape = npz.shape(name);
         if (!Arrays.equals(shape, expected)) {
-            throw SaeFormatException.of(npz.file().toString(), name, "has shape " + Arrays.toString(shape)
-                    + ", expected " + Arrays.toString(expected) + " (d_in " + "and d_sae taken from W_enc "
-                    + "[d_in, d_sae])");
+            throw SaeFormatException.of(
+                    npz.file().toString(),
+                    name,
+                    "has shape " + Arrays.toString(shape)
+                            + ", expected " + Arrays.toString(expected) + " (d_in " + "and d_sae taken from W_enc "
+                            + "[d_in, d_sae])");
         }
     }
 
@@ -117,10 +136,14 @@ public final class JumpReluSae implements SparseAutoencoder {
     }
 
     @Override
-    public int dIn() { return dIn; }
+    public int dIn() {
+        return dIn;
+    }
 
     @Override
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
     @Override
     public SparseCodes encode(float[] x, int rows) {
@@ -151,8 +174,8 @@ public final class JumpReluSae implements SparseAutoencoder {
 
     static void requireInput(float[] x, int rows, int dIn) {
         if (rows < 0 || (long) rows * dIn != x.length) {
-            throw new IllegalArgumentException("x has " + x.length + " values, expected rows " + rows + " x d_in "
-                    + dIn);
+            throw new IllegalArgumentException(
+                    "x has " + x.length + " values, expected rows " + rows + " x d_in " + dIn);
         }
     }
 
@@ -185,16 +208,31 @@ public final class JumpReluSae implements SparseAutoencoder {
         }
 
         /** Row-major [d_in x d_sae]. */
-        public Builder setWEnc(float[] wEnc) { this.wEnc = wEnc; return this; }
+        public Builder setWEnc(float[] wEnc) {
+            this.wEnc = wEnc;
+            return this;
+        }
 
-        public Builder setBEnc(float[] bEnc) { this.bEnc = bEnc; return this; }
+        public Builder setBEnc(float[] bEnc) {
+            this.bEnc = bEnc;
+            return this;
+        }
 
-        public Builder setThreshold(float[] threshold) { this.threshold = threshold; return this; }
+        public Builder setThreshold(float[] threshold) {
+            this.threshold = threshold;
+            return this;
+        }
 
         /** Row-major [d_sae x d_in]. */
-        public Builder setWDec(float[] wDec) { this.wDec = wDec; return this; }
+        public Builder setWDec(float[] wDec) {
+            this.wDec = wDec;
+            return this;
+        }
 
-        public Builder setBDec(float[] bDec) { this.bDec = bDec; return this; }
+        public Builder setBDec(float[] bDec) {
+            this.bDec = bDec;
+            return this;
+        }
 
         /** The encoder matmul; {@link MatmulBackend#JAVA} unless set. */
         public Builder optBackend(MatmulBackend backend) {
@@ -203,7 +241,10 @@ public final class JumpReluSae implements SparseAutoencoder {
         }
 
         /** Where the weights came from, for error messages. */
-        public Builder optSource(String source) { this.source = source; return this; }
+        public Builder optSource(String source) {
+            this.source = source;
+            return this;
+        }
 
         public JumpReluSae build() {
             WeightChecks checks = new WeightChecks(source);

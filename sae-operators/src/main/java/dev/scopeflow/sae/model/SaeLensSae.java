@@ -1,10 +1,10 @@
 package dev.scopeflow.sae.model;
 
-import dev.scopeflow.sae.kernel.SparseCodes;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.sae.kernel.EncoderKernel;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.SparseDecoder;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.schemas.format.Json;
 import dev.scopeflow.schemas.format.SafetensorsFile;
 import java.io.IOException;
@@ -30,10 +30,18 @@ import java.util.Locale;
 public final class SaeLensSae implements SparseAutoencoder {
 
     /** The activation rule after the encoder matmul. */
-    public enum Architecture { STANDARD, JUMPRELU, TOPK }
+    public enum Architecture {
+        STANDARD,
+        JUMPRELU,
+        TOPK
+    }
 
     /** Per-token input normalisation applied at inference. */
-    public enum Normalization { NONE, CONSTANT_NORM_RESCALE, LAYER_NORM }
+    public enum Normalization {
+        NONE,
+        CONSTANT_NORM_RESCALE,
+        LAYER_NORM
+    }
 
     static final float LAYER_NORM_EPS = 1e-5f;
     static final String WEIGHTS_FILE = "sae_weights.safetensors";
@@ -50,12 +58,23 @@ public final class SaeLensSae implements SparseAutoencoder {
      * {@code max(threshold, 0)} since JumpReLU's {@code relu(pre) · (pre > threshold)} needs both). Null for TOPK.
      */
     private final float[] activeAbove;
+
     private final float[] bDec;
     private final SparseDecoder decoder;
 
-    SaeLensSae(int dIn, int dSae, Architecture architecture, int k, boolean applyBDecToInput,
-               Normalization normalization, float[] wEnc, float[] bEnc, float[] threshold, float[] wDec,
-               float[] bDec, MatmulBackend backend) {
+    SaeLensSae(
+            int dIn,
+            int dSae,
+            Architecture architecture,
+            int k,
+            boolean applyBDecToInput,
+            Normalization normalization,
+            float[] wEnc,
+            float[] bEnc,
+            float[] threshold,
+            float[] wDec,
+            float[] bDec,
+            MatmulBackend backend) {
         if (architecture == Architecture.TOPK && (k <= 0 || k > dSae)) {
             throw new IllegalArgumentException("topk needs 0 < k <= d_sae (" + dSae + "), got " + k);
         }
@@ -108,8 +127,19 @@ public final class SaeLensSae implements SparseAutoencoder {
             } catch (IllegalArgumentException e) {
                 throw new SaeFormatException(e.getMessage(), e);
             }
-            return new SaeLensSae(cfg.dIn, cfg.dSae, cfg.architecture, cfg.k, cfg.applyBDec, cfg.normalization, wEnc,
-                    bEnc, threshold, wDec, bDec, backend);
+            return new SaeLensSae(
+                    cfg.dIn,
+                    cfg.dSae,
+                    cfg.architecture,
+                    cfg.k,
+                    cfg.applyBDec,
+                    cfg.normalization,
+                    wEnc,
+                    bEnc,
+                    threshold,
+                    wDec,
+                    bDec,
+                    backend);
         }
     }
 
@@ -123,8 +153,8 @@ public final class SaeLensSae implements SparseAutoencoder {
     }
 
     /** What cfg.json says, validated; everything the weights must agree with. */
-    private record Config(int dIn, int dSae, Architecture architecture, int k, boolean applyBDec,
-                          Normalization normalization) {
+    private record Config(
+            int dIn, int dSae, Architecture architecture, int k, boolean applyBDec, Normalization normalization) {
 
         static Config read(Path directory) throws IOException {
             Path cfgFile = directory.resolve("cfg.json");
@@ -144,8 +174,9 @@ public final class SaeLensSae implements SparseAutoencoder {
                 case "standard" -> activation.equals("topk") ? Architecture.TOPK : Architecture.STANDARD;
                 case "jumprelu" -> Architecture.JUMPRELU;
                 case "topk" -> Architecture.TOPK;
-                default -> throw new SaeFormatException(cfgSource + ": unsupported architecture '" + archName
-                        + "' (supported: standard, jumprelu, topk)");
+                default ->
+                    throw new SaeFormatException(cfgSource + ": unsupported architecture '" + archName
+                            + "' (supported: standard, jumprelu, topk)");
             };
             if (architecture == Architecture.STANDARD && !activation.equals("relu")) {
                 throw new SaeFormatException(cfgSource + ": unsupported activation_fn '" + activation
@@ -153,11 +184,16 @@ public final class SaeLensSae implements SparseAutoencoder {
             }
             int k = 0;
             if (architecture == Architecture.TOPK) {
-                JsonNode kValue = cfg.has("k") ? cfg.get("k") : cfg.path("activation_fn_kwargs").get("k");
-                if (kValue == null || !kValue.isIntegralNumber() || !kValue.canConvertToInt() || kValue.asInt() <= 0
+                JsonNode kValue = cfg.has("k")
+                        ? cfg.get("k")
+                        : cfg.path("activation_fn_kwargs").get("k");
+                if (kValue == null
+                        || !kValue.isIntegralNumber()
+                        || !kValue.canConvertToInt()
+                        || kValue.asInt() <= 0
                         || kValue.asInt() > dSae) {
-                    throw new SaeFormatException(cfgSource + ": topk needs an integer k in [1, d_sae " + dSae
-                            + "], got " + kValue);
+                    throw new SaeFormatException(
+                            cfgSource + ": topk needs an integer k in [1, d_sae " + dSae + "], got " + kValue);
                 }
                 k = kValue.asInt();
             }
@@ -169,10 +205,12 @@ public final class SaeLensSae implements SparseAutoencoder {
                 case "none", "expected_average_only_in" -> Normalization.NONE;
                 case "constant_norm_rescale" -> Normalization.CONSTANT_NORM_RESCALE;
                 case "layer_norm" -> Normalization.LAYER_NORM;
-                default -> throw new SaeFormatException(cfgSource + ": unsupported normalize_activations '" + norm
-                        + "' (supported: none, expected_average_only_in, constant_norm_rescale, layer_norm)");
+                default ->
+                    throw new SaeFormatException(cfgSource + ": unsupported normalize_activations '" + norm
+                            + "' (supported: none, expected_average_only_in, constant_norm_rescale, layer_norm)");
             };
-            if (cfg.path("finetuning_scaling_factor").isBoolean() && cfg.get("finetuning_scaling_factor").asBoolean()) {
+            if (cfg.path("finetuning_scaling_factor").isBoolean()
+                    && cfg.get("finetuning_scaling_factor").asBoolean()) {
                 throw new SaeFormatException(cfgSource + ": finetuning_scaling_factor is not supported");
             }
             return new Config(dIn, dSae, architecture, k, applyBDec, normalization);
@@ -200,8 +238,11 @@ public final class SaeLensSae implements SparseAutoencoder {
         private static void requireShape(SafetensorsFile weights, String name, int... expected) throws IOException {
             int[] shape = weights.tensor(name).intShape();
             if (!Arrays.equals(shape, expected)) {
-                throw SaeFormatException.of(weights.file().toString(), name, "has shape " + Arrays.toString(shape)
-                        + ", expected " + Arrays.toString(expected) + " from cfg.json d_in and d_sae (width mismatch)");
+                throw SaeFormatException.of(
+                        weights.file().toString(),
+                        name,
+                        "has shape " + Arrays.toString(shape) + ", expected " + Arrays.toString(expected)
+                                + " from cfg.json d_in and d_sae (width mismatch)");
             }
         }
 
@@ -220,19 +261,31 @@ public final class SaeLensSae implements SparseAutoencoder {
     }
 
     @Override
-    public int dIn() { return dIn; }
+    public int dIn() {
+        return dIn;
+    }
 
     @Override
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
-    public Architecture architecture() { return architecture; }
+    public Architecture architecture() {
+        return architecture;
+    }
 
     /** k for TOPK, 0 otherwise. */
-    public int k() { return k; }
+    public int k() {
+        return k;
+    }
 
-    public boolean appliesBDecToInput() { return applyBDecToInput; }
+    public boolean appliesBDecToInput() {
+        return applyBDecToInput;
+    }
 
-    public Normalization normalization() { return normalization; }
+    public Normalization normalization() {
+        return normalization;
+    }
 
     @Override
     public SparseCodes encode(float[] x, int rows) {
@@ -255,8 +308,8 @@ public final class SaeLensSae implements SparseAutoencoder {
                 }
             }
         }
-        SparseCodes.Builder codes = architecture == Architecture.TOPK ? encodeTopK(input, rows)
-                : encodeAboveThreshold(input, rows);
+        SparseCodes.Builder codes =
+                architecture == Architecture.TOPK ? encodeTopK(input, rows) : encodeAboveThreshold(input, rows);
         SparseCodes built = codes.build();
         return scale == null ? built : built.withOutputTransform(scale, shift);
     }

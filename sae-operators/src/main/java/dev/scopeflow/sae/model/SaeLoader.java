@@ -8,16 +8,16 @@ import java.nio.file.Path;
 /** Loads an SAE from the path a user gives: a Gemma Scope {@code params.npz} or an SAELens directory. */
 public final class SaeLoader {
 
-    private SaeLoader() {
-    }
+    private SaeLoader() {}
 
     /**
      * A {@code .npz} file (or a directory holding {@code params.npz}) loads as a Gemma Scope JumpReLU SAE; a
      * directory with {@code cfg.json} as an SAELens SAE.
      */
     public static SparseAutoencoder load(Path path, MatmulBackend backend) throws IOException {
-        return isSaeLens(path) ? SaeLensSae.load(path, backend) : JumpReluSae.loadGemmaScope(gemmaScopeNpz(path),
-                backend);
+        return isSaeLens(path)
+                ? SaeLensSae.load(path, backend)
+                : JumpReluSae.loadGemmaScope(gemmaScopeNpz(path), backend);
     }
 
     /**

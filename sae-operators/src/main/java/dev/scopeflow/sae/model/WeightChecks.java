@@ -21,14 +21,16 @@ final class WeightChecks {
             expected *= d;
         }
         if (values.length != expected) {
-            throw new IllegalArgumentException(SaeFormatException.describe(source, name, "has " + values.length
-                    + " values, expected " + Arrays.toString(shape) + " = " + expected));
+            throw new IllegalArgumentException(SaeFormatException.describe(
+                    source,
+                    name,
+                    "has " + values.length + " values, expected " + Arrays.toString(shape) + " = " + expected));
         }
         for (int k = 0; k < values.length; k++) {
             float v = values[k];
             if (Float.isNaN(v) || Float.isInfinite(v)) {
-                throw new IllegalArgumentException(SaeFormatException.describe(source, name, "contains " + v
-                        + " at index " + Arrays.toString(unravel(k, shape))));
+                throw new IllegalArgumentException(SaeFormatException.describe(
+                        source, name, "contains " + v + " at index " + Arrays.toString(unravel(k, shape))));
             }
         }
     }

@@ -16,6 +16,7 @@ public final class ActivationHistogram {
 
     /** "SFAH": ScopeFlow activation histogram. */
     private static final int MAGIC = 0x53464148;
+
     private static final byte VERSION = 1;
 
     private final int dSae;
@@ -66,16 +67,24 @@ public final class ActivationHistogram {
         c[bin] += n;
     }
 
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
     /** Number of bins: underflow, 60 log-spaced, overflow. */
-    public int binCount() { return bins.count(); }
+    public int binCount() {
+        return bins.count();
+    }
 
     /** Inclusive lower edge of {@code bin}: 0 for the underflow bin 0, else {@code (float) 10^(-3 + (bin-1)/10)}. */
-    public float lowerEdge(int bin) { return bins.lower(checkBin(bin)); }
+    public float lowerEdge(int bin) {
+        return bins.lower(checkBin(bin));
+    }
 
     /** Exclusive upper edge of {@code bin}; +∞ for the overflow bin. */
-    public float upperEdge(int bin) { return bins.upper(checkBin(bin)); }
+    public float upperEdge(int bin) {
+        return bins.upper(checkBin(bin));
+    }
 
     /** Bin an activation {@code > 0} falls in. */
     public int binOf(float activation) {

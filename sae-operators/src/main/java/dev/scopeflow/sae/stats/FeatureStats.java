@@ -2,7 +2,6 @@ package dev.scopeflow.sae.stats;
 
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.schemas.results.SaeSummary;
-
 import java.util.Arrays;
 
 /**
@@ -18,6 +17,7 @@ public final class FeatureStats {
 
     /** "SFFS": ScopeFlow feature stats. */
     private static final int MAGIC = 0x53464653;
+
     private static final byte VERSION = 1;
 
     private final int dSae;
@@ -80,19 +80,31 @@ public final class FeatureStats {
         }
     }
 
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
-    public long tokens() { return tokens; }
+    public long tokens() {
+        return tokens;
+    }
 
-    public long fireCount(int feature) { return fireCount[feature]; }
+    public long fireCount(int feature) {
+        return fireCount[feature];
+    }
 
     /** Sum of the feature's activations over the tokens it fired on. */
-    public double sum(int feature) { return sum[feature]; }
+    public double sum(int feature) {
+        return sum[feature];
+    }
 
-    public double sumOfSquares(int feature) { return sumSquares[feature]; }
+    public double sumOfSquares(int feature) {
+        return sumSquares[feature];
+    }
 
     /** Largest activation seen, 0 when the feature never fired. */
-    public float max(int feature) { return max[feature]; }
+    public float max(int feature) {
+        return max[feature];
+    }
 
     /** Fire count / tokens; 0 before any token. */
     public double density(int feature) {
@@ -182,8 +194,12 @@ public final class FeatureStats {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof FeatureStats s)) return false;
-        return dSae == s.dSae && tokens == s.tokens && Arrays.equals(fireCount, s.fireCount)
-                && Arrays.equals(sum, s.sum) && Arrays.equals(sumSquares, s.sumSquares) && Arrays.equals(max, s.max);
+        return dSae == s.dSae
+                && tokens == s.tokens
+                && Arrays.equals(fireCount, s.fireCount)
+                && Arrays.equals(sum, s.sum)
+                && Arrays.equals(sumSquares, s.sumSquares)
+                && Arrays.equals(max, s.max);
     }
 
     @Override

@@ -26,6 +26,7 @@ public final class IntervalSamples {
 
     /** "SFIS": ScopeFlow interval samples. */
     private static final int MAGIC = 0x53464953;
+
     private static final byte VERSION = 1;
 
     private final int dSae;
@@ -40,8 +41,8 @@ public final class IntervalSamples {
 
     public IntervalSamples(int dSae, int samplesPerInterval) {
         if (dSae <= 0 || samplesPerInterval <= 0) {
-            throw new IllegalArgumentException("dSae and samplesPerInterval must be > 0, got " + dSae + " and "
-                    + samplesPerInterval);
+            throw new IllegalArgumentException(
+                    "dSae and samplesPerInterval must be > 0, got " + dSae + " and " + samplesPerInterval);
         }
         this.dSae = dSae;
         this.samplesPerInterval = samplesPerInterval;
@@ -86,8 +87,8 @@ public final class IntervalSamples {
     public void merge(IntervalSamples other) {
         requireWidth(other.dSae);
         if (other.samplesPerInterval != samplesPerInterval) {
-            throw new IllegalArgumentException("samples per interval mismatch: " + samplesPerInterval + " vs "
-                    + other.samplesPerInterval);
+            throw new IllegalArgumentException(
+                    "samples per interval mismatch: " + samplesPerInterval + " vs " + other.samplesPerInterval);
         }
         for (int f = 0; f < dSae; f++) {
             Slots s = other.slots[f];
@@ -109,17 +110,27 @@ public final class IntervalSamples {
         s.offer(interval, key, activation, doc, position);
     }
 
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
-    public int samplesPerInterval() { return samplesPerInterval; }
+    public int samplesPerInterval() {
+        return samplesPerInterval;
+    }
 
-    public int intervalCount() { return intervals.count(); }
+    public int intervalCount() {
+        return intervals.count();
+    }
 
     /** Inclusive lower edge of {@code interval} (0 for the underflow interval 0). */
-    public float lowerEdge(int interval) { return intervals.lower(checkInterval(interval)); }
+    public float lowerEdge(int interval) {
+        return intervals.lower(checkInterval(interval));
+    }
 
     /** Exclusive upper edge of {@code interval} (+∞ for the overflow interval). */
-    public float upperEdge(int interval) { return intervals.upper(checkInterval(interval)); }
+    public float upperEdge(int interval) {
+        return intervals.upper(checkInterval(interval));
+    }
 
     /** The kept samples of {@code feature} in {@code interval}, highest activation first (then doc, position). */
     public List<Example> samples(int feature, int interval) {
@@ -214,8 +225,13 @@ public final class IntervalSamples {
                         throw in.corrupt("feature " + f + " sample activation " + sample.activation()
                                 + " outside interval " + interval);
                     }
-                    samples.offer(f, interval, sampleKey(sample.doc(), sample.position()), sample.activation(),
-                            sample.doc(), sample.position());
+                    samples.offer(
+                            f,
+                            interval,
+                            sampleKey(sample.doc(), sample.position()),
+                            sample.activation(),
+                            sample.doc(),
+                            sample.position());
                 }
             }
         }

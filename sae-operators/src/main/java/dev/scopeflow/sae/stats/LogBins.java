@@ -29,10 +29,14 @@ final class LogBins {
         }
     }
 
-    int perDecade() { return perDecade; }
+    int perDecade() {
+        return perDecade;
+    }
 
     /** Underflow, the in-range bins, overflow. */
-    int count() { return edges.length + 1; }
+    int count() {
+        return edges.length + 1;
+    }
 
     /** Bin of an activation {@code > 0}. */
     int of(float activation) {
@@ -41,8 +45,12 @@ final class LogBins {
     }
 
     /** Inclusive lower edge of {@code bin}; 0 for the underflow bin. */
-    float lower(int bin) { return bin == 0 ? 0f : edges[bin - 1]; }
+    float lower(int bin) {
+        return bin == 0 ? 0f : edges[bin - 1];
+    }
 
     /** Exclusive upper edge of {@code bin}; +∞ for the overflow bin. */
-    float upper(int bin) { return bin == edges.length ? Float.POSITIVE_INFINITY : edges[bin]; }
+    float upper(int bin) {
+        return bin == edges.length ? Float.POSITIVE_INFINITY : edges[bin];
+    }
 }

@@ -28,6 +28,7 @@ public final class ReconstructionStats {
 
     /** "SFRS": ScopeFlow reconstruction stats. */
     private static final int MAGIC = 0x53465253;
+
     private static final byte VERSION = 1;
 
     private final int dIn;
@@ -40,6 +41,7 @@ public final class ReconstructionStats {
     private double sumDot;
     /** Per-dimension running mean of x and centred sum of squares Σ(x − mean)². */
     private final double[] mean;
+
     private final double[] centredSquares;
 
     public ReconstructionStats(int dIn) {
@@ -127,16 +129,26 @@ public final class ReconstructionStats {
         sumDot += other.sumDot;
     }
 
-    public int dIn() { return dIn; }
+    public int dIn() {
+        return dIn;
+    }
 
-    public long tokens() { return tokens; }
+    public long tokens() {
+        return tokens;
+    }
 
-    public double l0() { return tokens == 0 ? Double.NaN : (double) sumL0 / tokens; }
+    public double l0() {
+        return tokens == 0 ? Double.NaN : (double) sumL0 / tokens;
+    }
 
-    public double mse() { return tokens == 0 ? Double.NaN : sumSquaredError / ((double) tokens * dIn); }
+    public double mse() {
+        return tokens == 0 ? Double.NaN : sumSquaredError / ((double) tokens * dIn);
+    }
 
     /** Σ‖x − x̂‖² over the tokens seen. */
-    public double sumSquaredError() { return sumSquaredError; }
+    public double sumSquaredError() {
+        return sumSquaredError;
+    }
 
     /** Σ‖x − μ‖² over the tokens seen, μ their per-dimension mean. */
     public double totalCentredVariance() {
@@ -147,18 +159,30 @@ public final class ReconstructionStats {
         return total;
     }
 
-    public double fvu() { return tokens == 0 ? Double.NaN : sumSquaredError / totalCentredVariance(); }
+    public double fvu() {
+        return tokens == 0 ? Double.NaN : sumSquaredError / totalCentredVariance();
+    }
 
-    public double explainedVariance() { return 1 - fvu(); }
+    public double explainedVariance() {
+        return 1 - fvu();
+    }
 
-    public double cosine() { return tokens == 0 ? Double.NaN : sumCosine / tokens; }
+    public double cosine() {
+        return tokens == 0 ? Double.NaN : sumCosine / tokens;
+    }
 
-    public double l2Ratio() { return tokens == 0 ? Double.NaN : sumL2Ratio / tokens; }
+    public double l2Ratio() {
+        return tokens == 0 ? Double.NaN : sumL2Ratio / tokens;
+    }
 
-    public double relativeReconstructionBias() { return tokens == 0 ? Double.NaN : sumReconNormSquared / sumDot; }
+    public double relativeReconstructionBias() {
+        return tokens == 0 ? Double.NaN : sumReconNormSquared / sumDot;
+    }
 
     /** Per-dimension mean of x over the tokens seen (a copy). */
-    public double[] mean() { return mean.clone(); }
+    public double[] mean() {
+        return mean.clone();
+    }
 
     public ReconstructionStats copy() {
         ReconstructionStats c = new ReconstructionStats(dIn);
@@ -218,12 +242,16 @@ public final class ReconstructionStats {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof ReconstructionStats s)) return false;
-        return dIn == s.dIn && tokens == s.tokens && sumL0 == s.sumL0
+        return dIn == s.dIn
+                && tokens == s.tokens
+                && sumL0 == s.sumL0
                 && Double.compare(sumSquaredError, s.sumSquaredError) == 0
-                && Double.compare(sumCosine, s.sumCosine) == 0 && Double.compare(sumL2Ratio, s.sumL2Ratio) == 0
+                && Double.compare(sumCosine, s.sumCosine) == 0
+                && Double.compare(sumL2Ratio, s.sumL2Ratio) == 0
                 && Double.compare(sumReconNormSquared, s.sumReconNormSquared) == 0
                 && Double.compare(sumDot, s.sumDot) == 0
-                && Arrays.equals(mean, s.mean) && Arrays.equals(centredSquares, s.centredSquares);
+                && Arrays.equals(mean, s.mean)
+                && Arrays.equals(centredSquares, s.centredSquares);
     }
 
     @Override
@@ -237,7 +265,8 @@ public final class ReconstructionStats {
 
     @Override
     public String toString() {
-        return String.format("ReconstructionStats{tokens=%d, l0=%.3f, mse=%.6g, fvu=%.6g, cosine=%.6f, rrb=%.6f}",
+        return String.format(
+                "ReconstructionStats{tokens=%d, l0=%.3f, mse=%.6g, fvu=%.6g, cosine=%.6f, rrb=%.6f}",
                 tokens, l0(), mse(), fvu(), cosine(), relativeReconstructionBias());
     }
 }

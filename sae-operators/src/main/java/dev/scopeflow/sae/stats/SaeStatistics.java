@@ -1,7 +1,6 @@
 package dev.scopeflow.sae.stats;
 
 import dev.scopeflow.sae.kernel.SparseCodes;
-
 import java.util.function.Function;
 
 /**
@@ -20,6 +19,7 @@ public final class SaeStatistics {
 
     /** "SFSB": ScopeFlow statistics bundle. */
     private static final int MAGIC = 0x53465342;
+
     private static final byte VERSION = 1;
 
     private final FeatureStats features;
@@ -30,12 +30,20 @@ public final class SaeStatistics {
 
     /** Empty statistics for an SAE of {@code dSae} features reading {@code dIn}-wide activations. */
     public SaeStatistics(int dSae, int dIn, int topK) {
-        this(new FeatureStats(dSae), new TopExamples(dSae, topK), new ActivationHistogram(dSae),
-                new IntervalSamples(dSae), new ReconstructionStats(dIn));
+        this(
+                new FeatureStats(dSae),
+                new TopExamples(dSae, topK),
+                new ActivationHistogram(dSae),
+                new IntervalSamples(dSae),
+                new ReconstructionStats(dIn));
     }
 
-    private SaeStatistics(FeatureStats features, TopExamples topExamples, ActivationHistogram histogram,
-                          IntervalSamples intervalSamples, ReconstructionStats reconstruction) {
+    private SaeStatistics(
+            FeatureStats features,
+            TopExamples topExamples,
+            ActivationHistogram histogram,
+            IntervalSamples intervalSamples,
+            ReconstructionStats reconstruction) {
         this.features = features;
         this.topExamples = topExamples;
         this.histogram = histogram;
@@ -89,22 +97,38 @@ public final class SaeStatistics {
         reconstruction.merge(other.reconstruction);
     }
 
-    public int dSae() { return features.dSae(); }
+    public int dSae() {
+        return features.dSae();
+    }
 
-    public int dIn() { return reconstruction.dIn(); }
+    public int dIn() {
+        return reconstruction.dIn();
+    }
 
     /** Tokens counted so far. */
-    public long tokens() { return features.tokens(); }
+    public long tokens() {
+        return features.tokens();
+    }
 
-    public FeatureStats features() { return features; }
+    public FeatureStats features() {
+        return features;
+    }
 
-    public TopExamples topExamples() { return topExamples; }
+    public TopExamples topExamples() {
+        return topExamples;
+    }
 
-    public ActivationHistogram histogram() { return histogram; }
+    public ActivationHistogram histogram() {
+        return histogram;
+    }
 
-    public IntervalSamples intervalSamples() { return intervalSamples; }
+    public IntervalSamples intervalSamples() {
+        return intervalSamples;
+    }
 
-    public ReconstructionStats reconstruction() { return reconstruction; }
+    public ReconstructionStats reconstruction() {
+        return reconstruction;
+    }
 
     public SaeStatistics copy() {
         return fromBytes(toBytes());
@@ -117,8 +141,13 @@ public final class SaeStatistics {
      * examples, histogram, interval samples and reconstruction stats, each as a varint length and its bytes.
      */
     public byte[] toBytes() {
-        byte[][] parts = {features.toBytes(), topExamples.toBytes(), histogram.toBytes(), intervalSamples.toBytes(),
-                reconstruction.toBytes()};
+        byte[][] parts = {
+            features.toBytes(),
+            topExamples.toBytes(),
+            histogram.toBytes(),
+            intervalSamples.toBytes(),
+            reconstruction.toBytes()
+        };
         int size = 5;
         for (byte[] part : parts) {
             size += part.length + 5;
@@ -168,8 +197,11 @@ public final class SaeStatistics {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof SaeStatistics s)) return false;
-        return features.equals(s.features) && topExamples.equals(s.topExamples) && histogram.equals(s.histogram)
-                && intervalSamples.equals(s.intervalSamples) && reconstruction.equals(s.reconstruction);
+        return features.equals(s.features)
+                && topExamples.equals(s.topExamples)
+                && histogram.equals(s.histogram)
+                && intervalSamples.equals(s.intervalSamples)
+                && reconstruction.equals(s.reconstruction);
     }
 
     @Override

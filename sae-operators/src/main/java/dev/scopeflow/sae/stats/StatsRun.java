@@ -1,16 +1,15 @@
 package dev.scopeflow.sae.stats;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.SaeFormatException;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
-import dev.scopeflow.sae.kernel.SparseCodes;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.format.Json;
 import dev.scopeflow.schemas.format.NpyArray;
 import dev.scopeflow.schemas.results.SaeSummary;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,12 +43,10 @@ import java.util.Objects;
  */
 public final class StatsRun {
 
-
     /** What was computed and written. */
-    public record Result(long tokens, SaeStatistics statistics, SaeSummary summary, List<Path> files) { }
+    public record Result(long tokens, SaeStatistics statistics, SaeSummary summary, List<Path> files) {}
 
-    private StatsRun() {
-    }
+    private StatsRun() {}
 
     public static Result run(Request request) throws IOException {
         NpyArray activations = NpyArray.read(request.activations);
@@ -86,13 +83,14 @@ public final class StatsRun {
                 if (rows > 0) {
                     float[] batch = Arrays.copyOf(x, rows * dIn);
                     SparseCodes codes = sae.encode(batch, rows);
-                    stats.addReconstructed(batch, sae.decode(codes), codes, Arrays.copyOf(docs, rows),
-                            Arrays.copyOf(positions, rows));
+                    stats.addReconstructed(
+                            batch, sae.decode(codes), codes, Arrays.copyOf(docs, rows), Arrays.copyOf(positions, rows));
                 }
             }
             SaeSummary summary = stats.features().summary(request.denseThreshold);
             Files.createDirectories(request.out);
-            List<Path> files = List.of(writeFeatures(request.out.resolve("features.csv"), stats.features()),
+            List<Path> files = List.of(
+                    writeFeatures(request.out.resolve("features.csv"), stats.features()),
                     writeTopExamples(request.out.resolve("top_examples.csv"), stats.topExamples()),
                     writeHistograms(request.out.resolve("histograms.csv"), stats),
                     writeIntervalSamples(request.out.resolve("interval_samples.csv"), stats),
@@ -286,32 +284,58 @@ public final class StatsRun {
             private double denseThreshold = SaeSummary.DEFAULT_DENSE_THRESHOLD;
             private MatmulBackend backend = MatmulBackend.JAVA;
 
-            private Builder() {
-            }
+            private Builder() {}
 
             /** A Gemma Scope params.npz or an SAELens directory. */
-            public Builder setSae(Path sae) { this.sae = sae; return this; }
+            public Builder setSae(Path sae) {
+                this.sae = sae;
+                return this;
+            }
 
             /** float {@code [n_seq, seq_len, d_in]} .npy. */
-            public Builder setActivations(Path activations) { this.activations = activations; return this; }
+            public Builder setActivations(Path activations) {
+                this.activations = activations;
+                return this;
+            }
 
             /** Output directory, created if absent. */
-            public Builder setOut(Path out) { this.out = out; return this; }
+            public Builder setOut(Path out) {
+                this.out = out;
+                return this;
+            }
 
             /** {@code [n_seq, seq_len]} .npy; tokens where it is 0 do not count. */
-            public Builder optMask(Path mask) { this.mask = mask; return this; }
+            public Builder optMask(Path mask) {
+                this.mask = mask;
+                return this;
+            }
 
             /** tokens.json: one token-id list per sequence. */
-            public Builder optTokens(Path tokens) { this.tokens = tokens; return this; }
+            public Builder optTokens(Path tokens) {
+                this.tokens = tokens;
+                return this;
+            }
 
             /** Drop BOS tokens (id 2); needs {@link #optTokens}. */
-            public Builder optExcludeBos(boolean excludeBos) { this.excludeBos = excludeBos; return this; }
+            public Builder optExcludeBos(boolean excludeBos) {
+                this.excludeBos = excludeBos;
+                return this;
+            }
 
-            public Builder optTopK(int topK) { this.topK = topK; return this; }
+            public Builder optTopK(int topK) {
+                this.topK = topK;
+                return this;
+            }
 
-            public Builder optDenseThreshold(double denseThreshold) { this.denseThreshold = denseThreshold; return this; }
+            public Builder optDenseThreshold(double denseThreshold) {
+                this.denseThreshold = denseThreshold;
+                return this;
+            }
 
-            public Builder optBackend(MatmulBackend backend) { this.backend = backend; return this; }
+            public Builder optBackend(MatmulBackend backend) {
+                this.backend = backend;
+                return this;
+            }
 
             public Request build() {
                 Objects.requireNonNull(sae, "sae (--sae) is required");
@@ -319,7 +343,8 @@ public final class StatsRun {
                 Objects.requireNonNull(out, "out (--out) is required");
                 Objects.requireNonNull(backend, "backend");
                 if (excludeBos && tokens == null) {
-                    throw new IllegalArgumentException("--exclude-bos needs --tokens (the token ids say which are BOS)");
+                    throw new IllegalArgumentException(
+                            "--exclude-bos needs --tokens (the token ids say which are BOS)");
                 }
                 if (topK <= 0) {
                     throw new IllegalArgumentException("--top-k must be > 0, got " + topK);

@@ -20,6 +20,7 @@ public final class TopExamples {
 
     /** "SFTE": ScopeFlow top examples. */
     private static final int MAGIC = 0x53465445;
+
     private static final byte VERSION = 1;
 
     /** One example: token {@code position} of document {@code doc}, where the feature reached {@code activation}. */
@@ -109,9 +110,13 @@ public final class TopExamples {
         h.offer(activation, doc, position);
     }
 
-    public int dSae() { return dSae; }
+    public int dSae() {
+        return dSae;
+    }
 
-    public int k() { return k; }
+    public int k() {
+        return k;
+    }
 
     /** The kept examples of {@code feature}, best first (fewer than k when it fired less often). */
     public List<Example> examples(int feature) {

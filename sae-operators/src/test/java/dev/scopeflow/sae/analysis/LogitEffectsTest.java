@@ -1,12 +1,12 @@
 package dev.scopeflow.sae.analysis;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.model.JumpReluSae;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.model.JumpReluSae;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +59,8 @@ class LogitEffectsTest {
             LogitEffects.Unembedding wrongWidth = LogitEffects.Unembedding.of(new float[VOCAB * 36], VOCAB, 36);
             assertThatThrownBy(() -> LogitEffects.compute(sae, wrongWidth, K, MatmulBackend.JAVA))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("d_in " + D_IN).hasMessageContaining("hidden size 36");
+                    .hasMessageContaining("d_in " + D_IN)
+                    .hasMessageContaining("hidden size 36");
         }
     }
 
@@ -67,11 +68,13 @@ class LogitEffectsTest {
     void rejectsKOutsideTheVocabularyAndNonFiniteUnembeddings() {
         try (JumpReluSae sae = sae(new float[D_SAE * D_IN])) {
             float[] wU = new float[5 * D_IN];
-            assertThatThrownBy(() -> LogitEffects.compute(sae, LogitEffects.Unembedding.of(wU, 5, D_IN), 6,
-                    MatmulBackend.JAVA)).hasMessageContaining("k must be in [1, vocab 5], got 6");
+            assertThatThrownBy(() ->
+                            LogitEffects.compute(sae, LogitEffects.Unembedding.of(wU, 5, D_IN), 6, MatmulBackend.JAVA))
+                    .hasMessageContaining("k must be in [1, vocab 5], got 6");
             wU[3 * D_IN + 2] = Float.NaN;
-            assertThatThrownBy(() -> LogitEffects.compute(sae, LogitEffects.Unembedding.of(wU, 5, D_IN), 2,
-                    MatmulBackend.JAVA)).hasMessageContaining("token 3 contains NaN at hidden index 2");
+            assertThatThrownBy(() ->
+                            LogitEffects.compute(sae, LogitEffects.Unembedding.of(wU, 5, D_IN), 2, MatmulBackend.JAVA))
+                    .hasMessageContaining("token 3 contains NaN at hidden index 2");
         }
     }
 
@@ -84,8 +87,13 @@ class LogitEffectsTest {
 
     /** Only W_dec matters here; the encoder is zeros. */
     private static JumpReluSae sae(float[] wDec) {
-        return JumpReluSae.builder(D_IN, D_SAE).setWEnc(new float[D_IN * D_SAE]).setBEnc(new float[D_SAE])
-                .setThreshold(new float[D_SAE]).setWDec(wDec).setBDec(new float[D_IN]).build();
+        return JumpReluSae.builder(D_IN, D_SAE)
+                .setWEnc(new float[D_IN * D_SAE])
+                .setBEnc(new float[D_SAE])
+                .setThreshold(new float[D_SAE])
+                .setWDec(wDec)
+                .setBDec(new float[D_IN])
+                .build();
     }
 
     private void assertMatchesNumpy(LogitEffects effects, double tolerance) throws Exception {
@@ -100,11 +108,17 @@ class LogitEffectsTest {
             for (int rank = 0; rank < K; rank++) {
                 int i = f * K + rank;
                 String where = "feature " + f + " rank " + rank;
-                assertThat(effects.highestToken(f, rank)).as("highest token, " + where).isEqualTo(highTokens[i]);
-                assertThat(effects.lowestToken(f, rank)).as("lowest token, " + where).isEqualTo(lowTokens[i]);
-                assertThat((double) effects.highestValue(f, rank)).as("highest value, " + where)
+                assertThat(effects.highestToken(f, rank))
+                        .as("highest token, " + where)
+                        .isEqualTo(highTokens[i]);
+                assertThat(effects.lowestToken(f, rank))
+                        .as("lowest token, " + where)
+                        .isEqualTo(lowTokens[i]);
+                assertThat((double) effects.highestValue(f, rank))
+                        .as("highest value, " + where)
                         .isCloseTo(highValues[i], within(tolerance));
-                assertThat((double) effects.lowestValue(f, rank)).as("lowest value, " + where)
+                assertThat((double) effects.lowestValue(f, rank))
+                        .as("lowest value, " + where)
                         .isCloseTo(lowValues[i], within(tolerance));
             }
         }

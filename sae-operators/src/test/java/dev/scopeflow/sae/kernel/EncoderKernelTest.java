@@ -1,10 +1,10 @@
 package dev.scopeflow.sae.kernel;
 
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.TestingArrays;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.scopeflow.sae.TestingArrays;
+import dev.scopeflow.sae.model.JumpReluSae;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,8 +49,13 @@ class EncoderKernelTest {
         float[] wDec = TestingArrays.dyadic(random, D_SAE * D_IN, 16, 64);
         float[] bDec = TestingArrays.dyadic(random, D_IN, 4, 8);
         float[] x = TestingArrays.dyadic(random, rows * D_IN, 2, 2);
-        try (JumpReluSae sae = JumpReluSae.builder(D_IN, D_SAE).optBackend(backend).setWEnc(wEnc.clone())
-                .setBEnc(bEnc.clone()).setThreshold(threshold.clone()).setWDec(wDec.clone()).setBDec(bDec.clone())
+        try (JumpReluSae sae = JumpReluSae.builder(D_IN, D_SAE)
+                .optBackend(backend)
+                .setWEnc(wEnc.clone())
+                .setBEnc(bEnc.clone())
+                .setThreshold(threshold.clone())
+                .setWDec(wDec.clone())
+                .setBDec(bDec.clone())
                 .build()) {
             SparseCodes codes = sae.encode(x, rows);
             assertThat(codes.nnz()).isPositive();
@@ -62,14 +67,13 @@ class EncoderKernelTest {
         // d_in, d_out, rows: single entries, rows past TorchMatmul.MAX_ROWS and BlockedMatmul.ROW_BLOCK, widths
         // off the 256-column panels
         int[][] sizes = {{1, 1, 1}, {3, 1, 1300}, {37, 1021, 1100}, {130, 127, 257}, {5, 129, 17}, {64, 257, 33}};
-        return Stream.of(MatmulBackend.values()).flatMap(backend -> Stream.of(sizes)
-                .map(size -> Arguments.of(backend, size[0], size[1], size[2])));
+        return Stream.of(MatmulBackend.values())
+                .flatMap(backend -> Stream.of(sizes).map(size -> Arguments.of(backend, size[0], size[1], size[2])));
     }
 
     @ParameterizedTest(name = "{0}: d_in {1}, d_out {2}, rows {3}")
     @MethodSource("backendsAndOddSizes")
-    void appendAboveKeepsExactlyTheReferenceEntriesAboveTheFloor(MatmulBackend backend, int dIn, int dOut,
-                                                                  int rows) {
+    void appendAboveKeepsExactlyTheReferenceEntriesAboveTheFloor(MatmulBackend backend, int dIn, int dOut, int rows) {
         // dyadic values on one grid: sums are exact in any order, and pre == floor ties occur (must stay out)
         SplittableRandom random = new SplittableRandom(dIn * 31L + dOut * 7L + rows);
         float[] w = TestingArrays.dyadic(random, dIn * dOut, 8, 16);
@@ -79,8 +83,7 @@ class EncoderKernelTest {
         float[] x = TestingArrays.dyadic(random, rows * dIn, 2, 2);
         java.util.Arrays.fill(x, 0, dIn, 0f); // row 0: pre == bias, so pre == 0 == floor happens too
 
-        SparseCodes expected = aboveFloor(ReferenceEncoder.preActivations(x, rows, w, bias, dIn, dOut), rows,
-                floor);
+        SparseCodes expected = aboveFloor(ReferenceEncoder.preActivations(x, rows, w, bias, dIn, dOut), rows, floor);
         try (EncoderKernel kernel = backend.create(w, bias, dIn, dOut)) {
             SparseCodes actual = appendAbove(kernel, x, rows, floor);
             assertThat(actual).isEqualTo(expected);
@@ -125,14 +128,14 @@ class EncoderKernelTest {
     static Stream<Arguments> backendsSizesAndK() {
         // d_in, d_out, rows, k: k = 1 and k = d_out, rows past both kernels' blocks
         int[][] cases = {{1, 1, 1, 1}, {37, 1021, 1100, 32}, {5, 129, 17, 129}, {64, 257, 3, 1}, {130, 127, 1030, 5}};
-        return Stream.of(MatmulBackend.values()).flatMap(backend -> Stream.of(cases)
-                .map(c -> Arguments.of(backend, c[0], c[1], c[2], c[3])));
+        return Stream.of(MatmulBackend.values())
+                .flatMap(backend -> Stream.of(cases).map(c -> Arguments.of(backend, c[0], c[1], c[2], c[3])));
     }
 
     @ParameterizedTest(name = "{0}: d_in {1}, d_out {2}, rows {3}, k {4}")
     @MethodSource("backendsSizesAndK")
-    void appendTopKEqualsTheReferenceWithTiesToTheLowerFeature(MatmulBackend backend, int dIn, int dOut, int rows,
-                                                               int k) {
+    void appendTopKEqualsTheReferenceWithTiesToTheLowerFeature(
+            MatmulBackend backend, int dIn, int dOut, int rows, int k) {
         // coarse dyadic values: exact sums with many ties at the k-th value, and negative pre-activations
         SplittableRandom random = new SplittableRandom(dIn * 131L + dOut + rows + k);
         float[] w = TestingArrays.dyadic(random, dIn * dOut, 4, 8);

@@ -1,9 +1,9 @@
 package dev.scopeflow.sae.kernel;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.TestingArrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.TestingArrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

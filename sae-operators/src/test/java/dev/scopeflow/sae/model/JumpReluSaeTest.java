@@ -1,13 +1,13 @@
 package dev.scopeflow.sae.model;
 
-import dev.scopeflow.sae.TestingArrays;
-import dev.scopeflow.sae.kernel.SparseCodes;
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.kernel.ReferenceEncoder;
 import static dev.scopeflow.sae.NumpyFixtures.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.TestingArrays;
+import dev.scopeflow.sae.kernel.ReferenceEncoder;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.schemas.format.FileFormatException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -27,6 +27,7 @@ class JumpReluSaeTest {
 
     @TempDir
     static Path dir;
+
     static Path exact;
     static Path gauss;
     static Path bad;
@@ -88,7 +89,8 @@ class JumpReluSaeTest {
             SparseCodes fast = sae.encode(head, rows);
             SparseCodes reference = ReferenceEncoder.encodeJumpRelu(head, rows, wEnc, bEnc, threshold, D_IN, D_SAE);
             assertThat(fast).as("rows %d", rows).isEqualTo(reference);
-            NumpyFixtures.assertSameBits(sae.decode(fast), ReferenceEncoder.decode(reference, wDec, bDec, D_IN), "decode");
+            NumpyFixtures.assertSameBits(
+                    sae.decode(fast), ReferenceEncoder.decode(reference, wDec, bDec, D_IN), "decode");
         }
     }
 
@@ -102,8 +104,13 @@ class JumpReluSaeTest {
         float[] wDec = TestingArrays.dyadic(random, dSae * dIn, 16, 64);
         float[] bDec = TestingArrays.dyadic(random, dIn, 16, 64);
         float[] x = TestingArrays.dyadic(random, rows * dIn, 8, 8);
-        JumpReluSae sae = JumpReluSae.builder(dIn, dSae).setWEnc(wEnc.clone()).setBEnc(bEnc.clone())
-                .setThreshold(threshold.clone()).setWDec(wDec.clone()).setBDec(bDec.clone()).build();
+        JumpReluSae sae = JumpReluSae.builder(dIn, dSae)
+                .setWEnc(wEnc.clone())
+                .setBEnc(bEnc.clone())
+                .setThreshold(threshold.clone())
+                .setWDec(wDec.clone())
+                .setBDec(bDec.clone())
+                .build();
 
         SparseCodes fast = sae.encode(x, rows);
         SparseCodes reference = ReferenceEncoder.encodeJumpRelu(x, rows, wEnc, bEnc, threshold, dIn, dSae);
@@ -124,8 +131,13 @@ class JumpReluSaeTest {
         float[] threshold = new float[dSae];
         Arrays.fill(threshold, 0.3f);
         float[] x = TestingArrays.gaussian(random, rows * dIn, 1);
-        JumpReluSae sae = JumpReluSae.builder(dIn, dSae).setWEnc(wEnc.clone()).setBEnc(bEnc).setThreshold(threshold)
-                .setWDec(new float[dSae * dIn]).setBDec(new float[dIn]).build();
+        JumpReluSae sae = JumpReluSae.builder(dIn, dSae)
+                .setWEnc(wEnc.clone())
+                .setBEnc(bEnc)
+                .setThreshold(threshold)
+                .setWDec(new float[dSae * dIn])
+                .setBDec(new float[dIn])
+                .build();
         float[] fast = sae.encode(x, rows).toDense();
         float[] pre = ReferenceEncoder.preActivations(x, rows, wEnc, bEnc, dIn, dSae);
         for (int i = 0; i < pre.length; i++) {
@@ -133,7 +145,8 @@ class JumpReluSaeTest {
                 continue; // summation order may legitimately flip a token sitting on the threshold
             }
             float expected = pre[i] > 0.3f ? pre[i] : 0f;
-            assertThat((double) fast[i]).as("index %d", i)
+            assertThat((double) fast[i])
+                    .as("index %d", i)
                     .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, Math.abs(expected))));
         }
     }
@@ -141,8 +154,13 @@ class JumpReluSaeTest {
     @Test
     void activeMeansPositiveEvenWhenAboveNegativeThreshold() {
         // pre = x * 1 + 0 with threshold -1: pre in (-1, 0] passes the threshold but f = pre <= 0 is not active
-        JumpReluSae sae = JumpReluSae.builder(1, 1).setWEnc(new float[] {1}).setBEnc(new float[] {0})
-                .setThreshold(new float[] {-1}).setWDec(new float[] {1}).setBDec(new float[] {0}).build();
+        JumpReluSae sae = JumpReluSae.builder(1, 1)
+                .setWEnc(new float[] {1})
+                .setBEnc(new float[] {0})
+                .setThreshold(new float[] {-1})
+                .setWDec(new float[] {1})
+                .setBDec(new float[] {0})
+                .build();
         SparseCodes codes = sae.encode(new float[] {-0.5f, 0f, 0.25f, -2f, -0f}, 5);
         assertThat(codes.toDense()).containsExactly(0f, 0f, 0.25f, 0f, 0f);
         assertThat(codes.l0(2)).isEqualTo(1);
@@ -153,46 +171,61 @@ class JumpReluSaeTest {
     void missingArrayIsNamed() {
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("missing_threshold.npz")))
                 .isInstanceOf(SaeFormatException.class)
-                .hasMessageContaining("missing_threshold.npz").hasMessageContaining("'threshold'")
+                .hasMessageContaining("missing_threshold.npz")
+                .hasMessageContaining("'threshold'")
                 .hasMessageContaining("missing");
     }
 
     @Test
     void wrongShapesAreNamedWithExpectedShape() {
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("wrong_shape_w_dec.npz")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("wrong_shape_w_dec.npz")
-                .hasMessageContaining("'W_dec'").hasMessageContaining("[10, 5]").hasMessageContaining("[10, 6]");
+                .isInstanceOf(SaeFormatException.class)
+                .hasMessageContaining("wrong_shape_w_dec.npz")
+                .hasMessageContaining("'W_dec'")
+                .hasMessageContaining("[10, 5]")
+                .hasMessageContaining("[10, 6]");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("transposed_w_dec.npz")))
-                .hasMessageContaining("'W_dec'").hasMessageContaining("has shape [6, 10], expected [10, 6]");
+                .hasMessageContaining("'W_dec'")
+                .hasMessageContaining("has shape [6, 10], expected [10, 6]");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("wrong_shape_b_enc.npz")))
-                .hasMessageContaining("'b_enc'").hasMessageContaining("[11]");
+                .hasMessageContaining("'b_enc'")
+                .hasMessageContaining("[11]");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("w_enc_rank1.npz")))
-                .hasMessageContaining("'W_enc'").hasMessageContaining("[d_in, d_sae]");
+                .hasMessageContaining("'W_enc'")
+                .hasMessageContaining("[d_in, d_sae]");
     }
 
     @Test
     void nonFiniteValuesAreNamedWithTheirIndex() {
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("nan_w_dec.npz")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("nan_w_dec.npz")
-                .hasMessageContaining("'W_dec'").hasMessageContaining("NaN at index [3, 4]");
+                .isInstanceOf(SaeFormatException.class)
+                .hasMessageContaining("nan_w_dec.npz")
+                .hasMessageContaining("'W_dec'")
+                .hasMessageContaining("NaN at index [3, 4]");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("inf_threshold.npz")))
-                .hasMessageContaining("'threshold'").hasMessageContaining("Infinity at index [7]");
+                .hasMessageContaining("'threshold'")
+                .hasMessageContaining("Infinity at index [7]");
     }
 
     @Test
     void truncatedAndCorruptFilesFailClearly() {
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("truncated_file.npz")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("truncated_file.npz")
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("truncated_file.npz")
                 .hasMessageContaining("truncated or corrupt");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("truncated_entry.npz")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("'W_dec'")
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("'W_dec'")
                 .hasMessageContaining("truncated data");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("not_a_zip.npz")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("not_a_zip.npz");
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("not_a_zip.npz");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("does_not_exist.npz")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("no such file");
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("no such file");
         assertThatThrownBy(() -> JumpReluSae.loadGemmaScope(bad.resolve("complex_b_dec.npz")))
-                .hasMessageContaining("'b_dec'").hasMessageContaining("unsupported dtype '<c8'");
+                .hasMessageContaining("'b_dec'")
+                .hasMessageContaining("unsupported dtype '<c8'");
     }
 
     @Test
@@ -202,14 +235,26 @@ class JumpReluSaeTest {
 
     @Test
     void builderChecksDimensionsUpFront() {
-        assertThatThrownBy(() -> JumpReluSae.builder(2, 3).setWEnc(new float[6]).setBEnc(new float[3])
-                .setThreshold(new float[3]).setWDec(new float[5]).setBDec(new float[2]).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'W_dec'")
+        assertThatThrownBy(() -> JumpReluSae.builder(2, 3)
+                        .setWEnc(new float[6])
+                        .setBEnc(new float[3])
+                        .setThreshold(new float[3])
+                        .setWDec(new float[5])
+                        .setBDec(new float[2])
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'W_dec'")
                 .hasMessageContaining("[3, 2]");
         assertThatThrownBy(() -> JumpReluSae.builder(2, 3).setWEnc(new float[6]).build())
-                .hasMessageContaining("'W_dec'").hasMessageContaining("missing");
-        JumpReluSae sae = JumpReluSae.builder(2, 3).setWEnc(new float[6]).setBEnc(new float[3])
-                .setThreshold(new float[3]).setWDec(new float[6]).setBDec(new float[2]).build();
+                .hasMessageContaining("'W_dec'")
+                .hasMessageContaining("missing");
+        JumpReluSae sae = JumpReluSae.builder(2, 3)
+                .setWEnc(new float[6])
+                .setBEnc(new float[3])
+                .setThreshold(new float[3])
+                .setWDec(new float[6])
+                .setBDec(new float[2])
+                .build();
         assertThatThrownBy(() -> sae.encode(new float[5], 3)).hasMessageContaining("rows 3 x d_in 2");
     }
 }

@@ -1,14 +1,14 @@
 package dev.scopeflow.sae.model;
 
-import dev.scopeflow.sae.kernel.SparseCodes;
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.TestingArrays;
-import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.kernel.ReferenceEncoder;
 import static dev.scopeflow.sae.NumpyFixtures.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.TestingArrays;
+import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.ReferenceEncoder;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.schemas.format.FileFormatException;
 import dev.scopeflow.schemas.format.SafetensorsFile;
 import java.nio.file.Path;
@@ -28,6 +28,7 @@ class SaeLensSaeTest {
 
     @TempDir
     static Path dir;
+
     static Path bad;
 
     @BeforeAll
@@ -46,10 +47,10 @@ class SaeLensSaeTest {
         "7, topk, 16, 0, layer_norm, F16",
         "8, standard, 0, 1, expected_average_only_in, BF16",
     })
-    void encodeAndDecodeMatchSaeLensMathInNumpy(int seed, String arch, int k, int applyBDec, String norm,
-                                               String dtype) throws Exception {
-        Path fixture = NumpyFixtures.generate(dir.resolve(arch + seed), "saelens", seed, arch, k, applyBDec, norm,
-                dtype, D_IN, D_SAE, ROWS);
+    void encodeAndDecodeMatchSaeLensMathInNumpy(int seed, String arch, int k, int applyBDec, String norm, String dtype)
+            throws Exception {
+        Path fixture = NumpyFixtures.generate(
+                dir.resolve(arch + seed), "saelens", seed, arch, k, applyBDec, norm, dtype, D_IN, D_SAE, ROWS);
         SaeLensSae sae = SaeLensSae.load(fixture);
         assertThat(sae.dIn()).isEqualTo(D_IN);
         assertThat(sae.dSae()).isEqualTo(D_SAE);
@@ -73,8 +74,8 @@ class SaeLensSaeTest {
         TestingArrays.assertFeaturesAscendAndPositive(codes);
         NumpyFixtures.assertClose(actual, expected, 1e-5, 1.0, "acts");
         NumpyFixtures.assertClose(sae.decode(codes), f32(fixture.resolve("recon.f32")), 1e-5, 1.0, "recon");
-        assertThat(codes.hasOutputTransform()).isEqualTo(norm.equals("constant_norm_rescale")
-                || norm.equals("layer_norm"));
+        assertThat(codes.hasOutputTransform())
+                .isEqualTo(norm.equals("constant_norm_rescale") || norm.equals("layer_norm"));
     }
 
     @ParameterizedTest(name = "d_in {0}, d_sae {1}, rows {2}, k {3}")
@@ -87,16 +88,38 @@ class SaeLensSaeTest {
         float[] x = TestingArrays.dyadic(random, rows * dIn, 2, 2);
         float[] wDec = TestingArrays.dyadic(random, dSae * dIn, 16, 64);
         float[] bDec = new float[dIn];
-        SaeLensSae topK = new SaeLensSae(dIn, dSae, SaeLensSae.Architecture.TOPK, k, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), bDec.clone(), MatmulBackend.JAVA);
-        SaeLensSae relu = new SaeLensSae(dIn, dSae, SaeLensSae.Architecture.STANDARD, 0, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), bDec.clone(), MatmulBackend.JAVA);
+        SaeLensSae topK = new SaeLensSae(
+                dIn,
+                dSae,
+                SaeLensSae.Architecture.TOPK,
+                k,
+                false,
+                SaeLensSae.Normalization.NONE,
+                wEnc.clone(),
+                bEnc.clone(),
+                null,
+                wDec.clone(),
+                bDec.clone(),
+                MatmulBackend.JAVA);
+        SaeLensSae relu = new SaeLensSae(
+                dIn,
+                dSae,
+                SaeLensSae.Architecture.STANDARD,
+                0,
+                false,
+                SaeLensSae.Normalization.NONE,
+                wEnc.clone(),
+                bEnc.clone(),
+                null,
+                wDec.clone(),
+                bDec.clone(),
+                MatmulBackend.JAVA);
 
         assertThat(topK.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeTopK(x, rows, wEnc, bEnc, k, dIn, dSae));
         SparseCodes reluCodes = relu.encode(x, rows);
         assertThat(reluCodes).isEqualTo(ReferenceEncoder.encodeRelu(x, rows, wEnc, bEnc, dIn, dSae));
-        NumpyFixtures.assertSameBits(relu.decode(reluCodes), ReferenceEncoder.decode(reluCodes, wDec, bDec, dIn),
-                "decode");
+        NumpyFixtures.assertSameBits(
+                relu.decode(reluCodes), ReferenceEncoder.decode(reluCodes, wDec, bDec, dIn), "decode");
     }
 
     @Test
@@ -104,8 +127,19 @@ class SaeLensSaeTest {
         // identity encoder: pre == x; features 1, 2 and 4 tie at 2.0 for two slots after feature 3 (5.0)
         float[] identity = new float[25];
         for (int i = 0; i < 5; i++) identity[i * 5 + i] = 1f;
-        SaeLensSae sae = new SaeLensSae(5, 5, SaeLensSae.Architecture.TOPK, 3, false, SaeLensSae.Normalization.NONE,
-                identity, new float[5], null, identity.clone(), new float[5], MatmulBackend.JAVA);
+        SaeLensSae sae = new SaeLensSae(
+                5,
+                5,
+                SaeLensSae.Architecture.TOPK,
+                3,
+                false,
+                SaeLensSae.Normalization.NONE,
+                identity,
+                new float[5],
+                null,
+                identity.clone(),
+                new float[5],
+                MatmulBackend.JAVA);
         SparseCodes codes = sae.encode(new float[] {1f, 2f, 2f, 5f, 2f}, 1);
         assertThat(codes.toDense()).containsExactly(0f, 2f, 2f, 5f, 0f);
         // a negative pre-activation in the top k is dropped by the ReLU after selection
@@ -116,32 +150,38 @@ class SaeLensSaeTest {
     @Test
     void widthMismatchNamesTheTensorAndBothShapes() {
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("width_mismatch")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("sae_weights.safetensors")
-                .hasMessageContaining("'W_enc'").hasMessageContaining("[6, 10]").hasMessageContaining("[7, 10]")
+                .isInstanceOf(SaeFormatException.class)
+                .hasMessageContaining("sae_weights.safetensors")
+                .hasMessageContaining("'W_enc'")
+                .hasMessageContaining("[6, 10]")
+                .hasMessageContaining("[7, 10]")
                 .hasMessageContaining("width mismatch");
     }
 
     @Test
     void configProblemsAreNamed() {
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("gated")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("cfg.json")
+                .isInstanceOf(SaeFormatException.class)
+                .hasMessageContaining("cfg.json")
                 .hasMessageContaining("unsupported architecture 'gated'");
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("topk_without_k")))
                 .hasMessageContaining("topk needs an integer k");
-        assertThatThrownBy(() -> SaeLensSae.load(dir.resolve("nowhere")))
-                .hasMessageContaining("no cfg.json");
+        assertThatThrownBy(() -> SaeLensSae.load(dir.resolve("nowhere"))).hasMessageContaining("no cfg.json");
     }
 
     @Test
     void missingTensorNanAndTruncationFailClearly() {
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("missing_threshold")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("'threshold'")
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("'threshold'")
                 .hasMessageContaining("missing");
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("nan_w_dec")))
-                .isInstanceOf(SaeFormatException.class).hasMessageContaining("'W_dec'")
+                .isInstanceOf(SaeFormatException.class)
+                .hasMessageContaining("'W_dec'")
                 .hasMessageContaining("NaN at index [2, 3]");
         assertThatThrownBy(() -> SaeLensSae.load(bad.resolve("truncated")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("truncated");
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("truncated");
     }
 
     @Test
@@ -166,12 +206,32 @@ class SaeLensSaeTest {
         float[] threshold = TestingArrays.dyadic(random, dSae, 4, 8); // negative ones too: then pre > 0 rules
         float[] wDec = TestingArrays.dyadic(random, dSae * dIn, 16, 64);
         float[] x = TestingArrays.dyadic(random, rows * dIn, 2, 2);
-        try (SaeLensSae relu = new SaeLensSae(dIn, dSae, SaeLensSae.Architecture.STANDARD, 0, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), null, wDec.clone(), new float[dIn],
-                backend);
-             SaeLensSae jumpRelu = new SaeLensSae(dIn, dSae, SaeLensSae.Architecture.JUMPRELU, 0, false,
-                SaeLensSae.Normalization.NONE, wEnc.clone(), bEnc.clone(), threshold.clone(), wDec.clone(),
-                new float[dIn], backend)) {
+        try (SaeLensSae relu = new SaeLensSae(
+                        dIn,
+                        dSae,
+                        SaeLensSae.Architecture.STANDARD,
+                        0,
+                        false,
+                        SaeLensSae.Normalization.NONE,
+                        wEnc.clone(),
+                        bEnc.clone(),
+                        null,
+                        wDec.clone(),
+                        new float[dIn],
+                        backend);
+                SaeLensSae jumpRelu = new SaeLensSae(
+                        dIn,
+                        dSae,
+                        SaeLensSae.Architecture.JUMPRELU,
+                        0,
+                        false,
+                        SaeLensSae.Normalization.NONE,
+                        wEnc.clone(),
+                        bEnc.clone(),
+                        threshold.clone(),
+                        wDec.clone(),
+                        new float[dIn],
+                        backend)) {
             assertThat(relu.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeRelu(x, rows, wEnc, bEnc, dIn, dSae));
             assertThat(jumpRelu.encode(x, rows))
                     .isEqualTo(ReferenceEncoder.encodeJumpRelu(x, rows, wEnc, bEnc, threshold, dIn, dSae));

@@ -1,12 +1,12 @@
 package dev.scopeflow.sae.stats;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import static dev.scopeflow.sae.NumpyFixtures.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,7 +59,9 @@ class FeatureStatsTest {
             actualMax[f] = stats.max(f);
         }
         assertThat(actualFires).containsExactly(fires);
-        assertThat(Arrays.stream(fires).filter(c -> c == 0).count()).as("some dead features").isPositive();
+        assertThat(Arrays.stream(fires).filter(c -> c == 0).count())
+                .as("some dead features")
+                .isPositive();
         NumpyFixtures.assertClose(actualSum, sum, 1e-5, 0, "sum");
         NumpyFixtures.assertClose(actualSumSq, sumSq, 1e-5, 0, "sum of squares");
         NumpyFixtures.assertClose(actualMax, max, 1e-5, 0, "max");
@@ -104,7 +106,13 @@ class FeatureStatsTest {
 
     @Test
     void countsEveryTokenAndOnlyActiveFeatures() {
-        SparseCodes codes = SparseCodes.builder(4).add(1, 2f).add(3, 0.5f).endRow().endRow().add(1, 3f).endRow()
+        SparseCodes codes = SparseCodes.builder(4)
+                .add(1, 2f)
+                .add(3, 0.5f)
+                .endRow()
+                .endRow()
+                .add(1, 3f)
+                .endRow()
                 .build();
         FeatureStats stats = new FeatureStats(4);
         stats.addRow(codes, 0);
@@ -151,7 +159,8 @@ class FeatureStatsTest {
     void corruptBytesAreRejected() {
         byte[] good = statsOf(randomCodes(new SplittableRandom(4), 64, 10)).toBytes();
         assertThatThrownBy(() -> FeatureStats.fromBytes(Arrays.copyOf(good, good.length - 1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("truncated");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("truncated");
         assertThatThrownBy(() -> FeatureStats.fromBytes(Arrays.copyOf(good, good.length + 1)))
                 .hasMessageContaining("trailing");
         byte[] magic = good.clone();

@@ -1,10 +1,10 @@
 package dev.scopeflow.sae.stats;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.stats.TopExamples.Example;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -35,12 +35,23 @@ class LogSpacedStatsTest {
         int rows = 700;
         int dSae = 23;
         float[] acts = new float[rows * dSae];
-        float[] specials = {1e-3f, 1f, 1e3f, Math.nextDown(1e-3f), Math.nextUp(1e3f), Math.nextDown(1e3f),
-            Float.MIN_VALUE, 3e38f, 10f, Math.nextDown(10f)};
+        float[] specials = {
+            1e-3f,
+            1f,
+            1e3f,
+            Math.nextDown(1e-3f),
+            Math.nextUp(1e3f),
+            Math.nextDown(1e3f),
+            Float.MIN_VALUE,
+            3e38f,
+            10f,
+            Math.nextDown(10f)
+        };
         for (int i = 0; i < acts.length; i++) {
             double u = random.nextDouble();
             if (u < 0.5) continue; // not firing
-            acts[i] = u < 0.55 ? specials[random.nextInt(specials.length)]
+            acts[i] = u < 0.55
+                    ? specials[random.nextInt(specials.length)]
                     : (float) Math.pow(10, -5 + 10 * random.nextDouble()); // 1e-5 .. 1e5
         }
         long[] docs = new long[rows];
@@ -50,8 +61,10 @@ class LogSpacedStatsTest {
             positions[r] = r % 50;
         }
         SparseCodes codes = SparseCodes.fromDense(acts, rows, dSae);
-        writeLittleEndian(dir.resolve("acts.f32"), acts.length * 4, b -> b.asFloatBuffer().put(acts));
-        writeLittleEndian(dir.resolve("docs.i64"), rows * 8, b -> b.asLongBuffer().put(docs));
+        writeLittleEndian(
+                dir.resolve("acts.f32"), acts.length * 4, b -> b.asFloatBuffer().put(acts));
+        writeLittleEndian(
+                dir.resolve("docs.i64"), rows * 8, b -> b.asLongBuffer().put(docs));
         writeLittleEndian(dir.resolve("pos.i32"), rows * 4, b -> b.asIntBuffer().put(positions));
         NumpyFixtures.generate(dir, "log-stats", rows, dSae, PER_INTERVAL);
 
@@ -60,7 +73,8 @@ class LogSpacedStatsTest {
         long[] expected = NumpyFixtures.i64(dir.resolve("hist.i64"));
         assertThat(histogram.binCount()).isEqualTo(62);
         for (int f = 0; f < dSae; f++) {
-            assertThat(histogram.counts(f)).as("feature %d", f)
+            assertThat(histogram.counts(f))
+                    .as("feature %d", f)
                     .containsExactly(Arrays.copyOfRange(expected, f * 62, (f + 1) * 62));
         }
 
@@ -141,7 +155,9 @@ class LogSpacedStatsTest {
         Collections.shuffle(samples, shuffle);
         for (int p = 1; p < parts; p++) {
             // through the wire format, as partial state would travel
-            histograms.get(0).merge(ActivationHistogram.fromBytes(histograms.get(p).toBytes()));
+            histograms
+                    .get(0)
+                    .merge(ActivationHistogram.fromBytes(histograms.get(p).toBytes()));
             samples.get(0).merge(IntervalSamples.fromBytes(samples.get(p).toBytes()));
         }
         ActivationHistogram wholeHistogram = new ActivationHistogram(dSae);
@@ -154,7 +170,8 @@ class LogSpacedStatsTest {
         assertThat(samples.get(0).hashCode()).isEqualTo(wholeSamples.hashCode());
         for (int f = 0; f < dSae; f++) {
             for (int interval = 0; interval < wholeSamples.intervalCount(); interval++) {
-                assertThat(wholeSamples.samples(f, interval)).as("feature %d interval %d", f, interval)
+                assertThat(wholeSamples.samples(f, interval))
+                        .as("feature %d interval %d", f, interval)
                         .isEqualTo(bruteForceSamples(codes, docs, positions, f, interval, perInterval));
             }
         }
@@ -162,7 +179,12 @@ class LogSpacedStatsTest {
 
     @Test
     void serializationRoundTripsAndRejectsCorruption() {
-        SparseCodes codes = SparseCodes.builder(16384).add(3, 0.5f).add(16383, 2000f).endRow().add(3, 7f).endRow()
+        SparseCodes codes = SparseCodes.builder(16384)
+                .add(3, 0.5f)
+                .add(16383, 2000f)
+                .endRow()
+                .add(3, 7f)
+                .endRow()
                 .build();
         ActivationHistogram h = new ActivationHistogram(16384);
         h.addAll(codes);
@@ -177,21 +199,23 @@ class LogSpacedStatsTest {
 
         byte[] bytes = h.toBytes();
         assertThatThrownBy(() -> ActivationHistogram.fromBytes(Arrays.copyOf(bytes, bytes.length - 1)))
-                .hasMessageContaining("ActivationHistogram").hasMessageContaining("truncated");
+                .hasMessageContaining("ActivationHistogram")
+                .hasMessageContaining("truncated");
         byte[] badVersion = bytes.clone();
         badVersion[4] = 9;
         assertThatThrownBy(() -> ActivationHistogram.fromBytes(badVersion)).hasMessageContaining("version 9");
         byte[] sampleBytes = s.toBytes();
         assertThatThrownBy(() -> IntervalSamples.fromBytes(Arrays.copyOf(sampleBytes, sampleBytes.length + 1)))
-                .hasMessageContaining("IntervalSamples").hasMessageContaining("trailing");
+                .hasMessageContaining("IntervalSamples")
+                .hasMessageContaining("trailing");
         assertThatThrownBy(() -> IntervalSamples.fromBytes(bytes)).hasMessageContaining("bad magic");
         assertThatThrownBy(() -> new IntervalSamples(2, 3).merge(new IntervalSamples(2, 4)))
                 .hasMessageContaining("mismatch");
     }
 
     /** Of the tokens where {@code f} fired inside {@code interval}: smallest (key, doc, position) first. */
-    private static List<Example> bruteForceSamples(SparseCodes codes, long[] docs, int[] positions, int f,
-                                                   int interval, int perInterval) {
+    private static List<Example> bruteForceSamples(
+            SparseCodes codes, long[] docs, int[] positions, int f, int interval, int perInterval) {
         IntervalSamples bins = new IntervalSamples(1);
         List<Integer> members = new ArrayList<>();
         float[] dense = codes.toDense();

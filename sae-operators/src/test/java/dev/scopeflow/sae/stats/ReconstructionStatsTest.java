@@ -1,13 +1,13 @@
 package dev.scopeflow.sae.stats;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import static dev.scopeflow.sae.NumpyFixtures.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,6 +26,7 @@ class ReconstructionStatsTest {
 
     @TempDir
     static Path dir;
+
     static float[] x;
     static float[] xHat;
     static long[] l0;
@@ -99,8 +100,7 @@ class ReconstructionStatsTest {
         assertThat(merged.totalCentredVariance())
                 .isCloseTo(whole.totalCentredVariance(), within(1e-9 * whole.totalCentredVariance()));
         assertThat(merged.cosine()).isCloseTo(whole.cosine(), within(1e-12));
-        assertThat(merged.relativeReconstructionBias())
-                .isCloseTo(whole.relativeReconstructionBias(), within(1e-12));
+        assertThat(merged.relativeReconstructionBias()).isCloseTo(whole.relativeReconstructionBias(), within(1e-12));
         assertMatchesExpected(merged);
     }
 
@@ -131,7 +131,8 @@ class ReconstructionStatsTest {
         assertThat(back.hashCode()).isEqualTo(stats.hashCode());
         assertThat(back.toBytes()).isEqualTo(bytes);
         assertThatThrownBy(() -> ReconstructionStats.fromBytes(Arrays.copyOf(bytes, bytes.length - 3)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("truncated");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("truncated");
         assertThatThrownBy(() -> ReconstructionStats.fromBytes(new FeatureStats(3).toBytes()))
                 .hasMessageContaining("bad magic");
     }
@@ -142,7 +143,10 @@ class ReconstructionStatsTest {
         assertThatThrownBy(() -> stats.addRow(new float[7], 4, new float[8], 0, 1))
                 .isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> stats.merge(new ReconstructionStats(5))).hasMessageContaining("d_in mismatch");
-        assertThatThrownBy(() -> stats.addAll(new float[8], new float[8], SparseCodes.builder(3).endRow().build()))
+        assertThatThrownBy(() -> stats.addAll(
+                        new float[8],
+                        new float[8],
+                        SparseCodes.builder(3).endRow().build()))
                 .hasMessageContaining("rows 1 x dIn 4");
         assertThat(stats.mse()).isNaN();
     }

@@ -88,8 +88,8 @@ class SaeStatisticsTest {
         assertThat(m.sumSquaredError()).isEqualTo(w.sumSquaredError()); // eighths: exact sums
         // Means and centred squares are merged with Chan's formula, whose divisions round differently when
         // the same batches are grouped differently: equal up to double rounding only.
-        assertThat(m.totalCentredVariance()).isCloseTo(w.totalCentredVariance(),
-                within(1e-12 * Math.max(1, w.totalCentredVariance())));
+        assertThat(m.totalCentredVariance())
+                .isCloseTo(w.totalCentredVariance(), within(1e-12 * Math.max(1, w.totalCentredVariance())));
         assertThat(m.cosine()).isCloseTo(w.cosine(), within(1e-12));
         assertThat(second.toBytes()).as("merge leaves its argument unchanged").isEqualTo(secondBefore);
         assertThat(whole.features().max(D_SAE - 1)).isZero();
@@ -97,18 +97,28 @@ class SaeStatisticsTest {
 
     @Test
     void everyAccumulatorSeesEveryRowExactlyAsByHand() {
-        SparseCodes codes = SparseCodes.builder(4).add(1, 0.5f).add(3, 2000f).endRow().add(1, 0.0001f).endRow()
-                .endRow().build();
+        SparseCodes codes = SparseCodes.builder(4)
+                .add(1, 0.5f)
+                .add(3, 2000f)
+                .endRow()
+                .add(1, 0.0001f)
+                .endRow()
+                .endRow()
+                .build();
         SaeStatistics stats = new SaeStatistics(4, 2, 2);
-        stats.addReconstructed(new float[] {1, 2, 3, 4, 5, 6}, new float[] {1, 2, 3, 3, 5, 4}, codes,
-                new long[] {7, 8, 9}, new int[] {0, 1, 2});
+        stats.addReconstructed(
+                new float[] {1, 2, 3, 4, 5, 6}, new float[] {1, 2, 3, 3, 5, 4}, codes, new long[] {7, 8, 9}, new int[] {
+                    0, 1, 2
+                });
 
         assertThat(stats.tokens()).isEqualTo(3);
         assertThat(stats.features().fireCount(1)).isEqualTo(2);
         assertThat(stats.features().sum(1)).isEqualTo(0.5 + (double) 0.0001f);
-        assertThat(stats.topExamples().examples(1)).containsExactly(new TopExamples.Example(7, 0, 0.5f),
-                new TopExamples.Example(8, 1, 0.0001f));
-        assertThat(stats.histogram().count(3, stats.histogram().binCount() - 1)).as("2000 overflows 1e3").isOne();
+        assertThat(stats.topExamples().examples(1))
+                .containsExactly(new TopExamples.Example(7, 0, 0.5f), new TopExamples.Example(8, 1, 0.0001f));
+        assertThat(stats.histogram().count(3, stats.histogram().binCount() - 1))
+                .as("2000 overflows 1e3")
+                .isOne();
         assertThat(stats.histogram().count(1, 0)).as("1e-4 underflows 1e-3").isOne();
         assertThat(stats.intervalSamples().samples(3, stats.intervalSamples().intervalCount() - 1))
                 .containsExactly(new TopExamples.Example(7, 0, 2000f));
@@ -133,16 +143,20 @@ class SaeStatisticsTest {
 
         byte[] future = bytes.clone();
         future[4] = 2;
-        assertThatThrownBy(() -> SaeStatistics.fromBytes(future)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("SaeStatistics").hasMessageContaining("unsupported version 2")
+        assertThatThrownBy(() -> SaeStatistics.fromBytes(future))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("SaeStatistics")
+                .hasMessageContaining("unsupported version 2")
                 .hasMessageContaining("reads 1");
         byte[] otherMagic = bytes.clone();
         otherMagic[0] = 'X';
         assertThatThrownBy(() -> SaeStatistics.fromBytes(otherMagic)).hasMessageContaining("bad magic");
         for (int length = 0; length < bytes.length; length++) {
             byte[] truncated = Arrays.copyOf(bytes, length);
-            assertThatThrownBy(() -> SaeStatistics.fromBytes(truncated)).as("truncated to %d bytes", length)
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SaeStatistics");
+            assertThatThrownBy(() -> SaeStatistics.fromBytes(truncated))
+                    .as("truncated to %d bytes", length)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("SaeStatistics");
         }
         assertThatThrownBy(() -> SaeStatistics.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)))
                 .hasMessageContaining("1 trailing bytes");
@@ -160,7 +174,8 @@ class SaeStatisticsTest {
                 .hasMessageContaining("disagree on d_sae");
         byte[] garbled = frame(stats, stats, stats, stats, stats);
         garbled[10] ^= 0x7f; // inside the feature stats' own header
-        assertThatThrownBy(() -> SaeStatistics.fromBytes(garbled)).hasMessageContaining("SaeStatistics")
+        assertThatThrownBy(() -> SaeStatistics.fromBytes(garbled))
+                .hasMessageContaining("SaeStatistics")
                 .hasMessageContaining("feature stats");
     }
 
@@ -178,8 +193,12 @@ class SaeStatisticsTest {
     }
 
     /** Bundle bytes whose parts come from different bundles, as a corrupt or hand-made input would. */
-    private static byte[] frame(SaeStatistics features, SaeStatistics top, SaeStatistics histogram,
-                                SaeStatistics intervals, SaeStatistics reconstruction) {
+    private static byte[] frame(
+            SaeStatistics features,
+            SaeStatistics top,
+            SaeStatistics histogram,
+            SaeStatistics intervals,
+            SaeStatistics reconstruction) {
         BinaryWriter out = new BinaryWriter(64);
         out.writeInt(0x53465342);
         out.writeByte(1);

@@ -1,11 +1,11 @@
 package dev.scopeflow.sae.stats;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.kernel.MatmulBackend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.schemas.format.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,11 +46,16 @@ class StatsRunTest {
     })
     void everyOutputColumnMatchesNumpy(String sae, String variant, MatmulBackend backend) throws Exception {
         Path out = dir.resolve("out-" + sae + "-" + variant + "-" + backend);
-        StatsRun.Request.Builder request = StatsRun.request().setSae(dir.resolve(sae))
-                .setActivations(dir.resolve("activations.npy")).setOut(out).optTopK(TOP_K).optDenseThreshold(DENSE)
+        StatsRun.Request.Builder request = StatsRun.request()
+                .setSae(dir.resolve(sae))
+                .setActivations(dir.resolve("activations.npy"))
+                .setOut(out)
+                .optTopK(TOP_K)
+                .optDenseThreshold(DENSE)
                 .optBackend(backend);
         if (variant.equals("filtered")) {
-            request.optMask(dir.resolve("attention_mask.npy")).optTokens(dir.resolve("tokens.json"))
+            request.optMask(dir.resolve("attention_mask.npy"))
+                    .optTokens(dir.resolve("tokens.json"))
                     .optExcludeBos(true);
         }
         StatsRun.Result result = StatsRun.run(request.build());
@@ -64,13 +69,15 @@ class StatsRunTest {
         JsonNode expectedSummary = Json.read(expected.resolve("summary.json"));
         List<String> keys = new ArrayList<>();
         actualSummary.fieldNames().forEachRemaining(keys::add);
-        assertThat(keys).containsExactlyInAnyOrder("n_tokens", "l0", "mse", "fvu",
-                "explained_variance", "cosine", "dead", "dense", "frac_alive");
+        assertThat(keys)
+                .containsExactlyInAnyOrder(
+                        "n_tokens", "l0", "mse", "fvu", "explained_variance", "cosine", "dead", "dense", "frac_alive");
         for (Map.Entry<String, JsonNode> field : expectedSummary.properties()) {
             JsonNode e = field.getValue();
             JsonNode a = actualSummary.get(field.getKey());
             if (e.isIntegralNumber()) {
-                assertThat(a.isIntegralNumber() ? a.asLong() : null).as("summary %s", field.getKey())
+                assertThat(a.isIntegralNumber() ? a.asLong() : null)
+                        .as("summary %s", field.getKey())
                         .isEqualTo(e.asLong());
             } else {
                 assertClose(a.asDouble(), e.asDouble(), "summary " + field.getKey());
@@ -91,19 +98,32 @@ class StatsRunTest {
 
     @Test
     void badInputsFailNamingTheFile() {
-        assertThatThrownBy(() -> StatsRun.request().setSae(dir.resolve("params.npz"))
-                .setActivations(dir.resolve("activations.npy")).setOut(dir.resolve("x")).optExcludeBos(true).build())
+        assertThatThrownBy(() -> StatsRun.request()
+                        .setSae(dir.resolve("params.npz"))
+                        .setActivations(dir.resolve("activations.npy"))
+                        .setOut(dir.resolve("x"))
+                        .optExcludeBos(true)
+                        .build())
                 .hasMessageContaining("--exclude-bos needs --tokens");
-        assertThatThrownBy(() -> StatsRun.run(StatsRun.request().setSae(dir.resolve("params.npz"))
-                .setActivations(dir.resolve("attention_mask.npy")).setOut(dir.resolve("x")).build()))
-                .hasMessageContaining("attention_mask.npy").hasMessageContaining("[n_seq, seq_len, d_in]");
-        assertThatThrownBy(() -> StatsRun.run(StatsRun.request().setSae(dir.resolve("activations.npy").getParent()
-                        .resolve("nothing-here"))
-                .setActivations(dir.resolve("activations.npy")).setOut(dir.resolve("x")).build()))
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
+                        .setSae(dir.resolve("params.npz"))
+                        .setActivations(dir.resolve("attention_mask.npy"))
+                        .setOut(dir.resolve("x"))
+                        .build()))
+                .hasMessageContaining("attention_mask.npy")
+                .hasMessageContaining("[n_seq, seq_len, d_in]");
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
+                        .setSae(dir.resolve("activations.npy").getParent().resolve("nothing-here"))
+                        .setActivations(dir.resolve("activations.npy"))
+                        .setOut(dir.resolve("x"))
+                        .build()))
                 .hasMessageContaining("nothing-here");
-        assertThatThrownBy(() -> StatsRun.run(StatsRun.request().setSae(dir.resolve("params.npz"))
-                .setActivations(dir.resolve("activations.npy")).optMask(dir.resolve("params.npz"))
-                .setOut(dir.resolve("x")).build()))
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
+                        .setSae(dir.resolve("params.npz"))
+                        .setActivations(dir.resolve("activations.npy"))
+                        .optMask(dir.resolve("params.npz"))
+                        .setOut(dir.resolve("x"))
+                        .build()))
                 .hasMessageContaining("params.npz");
     }
 
@@ -137,7 +157,10 @@ class StatsRunTest {
         List<String> actual = Files.readAllLines(actualFile);
         List<String> expected = Files.readAllLines(expectedFile);
         assertThat(actual.get(0)).isEqualTo(expected.get(0));
-        assertThat(actual).as(actualFile.getFileName().toString()).hasSameSizeAs(expected).hasSizeGreaterThan(10);
+        assertThat(actual)
+                .as(actualFile.getFileName().toString())
+                .hasSameSizeAs(expected)
+                .hasSizeGreaterThan(10);
         for (int i = 1; i < expected.size(); i++) {
             String[] a = actual.get(i).split(",");
             String[] e = expected.get(i).split(",");
@@ -149,7 +172,8 @@ class StatsRunTest {
     }
 
     private static void assertClose(double actual, double expected, String what) {
-        assertThat(Math.abs(actual - expected)).as("%s: %s vs %s", what, actual, expected)
+        assertThat(Math.abs(actual - expected))
+                .as("%s: %s vs %s", what, actual, expected)
                 .isLessThanOrEqualTo(REL * Math.abs(expected) + 1e-12);
     }
 }

@@ -21,7 +21,15 @@ class TokenFilterTest {
 
     private static ActivationBatch batch(Site site, int[] tokens) {
         int rows = tokens.length;
-        return new ActivationBatch("run", "gemma-2-2b", site, 2, ActivationDtype.F32, new long[rows],
-                new int[rows], tokens, new float[rows * 2]);
+        return new ActivationBatch(
+                "run",
+                "gemma-2-2b",
+                site,
+                2,
+                ActivationDtype.F32,
+                new long[rows],
+                new int[rows],
+                tokens,
+                new float[rows * 2]);
     }
 }

@@ -1,11 +1,11 @@
 package dev.scopeflow.sae.stats;
 
-import dev.scopeflow.sae.NumpyFixtures;
-import dev.scopeflow.sae.model.JumpReluSae;
-import dev.scopeflow.sae.kernel.SparseCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.sae.NumpyFixtures;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.schemas.results.SaeSummary;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,12 +70,23 @@ class TopExamplesTest {
 
     @Test
     void tiesGoToLowerDocThenLowerPosition() {
-        SparseCodes codes = SparseCodes.builder(1).add(0, 2f).endRow().add(0, 2f).endRow().add(0, 2f).endRow()
-                .add(0, 3f).endRow().build();
+        SparseCodes codes = SparseCodes.builder(1)
+                .add(0, 2f)
+                .endRow()
+                .add(0, 2f)
+                .endRow()
+                .add(0, 2f)
+                .endRow()
+                .add(0, 3f)
+                .endRow()
+                .build();
         TopExamples top = new TopExamples(1, 3);
         top.addAll(codes, new long[] {7, 5, 5, 9}, new int[] {1, 4, 2, 0});
-        assertThat(top.examples(0)).containsExactly(new TopExamples.Example(9, 0, 3f),
-                new TopExamples.Example(5, 2, 2f), new TopExamples.Example(5, 4, 2f));
+        assertThat(top.examples(0))
+                .containsExactly(
+                        new TopExamples.Example(9, 0, 3f),
+                        new TopExamples.Example(5, 2, 2f),
+                        new TopExamples.Example(5, 4, 2f));
         assertThat(top.examples(0)).hasSize(3);
     }
 
@@ -85,7 +96,11 @@ class TopExamplesTest {
         assertThat(empty.k()).isEqualTo(TopExamples.DEFAULT_K);
         assertThat(empty.toBytes()).hasSizeLessThan(16);
         assertThat(TopExamples.fromBytes(empty.toBytes())).isEqualTo(empty);
-        SparseCodes codes = SparseCodes.builder(16384).add(3, 1.5f).add(9000, 0.25f).endRow().build();
+        SparseCodes codes = SparseCodes.builder(16384)
+                .add(3, 1.5f)
+                .add(9000, 0.25f)
+                .endRow()
+                .build();
         TopExamples top = new TopExamples(16384);
         top.addRow(codes, 0, Long.MAX_VALUE, 123456);
         byte[] bytes = top.toBytes();
@@ -93,7 +108,8 @@ class TopExamplesTest {
         assertThat(TopExamples.fromBytes(bytes).examples(9000))
                 .containsExactly(new TopExamples.Example(Long.MAX_VALUE, 123456, 0.25f));
         assertThatThrownBy(() -> TopExamples.fromBytes(Arrays.copyOf(bytes, bytes.length - 1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("truncated");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("truncated");
         assertThatThrownBy(() -> TopExamples.fromBytes(new FeatureStats(2).toBytes()))
                 .hasMessageContaining("bad magic");
         assertThatThrownBy(() -> top.merge(new TopExamples(16384, 5))).hasMessageContaining("k mismatch");

@@ -31,6 +31,7 @@ public final class ClickHouseHttp {
 
     /** {@code table} or {@code database.table}; columns are plain identifiers. */
     private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+
     private static final Pattern COLUMN = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** Types whose TSV text is a quoted literal, not an escaped string: returned as ClickHouse wrote them. */
     private static final List<String> LITERAL_TYPES = List.of("Array(", "Tuple(", "Nested(", "Map(");
@@ -47,8 +48,12 @@ public final class ClickHouseHttp {
 
     private ClickHouseHttp(Builder builder) {
         this.baseUri = builder.baseUri;
-        this.authorization = builder.user == null ? null : "Basic " + Base64.getEncoder().encodeToString(
-                (builder.user + ":" + builder.password).getBytes(StandardCharsets.UTF_8));
+        this.authorization = builder.user == null
+                ? null
+                : "Basic "
+                        + Base64.getEncoder()
+                                .encodeToString(
+                                        (builder.user + ":" + builder.password).getBytes(StandardCharsets.UTF_8));
         this.requestTimeout = builder.requestTimeout;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1) // ClickHouse speaks HTTP/1.1 only; skip the h2c upgrade
@@ -96,13 +101,18 @@ public final class ClickHouseHttp {
             }
             String[] fields = lines[i].split("\t", -1);
             if (fields.length != types.length) {
-                throw new ClickHouseException(200, "row " + (i - 1) + " has " + fields.length + " fields, expected "
-                        + types.length, sql, null);
+                throw new ClickHouseException(
+                        200,
+                        "row " + (i - 1) + " has " + fields.length + " fields, expected " + types.length,
+                        sql,
+                        null);
             }
             List<String> row = new ArrayList<>(fields.length);
             for (int c = 0; c < fields.length; c++) {
-                row.add(fields[c].equals(ClickHouseTsv.NULL) ? null
-                        : literal[c] ? fields[c] : ClickHouseTsv.unescape(fields[c]));
+                row.add(
+                        fields[c].equals(ClickHouseTsv.NULL)
+                                ? null
+                                : literal[c] ? fields[c] : ClickHouseTsv.unescape(fields[c]));
             }
             rows.add(row);
         }
@@ -134,8 +144,10 @@ public final class ClickHouseHttp {
             }
             data.append('\n');
         }
-        post("query=" + URLEncoder.encode(statement, StandardCharsets.UTF_8),
-                HttpRequest.BodyPublishers.ofString(data.toString(), StandardCharsets.UTF_8), statement);
+        post(
+                "query=" + URLEncoder.encode(statement, StandardCharsets.UTF_8),
+                HttpRequest.BodyPublishers.ofString(data.toString(), StandardCharsets.UTF_8),
+                statement);
     }
 
     /**
@@ -148,24 +160,26 @@ public final class ClickHouseHttp {
         if (rows.size() == 0) {
             return;
         }
-        post("query=" + URLEncoder.encode(statement, StandardCharsets.UTF_8),
-                HttpRequest.BodyPublishers.ofByteArray(rows.toByteArray()), statement);
+        post(
+                "query=" + URLEncoder.encode(statement, StandardCharsets.UTF_8),
+                HttpRequest.BodyPublishers.ofByteArray(rows.toByteArray()),
+                statement);
     }
 
     private static String insertStatement(String table, List<String> columns, String format) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(columns, "columns");
         if (!TABLE.matcher(table).matches()) {
-            throw new IllegalArgumentException("table name '" + table + "' must be table or database.table "
-                    + "made of letters, digits and '_'");
+            throw new IllegalArgumentException(
+                    "table name '" + table + "' must be table or database.table " + "made of letters, digits and '_'");
         }
         if (columns.isEmpty()) {
             throw new IllegalArgumentException("insert into " + table + " needs at least one column");
         }
         for (String column : columns) {
             if (column == null || !COLUMN.matcher(column).matches()) {
-                throw new IllegalArgumentException("column name '" + column + "' for " + table
-                        + " must be made of letters, digits and '_'");
+                throw new IllegalArgumentException(
+                        "column name '" + column + "' for " + table + " must be made of letters, digits and '_'");
             }
         }
         return "INSERT INTO " + table + " (" + String.join(", ", columns) + ") FORMAT " + format;
@@ -175,7 +189,10 @@ public final class ClickHouseHttp {
     public boolean ping() {
         try {
             HttpResponse<String> response = http.send(
-                    HttpRequest.newBuilder(baseUri.resolve("/ping")).timeout(requestTimeout).GET().build(),
+                    HttpRequest.newBuilder(baseUri.resolve("/ping"))
+                            .timeout(requestTimeout)
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             return response.statusCode() == 200 && response.body().strip().equals("Ok.");
         } catch (IOException e) {
@@ -202,8 +219,11 @@ public final class ClickHouseHttp {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new ClickHouseException(0, e.getClass().getSimpleName() + " talking to " + baseUri + ": "
-                    + e.getMessage(), sqlForErrors, e);
+            throw new ClickHouseException(
+                    0,
+                    e.getClass().getSimpleName() + " talking to " + baseUri + ": " + e.getMessage(),
+                    sqlForErrors,
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClickHouseException(0, "interrupted while waiting for " + baseUri, sqlForErrors, e);
@@ -233,15 +253,19 @@ public final class ClickHouseHttp {
             try {
                 uri = URI.create(baseUrl.strip());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("ClickHouse base URL '" + baseUrl
-                        + "' must look like http://host:8123 (" + e.getMessage() + ")", e);
+                throw new IllegalArgumentException(
+                        "ClickHouse base URL '" + baseUrl + "' must look like http://host:8123 (" + e.getMessage()
+                                + ")",
+                        e);
             }
             if (!Arrays.asList("http", "https").contains(uri.getScheme()) || uri.getHost() == null) {
-                throw new IllegalArgumentException("ClickHouse base URL '" + baseUrl
-                        + "' must look like http://host:8123");
+                throw new IllegalArgumentException(
+                        "ClickHouse base URL '" + baseUrl + "' must look like http://host:8123");
             }
-            if (uri.getRawQuery() != null || (uri.getRawPath() != null && !uri.getRawPath().isEmpty()
-                    && !uri.getRawPath().equals("/"))) {
+            if (uri.getRawQuery() != null
+                    || (uri.getRawPath() != null
+                            && !uri.getRawPath().isEmpty()
+                            && !uri.getRawPath().equals("/"))) {
                 throw new IllegalArgumentException("ClickHouse base URL '" + baseUrl
                         + "' must not have a path or query; give only scheme, host and port");
             }

@@ -12,7 +12,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +37,7 @@ public final class ClickHouseMigrations {
         }
     }
 
-    private ClickHouseMigrations() {
-    }
+    private ClickHouseMigrations() {}
 
     /**
      * Applies the migrations {@code database} lacks, in version order.
@@ -59,7 +57,9 @@ public final class ClickHouseMigrations {
             for (String statement : migration.statements()) {
                 clickHouse.execute(statement);
             }
-            clickHouse.insert(database + ".schema_migrations", List.of("version", "name", "applied_at"),
+            clickHouse.insert(
+                    database + ".schema_migrations",
+                    List.of("version", "name", "applied_at"),
                     List.of(List.of(migration.version(), migration.name(), Instant.now())));
             appliedNow.add(migration.version());
         }

@@ -27,8 +27,7 @@ public final class ClickHouseTsv {
     /** TSV's marker for NULL. */
     public static final String NULL = "\\N";
 
-    private ClickHouseTsv() {
-    }
+    private ClickHouseTsv() {}
 
     /** Escapes a string for one TabSeparated field. */
     public static String escape(String value) {

@@ -8,8 +8,7 @@ package dev.scopeflow.schemas.format;
  */
 public final class HalfFloats {
 
-    private HalfFloats() {
-    }
+    private HalfFloats() {}
 
     /**
      * Narrows to bf16 bits with round-to-nearest, ties to even (what PyTorch's {@code .to(torch.bfloat16)}

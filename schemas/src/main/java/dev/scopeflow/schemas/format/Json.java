@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +18,12 @@ import java.nio.file.Path;
 public final class Json {
 
     private static final ObjectReader READER = JsonMapper.builder()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build().reader()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build()
+            .reader()
             .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private Json() {
-    }
+    private Json() {}
 
     /** Parses a whole document; trailing content after the first value is an error. */
     public static JsonNode parse(String text) throws JsonProcessingException {
@@ -50,7 +50,7 @@ public final class Json {
     /** Jackson's message without its source excerpt, plus the line and column: short enough for one error line. */
     public static String problem(JsonProcessingException e) {
         var where = e.getLocation();
-        return e.getOriginalMessage() + (where == null ? "" : " at line " + where.getLineNr() + ", column "
-                + where.getColumnNr());
+        return e.getOriginalMessage()
+                + (where == null ? "" : " at line " + where.getLineNr() + ", column " + where.getColumnNr());
     }
 }

@@ -47,8 +47,8 @@ public final class NpyArray {
     public static NpyArray of(String name, int[] shape, float[] data) {
         long n = elementCount(shape);
         if (n != data.length) {
-            throw new IllegalArgumentException("array '" + name + "': shape " + Arrays.toString(shape) + " has "
-                    + n + " elements, data has " + data.length);
+            throw new IllegalArgumentException("array '" + name + "': shape " + Arrays.toString(shape) + " has " + n
+                    + " elements, data has " + data.length);
         }
         return new NpyArray(name, shape.clone(), "<f4", false, data);
     }
@@ -72,38 +72,60 @@ public final class NpyArray {
         DtypeReader reader = DtypeReader.forDescr(header.descr, arrayName, source);
         long count = elementCount(header.shape);
         if (count > MAX_ELEMENTS) {
-            throw FileFormatException.of(source, arrayName, "shape " + Arrays.toString(header.shape) + " has " + count
-                    + " elements, more than a Java array holds");
+            throw FileFormatException.of(
+                    source,
+                    arrayName,
+                    "shape " + Arrays.toString(header.shape) + " has " + count
+                            + " elements, more than a Java array holds");
         }
         float[] raw = new float[(int) count];
         readElements(in, reader, raw, arrayName, source);
         if (in.read() != -1) {
-            throw FileFormatException.of(source, arrayName, "data is longer than shape "
-                    + Arrays.toString(header.shape) + " x " + reader.width + " bytes (shape mismatch)");
+            throw FileFormatException.of(
+                    source,
+                    arrayName,
+                    "data is longer than shape " + Arrays.toString(header.shape) + " x " + reader.width
+                            + " bytes (shape mismatch)");
         }
         float[] c = header.fortranOrder ? fortranToC(raw, header.shape) : raw;
         return new NpyArray(arrayName, header.shape, header.descr, header.fortranOrder, c);
     }
 
-    public String name() { return name; }
+    public String name() {
+        return name;
+    }
 
     /** A copy of the shape; {@code []} for a 0-d array. */
-    public int[] shape() { return shape.clone(); }
+    public int[] shape() {
+        return shape.clone();
+    }
 
-    public int rank() { return shape.length; }
+    public int rank() {
+        return shape.length;
+    }
 
-    public int dim(int axis) { return shape[axis]; }
+    public int dim(int axis) {
+        return shape[axis];
+    }
 
-    public int size() { return data.length; }
+    public int size() {
+        return data.length;
+    }
 
     /** The numpy dtype descriptor as stored, e.g. {@code <f4}. */
-    public String dtype() { return dtype; }
+    public String dtype() {
+        return dtype;
+    }
 
     /** Whether the file stored it in Fortran order (the data here is C order regardless). */
-    public boolean wasFortranOrder() { return fortranOrder; }
+    public boolean wasFortranOrder() {
+        return fortranOrder;
+    }
 
     /** The values in C order. The backing array, not a copy: callers may take ownership but must not share it. */
-    public float[] data() { return data; }
+    public float[] data() {
+        return data;
+    }
 
     public boolean hasShape(int... expected) {
         return Arrays.equals(shape, expected);
@@ -129,14 +151,16 @@ public final class NpyArray {
     // ---------------------------------------------------------------- header
 
     /** What a {@code .npy} header says; reading it consumes only the header bytes of the stream. */
-    record Header(String descr, boolean fortranOrder, int[] shape) { }
+    record Header(String descr, boolean fortranOrder, int[] shape) {}
 
     static Header readHeader(InputStream in, String arrayName, String source) throws IOException {
         byte[] prefix = new byte[8];
         int got = readFully(in, prefix, 0, prefix.length);
         if (got < 8 || !Arrays.equals(Arrays.copyOf(prefix, 6), MAGIC)) {
-            throw FileFormatException.of(source, arrayName, "bad magic: not a .npy array (expected \\x93NUMPY, got "
-                    + printable(prefix, got) + ")");
+            throw FileFormatException.of(
+                    source,
+                    arrayName,
+                    "bad magic: not a .npy array (expected \\x93NUMPY, got " + printable(prefix, got) + ")");
         }
         int major = prefix[6] & 0xff;
         int minor = prefix[7] & 0xff;
@@ -150,8 +174,10 @@ public final class NpyArray {
             requireFully(in, len, arrayName, source, "header length");
             headerLength = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
         } else {
-            throw FileFormatException.of(source, arrayName, "unsupported .npy format version " + major + "." + minor
-                    + " (supported: 1.0, 2.0, 3.0)");
+            throw FileFormatException.of(
+                    source,
+                    arrayName,
+                    "unsupported .npy format version " + major + "." + minor + " (supported: 1.0, 2.0, 3.0)");
         }
         if (headerLength > 1 << 24) {
             throw FileFormatException.of(source, arrayName, "implausible header length " + headerLength);
@@ -176,8 +202,11 @@ public final class NpyArray {
         Object fortran = dict.get("fortran_order");
         Object shape = dict.get("shape");
         if (!(descr instanceof String descrString)) {
-            throw FileFormatException.of(source, arrayName, "unsupported dtype " + descr
-                    + " (structured or missing; supported: " + DtypeReader.SUPPORTED + ")");
+            throw FileFormatException.of(
+                    source,
+                    arrayName,
+                    "unsupported dtype " + descr + " (structured or missing; supported: " + DtypeReader.SUPPORTED
+                            + ")");
         }
         if (!(fortran instanceof Boolean fortranFlag)) {
             throw FileFormatException.of(source, arrayName, "header lacks a boolean fortran_order: " + text.strip());
@@ -206,8 +235,8 @@ public final class NpyArray {
 
     // ---------------------------------------------------------------- data
 
-    private static void readElements(InputStream in, DtypeReader reader, float[] out, String arrayName,
-                                     String source) throws IOException {
+    private static void readElements(InputStream in, DtypeReader reader, float[] out, String arrayName, String source)
+            throws IOException {
         int width = reader.width;
         byte[] chunk = new byte[CHUNK_BYTES - CHUNK_BYTES % width];
         ByteBuffer buffer = ByteBuffer.wrap(chunk).order(reader.order);
@@ -218,8 +247,11 @@ public final class NpyArray {
             int got = readFully(in, chunk, 0, want);
             if (got < want) {
                 long have = (long) done * width + got;
-                throw FileFormatException.of(source, arrayName, "truncated data: expected " + expectedBytes
-                        + " bytes for " + out.length + " x " + reader.descr + ", got " + have);
+                throw FileFormatException.of(
+                        source,
+                        arrayName,
+                        "truncated data: expected " + expectedBytes + " bytes for " + out.length + " x " + reader.descr
+                                + ", got " + have);
             }
             buffer.clear();
             reader.decode(buffer, out, done, want / width);
@@ -292,8 +324,8 @@ public final class NpyArray {
                     return new DtypeReader(descr, kind, width, order);
                 }
             }
-            throw FileFormatException.of(source, arrayName, "unsupported dtype '" + descr + "' (supported: "
-                    + SUPPORTED + ")");
+            throw FileFormatException.of(
+                    source, arrayName, "unsupported dtype '" + descr + "' (supported: " + SUPPORTED + ")");
         }
 
         void decode(ByteBuffer in, float[] out, int off, int n) {
@@ -309,17 +341,31 @@ public final class NpyArray {
                 }
                 case 'i' -> {
                     switch (width) {
-                        case 1 -> { for (int i = 0; i < n; i++) out[off + i] = in.get(); }
-                        case 2 -> { for (int i = 0; i < n; i++) out[off + i] = in.getShort(); }
-                        case 4 -> { for (int i = 0; i < n; i++) out[off + i] = in.getInt(); }
-                        default -> { for (int i = 0; i < n; i++) out[off + i] = in.getLong(); }
+                        case 1 -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.get();
+                        }
+                        case 2 -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.getShort();
+                        }
+                        case 4 -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.getInt();
+                        }
+                        default -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.getLong();
+                        }
                     }
                 }
                 case 'u' -> {
                     switch (width) {
-                        case 1 -> { for (int i = 0; i < n; i++) out[off + i] = in.get() & 0xff; }
-                        case 2 -> { for (int i = 0; i < n; i++) out[off + i] = in.getShort() & 0xffff; }
-                        case 4 -> { for (int i = 0; i < n; i++) out[off + i] = in.getInt() & 0xffffffffL; }
+                        case 1 -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.get() & 0xff;
+                        }
+                        case 2 -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.getShort() & 0xffff;
+                        }
+                        case 4 -> {
+                            for (int i = 0; i < n; i++) out[off + i] = in.getInt() & 0xffffffffL;
+                        }
                         default -> {
                             for (int i = 0; i < n; i++) {
                                 long v = in.getLong();
@@ -329,7 +375,9 @@ public final class NpyArray {
                         }
                     }
                 }
-                default -> { for (int i = 0; i < n; i++) out[off + i] = in.get() != 0 ? 1f : 0f; }
+                default -> {
+                    for (int i = 0; i < n; i++) out[off + i] = in.get() != 0 ? 1f : 0f;
+                }
             }
         }
     }

@@ -42,8 +42,8 @@ public final class NpzReader implements AutoCloseable {
         try {
             zip = new ZipFile(file.toFile());
         } catch (ZipException e) {
-            throw new FileFormatException(file + ": not a readable .npz (zip) archive, truncated or corrupt: "
-                    + e.getMessage(), e);
+            throw new FileFormatException(
+                    file + ": not a readable .npz (zip) archive, truncated or corrupt: " + e.getMessage(), e);
         }
         Map<String, ZipEntry> entries = new LinkedHashMap<>();
         Enumeration<? extends ZipEntry> all = zip.entries();
@@ -94,8 +94,10 @@ public final class NpzReader implements AutoCloseable {
     private InputStream open(String arrayName) throws IOException {
         ZipEntry entry = entries.get(arrayName);
         if (entry == null) {
-            throw FileFormatException.of(file.toString(), arrayName, "missing from archive (has: "
-                    + String.join(", ", entries.keySet()) + ")");
+            throw FileFormatException.of(
+                    file.toString(),
+                    arrayName,
+                    "missing from archive (has: " + String.join(", ", entries.keySet()) + ")");
         }
         return new BufferedInputStream(zip.getInputStream(entry), 1 << 16);
     }

@@ -17,8 +17,7 @@ import java.util.zip.ZipOutputStream;
  */
 public final class NpzWriter {
 
-    private NpzWriter() {
-    }
+    private NpzWriter() {}
 
     public static void write(Path file, List<NpyArray> arrays) throws IOException {
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {

@@ -4,7 +4,10 @@ import java.util.Optional;
 
 /** The safetensors element types this reader widens to float32; others are rejected by name. */
 public enum SafetensorsDtype {
-    F32(4), F16(2), BF16(2), F64(8);
+    F32(4),
+    F16(2),
+    BF16(2),
+    F64(8);
 
     private final int bytes;
 

@@ -2,7 +2,6 @@ package dev.scopeflow.schemas.format;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -37,8 +36,8 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path file, FileChannel channel, Map<String, TensorInfo> tensors,
-                            Map<String, String> metadata) {
+    private SafetensorsFile(
+            Path file, FileChannel channel, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
         this.file = file;
         this.channel = channel;
         this.tensors = tensors;
@@ -60,14 +59,17 @@ public final class SafetensorsFile implements AutoCloseable {
             Map<String, String> metadata = new LinkedHashMap<>();
             for (Map.Entry<String, JsonNode> field : header.properties()) {
                 if (field.getKey().equals("__metadata__")) {
-                    field.getValue().properties().forEach(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    field.getValue()
+                            .properties()
+                            .forEach(m -> metadata.put(m.getKey(), m.getValue().asText()));
                 } else {
-                    tensors.put(field.getKey(),
+                    tensors.put(
+                            field.getKey(),
                             tensorInfo(file, field.getKey(), field.getValue(), dataStart, size - dataStart));
                 }
             }
-            return new SafetensorsFile(file, channel, Collections.unmodifiableMap(tensors),
-                    Collections.unmodifiableMap(metadata));
+            return new SafetensorsFile(
+                    file, channel, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -95,8 +97,8 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             header = Json.parse(new String(headerBytes.array(), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new FileFormatException(file + ": corrupt safetensors header: invalid JSON (" + Json.problem(e)
-                    + ")", e);
+            throw new FileFormatException(
+                    file + ": corrupt safetensors header: invalid JSON (" + Json.problem(e) + ")", e);
         }
         if (header == null || !header.isObject()) {
             throw new FileFormatException(file + ": corrupt safetensors header: not a JSON object");
@@ -110,8 +112,13 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode dtype = entry.get("dtype");
         JsonNode shapeNode = entry.get("shape");
         JsonNode offsets = entry.get("data_offsets");
-        if (dtype == null || !dtype.isTextual() || shapeNode == null || !shapeNode.isArray() || offsets == null
-                || !offsets.isArray() || offsets.size() != 2) {
+        if (dtype == null
+                || !dtype.isTextual()
+                || shapeNode == null
+                || !shapeNode.isArray()
+                || offsets == null
+                || !offsets.isArray()
+                || offsets.size() != 2) {
             throw new FileFormatException(where + "needs dtype, shape and data_offsets [begin, end], got " + entry);
         }
         long[] shape = new long[shapeNode.size()];
@@ -134,8 +141,8 @@ public final class SafetensorsFile implements AutoCloseable {
         TensorInfo info = new TensorInfo(name, dtype.asText(), shape, file, dataStart + begin, dataStart + end);
         int elementBytes = SafetensorsDtype.byteSizeOf(dtype.asText());
         if (elementBytes > 0 && info.elementCount() * elementBytes != end - begin) {
-            throw new FileFormatException(where + "of dtype " + dtype.asText() + " and shape " + shapeNode
-                    + " needs " + info.elementCount() * elementBytes + " bytes, but data_offsets span " + (end - begin));
+            throw new FileFormatException(where + "of dtype " + dtype.asText() + " and shape " + shapeNode + " needs "
+                    + info.elementCount() * elementBytes + " bytes, but data_offsets span " + (end - begin));
         }
         return info;
     }
@@ -158,8 +165,8 @@ public final class SafetensorsFile implements AutoCloseable {
     public TensorInfo tensor(String name) throws FileFormatException {
         TensorInfo info = tensors.get(name);
         if (info == null) {
-            throw new FileFormatException(file + ": tensor '" + name + "' is missing (has: "
-                    + String.join(", ", tensors.keySet()) + ")");
+            throw new FileFormatException(
+                    file + ": tensor '" + name + "' is missing (has: " + String.join(", ", tensors.keySet()) + ")");
         }
         return info;
     }
@@ -175,8 +182,8 @@ public final class SafetensorsFile implements AutoCloseable {
         SafetensorsDtype dtype = tensor.readableDtype();
         long count = into.remaining();
         if (firstElement < 0 || firstElement + count > tensor.elementCount()) {
-            throw new IllegalArgumentException("elements [" + firstElement + ", " + (firstElement + count)
-                    + ") are outside " + tensor);
+            throw new IllegalArgumentException(
+                    "elements [" + firstElement + ", " + (firstElement + count) + ") are outside " + tensor);
         }
         long position = tensor.byteBegin() + firstElement * dtype.bytes();
         long end = position + count * dtype.bytes();
@@ -196,9 +203,15 @@ public final class SafetensorsFile implements AutoCloseable {
     private static void widen(ByteBuffer in, SafetensorsDtype dtype, int count, FloatBuffer into) {
         switch (dtype) {
             case F32 -> into.put(in.asFloatBuffer());
-            case BF16 -> { for (int i = 0; i < count; i++) into.put(HalfFloats.bf16ToFloat(in.getShort())); }
-            case F16 -> { for (int i = 0; i < count; i++) into.put(HalfFloats.f16ToFloat(in.getShort())); }
-            case F64 -> { for (int i = 0; i < count; i++) into.put((float) in.getDouble()); }
+            case BF16 -> {
+                for (int i = 0; i < count; i++) into.put(HalfFloats.bf16ToFloat(in.getShort()));
+            }
+            case F16 -> {
+                for (int i = 0; i < count; i++) into.put(HalfFloats.f16ToFloat(in.getShort()));
+            }
+            case F64 -> {
+                for (int i = 0; i < count; i++) into.put((float) in.getDouble());
+            }
         }
     }
 

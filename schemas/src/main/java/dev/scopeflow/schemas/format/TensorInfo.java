@@ -33,8 +33,9 @@ public record TensorInfo(String name, String dtype, long[] shape, Path file, lon
 
     /** The dtype if this reader can widen it to float32; otherwise a clear error naming tensor and file. */
     public SafetensorsDtype readableDtype() throws FileFormatException {
-        return SafetensorsDtype.parse(dtype).orElseThrow(() -> new FileFormatException(file + ": tensor '" + name
-                + "' has dtype " + dtype + ", which is not supported (supported: F32, F16, BF16, F64)"));
+        return SafetensorsDtype.parse(dtype)
+                .orElseThrow(() -> new FileFormatException(file + ": tensor '" + name + "' has dtype " + dtype
+                        + ", which is not supported (supported: F32, F16, BF16, F64)"));
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.scopeflow.schemas.results;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
-
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -33,31 +32,44 @@ public final class ResultsReader {
     }
 
     /** A {@code runs} row; times as ClickHouse prints them (UTC). */
-    public record Run(String runId, String modelId, String status, long tokens, List<String> saes, List<String> sites,
-                      String corpus, String startedAt, String endedAt) {
-    }
+    public record Run(
+            String runId,
+            String modelId,
+            String status,
+            long tokens,
+            List<String> saes,
+            List<String> sites,
+            String corpus,
+            String startedAt,
+            String endedAt) {}
 
-    public record Progress(long records, long tokens, long deadLetters, String updatedAt) {
-    }
+    public record Progress(long records, long tokens, long deadLetters, String updatedAt) {}
 
     /** A run as listed: its registry row and the job's progress row, either of which may be missing. */
-    public record RunOverview(String runId, Optional<Run> run, Optional<Progress> progress) {
-    }
+    public record RunOverview(String runId, Optional<Run> run, Optional<Progress> progress) {}
 
-    public record Reconstruction(long tokens, double l0, double mse, double fvu, double explainedVariance,
-                                 double cosine, double l2Ratio, double relativeReconstructionBias) {
-    }
+    public record Reconstruction(
+            long tokens,
+            double l0,
+            double mse,
+            double fvu,
+            double explainedVariance,
+            double cosine,
+            double l2Ratio,
+            double relativeReconstructionBias) {}
 
-    public record SaeInfo(String site, String architecture, long dIn, long dSae) {
-    }
+    public record SaeInfo(String site, String architecture, long dIn, long dSae) {}
 
     /**
      * One SAE's results in a run. {@code summary} uses the default dense threshold and counts the features with a
      * stats row; {@code fireCounts} are the groups it was computed from (empty without stats).
      */
-    public record SaeEvaluation(String saeId, Optional<SaeInfo> info, Optional<Reconstruction> reconstruction,
-                                Optional<SaeSummary> summary, List<SaeSummary.FireCounts> fireCounts) {
-    }
+    public record SaeEvaluation(
+            String saeId,
+            Optional<SaeInfo> info,
+            Optional<Reconstruction> reconstruction,
+            Optional<SaeSummary> summary,
+            List<SaeSummary.FireCounts> fireCounts) {}
 
     public record Feature(long feature, long tokens, long fireCount, double activationSum, double activationMax) {
         public double density() {
@@ -70,17 +82,14 @@ public final class ResultsReader {
         }
     }
 
-    public record HistogramBin(int bin, double lowerEdge, double upperEdge, long count) {
-    }
+    public record HistogramBin(int bin, double lowerEdge, double upperEdge, long count) {}
 
     /** A top example ({@code interval} 0, edges 0) or an interval sample. */
-    public record Example(int interval, double lowerEdge, double upperEdge, int rank, long docId, long position,
-                          double activation) {
-    }
+    public record Example(
+            int interval, double lowerEdge, double upperEdge, int rank, long docId, long position, double activation) {}
 
     /** A stored context window of a document: token ids from document position {@code start}. */
-    public record ContextWindow(long start, List<Integer> tokenIds) {
-    }
+    public record ContextWindow(long start, List<Integer> tokenIds) {}
 
     /** Every run, registered ones newest first, then runs only the job's progress knows. */
     public List<RunOverview> runs() {
@@ -97,17 +106,20 @@ public final class ResultsReader {
         progress.keySet().stream().sorted().forEach(ids::add);
         List<RunOverview> overviews = new ArrayList<>(ids.size());
         for (String id : ids) {
-            overviews.add(new RunOverview(id, Optional.ofNullable(runs.get(id)), Optional.ofNullable(progress.get(id))));
+            overviews.add(
+                    new RunOverview(id, Optional.ofNullable(runs.get(id)), Optional.ofNullable(progress.get(id))));
         }
         return overviews;
     }
 
     public Optional<RunOverview> run(String runId) {
         String where = runWhere(runId);
-        Optional<Run> run = clickHouse.query(runSelect(where)).stream().findFirst().map(ResultsReader::run);
-        Optional<Progress> progress = clickHouse.query(progressSelect(where)).stream().findFirst()
-                .map(ResultsReader::progress);
-        return run.isEmpty() && progress.isEmpty() ? Optional.empty()
+        Optional<Run> run =
+                clickHouse.query(runSelect(where)).stream().findFirst().map(ResultsReader::run);
+        Optional<Progress> progress =
+                clickHouse.query(progressSelect(where)).stream().findFirst().map(ResultsReader::progress);
+        return run.isEmpty() && progress.isEmpty()
+                ? Optional.empty()
                 : Optional.of(new RunOverview(runId, run, progress));
     }
 
@@ -118,16 +130,25 @@ public final class ResultsReader {
         for (List<String> row : clickHouse.query("SELECT sae_id, n_tokens, l0, mse, fvu, explained_variance, cosine, "
                 + "l2_ratio, relative_reconstruction_bias FROM " + ReconstructionStatsRows.TABLE.in(db) + " FINAL"
                 + where)) {
-            reconstructions.put(row.get(0), new Reconstruction(Long.parseLong(row.get(1)), real(row.get(2)),
-                    real(row.get(3)), real(row.get(4)), real(row.get(5)), real(row.get(6)), real(row.get(7)),
-                    real(row.get(8))));
+            reconstructions.put(
+                    row.get(0),
+                    new Reconstruction(
+                            Long.parseLong(row.get(1)),
+                            real(row.get(2)),
+                            real(row.get(3)),
+                            real(row.get(4)),
+                            real(row.get(5)),
+                            real(row.get(6)),
+                            real(row.get(7)),
+                            real(row.get(8))));
         }
         // Grouped by (n_tokens, fire_count): a few thousand rows even for wide SAEs, and exact densities.
         Map<String, List<SaeSummary.FireCounts>> groups = new HashMap<>();
         for (List<String> row : clickHouse.query("SELECT sae_id, fire_count, n_tokens, count() FROM "
                 + FeatureStatsRows.TABLE.in(db) + " FINAL" + where + " GROUP BY sae_id, n_tokens, fire_count")) {
-            groups.computeIfAbsent(row.get(0), k -> new ArrayList<>()).add(new SaeSummary.FireCounts(
-                    Long.parseLong(row.get(1)), Long.parseLong(row.get(2)), Long.parseLong(row.get(3))));
+            groups.computeIfAbsent(row.get(0), k -> new ArrayList<>())
+                    .add(new SaeSummary.FireCounts(
+                            Long.parseLong(row.get(1)), Long.parseLong(row.get(2)), Long.parseLong(row.get(3))));
         }
         Set<String> ids = new LinkedHashSet<>(saeIds);
         reconstructions.keySet().stream().sorted().forEach(ids::add);
@@ -136,10 +157,15 @@ public final class ResultsReader {
         List<SaeEvaluation> evaluations = new ArrayList<>(ids.size());
         for (String sae : ids) {
             List<SaeSummary.FireCounts> fireCounts = groups.getOrDefault(sae, List.of());
-            Optional<SaeSummary> summary = fireCounts.isEmpty() ? Optional.empty()
+            Optional<SaeSummary> summary = fireCounts.isEmpty()
+                    ? Optional.empty()
                     : Optional.of(SaeSummary.ofGroups(fireCounts, SaeSummary.DEFAULT_DENSE_THRESHOLD));
-            evaluations.add(new SaeEvaluation(sae, Optional.ofNullable(infos.get(sae)),
-                    Optional.ofNullable(reconstructions.get(sae)), summary, List.copyOf(fireCounts)));
+            evaluations.add(new SaeEvaluation(
+                    sae,
+                    Optional.ofNullable(infos.get(sae)),
+                    Optional.ofNullable(reconstructions.get(sae)),
+                    summary,
+                    List.copyOf(fireCounts)));
         }
         return evaluations;
     }
@@ -151,32 +177,36 @@ public final class ResultsReader {
         }
         for (List<String> row : clickHouse.query("SELECT sae_id, site, architecture, d_in, d_sae FROM "
                 + SaesRows.TABLE.in(db) + " FINAL WHERE sae_id IN (" + quotedList(saeIds) + ")")) {
-            infos.put(row.get(0), new SaeInfo(row.get(1), row.get(2), Long.parseLong(row.get(3)),
-                    Long.parseLong(row.get(4))));
+            infos.put(
+                    row.get(0),
+                    new SaeInfo(row.get(1), row.get(2), Long.parseLong(row.get(3)), Long.parseLong(row.get(4))));
         }
         return infos;
     }
 
     /** How many features of the SAE have a stats row in the run (0: the run does not know the SAE). */
     public long featureCount(String runId, String saeId) {
-        return Long.parseLong(clickHouse.query("SELECT count() FROM " + FeatureStatsRows.TABLE.in(db) + " FINAL"
-                + saeWhere(runId, saeId)).get(0).get(0));
+        return Long.parseLong(clickHouse
+                .query("SELECT count() FROM " + FeatureStatsRows.TABLE.in(db) + " FINAL" + saeWhere(runId, saeId))
+                .get(0)
+                .get(0));
     }
 
     /** One page of features, highest first by density or by max activation; ties by feature index. */
     public List<Feature> features(String runId, String saeId, boolean byMaxActivation, long offset, int limit) {
-        String order = byMaxActivation ? "act_max DESC, feature"
-                : "if(n_tokens = 0, 0, fire_count / n_tokens) DESC, feature";
+        String order =
+                byMaxActivation ? "act_max DESC, feature" : "if(n_tokens = 0, 0, fire_count / n_tokens) DESC, feature";
         List<Feature> features = new ArrayList<>();
-        for (List<String> row : clickHouse.query(featureSelect() + saeWhere(runId, saeId) + " ORDER BY " + order
-                + " LIMIT " + offset + ", " + limit)) {
+        for (List<String> row : clickHouse.query(
+                featureSelect() + saeWhere(runId, saeId) + " ORDER BY " + order + " LIMIT " + offset + ", " + limit)) {
             features.add(feature(row));
         }
         return features;
     }
 
     public Optional<Feature> feature(String runId, String saeId, long feature) {
-        return clickHouse.query(featureSelect() + featureWhere(runId, saeId, feature)).stream().findFirst()
+        return clickHouse.query(featureSelect() + featureWhere(runId, saeId, feature)).stream()
+                .findFirst()
                 .map(ResultsReader::feature);
     }
 
@@ -186,8 +216,8 @@ public final class ResultsReader {
         for (List<String> row : clickHouse.query("SELECT bin, lower_edge, upper_edge, count FROM "
                 + FeatureHistogramsRows.TABLE.in(db) + " FINAL" + featureWhere(runId, saeId, feature)
                 + " ORDER BY bin")) {
-            bins.add(new HistogramBin(Integer.parseInt(row.get(0)), real(row.get(1)), real(row.get(2)),
-                    Long.parseLong(row.get(3))));
+            bins.add(new HistogramBin(
+                    Integer.parseInt(row.get(0)), real(row.get(1)), real(row.get(2)), Long.parseLong(row.get(3))));
         }
         return bins;
     }
@@ -213,7 +243,9 @@ public final class ResultsReader {
         String in = docIds.stream().distinct().map(String::valueOf).collect(Collectors.joining(", "));
         for (List<String> row : clickHouse.query("SELECT doc_id, window_start, token_ids FROM "
                 + DocumentsRows.TABLE.in(db) + " FINAL" + runWhere(runId) + " AND doc_id IN (" + in + ")")) {
-            List<Integer> tokens = ClickHouseTsv.parseArray(row.get(2)).stream().map(Integer::valueOf).toList();
+            List<Integer> tokens = ClickHouseTsv.parseArray(row.get(2)).stream()
+                    .map(Integer::valueOf)
+                    .toList();
             windows.computeIfAbsent(Long.parseLong(row.get(0)), k -> new ArrayList<>())
                     .add(new ContextWindow(Long.parseLong(row.get(1)), tokens));
         }
@@ -223,8 +255,13 @@ public final class ResultsReader {
     private static List<Example> examples(List<List<String>> rows) {
         List<Example> examples = new ArrayList<>(rows.size());
         for (List<String> row : rows) {
-            examples.add(new Example(Integer.parseInt(row.get(0)), real(row.get(1)), real(row.get(2)),
-                    Integer.parseInt(row.get(3)), Long.parseLong(row.get(4)), Long.parseLong(row.get(5)),
+            examples.add(new Example(
+                    Integer.parseInt(row.get(0)),
+                    real(row.get(1)),
+                    real(row.get(2)),
+                    Integer.parseInt(row.get(3)),
+                    Long.parseLong(row.get(4)),
+                    Long.parseLong(row.get(5)),
                     real(row.get(6))));
         }
         return examples;
@@ -236,28 +273,40 @@ public final class ResultsReader {
     }
 
     private String progressSelect(String where) {
-        return "SELECT run_id, records, tokens, dead_letters, toString(updated_at) FROM "
-                + RunProgressRows.TABLE.in(db) + " FINAL" + where;
+        return "SELECT run_id, records, tokens, dead_letters, toString(updated_at) FROM " + RunProgressRows.TABLE.in(db)
+                + " FINAL" + where;
     }
 
     private String featureSelect() {
-        return "SELECT feature, n_tokens, fire_count, act_sum, act_max FROM " + FeatureStatsRows.TABLE.in(db) + " FINAL";
+        return "SELECT feature, n_tokens, fire_count, act_sum, act_max FROM " + FeatureStatsRows.TABLE.in(db)
+                + " FINAL";
     }
 
     private static Run run(List<String> row) {
-        return new Run(row.get(0), row.get(1), row.get(2), Long.parseLong(row.get(3)),
-                ClickHouseTsv.parseArray(row.get(4)), ClickHouseTsv.parseArray(row.get(5)), row.get(6), row.get(7),
+        return new Run(
+                row.get(0),
+                row.get(1),
+                row.get(2),
+                Long.parseLong(row.get(3)),
+                ClickHouseTsv.parseArray(row.get(4)),
+                ClickHouseTsv.parseArray(row.get(5)),
+                row.get(6),
+                row.get(7),
                 row.get(8));
     }
 
     private static Progress progress(List<String> row) {
-        return new Progress(Long.parseLong(row.get(1)), Long.parseLong(row.get(2)), Long.parseLong(row.get(3)),
-                row.get(4));
+        return new Progress(
+                Long.parseLong(row.get(1)), Long.parseLong(row.get(2)), Long.parseLong(row.get(3)), row.get(4));
     }
 
     private static Feature feature(List<String> row) {
-        return new Feature(Long.parseLong(row.get(0)), Long.parseLong(row.get(1)), Long.parseLong(row.get(2)),
-                real(row.get(3)), real(row.get(4)));
+        return new Feature(
+                Long.parseLong(row.get(0)),
+                Long.parseLong(row.get(1)),
+                Long.parseLong(row.get(2)),
+                real(row.get(3)),
+                real(row.get(4)));
     }
 
     private static String runWhere(String runId) {

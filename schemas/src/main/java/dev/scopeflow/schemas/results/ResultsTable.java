@@ -1,7 +1,6 @@
 package dev.scopeflow.schemas.results;
 
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-
 import java.util.List;
 
 /**
@@ -13,8 +12,7 @@ import java.util.List;
 public record ResultsTable(String name, List<Column> columns) {
 
     /** A column: its name and its type as {@code system.columns} spells it, e.g. {@code DateTime('UTC')}. */
-    public record Column(String name, String type) {
-    }
+    public record Column(String name, String type) {}
 
     public ResultsTable {
         columns = List.copyOf(columns);
@@ -22,10 +20,14 @@ public record ResultsTable(String name, List<Column> columns) {
 
     /** Columns given as {@code "name Type"}, in insert order. */
     static ResultsTable of(String name, String... columns) {
-        return new ResultsTable(name, List.of(columns).stream().map(c -> {
-            int space = c.indexOf(' ');
-            return new Column(c.substring(0, space), c.substring(space + 1));
-        }).toList());
+        return new ResultsTable(
+                name,
+                List.of(columns).stream()
+                        .map(c -> {
+                            int space = c.indexOf(' ');
+                            return new Column(c.substring(0, space), c.substring(space + 1));
+                        })
+                        .toList());
     }
 
     public List<String> columnNames() {

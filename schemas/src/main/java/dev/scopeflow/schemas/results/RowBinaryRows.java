@@ -9,8 +9,12 @@ import dev.scopeflow.schemas.clickhouse.RowBinaryWriter;
  * Not thread-safe.
  */
 public abstract sealed class RowBinaryRows
-        permits FeatureStatsRows, TopExamplesRows, FeatureHistogramsRows, IntervalSamplesRows,
-        ReconstructionStatsRows, DocumentsRows {
+        permits FeatureStatsRows,
+                TopExamplesRows,
+                FeatureHistogramsRows,
+                IntervalSamplesRows,
+                ReconstructionStatsRows,
+                DocumentsRows {
 
     private final ResultsTable table;
     private final RowBinaryWriter out;

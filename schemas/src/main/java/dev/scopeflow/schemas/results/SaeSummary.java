@@ -18,18 +18,25 @@ import java.util.function.IntToLongFunction;
  * @param over1Percent   features with density &gt; {@link #ONE_PERCENT} (SAEBench freq_over_1_percent)
  * @param over10Percent  features with density &gt; {@link #TEN_PERCENT} (SAEBench freq_over_10_percent)
  */
-public record SaeSummary(long features, long tokens, long fires, long dead, long dense, double denseThreshold,
-                         long over1Percent, long over10Percent) {
+public record SaeSummary(
+        long features,
+        long tokens,
+        long fires,
+        long dead,
+        long dense,
+        double denseThreshold,
+        long over1Percent,
+        long over10Percent) {
 
     /** SAEBench's fixed density thresholds. */
     public static final double ONE_PERCENT = 0.01;
+
     public static final double TEN_PERCENT = 0.1;
     /** "Dense" unless configured otherwise: SAEBench's 10 %. */
     public static final double DEFAULT_DENSE_THRESHOLD = TEN_PERCENT;
 
     /** {@code features} features that each fired {@code fireCount} times out of {@code tokens}. */
-    public record FireCounts(long fireCount, long tokens, long features) {
-    }
+    public record FireCounts(long fireCount, long tokens, long features) {}
 
     /** From per-feature counts: feature {@code f} fired {@code fireCount.applyAsLong(f)} times out of {@code tokens}. */
     public static SaeSummary ofFeatures(int dSae, long tokens, IntToLongFunction fireCount, double denseThreshold) {

@@ -1,7 +1,6 @@
 package dev.scopeflow.schemas.results;
 
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -3,6 +3,7 @@ package dev.scopeflow.schemas.clickhouse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -13,19 +14,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import com.sun.net.httpserver.HttpServer;
 
 /** Request shapes and error handling against a hand-written fake; real-server checks are in local-cluster. */
 class ClickHouseHttpTest {
 
     /** One canned answer for every request; records what was asked. */
     private static final class TestingClickHouse implements AutoCloseable {
-        record Request(String method, String path, String query, String body, String authorization) {
-        }
+        record Request(String method, String path, String query, String body, String authorization) {}
 
         final List<Request> requests = new ArrayList<>();
         int status = 200;
@@ -37,7 +34,9 @@ class ClickHouseHttpTest {
             server.createContext("/", exchange -> {
                 String rawQuery = exchange.getRequestURI().getRawQuery();
                 synchronized (requests) {
-                    requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                    requests.add(new Request(
+                            exchange.getRequestMethod(),
+                            exchange.getRequestURI().getPath(),
                             rawQuery == null ? null : URLDecoder.decode(rawQuery, StandardCharsets.UTF_8),
                             new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
                             exchange.getRequestHeaders().getFirst("Authorization")));
@@ -63,8 +62,7 @@ class ClickHouseHttpTest {
 
     private final TestingClickHouse fake = new TestingClickHouse();
 
-    ClickHouseHttpTest() throws IOException {
-    }
+    ClickHouseHttpTest() throws IOException {}
 
     @AfterEach
     void stop() {
@@ -74,15 +72,18 @@ class ClickHouseHttpTest {
     @Test
     void insertSendsEscapedTabSeparatedRows() {
         ClickHouseHttp ch = new ClickHouseHttp(fake.url());
-        ch.insert("db.t", List.of("s", "a", "f", "t"), List.of(
-                List.of("x\ty\nz\\'", List.of("p\tq", "it's"), 0.1f, Instant.parse("2024-01-02T03:04:05Z")),
-                List.of("", List.of(), Double.NaN, Instant.EPOCH)));
+        ch.insert(
+                "db.t",
+                List.of("s", "a", "f", "t"),
+                List.of(
+                        List.of("x\ty\nz\\'", List.of("p\tq", "it's"), 0.1f, Instant.parse("2024-01-02T03:04:05Z")),
+                        List.of("", List.of(), Double.NaN, Instant.EPOCH)));
 
         TestingClickHouse.Request request = fake.requests.get(0);
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.query()).isEqualTo("query=INSERT INTO db.t (s, a, f, t) FORMAT TabSeparated");
-        assertThat(request.body()).isEqualTo(
-                "x\\ty\\nz\\\\'\t['p\\tq','it\\'s']\t0.1\t2024-01-02 03:04:05\n"
+        assertThat(request.body())
+                .isEqualTo("x\\ty\\nz\\\\'\t['p\\tq','it\\'s']\t0.1\t2024-01-02 03:04:05\n"
                         + "\t[]\tnan\t1970-01-01 00:00:00\n");
         assertThat(request.authorization()).isNull();
     }
@@ -92,8 +93,7 @@ class ClickHouseHttpTest {
         ClickHouseHttp ch = new ClickHouseHttp(fake.url());
         assertThatThrownBy(() -> ch.insert("db.t; DROP", List.of("a"), List.of()))
                 .hasMessageContaining("table name 'db.t; DROP'");
-        assertThatThrownBy(() -> ch.insert("t", List.of("a b"), List.of()))
-                .hasMessageContaining("column name 'a b'");
+        assertThatThrownBy(() -> ch.insert("t", List.of("a b"), List.of())).hasMessageContaining("column name 'a b'");
         assertThatThrownBy(() -> ch.insert("t", List.of("a", "b"), List.of(List.of(1))))
                 .hasMessageContaining("row 0 for t has 1 values, expected 2");
         assertThat(fake.requests).isEmpty();
@@ -116,7 +116,8 @@ class ClickHouseHttpTest {
     @Test
     void queryWithNoRowsIsEmpty() {
         fake.answer = "s\nString\n";
-        assertThat(new ClickHouseHttp(fake.url()).query("SELECT s FROM t WHERE 0")).isEmpty();
+        assertThat(new ClickHouseHttp(fake.url()).query("SELECT s FROM t WHERE 0"))
+                .isEmpty();
     }
 
     @Test
@@ -129,7 +130,8 @@ class ClickHouseHttpTest {
                 .isInstanceOfSatisfying(ClickHouseException.class, e -> {
                     assertThat(e.httpStatus()).isEqualTo(400);
                     assertThat(e.serverMessage()).contains("DB::Exception: Syntax error");
-                    assertThat(e.getMessage()).contains("HTTP 400", "Code: 62", sql.substring(0, 200))
+                    assertThat(e.getMessage())
+                            .contains("HTTP 400", "Code: 62", sql.substring(0, 200))
                             .doesNotContain(sql.substring(0, 201));
                 });
     }
@@ -138,17 +140,24 @@ class ClickHouseHttpTest {
     void unreachableServerIsAClickHouseExceptionAndPingIsFalse() {
         String url = fake.url();
         fake.close();
-        ClickHouseHttp ch = ClickHouseHttp.builder(url).optConnectTimeout(Duration.ofSeconds(2)).build();
+        ClickHouseHttp ch = ClickHouseHttp.builder(url)
+                .optConnectTimeout(Duration.ofSeconds(2))
+                .build();
         assertThat(ch.ping()).isFalse();
         assertThatThrownBy(() -> ch.execute("SELECT 1"))
-                .isInstanceOfSatisfying(ClickHouseException.class, e -> assertThat(e.httpStatus()).isZero())
-                .hasMessageContaining("no answer from ClickHouse").hasMessageContaining("SELECT 1");
+                .isInstanceOfSatisfying(
+                        ClickHouseException.class,
+                        e -> assertThat(e.httpStatus()).isZero())
+                .hasMessageContaining("no answer from ClickHouse")
+                .hasMessageContaining("SELECT 1");
     }
 
     @Test
     void pingAndCredentials() {
         fake.answer = "Ok.\n";
-        ClickHouseHttp ch = ClickHouseHttp.builder(fake.url() + "/").optCredentials("alice", "p:w").build();
+        ClickHouseHttp ch = ClickHouseHttp.builder(fake.url() + "/")
+                .optCredentials("alice", "p:w")
+                .build();
         assertThat(ch.ping()).isTrue();
         ch.execute("SELECT 1");
         assertThat(fake.requests.get(0).path()).isEqualTo("/ping");

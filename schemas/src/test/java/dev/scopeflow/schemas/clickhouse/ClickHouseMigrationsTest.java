@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,11 +22,12 @@ class ClickHouseMigrationsTest {
                 ;;
                 SELECT 1
                 """;
-        assertThat(ClickHouseMigrations.splitStatements(script)).containsExactly(
-                "CREATE DATABASE IF NOT EXISTS x",
-                "CREATE TABLE x.t (s String DEFAULT 'a;b', `we;ird` UInt8) ENGINE = Log",
-                "SELECT \"q;uoted\", 'it\\'s;'",
-                "SELECT 1");
+        assertThat(ClickHouseMigrations.splitStatements(script))
+                .containsExactly(
+                        "CREATE DATABASE IF NOT EXISTS x",
+                        "CREATE TABLE x.t (s String DEFAULT 'a;b', `we;ird` UInt8) ENGINE = Log",
+                        "SELECT \"q;uoted\", 'it\\'s;'",
+                        "SELECT 1");
     }
 
     @Test
@@ -43,7 +43,8 @@ class ClickHouseMigrationsTest {
         assertThat(ClickHouseMigrations.substitute("CREATE TABLE ${db}.t; -- ${db}", "prod_1", "V9__x.sql"))
                 .isEqualTo("CREATE TABLE prod_1.t; -- prod_1");
         assertThatThrownBy(() -> ClickHouseMigrations.substitute("SELECT ${cluster}", "db", "V009__x.sql"))
-                .hasMessageContaining("V009__x.sql").hasMessageContaining("${cluster}");
+                .hasMessageContaining("V009__x.sql")
+                .hasMessageContaining("${cluster}");
     }
 
     @Test
@@ -56,15 +57,23 @@ class ClickHouseMigrationsTest {
         assertThat(first.file()).isEqualTo("V001__init.sql");
         assertThat(first.statements()).hasSize(5);
         assertThat(first.statements().get(0)).isEqualTo("CREATE DATABASE IF NOT EXISTS scopeflow_test");
-        assertThat(first.statements().subList(1, 5)).allSatisfy(statement -> assertThat(statement)
-                .startsWith("CREATE TABLE IF NOT EXISTS scopeflow_test.")
-                .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
-        assertThat(first.statements().subList(1, 5)).extracting(s -> s.split("[\\s(]+")[5])
-                .containsExactly("scopeflow_test.schema_migrations", "scopeflow_test.runs", "scopeflow_test.saes",
+        assertThat(first.statements().subList(1, 5))
+                .allSatisfy(statement -> assertThat(statement)
+                        .startsWith("CREATE TABLE IF NOT EXISTS scopeflow_test.")
+                        .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+        assertThat(first.statements().subList(1, 5))
+                .extracting(s -> s.split("[\\s(]+")[5])
+                .containsExactly(
+                        "scopeflow_test.schema_migrations",
+                        "scopeflow_test.runs",
+                        "scopeflow_test.saes",
                         "scopeflow_test.feature_stats");
         assertThat(first.statements().get(4))
                 .contains("ENGINE = ReplacingMergeTree(version)", "ORDER BY (run_id, sae_id, feature)");
-        assertThat(migrations).extracting(ClickHouseMigrations.Migration::version).isSorted().doesNotHaveDuplicates();
+        assertThat(migrations)
+                .extracting(ClickHouseMigrations.Migration::version)
+                .isSorted()
+                .doesNotHaveDuplicates();
     }
 
     @Test
@@ -72,11 +81,13 @@ class ClickHouseMigrationsTest {
         ClickHouseMigrations.Migration third = ClickHouseMigrations.load("db").get(2);
         assertThat(third.version()).isEqualTo(3);
         assertThat(third.file()).isEqualTo("V003__distributions.sql");
-        assertThat(third.statements()).extracting(s -> s.split("[\\s(]+")[5])
+        assertThat(third.statements())
+                .extracting(s -> s.split("[\\s(]+")[5])
                 .containsExactly("db.feature_histograms", "db.interval_samples");
-        assertThat(third.statements()).allSatisfy(statement -> assertThat(statement)
-                .contains("ENGINE = ReplacingMergeTree(version)")
-                .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+        assertThat(third.statements())
+                .allSatisfy(statement -> assertThat(statement)
+                        .contains("ENGINE = ReplacingMergeTree(version)")
+                        .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
     }
 
     @Test
@@ -84,11 +95,13 @@ class ClickHouseMigrationsTest {
         ClickHouseMigrations.Migration second = ClickHouseMigrations.load("db").get(1);
         assertThat(second.version()).isEqualTo(2);
         assertThat(second.file()).isEqualTo("V002__job_outputs.sql");
-        assertThat(second.statements()).extracting(s -> s.split("[\\s(]+")[5])
+        assertThat(second.statements())
+                .extracting(s -> s.split("[\\s(]+")[5])
                 .containsExactly("db.top_examples", "db.reconstruction_stats", "db.run_progress", "db.documents");
-        assertThat(second.statements()).allSatisfy(statement -> assertThat(statement)
-                .startsWith("CREATE TABLE IF NOT EXISTS db.")
-                .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+        assertThat(second.statements())
+                .allSatisfy(statement -> assertThat(statement)
+                        .startsWith("CREATE TABLE IF NOT EXISTS db.")
+                        .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
     }
 
     @ParameterizedTest

@@ -9,14 +9,26 @@ import java.time.LocalDateTime;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-
 import org.junit.jupiter.api.Test;
 
 class ClickHouseTsvTest {
 
     private static final List<String> AWKWARD = List.of(
-            "", "plain", "tab\there", "new\nline", "cr\rlf\r\n", "back\\slash", "trailing\\", "quote'single",
-            "quote\"double", "nul\0byte", "bell\b\f", "ünïcødé ✓ 😀", "\\t literal backslash-t", "\\N", "[not,array]");
+            "",
+            "plain",
+            "tab\there",
+            "new\nline",
+            "cr\rlf\r\n",
+            "back\\slash",
+            "trailing\\",
+            "quote'single",
+            "quote\"double",
+            "nul\0byte",
+            "bell\b\f",
+            "ünïcødé ✓ 😀",
+            "\\t literal backslash-t",
+            "\\N",
+            "[not,array]");
 
     @Test
     void escapedFieldsHaveNoRawSeparatorsAndRoundTrip() {
@@ -46,7 +58,8 @@ class ClickHouseTsvTest {
             }
             String value = new String(chars);
             assertThat(ClickHouseTsv.unescape(ClickHouseTsv.escape(value))).isEqualTo(value);
-            assertThat(ClickHouseTsv.parseArray("[" + ClickHouseTsv.quote(value) + "]")).containsExactly(value);
+            assertThat(ClickHouseTsv.parseArray("[" + ClickHouseTsv.quote(value) + "]"))
+                    .containsExactly(value);
         }
     }
 
@@ -63,10 +76,13 @@ class ClickHouseTsvTest {
         assertThat(ClickHouseTsv.format(Double.NaN)).isEqualTo("nan");
         assertThat(ClickHouseTsv.format(Float.NEGATIVE_INFINITY)).isEqualTo("-inf");
         assertThat(ClickHouseTsv.format(Double.POSITIVE_INFINITY)).isEqualTo("inf");
-        assertThat(ClickHouseTsv.format(Instant.parse("2024-02-29T23:59:58.999Z"))).isEqualTo("2024-02-29 23:59:58");
-        assertThat(ClickHouseTsv.format(LocalDateTime.parse("2001-02-03T04:05:06"))).isEqualTo("2001-02-03 04:05:06");
+        assertThat(ClickHouseTsv.format(Instant.parse("2024-02-29T23:59:58.999Z")))
+                .isEqualTo("2024-02-29 23:59:58");
+        assertThat(ClickHouseTsv.format(LocalDateTime.parse("2001-02-03T04:05:06")))
+                .isEqualTo("2001-02-03 04:05:06");
         assertThatThrownBy(() -> ClickHouseTsv.format(new Object()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("java.lang.Object");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("java.lang.Object");
     }
 
     @Test
@@ -78,8 +94,7 @@ class ClickHouseTsvTest {
         assertThat(ClickHouseTsv.format(Arrays.asList("x", null))).isEqualTo("['x',NULL]");
         assertThat(ClickHouseTsv.format(List.of(List.of(1), List.of(2, 3)))).isEqualTo("[[1],[2,3]]");
         assertThat(ClickHouseTsv.format(List.of(Instant.EPOCH))).isEqualTo("['1970-01-01 00:00:00']");
-        assertThat(ClickHouseTsv.format(List.of("x")))
-                .doesNotContain("\t", "\n");
+        assertThat(ClickHouseTsv.format(List.of("x"))).doesNotContain("\t", "\n");
     }
 
     @Test

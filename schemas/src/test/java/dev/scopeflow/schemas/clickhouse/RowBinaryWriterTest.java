@@ -1,13 +1,12 @@
 package dev.scopeflow.schemas.clickhouse;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class RowBinaryWriterTest {
 
@@ -15,8 +14,13 @@ class RowBinaryWriterTest {
     void writesLittleEndianValuesAndLeb128Strings() {
         String longText = "x".repeat(300); // needs a two-byte length
         byte[] bytes = new RowBinaryWriter(1)
-                .string("ab").uint32(0xfffffffeL).uint64(Long.MAX_VALUE).float32(-1.5f).float64(Math.PI)
-                .string(longText).string("ü")
+                .string("ab")
+                .uint32(0xfffffffeL)
+                .uint64(Long.MAX_VALUE)
+                .float32(-1.5f)
+                .float64(Math.PI)
+                .string(longText)
+                .string("ü")
                 .toByteArray();
 
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigDecimal;
 import java.util.SplittableRandom;
-
 import org.junit.jupiter.api.Test;
 
 class HalfFloatsTest {
@@ -46,7 +45,9 @@ class HalfFloatsTest {
             if (Float.isNaN(x)) {
                 continue;
             }
-            assertThat(HalfFloats.floatToBf16(x)).as("bits %08x", Float.floatToRawIntBits(x)).isEqualTo(reference(x));
+            assertThat(HalfFloats.floatToBf16(x))
+                    .as("bits %08x", Float.floatToRawIntBits(x))
+                    .isEqualTo(reference(x));
             checked++;
         }
     }
@@ -60,7 +61,9 @@ class HalfFloatsTest {
             for (int low : lowHalves) {
                 float x = Float.intBitsToFloat(high | low);
                 if (!Float.isNaN(x)) {
-                    assertThat(HalfFloats.floatToBf16(x)).as("bits %08x", high | low).isEqualTo(reference(x));
+                    assertThat(HalfFloats.floatToBf16(x))
+                            .as("bits %08x", high | low)
+                            .isEqualTo(reference(x));
                 }
             }
         }
@@ -90,7 +93,9 @@ class HalfFloatsTest {
     void nanStaysNanEvenWhenOnlyLowMantissaBitsAreSet() {
         for (int bits : new int[] {0x7FC00000, 0x7F800001, 0xFF800001, 0x7FFFFFFF, 0x7F80FFFF}) {
             float nan = Float.intBitsToFloat(bits);
-            assertThat(Float.isNaN(HalfFloats.roundToBf16(nan))).as("bits %08x", bits).isTrue();
+            assertThat(Float.isNaN(HalfFloats.roundToBf16(nan)))
+                    .as("bits %08x", bits)
+                    .isTrue();
             assertThat(HalfFloats.floatToBf16(nan) < 0).as("sign of %08x", bits).isEqualTo(bits < 0);
         }
     }
@@ -115,13 +120,15 @@ class HalfFloatsTest {
             float actual = HalfFloats.f16ToFloat((short) b);
             if (exponent == 0x1F) {
                 assertThat(mantissa == 0 ? actual == sign * Double.POSITIVE_INFINITY : Float.isNaN(actual))
-                        .as("bits %04x", b).isTrue();
+                        .as("bits %04x", b)
+                        .isTrue();
                 continue;
             }
-            double expected = exponent == 0 ? sign * Math.scalb((double) mantissa, -24)
+            double expected = exponent == 0
+                    ? sign * Math.scalb((double) mantissa, -24)
                     : sign * Math.scalb(1 + mantissa / 1024.0, exponent - 15);
-            assertThat(Float.floatToRawIntBits(actual)).as("bits %04x", b)
-                    .isEqualTo(Float.floatToRawIntBits((float) expected));
+            assertThat(Float.floatToRawIntBits(actual)).as("bits %04x", b).isEqualTo(Float.floatToRawIntBits((float)
+                    expected));
         }
         assertThat(HalfFloats.f16ToFloat((short) 0x7BFF)).isEqualTo(65504f);
         assertThat(HalfFloats.f16ToFloat((short) 0x0001)).isEqualTo(0x1p-24f);

@@ -35,7 +35,8 @@ class NpyArrayTest {
     void readsEveryDtypeOrderRankAndVersionLikeNumpy(String line) throws Exception {
         String[] parts = line.split(" ");
         String name = parts[0];
-        int[] shape = parts[1].equals("-") ? new int[0]
+        int[] shape = parts[1].equals("-")
+                ? new int[0]
                 : Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
         NpyArray array = NpyArray.read(dir.resolve(name + ".npy"));
 
@@ -58,7 +59,7 @@ class NpyArrayTest {
     @Test
     void storedAndCompressedNpzHoldTheSameArrays() throws Exception {
         try (NpzReader stored = NpzReader.open(dir.resolve("stored.npz"));
-             NpzReader compressed = NpzReader.open(dir.resolve("compressed.npz"))) {
+                NpzReader compressed = NpzReader.open(dir.resolve("compressed.npz"))) {
             assertThat(stored.arrayNames()).containsExactly("a", "b", "c");
             assertThat(compressed.arrayNames()).containsExactly("a", "b", "c");
             for (String name : stored.arrayNames()) {
@@ -89,25 +90,30 @@ class NpyArrayTest {
     void rejectsUnsupportedDtypes() {
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("bad_complex.npy")))
                 .isInstanceOf(FileFormatException.class)
-                .hasMessageContaining("bad_complex.npy").hasMessageContaining("unsupported dtype '<c8'");
+                .hasMessageContaining("bad_complex.npy")
+                .hasMessageContaining("unsupported dtype '<c8'");
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("bad_structured.npy")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("unsupported dtype");
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("unsupported dtype");
     }
 
     @Test
     void rejectsBadMagic() {
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("bad_magic.npy")))
                 .isInstanceOf(FileFormatException.class)
-                .hasMessageContaining("bad_magic.npy").hasMessageContaining("bad magic");
+                .hasMessageContaining("bad_magic.npy")
+                .hasMessageContaining("bad magic");
     }
 
     @Test
     void rejectsTruncatedAndOverlongData() {
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("truncated.npy")))
                 .isInstanceOf(FileFormatException.class)
-                .hasMessageContaining("'truncated'").hasMessageContaining("truncated data: expected 140 bytes");
+                .hasMessageContaining("'truncated'")
+                .hasMessageContaining("truncated data: expected 140 bytes");
         assertThatThrownBy(() -> NpyArray.read(dir.resolve("too_long.npy")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("shape mismatch");
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("shape mismatch");
     }
 
     @Test

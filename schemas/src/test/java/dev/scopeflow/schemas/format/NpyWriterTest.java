@@ -33,14 +33,20 @@ class NpyWriterTest {
         }
         float[] wEnc = values(4 * 6, 3);
         float[] bias = values(6, 4);
-        NpzWriter.write(dir.resolve("params.npz"), List.of(NpyArray.of("W_enc", new int[] {4, 6}, wEnc),
-                NpyArray.of("b_enc", new int[] {6}, bias)));
+        NpzWriter.write(
+                dir.resolve("params.npz"),
+                List.of(NpyArray.of("W_enc", new int[] {4, 6}, wEnc), NpyArray.of("b_enc", new int[] {6}, bias)));
 
         PythonFixtures.run(NpyWriterTest.class.getResource("format_fixtures.py"), dir, "read-back");
 
-        assertThat(Files.readAllLines(dir.resolve("read.txt"))).containsExactlyInAnyOrder(
-                "cube 2,3,5 <f4", "vector 11 <f4", "scalar - <f4", "ids 2,2 <i8", "params.W_enc 4,6 <f4",
-                "params.b_enc 6 <f4");
+        assertThat(Files.readAllLines(dir.resolve("read.txt")))
+                .containsExactlyInAnyOrder(
+                        "cube 2,3,5 <f4",
+                        "vector 11 <f4",
+                        "scalar - <f4",
+                        "ids 2,2 <i8",
+                        "params.W_enc 4,6 <f4",
+                        "params.b_enc 6 <f4");
         assertThat(PythonFixtures.f32(dir.resolve("cube.f32"))).containsExactly(cube);
         assertThat(PythonFixtures.f32(dir.resolve("vector.f32"))).containsExactly(vector);
         assertThat(Float.floatToRawIntBits(PythonFixtures.f32(dir.resolve("scalar.f32"))[0]))
@@ -60,10 +66,12 @@ class NpyWriterTest {
     @Test
     void writingMoreOrFewerValuesThanTheShapeFails() {
         assertThatThrownBy(() -> NpyWriter.writeFloat32(dir.resolve("short.npy"), new float[5], 2, 3))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("short.npy")
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("short.npy")
                 .hasMessageContaining("wrote 5 values, the shape needs 6");
         assertThatThrownBy(() -> NpyWriter.writeFloat32(dir.resolve("long.npy"), new float[7], 2, 3))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("more values written");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("more values written");
     }
 
     private static float[] values(int n, long seed) {

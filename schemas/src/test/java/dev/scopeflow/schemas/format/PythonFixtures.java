@@ -15,12 +15,10 @@ import java.nio.file.Path;
  */
 public final class PythonFixtures {
 
-    private PythonFixtures() {
-    }
+    private PythonFixtures() {}
 
     /** Runs the script; returns {@code dir}. Fails the test with the script's output on any error. */
-    public static Path run(URL script, Path dir, String mode, Object... args) throws IOException,
-            InterruptedException {
+    public static Path run(URL script, Path dir, String mode, Object... args) throws IOException, InterruptedException {
         Path scriptPath;
         try {
             scriptPath = Path.of(script.toURI());
@@ -39,8 +37,8 @@ public final class PythonFixtures {
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = process.waitFor();
         if (exit != 0) {
-            throw new IllegalStateException(scriptPath.getFileName() + " " + mode + " failed (" + exit + "):\n"
-                    + output);
+            throw new IllegalStateException(
+                    scriptPath.getFileName() + " " + mode + " failed (" + exit + "):\n" + output);
         }
         return dir;
     }

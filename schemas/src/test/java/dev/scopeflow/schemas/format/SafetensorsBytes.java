@@ -11,8 +11,7 @@ import java.nio.file.Path;
 /** Raw safetensors bytes for tests that need files a correct writer would never produce. */
 final class SafetensorsBytes {
 
-    private SafetensorsBytes() {
-    }
+    private SafetensorsBytes() {}
 
     static Path write(Path file, String headerJson, byte[] data) {
         byte[] header = headerJson.getBytes(StandardCharsets.UTF_8);

@@ -1,7 +1,7 @@
 package dev.scopeflow.schemas.format;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,9 +9,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsFileTest {
 
@@ -21,10 +20,12 @@ class SafetensorsFileTest {
     @Test
     void widensBf16AndF16BitPatternsExactly() throws Exception {
         // IEEE / bfloat16 bit patterns with their exact values.
-        Path file = SafetensorsBytes.write(tmp.resolve("a.safetensors"),
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("a.safetensors"),
                 "{\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
                         + "\"h\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[8,20]}}",
-                concat(SafetensorsBytes.littleEndianShorts(0x3F80, 0xC010, 0x7F80, 0x0001),
+                concat(
+                        SafetensorsBytes.littleEndianShorts(0x3F80, 0xC010, 0x7F80, 0x0001),
                         SafetensorsBytes.littleEndianShorts(0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8400, 0xFC00)));
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             float[] b = new float[4];
@@ -42,8 +43,13 @@ class SafetensorsFileTest {
 
     @Test
     void readsF32() throws Exception {
-        ByteBuffer data = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.1f).putFloat(-3e38f).putFloat(7f);
-        Path file = SafetensorsBytes.write(tmp.resolve("f.safetensors"),
+        ByteBuffer data = ByteBuffer.allocate(12)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putFloat(0.1f)
+                .putFloat(-3e38f)
+                .putFloat(7f);
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("f.safetensors"),
                 "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}",
                 data.array());
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
@@ -55,9 +61,13 @@ class SafetensorsFileTest {
 
     @Test
     void readsF64MetadataAndWholeTensorsByName() throws Exception {
-        ByteBuffer data = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.1).putDouble(-1e300)
+        ByteBuffer data = ByteBuffer.allocate(24)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putDouble(0.1)
+                .putDouble(-1e300)
                 .putDouble(2.5);
-        Path file = SafetensorsBytes.write(tmp.resolve("d.safetensors"),
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("d.safetensors"),
                 "{\"__metadata__\":{\"format\":\"pt\"},\"d\":{\"dtype\":\"F64\",\"shape\":[1,3],\"data_offsets\":[0,24]}}",
                 data.array());
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
@@ -65,8 +75,10 @@ class SafetensorsFileTest {
             assertThat(f.tensors()).containsOnlyKeys("d");
             assertThat(f.tensor("d").intShape()).containsExactly(1, 3);
             assertThat(f.readAll("d")).containsExactly(0.1f, Float.NEGATIVE_INFINITY, 2.5f);
-            assertThatThrownBy(() -> f.readAll("W_enc")).isInstanceOf(FileFormatException.class)
-                    .hasMessageContaining("d.safetensors").hasMessageContaining("tensor 'W_enc' is missing")
+            assertThatThrownBy(() -> f.readAll("W_enc"))
+                    .isInstanceOf(FileFormatException.class)
+                    .hasMessageContaining("d.safetensors")
+                    .hasMessageContaining("tensor 'W_enc' is missing")
                     .hasMessageContaining("has: d");
         }
     }
@@ -75,49 +87,67 @@ class SafetensorsFileTest {
     void corruptHeaderLengthIsReported() throws IOException {
         Path file = tmp.resolve("bad.safetensors");
         Files.write(file, new byte[] {(byte) 0xFF, (byte) 0xFF, 0x7F, 0, 0, 0, 0, 0, '{', '}'});
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
-                .hasMessageContaining(file.toString()).hasMessageContaining("corrupt safetensors header")
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("corrupt safetensors header")
                 .hasMessageContaining("header length");
     }
 
     @Test
     void headerThatIsNotJsonIsReported() throws Exception {
         Path file = SafetensorsBytes.write(tmp.resolve("bad.safetensors"), "{\"w\": {\"dtype\": \"F32\",", new byte[4]);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
-                .hasMessageContaining("bad.safetensors").hasMessageContaining("invalid JSON");
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("bad.safetensors")
+                .hasMessageContaining("invalid JSON");
     }
 
     @Test
     void offsetsPastTheEndOfTheFileAreReported() throws Exception {
-        Path file = SafetensorsBytes.write(tmp.resolve("short.safetensors"),
-                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[8]);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
-                .hasMessageContaining("tensor 'w'").hasMessageContaining("truncated");
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("short.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
+                new byte[8]);
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("tensor 'w'")
+                .hasMessageContaining("truncated");
     }
 
     @Test
     void shapeThatDisagreesWithTheByteRangeIsReported() throws Exception {
-        Path file = SafetensorsBytes.write(tmp.resolve("odd.safetensors"),
-                "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,8]}}", new byte[8]);
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(FileFormatException.class)
-                .hasMessageContaining("tensor 'w'").hasMessageContaining("needs 6 bytes");
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("odd.safetensors"),
+                "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+                new byte[8]);
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("tensor 'w'")
+                .hasMessageContaining("needs 6 bytes");
     }
 
     @Test
     void unsupportedDtypeIsReportedWhenRead() throws Exception {
-        Path file = SafetensorsBytes.write(tmp.resolve("int.safetensors"),
-                "{\"w\":{\"dtype\":\"I8\",\"shape\":[4],\"data_offsets\":[0,4]}}", new byte[4]);
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("int.safetensors"),
+                "{\"w\":{\"dtype\":\"I8\",\"shape\":[4],\"data_offsets\":[0,4]}}",
+                new byte[4]);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertThatThrownBy(() -> f.read(f.tensors().get("w"), 0, FloatBuffer.allocate(4)))
-                    .isInstanceOf(FileFormatException.class).hasMessageContaining("int.safetensors")
-                    .hasMessageContaining("tensor 'w' has dtype I8").hasMessageContaining("F32, F16, BF16");
+                    .isInstanceOf(FileFormatException.class)
+                    .hasMessageContaining("int.safetensors")
+                    .hasMessageContaining("tensor 'w' has dtype I8")
+                    .hasMessageContaining("F32, F16, BF16");
         }
     }
 
     @Test
     void missingFileIsReported() throws Exception {
         assertThatThrownBy(() -> SafetensorsFile.open(tmp.resolve("none.safetensors")))
-                .isInstanceOf(FileFormatException.class).hasMessageContaining("none.safetensors").hasMessageContaining("does not exist");
+                .isInstanceOf(FileFormatException.class)
+                .hasMessageContaining("none.safetensors")
+                .hasMessageContaining("does not exist");
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -1,6 +1,7 @@
 package dev.scopeflow.schemas.results;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,9 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 /**
  * Each table's typed {@code add} puts every value under the column its description names. RowBinary rows are
@@ -23,48 +22,156 @@ class ResultsRowsTest {
 
     @Test
     void featureStatsValuesLandInTheirColumns() {
-        byte[] bytes = new FeatureStatsRows(1).add("run", "sae", 7, 100, 3, 1.25, 0.5f, 42).toByteArray();
-        assertThat(decode(FeatureStatsRows.TABLE, bytes)).containsExactly(Map.of(
-                "run_id", "run", "sae_id", "sae", "feature", 7L, "n_tokens", 100L, "fire_count", 3L,
-                "act_sum", 1.25, "act_max", 0.5f, "version", 42L));
+        byte[] bytes = new FeatureStatsRows(1)
+                .add("run", "sae", 7, 100, 3, 1.25, 0.5f, 42)
+                .toByteArray();
+        assertThat(decode(FeatureStatsRows.TABLE, bytes))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "run",
+                        "sae_id",
+                        "sae",
+                        "feature",
+                        7L,
+                        "n_tokens",
+                        100L,
+                        "fire_count",
+                        3L,
+                        "act_sum",
+                        1.25,
+                        "act_max",
+                        0.5f,
+                        "version",
+                        42L));
     }
 
     @Test
     void topExamplesValuesLandInTheirColumns() {
-        byte[] bytes = new TopExamplesRows(2).add("r", "s", 0xffff_fffeL, 3, -9, 12, 2.5f, 8)
-                .add("r2", "s2", 1, 1, 5, 6, 7f, 9).toByteArray();
-        assertThat(decode(TopExamplesRows.TABLE, bytes)).containsExactly(
-                Map.of("run_id", "r", "sae_id", "s", "feature", 0xffff_fffeL, "rank", 3L, "doc_id", -9L,
-                        "position", 12L, "activation", 2.5f, "version", 8L),
-                Map.of("run_id", "r2", "sae_id", "s2", "feature", 1L, "rank", 1L, "doc_id", 5L,
-                        "position", 6L, "activation", 7f, "version", 9L));
+        byte[] bytes = new TopExamplesRows(2)
+                .add("r", "s", 0xffff_fffeL, 3, -9, 12, 2.5f, 8)
+                .add("r2", "s2", 1, 1, 5, 6, 7f, 9)
+                .toByteArray();
+        assertThat(decode(TopExamplesRows.TABLE, bytes))
+                .containsExactly(
+                        Map.of(
+                                "run_id",
+                                "r",
+                                "sae_id",
+                                "s",
+                                "feature",
+                                0xffff_fffeL,
+                                "rank",
+                                3L,
+                                "doc_id",
+                                -9L,
+                                "position",
+                                12L,
+                                "activation",
+                                2.5f,
+                                "version",
+                                8L),
+                        Map.of(
+                                "run_id",
+                                "r2",
+                                "sae_id",
+                                "s2",
+                                "feature",
+                                1L,
+                                "rank",
+                                1L,
+                                "doc_id",
+                                5L,
+                                "position",
+                                6L,
+                                "activation",
+                                7f,
+                                "version",
+                                9L));
     }
 
     @Test
     void histogramValuesLandInTheirColumns() {
-        byte[] bytes = new FeatureHistogramsRows(1).add("r", "s", 4, 11, 0.01f, 0.0125f, 77, 5).toByteArray();
-        assertThat(decode(FeatureHistogramsRows.TABLE, bytes)).containsExactly(Map.of("run_id", "r", "sae_id", "s",
-                "feature", 4L, "bin", 11L, "lower_edge", 0.01f, "upper_edge", 0.0125f, "count", 77L, "version", 5L));
+        byte[] bytes = new FeatureHistogramsRows(1)
+                .add("r", "s", 4, 11, 0.01f, 0.0125f, 77, 5)
+                .toByteArray();
+        assertThat(decode(FeatureHistogramsRows.TABLE, bytes))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "r",
+                        "sae_id",
+                        "s",
+                        "feature",
+                        4L,
+                        "bin",
+                        11L,
+                        "lower_edge",
+                        0.01f,
+                        "upper_edge",
+                        0.0125f,
+                        "count",
+                        77L,
+                        "version",
+                        5L));
     }
 
     @Test
     void intervalSampleValuesLandInTheirColumns() {
-        byte[] bytes = new IntervalSamplesRows(1).add("r", "s", 4, 2, 0.1f, 0.3f, 5, 1234, 56, 0.2f, 99)
+        byte[] bytes = new IntervalSamplesRows(1)
+                .add("r", "s", 4, 2, 0.1f, 0.3f, 5, 1234, 56, 0.2f, 99)
                 .toByteArray();
         Map<String, Object> row = new LinkedHashMap<>();
-        row.putAll(Map.of("run_id", "r", "sae_id", "s", "feature", 4L, "interval_index", 2L, "lower_edge", 0.1f,
-                "upper_edge", 0.3f, "sample_rank", 5L, "doc_id", 1234L, "position", 56L, "activation", 0.2f));
+        row.putAll(Map.of(
+                "run_id",
+                "r",
+                "sae_id",
+                "s",
+                "feature",
+                4L,
+                "interval_index",
+                2L,
+                "lower_edge",
+                0.1f,
+                "upper_edge",
+                0.3f,
+                "sample_rank",
+                5L,
+                "doc_id",
+                1234L,
+                "position",
+                56L,
+                "activation",
+                0.2f));
         row.put("version", 99L);
         assertThat(decode(IntervalSamplesRows.TABLE, bytes)).containsExactly(row);
     }
 
     @Test
     void reconstructionValuesLandInTheirColumns() {
-        byte[] bytes = new ReconstructionStatsRows().add("r", "s", 300, 1.5, 2.5, 3.5, -2.5, 0.75, 0.875, 1.125, 300)
+        byte[] bytes = new ReconstructionStatsRows()
+                .add("r", "s", 300, 1.5, 2.5, 3.5, -2.5, 0.75, 0.875, 1.125, 300)
                 .toByteArray();
         Map<String, Object> row = new LinkedHashMap<>();
-        row.putAll(Map.of("run_id", "r", "sae_id", "s", "n_tokens", 300L, "l0", 1.5, "mse", 2.5, "fvu", 3.5,
-                "explained_variance", -2.5, "cosine", 0.75, "l2_ratio", 0.875, "relative_reconstruction_bias", 1.125));
+        row.putAll(Map.of(
+                "run_id",
+                "r",
+                "sae_id",
+                "s",
+                "n_tokens",
+                300L,
+                "l0",
+                1.5,
+                "mse",
+                2.5,
+                "fvu",
+                3.5,
+                "explained_variance",
+                -2.5,
+                "cosine",
+                0.75,
+                "l2_ratio",
+                0.875,
+                "relative_reconstruction_bias",
+                1.125));
         row.put("version", 300L);
         assertThat(decode(ReconstructionStatsRows.TABLE, bytes)).containsExactly(row);
     }
@@ -74,8 +181,18 @@ class ResultsRowsTest {
         DocumentsRows rows = new DocumentsRows(1).add("r", 17, 512, new int[] {2, -1, 256000}, "ünï\ttext");
         assertThat(rows.count()).isEqualTo(1);
         assertThat(rows.bytes()).isEqualTo(rows.toByteArray().length);
-        assertThat(decode(DocumentsRows.TABLE, rows.toByteArray())).containsExactly(Map.of("run_id", "r",
-                "doc_id", 17L, "window_start", 512L, "token_ids", List.of(2, -1, 256000), "text", "ünï\ttext"));
+        assertThat(decode(DocumentsRows.TABLE, rows.toByteArray()))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "r",
+                        "doc_id",
+                        17L,
+                        "window_start",
+                        512L,
+                        "token_ids",
+                        List.of(2, -1, 256000),
+                        "text",
+                        "ünï\ttext"));
     }
 
     @Test
@@ -83,25 +200,89 @@ class ResultsRowsTest {
         Instant t1 = Instant.parse("2024-01-02T03:04:05Z");
         Instant t2 = Instant.parse("2024-06-07T08:09:10Z");
         Instant t3 = Instant.parse("2024-11-12T13:14:15Z");
-        assertThat(named(RunsRows.TABLE, new RunsRows().add("run", "model", List.of("res.20"), List.of("a", "b"),
-                "corpus", 9, "running", t1, t2, t3).rows())).containsExactly(Map.of("run_id", "run",
-                "model_id", "model", "sites", List.of("res.20"), "saes", List.of("a", "b"), "corpus", "corpus",
-                "tokens", 9L, "status", "running", "started_at", t1, "ended_at", t2, "updated_at", t3));
-        assertThat(named(SaesRows.TABLE, new SaesRows().add("sae", "res.20", "/p", "abc", "jumprelu", 2304, 16384,
-                "np", t1).rows())).containsExactly(Map.of("sae_id", "sae", "site", "res.20", "path", "/p",
-                "sha256", "abc", "architecture", "jumprelu", "d_in", 2304L, "d_sae", 16384L, "neuronpedia_id", "np",
-                "registered_at", t1));
-        assertThat(named(RunProgressRows.TABLE, new RunProgressRows().add("run", 5, 6, 7, t2, 8).rows()))
-                .containsExactly(Map.of("run_id", "run", "records", 5L, "tokens", 6L, "dead_letters", 7L,
-                        "updated_at", t2, "version", 8L));
+        assertThat(named(
+                        RunsRows.TABLE,
+                        new RunsRows()
+                                .add(
+                                        "run",
+                                        "model",
+                                        List.of("res.20"),
+                                        List.of("a", "b"),
+                                        "corpus",
+                                        9,
+                                        "running",
+                                        t1,
+                                        t2,
+                                        t3)
+                                .rows()))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "run",
+                        "model_id",
+                        "model",
+                        "sites",
+                        List.of("res.20"),
+                        "saes",
+                        List.of("a", "b"),
+                        "corpus",
+                        "corpus",
+                        "tokens",
+                        9L,
+                        "status",
+                        "running",
+                        "started_at",
+                        t1,
+                        "ended_at",
+                        t2,
+                        "updated_at",
+                        t3));
+        assertThat(named(
+                        SaesRows.TABLE,
+                        new SaesRows()
+                                .add("sae", "res.20", "/p", "abc", "jumprelu", 2304, 16384, "np", t1)
+                                .rows()))
+                .containsExactly(Map.of(
+                        "sae_id",
+                        "sae",
+                        "site",
+                        "res.20",
+                        "path",
+                        "/p",
+                        "sha256",
+                        "abc",
+                        "architecture",
+                        "jumprelu",
+                        "d_in",
+                        2304L,
+                        "d_sae",
+                        16384L,
+                        "neuronpedia_id",
+                        "np",
+                        "registered_at",
+                        t1));
+        assertThat(named(
+                        RunProgressRows.TABLE,
+                        new RunProgressRows().add("run", 5, 6, 7, t2, 8).rows()))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "run",
+                        "records",
+                        5L,
+                        "tokens",
+                        6L,
+                        "dead_letters",
+                        7L,
+                        "updated_at",
+                        t2,
+                        "version",
+                        8L));
     }
 
     @Test
     void tablesNameTheirDatabaseAndRejectOddOnes() {
         assertThat(FeatureStatsRows.TABLE.in("scopeflow")).isEqualTo("scopeflow.feature_stats");
         assertThat(RunsRows.TABLE.columnNames()).startsWith("run_id", "model_id", "sites");
-        assertThatThrownBy(() -> SaesRows.TABLE.in("x; DROP"))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SaesRows.TABLE.in("x; DROP")).isInstanceOf(IllegalArgumentException.class);
     }
 
     /** TSV rows by column name, each value checked to be the Java type that column's ClickHouse type takes. */
@@ -134,27 +315,29 @@ class ResultsRowsTest {
         while (in.hasRemaining()) {
             Map<String, Object> row = new LinkedHashMap<>();
             for (ResultsTable.Column column : table.columns()) {
-                row.put(column.name(), switch (column.type()) {
-                    case "String" -> {
-                        byte[] text = new byte[leb128(in)];
-                        in.get(text);
-                        yield new String(text, StandardCharsets.UTF_8);
-                    }
-                    case "UInt16" -> (long) Short.toUnsignedInt(in.getShort());
-                    case "UInt32" -> Integer.toUnsignedLong(in.getInt());
-                    case "UInt64", "Int64" -> in.getLong();
-                    case "Float32" -> in.getFloat();
-                    case "Float64" -> in.getDouble();
-                    case "Array(Int32)" -> {
-                        int n = leb128(in);
-                        List<Integer> values = new ArrayList<>(n);
-                        for (int i = 0; i < n; i++) {
-                            values.add(in.getInt());
-                        }
-                        yield values;
-                    }
-                    default -> throw new AssertionError("no decoder for " + column);
-                });
+                row.put(
+                        column.name(),
+                        switch (column.type()) {
+                            case "String" -> {
+                                byte[] text = new byte[leb128(in)];
+                                in.get(text);
+                                yield new String(text, StandardCharsets.UTF_8);
+                            }
+                            case "UInt16" -> (long) Short.toUnsignedInt(in.getShort());
+                            case "UInt32" -> Integer.toUnsignedLong(in.getInt());
+                            case "UInt64", "Int64" -> in.getLong();
+                            case "Float32" -> in.getFloat();
+                            case "Float64" -> in.getDouble();
+                            case "Array(Int32)" -> {
+                                int n = leb128(in);
+                                List<Integer> values = new ArrayList<>(n);
+                                for (int i = 0; i < n; i++) {
+                                    values.add(in.getInt());
+                                }
+                                yield values;
+                            }
+                            default -> throw new AssertionError("no decoder for " + column);
+                        });
             }
             rows.add(row);
         }

@@ -1,15 +1,14 @@
 package dev.scopeflow.schemas.results;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class SaeSummaryTest {
 
@@ -45,8 +44,8 @@ class SaeSummaryTest {
     @Test
     void thresholdsAreStrict() {
         // exactly 1 % and exactly 10 %: neither counts as over
-        SaeSummary summary = SaeSummary.ofFeatures(3, TOKENS, f -> new long[] {10, 100, 101}[f],
-                SaeSummary.DEFAULT_DENSE_THRESHOLD);
+        SaeSummary summary =
+                SaeSummary.ofFeatures(3, TOKENS, f -> new long[] {10, 100, 101}[f], SaeSummary.DEFAULT_DENSE_THRESHOLD);
         assertThat(summary.over1Percent()).isEqualTo(2);
         assertThat(summary.over10Percent()).isEqualTo(1);
         assertThat(summary.dense()).isEqualTo(1);
@@ -65,7 +64,8 @@ class SaeSummaryTest {
         assertThat(groups.size()).isLessThan(fires.length / 2);
 
         assertThat(SaeSummary.ofGroups(groups, SaeSummary.DEFAULT_DENSE_THRESHOLD))
-                .isEqualTo(SaeSummary.ofFeatures(fires.length, TOKENS, f -> fires[f], SaeSummary.DEFAULT_DENSE_THRESHOLD));
+                .isEqualTo(
+                        SaeSummary.ofFeatures(fires.length, TOKENS, f -> fires[f], SaeSummary.DEFAULT_DENSE_THRESHOLD));
     }
 
     @Test
