@@ -5,6 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import dev.scopeflow.schemas.results.DocumentsRows;
+import dev.scopeflow.schemas.results.FeatureHistogramsRows;
+import dev.scopeflow.schemas.results.FeatureStatsRows;
+import dev.scopeflow.schemas.results.IntervalSamplesRows;
+import dev.scopeflow.schemas.results.ReconstructionStatsRows;
+import dev.scopeflow.schemas.results.RunProgressRows;
+import dev.scopeflow.schemas.results.RunsRows;
+import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -99,121 +107,62 @@ class DashboardITCase {
         return err / var;
     }
 
+    /** Writes through the results tables' own descriptions, as the sinks do; stale versions first. */
     private static void insertRows(ClickHouseHttp ch) {
         Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-        List<String> runColumns = List.of(
-                "run_id",
-                "model_id",
-                "sites",
-                "saes",
-                "corpus",
-                "tokens",
-                "status",
-                "started_at",
-                "ended_at",
-                "updated_at");
-        ch.insert(
-                DB + ".runs",
-                runColumns,
-                List.of(
-                        List.of(
-                                RUN,
-                                "google/gemma-2-2b",
-                                List.of("res.20"),
-                                List.of(SAE),
-                                "corpus.txt",
-                                10,
-                                "running",
-                                t0,
-                                Instant.EPOCH,
-                                t0),
-                        List.of(
-                                RUN,
-                                "google/gemma-2-2b",
-                                List.of("res.20"),
-                                List.of(SAE),
-                                "corpus.txt",
-                                TOKENS,
-                                "done",
-                                t0,
-                                t0.plusSeconds(60),
-                                t0.plusSeconds(60))));
-        ch.insert(
-                DB + ".run_progress",
-                List.of("run_id", "records", "tokens", "dead_letters", "updated_at", "version"),
-                List.of(List.of(RUN, 1, 10, 9, t0, 1), List.of(RUN, 5, TOKENS, 2, t0.plusSeconds(60), 5)));
+        List<String> sites = List.of("res.20");
+        new RunsRows()
+                .add(RUN, "google/gemma-2-2b", sites, List.of(SAE), "corpus.txt", 10, "running", t0, Instant.EPOCH, t0)
+                .add(
+                        RUN,
+                        "google/gemma-2-2b",
+                        sites,
+                        List.of(SAE),
+                        "corpus.txt",
+                        TOKENS,
+                        "done",
+                        t0,
+                        t0.plusSeconds(60),
+                        t0.plusSeconds(60))
+                .insertInto(ch, DB);
+        new RunProgressRows()
+                .add(RUN, 1, 10, 9, t0, 1)
+                .add(RUN, 5, TOKENS, 2, t0.plusSeconds(60), 5)
+                .insertInto(ch, DB);
         double fvu = fvu();
-        List<String> reconstructionColumns = List.of(
-                "run_id",
-                "sae_id",
-                "n_tokens",
-                "l0",
-                "mse",
-                "fvu",
-                "explained_variance",
-                "cosine",
-                "l2_ratio",
-                "relative_reconstruction_bias",
-                "version");
-        ch.insert(
-                DB + ".reconstruction_stats",
-                reconstructionColumns,
-                List.of(
-                        List.of(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10),
-                        List.of(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS)));
+        new ReconstructionStatsRows()
+                .add(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10)
+                .add(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS)
+                .insertInto(ch, DB);
 
-        List<String> statColumns =
-                List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
-        List<List<Object>> stats = new ArrayList<>();
+        FeatureStatsRows stats = new FeatureStatsRows(2 * FEATURES);
         for (int f = 0; f < FEATURES; f++) {
-            stats.add(List.of(RUN, SAE, f, 10, 10, 100.0, 100.0f, 10)); // stale: every feature dense
-            stats.add(List.of(RUN, SAE, f, TOKENS, fires(f), activationSum(f), (float) activationMax(f), TOKENS));
+            stats.add(RUN, SAE, f, 10, 10, 100.0, 100.0f, 10); // stale: every feature dense
+            stats.add(RUN, SAE, f, TOKENS, fires(f), activationSum(f), (float) activationMax(f), TOKENS);
         }
-        ch.insert(DB + ".feature_stats", statColumns, stats);
+        stats.insertInto(ch, DB);
 
-        ch.insert(
-                DB + ".feature_histograms",
-                List.of("run_id", "sae_id", "feature", "bin", "lower_edge", "upper_edge", "count", "version"),
-                List.of(
-                        List.of(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 1, 10),
-                        List.of(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 5, TOKENS),
-                        List.of(RUN, SAE, FEATURE, 33, 1.9952623f, 2.5118864f, 20, TOKENS)));
-
-        List<String> topColumns =
-                List.of("run_id", "sae_id", "feature", "rank", "doc_id", "position", "activation", "version");
-        ch.insert(
-                DB + ".top_examples",
-                topColumns,
-                List.of(
-                        List.of(RUN, SAE, FEATURE, 1, 99, 0, 99.0f, 10),
-                        List.of(RUN, SAE, FEATURE, 1, 42, 20, 9.5f, TOKENS),
-                        List.of(RUN, SAE, FEATURE, 2, 43, 3, 8.0f, TOKENS)));
-        ch.insert(
-                DB + ".interval_samples",
-                List.of(
-                        "run_id",
-                        "sae_id",
-                        "feature",
-                        "interval_index",
-                        "lower_edge",
-                        "upper_edge",
-                        "sample_rank",
-                        "doc_id",
-                        "position",
-                        "activation",
-                        "version"),
-                List.of(List.of(RUN, SAE, FEATURE, 6, 1.0f, 3.1622777f, 1, 43, 3, 2.5f, TOKENS)));
+        new FeatureHistogramsRows(3)
+                .add(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 1, 10)
+                .add(RUN, SAE, FEATURE, 30, 1.0f, 1.2589254f, 5, TOKENS)
+                .add(RUN, SAE, FEATURE, 33, 1.9952623f, 2.5118864f, 20, TOKENS)
+                .insertInto(ch, DB);
+        new TopExamplesRows(3)
+                .add(RUN, SAE, FEATURE, 1, 99, 0, 99.0f, 10)
+                .add(RUN, SAE, FEATURE, 1, 42, 20, 9.5f, TOKENS)
+                .add(RUN, SAE, FEATURE, 2, 43, 3, 8.0f, TOKENS)
+                .insertInto(ch, DB);
+        new IntervalSamplesRows(1)
+                .add(RUN, SAE, FEATURE, 6, 1.0f, 3.1622777f, 1, 43, 3, 2.5f, TOKENS)
+                .insertInto(ch, DB);
 
         // doc 42: positions 0..15, 10..49 and 16..23; position 20 is best centred in the window starting at 10.
-        List<String> docColumns = List.of("run_id", "doc_id", "window_start", "token_ids", "text");
-        ch.insert(
-                DB + ".documents",
-                docColumns,
-                List.of(
-                        List.of(RUN, 42, 0, range(0, 16), "doc 42"),
-                        List.of(RUN, 42, 10, range(1010, 1050), ""),
-                        List.of(RUN, 42, 16, range(5016, 5024), ""),
-                        List.of(RUN, 43, 0, range(2000, 2010), "doc 43")));
+        new DocumentsRows(1024)
+                .add(RUN, 42, 0, IntStream.range(0, 16).toArray(), "doc 42")
+                .add(RUN, 42, 10, IntStream.range(1010, 1050).toArray(), "")
+                .add(RUN, 42, 16, IntStream.range(5016, 5024).toArray(), "")
+                .add(RUN, 43, 0, IntStream.range(2000, 2010).toArray(), "doc 43")
+                .insertInto(ch, DB);
     }
 
     private static List<Integer> range(int from, int to) {

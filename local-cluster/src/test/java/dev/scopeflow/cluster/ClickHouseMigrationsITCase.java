@@ -7,6 +7,8 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseException;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.FeatureStatsRows;
+import dev.scopeflow.schemas.results.RunsRows;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -73,20 +75,8 @@ class ClickHouseMigrationsITCase {
         Instant ended = Instant.parse("2024-10-27T02:15:59Z");
         for (int i = 0; i < AWKWARD.size(); i++) {
             String text = AWKWARD.get(i);
-            ch.insert(
-                    DB + ".runs",
-                    List.of(
-                            "run_id",
-                            "model_id",
-                            "sites",
-                            "saes",
-                            "corpus",
-                            "tokens",
-                            "status",
-                            "started_at",
-                            "ended_at",
-                            "updated_at"),
-                    List.of(List.of(
+            new RunsRows()
+                    .add(
                             "run-" + i,
                             text,
                             List.of("res.20", text),
@@ -96,7 +86,8 @@ class ClickHouseMigrationsITCase {
                             "done",
                             started,
                             ended,
-                            ended)));
+                            ended)
+                    .insertInto(ch, DB);
         }
         List<List<String>> rows = ch.query("SELECT run_id, model_id, sites, saes, corpus, tokens, started_at, "
                 + "toUnixTimestamp(started_at), ended_at FROM "
@@ -123,18 +114,16 @@ class ClickHouseMigrationsITCase {
 
     @Test
     void featureStatsKeepTheHighestVersionUnderFinal() {
-        List<String> columns =
-                List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
         String table = DB + ".feature_stats";
-        ch.insert(
-                table,
-                columns,
-                List.of(
-                        List.of("r1", "res.20/16k", 7, 100L, 3L, 1.5, 0.75f, 1L),
-                        List.of("r1", "res.20/16k", 8, 100L, 0L, 0.0, 0.0f, 1L)));
-        ch.insert(table, columns, List.of(List.of("r1", "res.20/16k", 7, 200L, 5L, 0.1, 0.1f, 2L)));
+        new FeatureStatsRows(2)
+                .add("r1", "res.20/16k", 7, 100, 3, 1.5, 0.75f, 1)
+                .add("r1", "res.20/16k", 8, 100, 0, 0.0, 0.0f, 1)
+                .insertInto(ch, DB);
+        new FeatureStatsRows(1).add("r1", "res.20/16k", 7, 200, 5, 0.1, 0.1f, 2).insertInto(ch, DB);
         // A replay of the older total arrives late: it must not win.
-        ch.insert(table, columns, List.of(List.of("r1", "res.20/16k", 7, 100L, 3L, 1.5, 0.75f, 1L)));
+        new FeatureStatsRows(1)
+                .add("r1", "res.20/16k", 7, 100, 3, 1.5, 0.75f, 1)
+                .insertInto(ch, DB);
 
         String select = "SELECT feature, n_tokens, fire_count, act_sum, act_max, version FROM "
                 + table

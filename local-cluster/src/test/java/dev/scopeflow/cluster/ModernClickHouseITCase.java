@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import dev.scopeflow.schemas.clickhouse.RowBinaryWriter;
+import dev.scopeflow.schemas.results.FeatureStatsRows;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.ClickHouseContainer;
@@ -32,32 +32,8 @@ class ModernClickHouseITCase {
         assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2, 3);
         assertThat(ClickHouseMigrations.apply(ch, "modern")).isEmpty();
 
-        List<String> columns =
-                List.of("run_id", "sae_id", "feature", "n_tokens", "fire_count", "act_sum", "act_max", "version");
-        ch.insertRowBinary(
-                "modern.feature_stats",
-                columns,
-                new RowBinaryWriter(64)
-                        .string("r")
-                        .string("s")
-                        .uint32(7)
-                        .uint64(10)
-                        .uint64(3)
-                        .float64(0.1 + 0.2)
-                        .float32(1.1f)
-                        .uint64(10));
-        ch.insertRowBinary(
-                "modern.feature_stats",
-                columns,
-                new RowBinaryWriter(64)
-                        .string("r")
-                        .string("s")
-                        .uint32(7)
-                        .uint64(20)
-                        .uint64(5)
-                        .float64(Math.PI)
-                        .float32(2.5f)
-                        .uint64(20));
+        new FeatureStatsRows(1).add("r", "s", 7, 10, 3, 0.1 + 0.2, 1.1f, 10).insertInto(ch, "modern");
+        new FeatureStatsRows(1).add("r", "s", 7, 20, 5, Math.PI, 2.5f, 20).insertInto(ch, "modern");
 
         List<List<String>> rows =
                 ch.query("SELECT n_tokens, fire_count, act_sum, act_max FROM modern.feature_stats" + " FINAL");
