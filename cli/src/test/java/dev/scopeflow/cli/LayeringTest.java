@@ -28,9 +28,11 @@ class LayeringTest {
 
     @BeforeAll
     static void importClasses() {
+        // Other modules arrive as target/classes under `mvn test` and as their jars under `mvn verify`: jars are
+        // imported (only our packages), test classes and test jars are not.
         production = new ClassFileImporter()
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+                .withImportOption(location -> !location.contains("-tests.jar"))
                 .importPackages("dev.scopeflow");
     }
 
