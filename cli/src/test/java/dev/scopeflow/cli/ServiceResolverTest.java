@@ -36,7 +36,7 @@ class ServiceResolverTest {
             assertThat(services.flink().isRemote()).isFalse();
             assertThat(services.startedAny()).isFalse();
         }
-        assertThat(machine.calls).containsExactly("migrate http://ch:8123 db1");
+        assertThat(machine.calls).containsExactly("migrate http://ch:8123 default db1");
     }
 
     @Test
@@ -47,7 +47,7 @@ class ServiceResolverTest {
             assertThat(services.kafkaBootstrap()).isEqualTo("broker:9092");
             assertThat(services.clickHouseUrl()).isEqualTo("http://127.0.0.1:18123");
         }
-        assertThat(machine.calls).containsExactly("running wd", "migrate http://127.0.0.1:18123 scopeflow");
+        assertThat(machine.calls).containsExactly("running wd", "migrate http://127.0.0.1:18123 w scopeflow");
         assertThat(log()).contains("Using the services running from");
     }
 
@@ -64,7 +64,7 @@ class ServiceResolverTest {
                 .containsExactly(
                         "running wd",
                         "start clickhouse",
-                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " w scopeflow",
                         "stop clickhouse");
         assertThat(log()).contains("Starting embedded ClickHouse in");
     }
@@ -81,7 +81,7 @@ class ServiceResolverTest {
                 .containsExactly(
                         "running wd",
                         "start kafka+clickhouse",
-                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " w scopeflow",
                         "stop kafka+clickhouse");
     }
 
@@ -126,7 +126,7 @@ class ServiceResolverTest {
                 .containsExactly(
                         "running wd",
                         "start kafka+clickhouse",
-                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " w scopeflow",
                         "stop kafka+clickhouse");
     }
 
