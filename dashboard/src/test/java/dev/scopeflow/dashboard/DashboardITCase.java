@@ -330,7 +330,11 @@ class DashboardITCase {
     void badParametersAre400() throws Exception {
         assertError(get(dashboard, "/run"), 400, "missing parameter &#39;id&#39;");
         assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=abc"), 400, "whole number");
-        assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=-1"), 400, "between 0");
+        assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=-1"), 400, "ASCII digits");
+        assertError(
+                get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=99999999999999"),
+                400,
+                "between 0");
         assertError(
                 get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&sort=" + enc("<x>")), 400, "&lt;x&gt;");
         assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&page=-3"), 400, "page");
