@@ -3,6 +3,7 @@ package dev.scopeflow.cli;
 import dev.scopeflow.dashboard.Dashboard;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.GemmaTokens;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -45,14 +46,16 @@ final class DashboardCommand implements Callable<Integer> {
             IntFunction<String> decoder = tokenizer == null ? null : cachedDecoder(tokenizer);
             // Ctrl-C: the embedded server's shutdown hook stops it if it was started for the dashboard.
             try (Services resolved = services.resolve(System.out)) {
-                serve(resolved.clickHouseUrl(), resolved.database(), decoder);
+                serve(resolved.clickHouseUrl(), resolved.clickHouseReader(), resolved.database(), decoder);
             }
         }
         return 0;
     }
 
-    private void serve(String clickHouseUrl, String database, IntFunction<String> decoder) throws InterruptedException {
-        try (Dashboard dashboard = Dashboard.start(clickHouseUrl, database, port, decoder)) {
+    private void serve(String clickHouseUrl, ClickHouseLogin reader, String database, IntFunction<String> decoder)
+            throws InterruptedException {
+        // The read-only user: a page, whatever its parameters, can never change the results.
+        try (Dashboard dashboard = Dashboard.start(clickHouseUrl, reader, database, port, decoder)) {
             System.out.println("Dashboard: " + dashboard.url() + "  (ClickHouse " + clickHouseUrl + ", database "
                     + database + "; Ctrl-C to stop)");
             new CountDownLatch(1).await(); // the handler threads are daemons: Ctrl-C ends the JVM

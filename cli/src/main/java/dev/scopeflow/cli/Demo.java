@@ -60,7 +60,7 @@ public final class Demo {
     /** Runs the demo on {@code services}, whose ClickHouse schema the resolver has migrated. */
     static Report run(Settings s, Services services, PrintStream log) throws Exception {
         Instant start = Instant.now();
-        ClickHouseHttp clickHouse = new ClickHouseHttp(services.clickHouseUrl());
+        ClickHouseHttp clickHouse = services.clickHouse();
         TopicNames topics = services.topics();
         KafkaTopics.ensure(services.kafkaBootstrap(), topics, 4);
 

@@ -1,6 +1,7 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -30,7 +31,8 @@ final class ServiceOptions {
     /** The options that only make sense for a command using that service. */
     private static final Map<Service, List<String>> OPTIONS_OF = Map.of(
             Service.KAFKA, List.of("--kafka", "--topic-prefix"),
-            Service.CLICKHOUSE, List.of("--clickhouse", "--database"),
+            Service.CLICKHOUSE,
+                    List.of("--clickhouse", "--clickhouse-user", "--clickhouse-password-file", "--database"),
             Service.FLINK, List.of("--flink", "--job-jar"));
 
     private final Set<Service> needs;
@@ -47,6 +49,18 @@ final class ServiceOptions {
             description = "HTTP URL of a ClickHouse server, e.g. http://host:8123 "
                     + "(default: the services running from --work-dir, else an embedded server started there).")
     String clickHouse;
+
+    @Option(
+            names = "--clickhouse-user",
+            description = "User to log in to --clickhouse as; its password comes from the environment variable "
+                    + ClickHouseLogin.PASSWORD_ENV + " or --clickhouse-password-file, never from the command line "
+                    + "(default: the server's default user; the embedded server's users come from --work-dir).")
+    String clickHouseUser;
+
+    @Option(
+            names = "--clickhouse-password-file",
+            description = "File whose first line is the password of --clickhouse-user (keep it owner-only).")
+    Path clickHousePasswordFile;
 
     @Option(
             names = "--flink",
@@ -94,6 +108,15 @@ final class ServiceOptions {
      */
     static ServiceOptions writing(Service first, Service... rest) {
         return new ServiceOptions(EnumSet.of(first, rest), true);
+    }
+
+    /** The login for {@code --clickhouse}, from {@code --clickhouse-user} and its password source. */
+    ClickHouseLogin clickHouseLogin(Map<String, String> env) {
+        if (clickHouse == null && clickHouseUser != null) {
+            throw new IllegalArgumentException("--clickhouse-user needs --clickhouse: the embedded server's users and "
+                    + "passwords come from --work-dir");
+        }
+        return ClickHouseLogin.fromOptions(clickHouseUser, clickHousePasswordFile, env);
     }
 
     Set<Service> needs() {

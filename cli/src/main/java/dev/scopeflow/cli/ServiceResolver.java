@@ -6,6 +6,7 @@ import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.cluster.ServiceEndpoints;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -37,8 +38,8 @@ final class ServiceResolver {
         /** Starts the embedded services asked for (at least one) in {@code workDir}. */
         Started start(Path workDir, boolean kafka, boolean clickHouse);
 
-        /** Applies the ClickHouse migrations; returns the versions applied now. */
-        List<Integer> migrate(String clickHouseUrl, String database);
+        /** Applies the ClickHouse migrations as {@code writer}; returns the versions applied now. */
+        List<Integer> migrate(String clickHouseUrl, ClickHouseLogin writer, String database);
     }
 
     /** Services started for one command: where they listen, and how to stop them. */
@@ -66,15 +67,15 @@ final class ServiceResolver {
                         .port(LocalServices.DEFAULT_KAFKA_PORT)
                         .controllerPort(LocalServices.DEFAULT_KAFKA_CONTROLLER_PORT)
                         .start();
-                return new Started(new ServiceEndpoints(broker.bootstrapServers(), null), broker);
+                return new Started(new ServiceEndpoints(broker.bootstrapServers(), null, null, null), broker);
             }
             EmbeddedClickHouse server = EmbeddedClickHouse.start(workDir.resolve("clickhouse"));
-            return new Started(new ServiceEndpoints(null, server.httpUrl()), server);
+            return new Started(new ServiceEndpoints(null, server.httpUrl(), server.writer(), server.reader()), server);
         }
 
         @Override
-        public List<Integer> migrate(String clickHouseUrl, String database) {
-            return ClickHouseMigrations.apply(new ClickHouseHttp(clickHouseUrl), database);
+        public List<Integer> migrate(String clickHouseUrl, ClickHouseLogin writer, String database) {
+            return ClickHouseMigrations.apply(ClickHouseHttp.of(clickHouseUrl, writer), database);
         }
     };
 
@@ -86,20 +87,29 @@ final class ServiceResolver {
         // Options are checked before anything starts, so a typo costs no start-up.
         FlinkTarget flink =
                 options.needs().contains(Service.FLINK) ? FlinkTarget.parse(options.flink, options.jobJar) : null;
+        ClickHouseLogin givenLogin = null;
         if (needsClickHouse) {
             ClickHouseMigrations.validateDatabase(options.database);
+            givenLogin = options.clickHouseLogin(System.getenv());
         }
         TopicNames topics = needsKafka ? TopicNames.withPrefix(options.topicPrefix) : null;
         Path workDir = options.workDir.toAbsolutePath().normalize();
 
         String kafka = needsKafka ? options.kafka : null;
         String clickHouse = needsClickHouse ? options.clickHouse : null;
+        // A server given by URL has one login for everything; the embedded one a writer and a read-only reader.
+        ClickHouseLogin writer = givenLogin;
+        ClickHouseLogin reader = givenLogin;
         boolean missing = (needsKafka && kafka == null) || (needsClickHouse && clickHouse == null);
         Optional<ServiceEndpoints> running = missing ? machine.running(workDir) : Optional.empty();
         if (running.isPresent()) {
             log.println("Using the services running from " + workDir);
             kafka = needsKafka && kafka == null ? running.get().kafkaBootstrap() : kafka;
-            clickHouse = needsClickHouse && clickHouse == null ? running.get().clickHouseUrl() : clickHouse;
+            if (needsClickHouse && clickHouse == null) {
+                clickHouse = running.get().clickHouseUrl();
+                writer = running.get().clickHouseWriter();
+                reader = running.get().clickHouseReader();
+            }
         }
         boolean startKafka = needsKafka && kafka == null;
         boolean startClickHouse = needsClickHouse && clickHouse == null;
@@ -113,10 +123,14 @@ final class ServiceResolver {
             Started started = machine.start(workDir, startKafka, startClickHouse);
             stopper = started.stopper();
             kafka = startKafka ? started.endpoints().kafkaBootstrap() : kafka;
-            clickHouse = startClickHouse ? started.endpoints().clickHouseUrl() : clickHouse;
+            if (startClickHouse) {
+                clickHouse = started.endpoints().clickHouseUrl();
+                writer = started.endpoints().clickHouseWriter();
+                reader = started.endpoints().clickHouseReader();
+            }
         }
         Services services = new Services(
-                new ServiceEndpoints(kafka, clickHouse),
+                new ServiceEndpoints(kafka, clickHouse, writer, reader),
                 flink,
                 options.database,
                 topics,
@@ -125,7 +139,7 @@ final class ServiceResolver {
                 stopper);
         if (options.writes() && needsClickHouse) {
             try {
-                List<Integer> applied = machine.migrate(clickHouse, options.database);
+                List<Integer> applied = machine.migrate(clickHouse, writer, options.database);
                 log.printf(
                         "ClickHouse %s: schema %s (migrations applied now: %s)%n",
                         clickHouse, options.database, applied);

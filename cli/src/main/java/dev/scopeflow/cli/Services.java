@@ -3,6 +3,8 @@ package dev.scopeflow.cli;
 import dev.scopeflow.cluster.ServiceEndpoints;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.nio.file.Path;
 
 /**
@@ -44,6 +46,28 @@ final class Services implements AutoCloseable {
         return require(endpoints.clickHouseUrl(), Service.CLICKHOUSE);
     }
 
+    /** The login that may write (migrations, the job, the demo); null: the server's default user. */
+    ClickHouseLogin clickHouseWriter() {
+        clickHouseUrl();
+        return endpoints.clickHouseWriter();
+    }
+
+    /** The read-only login ({@code query}, the dashboard); the writer's on a server given with one user. */
+    ClickHouseLogin clickHouseReader() {
+        clickHouseUrl();
+        return endpoints.clickHouseReader();
+    }
+
+    /** Whether the reader is a separate (read-only) user rather than the one login of a given server. */
+    boolean hasReadOnlyUser() {
+        return !java.util.Objects.equals(clickHouseWriter(), clickHouseReader());
+    }
+
+    /** A client logged in as the writer. */
+    ClickHouseHttp clickHouse() {
+        return ClickHouseHttp.of(clickHouseUrl(), clickHouseWriter());
+    }
+
     FlinkTarget flink() {
         return require(flink, Service.FLINK);
     }
@@ -69,7 +93,8 @@ final class Services implements AutoCloseable {
 
     /** The job's own endpoint type, built here only. */
     FeatureStatsJob.Endpoints jobEndpoints(boolean bounded) {
-        return new FeatureStatsJob.Endpoints(kafkaBootstrap(), topics(), clickHouseUrl(), database(), bounded);
+        return new FeatureStatsJob.Endpoints(
+                kafkaBootstrap(), topics(), clickHouseUrl(), clickHouseWriter(), database(), bounded);
     }
 
     @Override

@@ -30,6 +30,10 @@ final class ServicesCommand {
             System.out.println("Kafka:      " + services.kafka().bootstrapServers());
             System.out.println("ClickHouse: " + services.clickHouse().httpUrl() + "  (JDBC: "
                     + services.clickHouse().jdbcUrl("scopeflow") + ")");
+            System.out.println(
+                    "            users " + services.clickHouse().writer().user() + " and "
+                            + services.clickHouse().reader().user() + " (read-only); passwords in "
+                            + services.clickHouse().workDir().resolve("credentials.properties"));
             System.out.println("Running until Ctrl-C; data stays in " + workDir.toAbsolutePath());
             // The services' shutdown hook stops both children when this JVM is interrupted.
             new CountDownLatch(1).await();

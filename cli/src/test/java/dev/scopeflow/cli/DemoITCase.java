@@ -23,6 +23,7 @@ import dev.scopeflow.schemas.results.SaeSummary;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +99,10 @@ class DemoITCase {
                         SERVICES.kafka().bootstrapServers(),
                         "--clickhouse",
                         SERVICES.clickHouse().httpUrl(),
+                        "--clickhouse-user",
+                        SERVICES.clickHouse().writer().user(),
+                        "--clickhouse-password-file",
+                        writerPasswordFile().toString(),
                         "--database",
                         "cli_job",
                         "--topic-prefix",
@@ -107,13 +112,14 @@ class DemoITCase {
 
         assertThat(exit).isZero();
         FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
-        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ClickHouseHttp http = SERVICES.clickHouse().http();
         assertThat(http.query(
                         "SELECT site, sha256, architecture, d_in, d_sae FROM cli_job.saes FINAL WHERE sae_id = 's1'"))
                 .containsExactly(List.of("att.2", RunsRegistry.sha256(params), "jumprelu", "24", "150"));
         assertThat(http.query("SELECT status, tokens, sites FROM cli_job.runs FINAL WHERE run_id = 'cli-run'"))
                 .containsExactly(List.of("finished", String.valueOf(expected.tokens()), "['att.2']"));
-        List<List<String>> rows = new ClickHouseHttp(SERVICES.clickHouse().httpUrl())
+        List<List<String>> rows = SERVICES.clickHouse()
+                .http()
                 .query(
                         "SELECT feature, n_tokens, fire_count FROM cli_job.feature_stats FINAL WHERE run_id = 'cli-run' ORDER BY feature");
         assertThat(rows).hasSize(150);
@@ -134,6 +140,10 @@ class DemoITCase {
                 SERVICES.kafka().bootstrapServers(),
                 "--clickhouse",
                 SERVICES.clickHouse().httpUrl(),
+                "--clickhouse-user",
+                SERVICES.clickHouse().writer().user(),
+                "--clickhouse-password-file",
+                writerPasswordFile().toString(),
                 "--database",
                 "demo_" + name));
         args.addAll(List.of(flinkOptions));
@@ -176,7 +186,8 @@ class DemoITCase {
                     .isCloseTo(reconstruction.fvu(), within(1e-9 * Math.abs(reconstruction.fvu())));
             assertThat(printedReconstruction.cosine()).isCloseTo(reconstruction.cosine(), within(1e-9));
         }
-        List<List<String>> runs = new ClickHouseHttp(SERVICES.clickHouse().httpUrl())
+        List<List<String>> runs = SERVICES.clickHouse()
+                .http()
                 .query("SELECT status, tokens FROM demo_" + name + ".runs FINAL WHERE run_id = 'run-" + name + "'");
         assertThat(runs).containsExactly(List.of("finished", String.valueOf(12 * 32)));
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("published 396 tokens of mlp.4 activations");
@@ -198,5 +209,16 @@ class DemoITCase {
             }
         }
         return stats;
+    }
+
+    /** The writer's password as `--clickhouse-password-file` takes it (a remote server's login). */
+    private static Path writerPasswordFile() {
+        Path file = SERVICES.workDir().resolve("writer-password");
+        try {
+            Files.writeString(file, SERVICES.clickHouse().writer().password() + "\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
     }
 }

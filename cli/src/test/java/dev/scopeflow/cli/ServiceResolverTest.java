@@ -6,10 +6,14 @@ import static dev.scopeflow.cli.Service.KAFKA;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The resolution order, without services: what is looked up, started, migrated and stopped. */
 class ServiceResolverTest {
@@ -36,7 +40,7 @@ class ServiceResolverTest {
             assertThat(services.flink().isRemote()).isFalse();
             assertThat(services.startedAny()).isFalse();
         }
-        assertThat(machine.calls).containsExactly("migrate http://ch:8123 db1");
+        assertThat(machine.calls).containsExactly("migrate http://ch:8123 default db1");
     }
 
     @Test
@@ -47,7 +51,7 @@ class ServiceResolverTest {
             assertThat(services.kafkaBootstrap()).isEqualTo("broker:9092");
             assertThat(services.clickHouseUrl()).isEqualTo("http://127.0.0.1:18123");
         }
-        assertThat(machine.calls).containsExactly("running wd", "migrate http://127.0.0.1:18123 scopeflow");
+        assertThat(machine.calls).containsExactly("running wd", "migrate http://127.0.0.1:18123 w scopeflow");
         assertThat(log()).contains("Using the services running from");
     }
 
@@ -64,7 +68,7 @@ class ServiceResolverTest {
                 .containsExactly(
                         "running wd",
                         "start clickhouse",
-                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " w scopeflow",
                         "stop clickhouse");
         assertThat(log()).contains("Starting embedded ClickHouse in");
     }
@@ -81,7 +85,7 @@ class ServiceResolverTest {
                 .containsExactly(
                         "running wd",
                         "start kafka+clickhouse",
-                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " w scopeflow",
                         "stop kafka+clickhouse");
     }
 
@@ -126,7 +130,7 @@ class ServiceResolverTest {
                 .containsExactly(
                         "running wd",
                         "start kafka+clickhouse",
-                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " scopeflow",
+                        "migrate " + TestingMachine.STARTED_CLICKHOUSE + " w scopeflow",
                         "stop kafka+clickhouse");
     }
 
@@ -157,6 +161,39 @@ class ServiceResolverTest {
             assertThat(services.jobEndpoints(false).bounded()).isFalse();
             assertThat(services.jobEndpoints(true).kafkaBootstrap()).isEqualTo(TestingMachine.STARTED_KAFKA);
         }
+    }
+
+    @Test
+    void aGivenServerUsesTheGivenUserForReadingAndWritingWithThePasswordFromAFile(@TempDir Path dir) throws Exception {
+        Path passwordFile = dir.resolve("pw");
+        Files.writeString(passwordFile, "s3cret\n");
+        TestingMachine machine = TestingMachine.idle();
+        try (Services services = resolve(
+                ServiceOptions.writing(CLICKHOUSE),
+                machine,
+                "--clickhouse",
+                "http://ch:8123",
+                "--clickhouse-user",
+                "alice",
+                "--clickhouse-password-file",
+                passwordFile.toString())) {
+            assertThat(services.clickHouseWriter()).isEqualTo(new ClickHouseLogin("alice", "s3cret"));
+            assertThat(services.clickHouseReader()).isEqualTo(services.clickHouseWriter());
+            assertThat(services.hasReadOnlyUser()).isFalse();
+        }
+        assertThat(machine.calls).containsExactly("migrate http://ch:8123 alice scopeflow");
+        assertThat(log()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void theEmbeddedServersUsersComeFromTheWorkDirNotFromOptions() {
+        try (Services services = resolve(ServiceOptions.reading(CLICKHOUSE), TestingMachine.idle())) {
+            assertThat(services.clickHouseReader()).isEqualTo(TestingMachine.READER);
+            assertThat(services.hasReadOnlyUser()).isTrue();
+        }
+        assertThatThrownBy(() -> resolve(
+                        ServiceOptions.reading(CLICKHOUSE), TestingMachine.idle(), "--clickhouse-user", "alice"))
+                .hasMessageContaining("--clickhouse-user needs --clickhouse");
     }
 
     private Services resolve(ServiceOptions options, TestingMachine machine, String... args) {

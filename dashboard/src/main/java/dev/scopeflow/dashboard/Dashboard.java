@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.scopeflow.schemas.clickhouse.ClickHouseException;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.results.ResultsReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,7 +13,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -25,14 +28,17 @@ import java.util.function.IntFunction;
  * {@link HttpServer} on 127.0.0.1 (it has no authentication, so it is not exposed beyond the machine).
  *
  * <pre>{@code
- * try (Dashboard dashboard = Dashboard.start("http://127.0.0.1:8123", "scopeflow", 8080)) {
+ * try (Dashboard dashboard = Dashboard.start("http://127.0.0.1:8123", readOnlyLogin, "scopeflow", 8080)) {
  *     System.out.println("http://127.0.0.1:" + dashboard.port() + "/");
  * }
  * }</pre>
  *
  * Pages: {@code /} runs, {@code /run?id=} a run's SAE evaluations, {@code /sae?run=&sae=&sort=density|max&page=}
- * an SAE's features, {@code /feature?run=&sae=&f=} one feature. Bad parameters answer 400, unknown ids 404, a
- * ClickHouse failure 503 with its message; no page ever shows a stack trace.
+ * an SAE's features, {@code /feature?run=&sae=&f=} one feature. Bad parameters ({@link Params}) answer 400,
+ * unknown ids 404, a ClickHouse failure 503 without its details (they hold SQL: they go to the log); no page
+ * ever shows a stack trace. A request whose {@code Host} is not this loopback address and port answers 421, so
+ * a web page cannot reach the dashboard through a DNS name rebound to 127.0.0.1. Give it a read-only ClickHouse
+ * user: pages only read.
  */
 public final class Dashboard implements AutoCloseable {
 
@@ -48,15 +54,17 @@ public final class Dashboard implements AutoCloseable {
     }
 
     /** Starts the dashboard showing token ids; {@code port} 0 picks a free port. */
-    public static Dashboard start(String clickHouseUrl, String database, int port) {
-        return start(clickHouseUrl, database, port, null);
+    public static Dashboard start(String clickHouseUrl, ClickHouseLogin login, String database, int port) {
+        return start(clickHouseUrl, login, database, port, null);
     }
 
     /**
      * Starts the dashboard; {@code tokenDecoder} turns token ids into text for example contexts ({@code null}:
-     * show ids). It is called from several request threads, so it must be thread-safe.
+     * show ids). It is called from several request threads, so it must be thread-safe. {@code login} null: the
+     * server's default user.
      */
-    public static Dashboard start(String clickHouseUrl, String database, int port, IntFunction<String> tokenDecoder) {
+    public static Dashboard start(
+            String clickHouseUrl, ClickHouseLogin login, String database, int port, IntFunction<String> tokenDecoder) {
         Objects.requireNonNull(database, "database");
         if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
             throw new IllegalArgumentException("database '" + database + "' must be a plain identifier");
@@ -65,10 +73,10 @@ public final class Dashboard implements AutoCloseable {
             throw new IllegalArgumentException("port must be in 0..65535, got " + port);
         }
         // Short timeouts: a page should answer 503 quickly when ClickHouse is gone, not hang for minutes.
-        ClickHouseHttp clickHouse = ClickHouseHttp.builder(clickHouseUrl)
+        ClickHouseHttp.Builder builder = ClickHouseHttp.builder(clickHouseUrl)
                 .optConnectTimeout(Duration.ofSeconds(5))
-                .optRequestTimeout(Duration.ofSeconds(60))
-                .build();
+                .optRequestTimeout(Duration.ofSeconds(60));
+        ClickHouseHttp clickHouse = (login == null ? builder : builder.optLogin(login)).build();
         Pages pages = new Pages(new ResultsReader(clickHouse, database), tokenDecoder);
         HttpServer server;
         try {
@@ -84,10 +92,11 @@ public final class Dashboard implements AutoCloseable {
             return thread;
         });
         server.setExecutor(handlers);
-        server.createContext("/", exchange -> serve(exchange, params -> pages.runs()));
-        server.createContext("/run", exchange -> serve(exchange, pages::run));
-        server.createContext("/sae", exchange -> serve(exchange, pages::sae));
-        server.createContext("/feature", exchange -> serve(exchange, pages::feature));
+        Set<String> hosts = allowedHosts(server.getAddress().getPort());
+        server.createContext("/", exchange -> serve(exchange, hosts, params -> pages.runs()));
+        server.createContext("/run", exchange -> serve(exchange, hosts, pages::run));
+        server.createContext("/sae", exchange -> serve(exchange, hosts, pages::sae));
+        server.createContext("/feature", exchange -> serve(exchange, hosts, pages::feature));
         server.start();
         return new Dashboard(server, handlers);
     }
@@ -117,11 +126,25 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
-    private static void serve(HttpExchange exchange, Function<Params, String> page) throws IOException {
+    /** The {@code Host} values a browser sends for this server: its loopback addresses and port, nothing else. */
+    static Set<String> allowedHosts(int port) {
+        return Set.of("127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port);
+    }
+
+    private static void serve(HttpExchange exchange, Set<String> hosts, Function<Params, String> page)
+            throws IOException {
         int status;
         String html;
         try {
-            if (!exchange.getRequestMethod().equals("GET")
+            String host = exchange.getRequestHeaders().getFirst("Host");
+            if (host == null || !hosts.contains(host.toLowerCase(Locale.ROOT))) {
+                // DNS rebinding: evil.example resolved to 127.0.0.1 still sends Host: evil.example.
+                status = 421;
+                html = Pages.error(
+                        421,
+                        "this dashboard answers only to http://127.0.0.1:"
+                                + exchange.getLocalAddress().getPort() + "/ (or localhost)");
+            } else if (!exchange.getRequestMethod().equals("GET")
                     && !exchange.getRequestMethod().equals("HEAD")) {
                 exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                 status = 405;
@@ -140,16 +163,27 @@ public final class Dashboard implements AutoCloseable {
             status = e.status();
             html = Pages.error(status, e.getMessage());
         } catch (ClickHouseException e) {
+            // The details (SQL, the server's message quoting it) go to the log only, never into a page.
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "dashboard page " + exchange.getRequestURI().getPath() + ": " + e);
             status = 503;
             // A fresh server has no ScopeFlow tables until a job applies the migrations: say so up front.
             String hint = e.serverMessage() != null && e.serverMessage().contains("doesn't exist")
                     ? " (no ScopeFlow results in this database yet: run a job first, or check --database)"
                     : "";
-            html = Pages.error(503, "ClickHouse is unavailable or failed" + hint + ": " + e.getMessage());
+            html = Pages.error(
+                    503,
+                    "ClickHouse is unavailable or failed" + hint
+                            + (e.httpStatus() == 0 ? "" : " (HTTP " + e.httpStatus() + ")")
+                            + "; the dashboard's log has the details");
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "dashboard page " + exchange.getRequestURI() + " failed", e);
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "dashboard page " + exchange.getRequestURI().getPath() + " failed",
+                    e);
             status = 500;
-            html = Pages.error(500, "internal error: " + e);
+            html = Pages.error(500, "internal error; the dashboard's log has the details");
         }
         byte[] bytes = html.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");

@@ -11,7 +11,8 @@ public final class Html {
 
     /**
      * Escapes text for an element body or a double- or single-quoted attribute value. Control characters other
-     * than tab and newline are shown as U+FFFD so a stored id cannot smuggle in invisible markup.
+     * than tab and newline are shown as U+FFFD so a stored id cannot smuggle in invisible markup; bidirectional
+     * controls are spelled out (e.g. {@code <U+202E>}) so a stored id cannot reorder the text around it.
      */
     public static String escape(String text) {
         if (text == null) {
@@ -26,10 +27,27 @@ public final class Html {
                 case '>' -> out.append("&gt;");
                 case '"' -> out.append("&quot;");
                 case '\'' -> out.append("&#39;");
-                default -> out.append(c < 0x20 && c != '\t' && c != '\n' ? '\uFFFD' : c);
+                default -> {
+                    if (c < 0x20 && c != '\t' && c != '\n') {
+                        out.append('\uFFFD');
+                    } else if (isBidiControl(c)) {
+                        out.append(String.format(Locale.ROOT, "&lt;U+%04X&gt;", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
             }
         }
         return out.toString();
+    }
+
+    /** LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI; LRM, RLM; the Arabic letter mark. */
+    static boolean isBidiControl(int c) {
+        return (c >= 0x202A && c <= 0x202E)
+                || (c >= 0x2066 && c <= 0x2069)
+                || c == 0x200E
+                || c == 0x200F
+                || c == 0x061C;
     }
 
     /** A query-string value, percent-encoded (then HTML-escaped where it lands in an attribute). */

@@ -100,7 +100,7 @@ final class Pages {
     }
 
     String run(Params params) {
-        String runId = params.text("id");
+        String runId = params.id("id");
         RunOverview overview = store.run(runId).orElseThrow(() -> HttpError.notFound("no run '" + runId + "'"));
         StringBuilder body =
                 new StringBuilder("<h1>Run ").append(Html.escape(runId)).append("</h1><table>");
@@ -175,8 +175,8 @@ final class Pages {
     }
 
     String sae(Params params) {
-        String runId = params.text("run");
-        String saeId = params.text("sae");
+        String runId = params.id("run");
+        String saeId = params.id("sae");
         String sort = params.oneOf("sort", "density", "max");
         long page = params.nonNegative("page", MAX_PAGE, 0);
         long total = store.featureCount(runId, saeId);
@@ -232,8 +232,8 @@ final class Pages {
     }
 
     String feature(Params params) {
-        String runId = params.text("run");
-        String saeId = params.text("sae");
+        String runId = params.id("run");
+        String saeId = params.id("sae");
         long index = params.nonNegative("f", MAX_FEATURE);
         Feature f = store.feature(runId, saeId, index)
                 .orElseThrow(() ->

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.DocumentsRows;
 import dev.scopeflow.schemas.results.FeatureHistogramsRows;
@@ -15,6 +16,7 @@ import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -43,24 +45,44 @@ class DashboardITCase {
     static final RealServices SERVICES = RealServices.clickHouseOnly();
 
     private static final String DB = "dashboard_it";
-    private static final String RUN = "run<script>alert('x')</script>&\"";
+    // Markup, but none of the characters ids may not hold (quotes, backslash, ';', controls).
+    private static final String RUN = "run<script>alert(1)</script>&amp";
+    /** A stored run whose id would reorder the text around it, were it not neutralised. */
+    private static final String BIDI_RUN = "evil\u202Egnp.exe\u2066x";
+
     private static final String SAE = "sae<b>1</b>";
     private static final int FEATURES = 40;
     private static final long TOKENS = 1000;
     private static final long FEATURE = 7;
 
+    private static ClickHouseLogin reader;
     private static Dashboard dashboard;
     private static Dashboard idsOnlyDashboard;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void startServices() throws IOException {
-        ClickHouseHttp ch = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ClickHouseHttp ch = SERVICES.clickHouse().http();
+        reader = SERVICES.clickHouse().reader();
         ClickHouseMigrations.apply(ch, DB);
         insertRows(ch);
-        // A decoder whose output needs escaping, to prove token strings are escaped too.
-        dashboard = Dashboard.start(SERVICES.clickHouse().httpUrl(), DB, 0, id -> "<" + id + ">");
-        idsOnlyDashboard = Dashboard.start(SERVICES.clickHouse().httpUrl(), DB, 0);
+        new RunsRows()
+                .add(
+                        BIDI_RUN,
+                        "m",
+                        List.of("res.20"),
+                        List.of(),
+                        "c",
+                        1,
+                        "done",
+                        Instant.EPOCH,
+                        Instant.EPOCH,
+                        Instant.EPOCH)
+                .insertInto(ch, DB);
+        // The read-only user, as `scopeflow dashboard` uses; a decoder whose output needs escaping, to prove token
+        // strings are escaped too.
+        dashboard = Dashboard.start(SERVICES.clickHouse().httpUrl(), reader, DB, 0, id -> "<" + id + ">");
+        idsOnlyDashboard = Dashboard.start(SERVICES.clickHouse().httpUrl(), reader, DB, 0);
     }
 
     @AfterAll
@@ -308,7 +330,11 @@ class DashboardITCase {
     void badParametersAre400() throws Exception {
         assertError(get(dashboard, "/run"), 400, "missing parameter &#39;id&#39;");
         assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=abc"), 400, "whole number");
-        assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=-1"), 400, "between 0");
+        assertError(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=-1"), 400, "ASCII digits");
+        assertError(
+                get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=99999999999999"),
+                400,
+                "between 0");
         assertError(
                 get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&sort=" + enc("<x>")), 400, "&lt;x&gt;");
         assertError(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&page=-3"), 400, "page");
@@ -331,19 +357,117 @@ class DashboardITCase {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        try (Dashboard orphan = Dashboard.start("http://127.0.0.1:" + closedPort, DB, 0)) {
+        try (Dashboard orphan = Dashboard.start("http://127.0.0.1:" + closedPort, reader, DB, 0)) {
             for (String path : List.of("/", "/run?id=x", "/feature?run=x&sae=y&f=1")) {
                 HttpResponse<String> page = get(orphan, path);
                 assertError(page, 503, "ClickHouse is unavailable");
-                assertThat(page.body())
-                        .contains(String.valueOf(closedPort))
-                        .doesNotContain("\tat ")
-                        .doesNotContain("Exception.java");
+                assertNoSql(page);
+                assertThat(page.body()).doesNotContain("\tat ").doesNotContain("Exception.java");
             }
         }
     }
 
+    @Test
+    void aServerErrorIs503WithoutTheSqlOrTheServerMessage() throws Exception {
+        try (Dashboard missing = Dashboard.start(SERVICES.clickHouse().httpUrl(), reader, "no_such_db", 0)) {
+            for (String path : List.of("/", "/run?id=" + enc(RUN), "/sae?run=x&sae=y", "/feature?run=x&sae=y&f=1")) {
+                HttpResponse<String> page = get(missing, path);
+                assertError(page, 503, "no ScopeFlow results in this database yet");
+                assertNoSql(page);
+                assertThat(page.body()).doesNotContain("no_such_db").doesNotContain("DB::Exception");
+            }
+        }
+    }
+
+    @Test
+    void everyParameterRejectsInjectionOverlongAndBidiInputWith400() throws Exception {
+        String overlong = "x".repeat(300_000);
+        List<String> bad = List.of(
+                "x' OR '1'='1",
+                "x\\' OR 1=1 --",
+                "x\"); DROP TABLE runs --",
+                "x`",
+                "x; DROP TABLE " + DB + ".runs",
+                "a\u202Eb",
+                "a\u2066b",
+                "a\u200Fb",
+                "a\u061Cb",
+                "a\u0000b",
+                "y".repeat(Params.MAX_LENGTH + 1));
+        for (String value : bad) {
+            for (String path : List.of(
+                    "/run?id=" + enc(value),
+                    "/sae?run=" + enc(value) + "&sae=" + enc(SAE),
+                    "/sae?run=" + enc(RUN) + "&sae=" + enc(value),
+                    "/feature?run=" + enc(value) + "&sae=" + enc(SAE) + "&f=1",
+                    "/feature?run=" + enc(RUN) + "&sae=" + enc(value) + "&f=1")) {
+                HttpResponse<String> page = get(dashboard, path);
+                assertThat(page.statusCode()).as(path).isEqualTo(400);
+                assertNoSql(page);
+            }
+        }
+        // Numbers: ASCII digits only (Arabic-Indic 7, fullwidth 7, a plus sign), and sort/page/f capped too.
+        for (String number : List.of("\u0667", "\uFF17", "+7", "7 ", "1e3", "0x7", overlong.substring(0, 401))) {
+            assertThat(get(dashboard, "/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + enc(number))
+                            .statusCode())
+                    .as(number)
+                    .isEqualTo(400);
+            assertThat(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&page=" + enc(number))
+                            .statusCode())
+                    .as(number)
+                    .isEqualTo(400);
+        }
+        // The 300,000-character parameter of the report: 400 without echoing it, for every page and name.
+        for (String path : List.of("/", "/run", "/sae", "/feature")) {
+            for (String name : List.of("id", "run", "sae", "f", "page", "sort", "other")) {
+                HttpResponse<String> page = get(dashboard, path + "?" + name + "=" + overlong);
+                assertThat(page.statusCode()).as(path + " " + name).isEqualTo(400);
+                assertThat(page.body()).doesNotContain("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+                assertNoSql(page);
+            }
+        }
+        assertThat(get(dashboard, "/sae?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&sort=" + enc("density\u202E"))
+                        .statusCode())
+                .isEqualTo(400);
+    }
+
+    @Test
+    void bidiControlsInStoredIdsAreShownVisiblyNotObeyed() throws Exception {
+        String html = get(dashboard, "/").body();
+        assertThat(html).contains("evil&lt;U+202E&gt;gnp.exe&lt;U+2066&gt;x").doesNotContain("\u202E", "\u2066");
+    }
+
+    @Test
+    void aForeignHostIsRefused() throws Exception {
+        // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 still sends its own Host.
+        for (String host : List.of("evil.example:" + dashboard.port(), "evil.example", "127.0.0.1", "127.0.0.1:1")) {
+            assertThat(rawGet(dashboard.port(), "/", host)).as(host).startsWith("HTTP/1.1 421");
+        }
+        for (String host : List.of("127.0.0.1:", "localhost:", "[::1]:")) {
+            assertThat(rawGet(dashboard.port(), "/", host + dashboard.port()))
+                    .as(host)
+                    .startsWith("HTTP/1.1 200");
+        }
+    }
+
     // ---- helpers ----
+
+    /** A GET with exactly the Host header given (java.net.http does not let a test set it). */
+    private static String rawGet(int port, String path, String host) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.getOutputStream()
+                    .write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void assertNoSql(HttpResponse<String> page) {
+        assertThat(page.body())
+                .doesNotContainIgnoringCase("select ")
+                .doesNotContain("FROM ")
+                .doesNotContain("FINAL");
+    }
 
     private static String metric(String nameHtml, String value) {
         return "<th>" + nameHtml + "</th><td class=\"n\">" + value + "</td>";

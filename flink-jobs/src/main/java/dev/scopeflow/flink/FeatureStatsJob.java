@@ -21,6 +21,7 @@ import dev.scopeflow.flink.types.SaeCodesBatch;
 import dev.scopeflow.flink.types.SaeStatsSnapshot;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -57,9 +58,23 @@ public final class FeatureStatsJob {
             DataStream<RunProgress> progress,
             DataStream<DeadLetter> deadLetters) {}
 
-    /** Where the job reads and writes. */
+    /**
+     * Where the job reads and writes; {@code clickHouseLogin} is null for the server's {@code default} user. The
+     * record's {@code toString} shows the login's user only.
+     */
     public record Endpoints(
-            String kafkaBootstrap, TopicNames topics, String clickHouseUrl, String database, boolean bounded) {}
+            String kafkaBootstrap,
+            TopicNames topics,
+            String clickHouseUrl,
+            ClickHouseLogin clickHouseLogin,
+            String database,
+            boolean bounded) {
+
+        /** A client for the job's ClickHouse, logged in. */
+        public ClickHouseHttp clickHouse() {
+            return ClickHouseHttp.of(clickHouseUrl, clickHouseLogin);
+        }
+    }
 
     public static Outputs build(DataStream<RawKafkaRecord> records, FeatureStatsJobConfig config) {
         SingleOutputStreamOperator<SaeCodesBatch> codes = records.process(new SaeEncodeFunction(config))
@@ -97,7 +112,7 @@ public final class FeatureStatsJob {
             String modelId,
             String corpus)
             throws Exception {
-        ClickHouseHttp registry = new ClickHouseHttp(endpoints.clickHouseUrl());
+        ClickHouseHttp registry = endpoints.clickHouse();
         for (SaeSpec sae : config.saes()) {
             RunsRegistry.registerSae(registry, endpoints.database(), sae);
         }
@@ -134,6 +149,7 @@ public final class FeatureStatsJob {
         outputs.snapshots()
                 .sinkTo(new ClickHouseSnapshotSink<>(
                         endpoints.clickHouseUrl(),
+                        endpoints.clickHouseLogin(),
                         endpoints.database(),
                         retry,
                         new SaeStatsTables(),
@@ -143,6 +159,7 @@ public final class FeatureStatsJob {
         outputs.progress()
                 .sinkTo(new ClickHouseSnapshotSink<>(
                         endpoints.clickHouseUrl(),
+                        endpoints.clickHouseLogin(),
                         endpoints.database(),
                         retry,
                         new RunProgressTable(),
@@ -158,7 +175,8 @@ public final class FeatureStatsJob {
                 .name("document-decode")
                 .uid("document-decode");
         documents
-                .sinkTo(new ClickHouseDocumentsSink(endpoints.clickHouseUrl(), endpoints.database(), retry))
+                .sinkTo(new ClickHouseDocumentsSink(
+                        endpoints.clickHouseUrl(), endpoints.clickHouseLogin(), endpoints.database(), retry))
                 .name("clickhouse-documents")
                 .uid("clickhouse-documents");
         outputs.deadLetters()

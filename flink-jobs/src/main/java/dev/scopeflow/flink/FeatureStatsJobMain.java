@@ -6,8 +6,9 @@ import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import org.apache.flink.api.common.JobExecutionResult;
@@ -28,7 +29,9 @@ import org.apache.flink.util.MultipleParameterTool;
  * (default scopeflow), {@code --topic-prefix} (default scopeflow), {@code --unbounded} (keep reading new
  * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
  * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --backend java|torch}
- * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry).
+ * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry),
+ * {@code --clickhouse-user} (its password from {@code SCOPEFLOW_CLICKHOUSE_PASSWORD} or the first line of
+ * {@code --clickhouse-password-file}; never a command-line value, never logged).
  * The database is migrated and the SAEs and the run are recorded in its registry from the submitting client, so the SAE paths must
  * be readable there too.
  */
@@ -63,10 +66,14 @@ public final class FeatureStatsJobMain {
                 params.getRequired("kafka"),
                 TopicNames.withPrefix(params.get("topic-prefix", TopicNames.DEFAULT_PREFIX)),
                 params.getRequired("clickhouse"),
+                ClickHouseLogin.fromOptions(
+                        params.get("clickhouse-user"),
+                        params.has("clickhouse-password-file") ? Path.of(params.get("clickhouse-password-file")) : null,
+                        System.getenv()),
                 params.get("database", "scopeflow"),
                 !unbounded);
         // Standalone, this is the one place the schema is brought up to date before the job writes to it.
-        ClickHouseMigrations.apply(new ClickHouseHttp(endpoints.clickHouseUrl()), endpoints.database());
+        ClickHouseMigrations.apply(endpoints.clickHouse(), endpoints.database());
         return FeatureStatsJob.runRegistered(
                 env, endpoints, config.build(), params.get("model-id", ""), params.get("corpus", ""));
     }

@@ -17,7 +17,6 @@ import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,7 +73,7 @@ public final class EndToEndBenchmark {
                 EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
             TopicNames topics = TopicNames.withPrefix("bench");
             KafkaTopics.ensure(kafka.bootstrapServers(), topics, parallelism * 2);
-            ClickHouseMigrations.apply(new ClickHouseHttp(clickHouse.httpUrl()), "bench");
+            ClickHouseMigrations.apply(clickHouse.http(), "bench");
             try (ActivationPublisher publisher = new ActivationPublisher(kafka.bootstrapServers(), topics)) {
                 batches.forEach(publisher::publish);
             }
@@ -89,10 +88,11 @@ public final class EndToEndBenchmark {
             FeatureStatsJob.run(
                     env,
                     new FeatureStatsJob.Endpoints(
-                            kafka.bootstrapServers(), topics, clickHouse.httpUrl(), "bench", true),
+                            kafka.bootstrapServers(), topics, clickHouse.httpUrl(), clickHouse.writer(), "bench", true),
                     config);
             double seconds = (System.nanoTime() - start) / 1e9;
-            long committed = Long.parseLong(new ClickHouseHttp(clickHouse.httpUrl())
+            long committed = Long.parseLong(clickHouse
+                    .http()
                     .query("SELECT max(version) FROM bench.feature_stats")
                     .get(0)
                     .get(0));

@@ -15,7 +15,6 @@ import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -101,7 +100,7 @@ class FaultToleranceITCase {
         String db = "it_" + name.replace('-', '_');
         String runId = "run-" + name;
         TopicNames topics = TopicNames.withPrefix("it-" + name);
-        ClickHouseMigrations.apply(new ClickHouseHttp(SERVICES.clickHouse().httpUrl()), db);
+        ClickHouseMigrations.apply(SERVICES.clickHouse().http(), db);
         KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 3);
         Site site = Site.parse("res.6");
         SaeSpec sae = StatsExpectations.numpySae(SERVICES.workDir().resolve(name), "sae-" + name, site, 32, 211, 11);
@@ -121,6 +120,7 @@ class FaultToleranceITCase {
                         SERVICES.kafka().bootstrapServers(),
                         topics,
                         SERVICES.clickHouse().httpUrl(),
+                        SERVICES.clickHouse().writer(),
                         db,
                         false),
                 config);
@@ -141,8 +141,7 @@ class FaultToleranceITCase {
             }
             var expected = StatsExpectations.inMemory(sae, batches);
             awaitTokens(db, runId, sae.saeId(), expected.features().tokens(), job);
-            try (Connection jdbc =
-                    DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
+            try (Connection jdbc = SERVICES.clickHouse().jdbc(db)) {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, sae, expected);
                 // Progress is committed separately; wait for it to cover every record too.
                 awaitProgress(jdbc, db, runId, batches.size());
@@ -171,7 +170,7 @@ class FaultToleranceITCase {
     /** Waits until the committed statistics cover every published token (the stream has no end to wait for). */
     private static void awaitTokens(String db, String runId, String saeId, long tokens, JobClient job)
             throws Exception {
-        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ClickHouseHttp http = SERVICES.clickHouse().http();
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         long seen = -1;
         while (System.nanoTime() < deadline) {

@@ -18,7 +18,6 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -58,7 +57,7 @@ class FeatureStatsJobITCase {
         String db = "it_skeleton";
         String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
         TopicNames topics = TopicNames.withPrefix("it-skeleton");
-        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ClickHouseHttp http = SERVICES.clickHouse().http();
         ClickHouseMigrations.apply(http, db);
         KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, 3);
 
@@ -106,11 +105,12 @@ class FeatureStatsJobITCase {
                         SERVICES.kafka().bootstrapServers(),
                         topics,
                         SERVICES.clickHouse().httpUrl(),
+                        SERVICES.clickHouse().writer(),
                         db,
                         true),
                 config);
 
-        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
+        try (Connection jdbc = SERVICES.clickHouse().jdbc(db)) {
             for (SaeSpec spec : List.of(resA, resB)) {
                 StatsExpectations.assertRowsMatch(jdbc, db, runId, spec, StatsExpectations.inMemory(spec, resBatches));
             }
@@ -123,7 +123,7 @@ class FeatureStatsJobITCase {
             long records = resBatches.size() + mlpBatches.size() + wrongWidth.size() + 1;
             assertThat(StatsExpectations.progress(jdbc, db, runId)).containsExactly(records, counted, 2L);
         }
-        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db))) {
+        try (Connection jdbc = SERVICES.clickHouse().jdbc(db)) {
             assertDocuments(jdbc, db, runId, documents.subList(0, 3));
             assertTopExampleContext(
                     jdbc,
@@ -148,10 +148,11 @@ class FeatureStatsJobITCase {
                         SERVICES.kafka().bootstrapServers(),
                         topics,
                         SERVICES.clickHouse().httpUrl(),
+                        SERVICES.clickHouse().writer(),
                         db1,
                         true),
                 config);
-        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(db1))) {
+        try (Connection jdbc = SERVICES.clickHouse().jdbc(db1)) {
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, resA, StatsExpectations.inMemory(resA, resBatches));
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, mlp, StatsExpectations.inMemory(mlp, mlpBatches));
         }

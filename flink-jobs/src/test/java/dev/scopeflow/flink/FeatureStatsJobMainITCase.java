@@ -11,6 +11,8 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -46,10 +48,13 @@ class FeatureStatsJobMainITCase {
                     .documents(0, 3, 10, 8)
                     .forEach(publisher::publish);
         }
-        ClickHouseHttp http = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ClickHouseHttp http = SERVICES.clickHouse().http();
         assertThat(http.query("SELECT count() FROM system.databases WHERE name = 'it_main'"))
                 .containsExactly(List.of("0"));
 
+        // The password comes from a file (or the environment), never from the command line.
+        Path passwordFile = SERVICES.workDir().resolve("clickhouse-password");
+        Files.writeString(passwordFile, SERVICES.clickHouse().writer().password() + "\n");
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
         env.setParallelism(1);
@@ -58,6 +63,10 @@ class FeatureStatsJobMainITCase {
             SERVICES.kafka().bootstrapServers(),
             "--clickhouse",
             SERVICES.clickHouse().httpUrl(),
+            "--clickhouse-user",
+            SERVICES.clickHouse().writer().user(),
+            "--clickhouse-password-file",
+            passwordFile.toString(),
             "--database",
             "it_main",
             "--topic-prefix",

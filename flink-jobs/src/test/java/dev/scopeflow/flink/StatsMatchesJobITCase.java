@@ -13,14 +13,12 @@ import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.format.NpyWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -110,7 +108,7 @@ class StatsMatchesJobITCase {
 
         runJob(sae, tokens, activations);
 
-        try (Connection jdbc = DriverManager.getConnection(SERVICES.clickHouse().jdbcUrl(DB))) {
+        try (Connection jdbc = SERVICES.clickHouse().jdbc(DB)) {
             // Columns: L = integer, F = Float32, D = Float64; each side printed in Java's shortest form.
             assertSameRows(
                     jdbc,
@@ -201,7 +199,7 @@ class StatsMatchesJobITCase {
                         Arrays.copyOfRange(activations, from, from + ids.length * D_IN)));
             }
         }
-        ClickHouseMigrations.apply(new ClickHouseHttp(SERVICES.clickHouse().httpUrl()), DB);
+        ClickHouseMigrations.apply(SERVICES.clickHouse().http(), DB);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
         env.setParallelism(1);
@@ -212,6 +210,7 @@ class StatsMatchesJobITCase {
                         SERVICES.kafka().bootstrapServers(),
                         topics,
                         SERVICES.clickHouse().httpUrl(),
+                        SERVICES.clickHouse().writer(),
                         DB,
                         true),
                 FeatureStatsJobConfig.builder().setRunId(RUN_ID).addSae(sae).build());

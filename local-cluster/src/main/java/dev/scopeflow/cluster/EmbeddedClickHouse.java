@@ -1,5 +1,7 @@
 package dev.scopeflow.cluster;
 
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,8 +11,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Objects;
+import java.util.Properties;
 
 /**
  * A real ClickHouse server process on 127.0.0.1, with its config, data and logs under one
@@ -32,12 +39,15 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     private static final String PID_FILE = "clickhouse.pid";
 
     private final ClickHouseConfig config;
+    private final ClickHouseUsers users;
     private final ChildProcess process;
     private final Duration startupTimeout;
     private String serverVersion = LEGACY_SERVER_VERSION;
 
-    private EmbeddedClickHouse(ClickHouseConfig config, ClickHouseBinary binary, Duration startupTimeout) {
+    private EmbeddedClickHouse(
+            ClickHouseConfig config, ClickHouseUsers users, ClickHouseBinary binary, Duration startupTimeout) {
         this.config = config;
+        this.users = users;
         this.startupTimeout = startupTimeout;
         this.process = new ChildProcess(
                 "clickhouse",
@@ -65,6 +75,34 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     /** {@code http://127.0.0.1:<httpPort>}, for plain HTTP queries. */
     public String httpUrl() {
         return "http://" + Ports.LOOPBACK + ":" + config.httpPort();
+    }
+
+    /** The user for migrations, the job and other writers; its password is in the work dir. */
+    public ClickHouseLogin writer() {
+        return users.writer();
+    }
+
+    /** The read-only user, for {@code query} and the dashboard. */
+    public ClickHouseLogin reader() {
+        return users.reader();
+    }
+
+    /** An HTTP client logged in as {@link #writer()}. */
+    public ClickHouseHttp http() {
+        return ClickHouseHttp.of(httpUrl(), writer());
+    }
+
+    /** A JDBC connection to {@code database} ({@link #jdbcUrl}) as {@link #writer()}. */
+    public Connection jdbc(String database) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(database), jdbcLogin(writer()));
+    }
+
+    /** The JDBC connection properties that log in as {@code login}. */
+    public static Properties jdbcLogin(ClickHouseLogin login) {
+        Properties properties = new Properties();
+        properties.setProperty("user", login.user());
+        properties.setProperty("password", login.password());
+        return properties;
     }
 
     public int httpPort() {
@@ -95,7 +133,8 @@ public final class EmbeddedClickHouse implements AutoCloseable {
     }
 
     /**
-     * A clickhouse-jdbc 0.9.9 URL for {@code database}. Against 18.16 the driver only works on its
+     * A clickhouse-jdbc 0.9.9 URL for {@code database}, without credentials (pass a login's user and password as
+     * connection properties, so they never show up where the URL is printed). Against 18.16 the driver only works on its
      * legacy (v1) path, told the server version up front, with text formats and no compression
      * (18.16 answers {@code compress=1} with empty bodies). The database also travels as an HTTP
      * parameter: the legacy path would otherwise run every unqualified statement in {@code
@@ -204,6 +243,12 @@ public final class EmbeddedClickHouse implements AutoCloseable {
             HttpURLConnection connection =
                     (HttpURLConnection) URI.create(httpUrl() + "/").toURL().openConnection();
             connection.setRequestMethod("POST");
+            connection.setRequestProperty(
+                    "Authorization",
+                    "Basic "
+                            + Base64.getEncoder()
+                                    .encodeToString((writer().user() + ":" + writer().password())
+                                            .getBytes(StandardCharsets.UTF_8)));
             connection.setDoOutput(true);
             connection.setConnectTimeout(2000);
             connection.setReadTimeout(30_000);
@@ -280,8 +325,10 @@ public final class EmbeddedClickHouse implements AutoCloseable {
             int http = httpPort == 0 ? Ports.freePort() : httpPort;
             int tcp = tcpPort == 0 ? freePortOtherThan(http) : tcpPort;
             ClickHouseConfig config = new ClickHouseConfig(workDir, http, tcp);
-            writeConfig(config);
-            EmbeddedClickHouse clickHouse = new EmbeddedClickHouse(config, ClickHouseBinary.locate(), startupTimeout);
+            ClickHouseUsers users = ClickHouseUsers.loadOrCreate(config.dir());
+            writeConfig(config, users);
+            EmbeddedClickHouse clickHouse =
+                    new EmbeddedClickHouse(config, users, ClickHouseBinary.locate(), startupTimeout);
             clickHouse.launch();
             return clickHouse;
         }
@@ -294,13 +341,13 @@ public final class EmbeddedClickHouse implements AutoCloseable {
             return port;
         }
 
-        private static void writeConfig(ClickHouseConfig config) {
+        private static void writeConfig(ClickHouseConfig config, ClickHouseUsers users) {
             try {
                 for (String dir : new String[] {"data", "tmp", "user_files", "format_schemas", "log"}) {
                     Files.createDirectories(config.dir().resolve(dir));
                 }
                 Files.writeString(config.configFile(), config.configXml(), StandardCharsets.UTF_8);
-                Files.writeString(config.usersFile(), config.usersXml(), StandardCharsets.UTF_8);
+                ClickHouseUsers.writeOwnerOnly(config.usersFile(), config.usersXml(users), true);
             } catch (IOException e) {
                 throw new UncheckedIOException("Could not write ClickHouse config into " + config.dir(), e);
             }

@@ -23,7 +23,7 @@ import java.util.Set;
  * workDir/                       (default .scopeflow/)
  *   services.lock                owner JVM, child pids and ports
  *   kafka/                       server.properties, data/, kafka.log
- *   clickhouse/                  config.xml, users.xml, data/, log/
+ *   clickhouse/                  config.xml, users.xml, credentials.properties (owner-only), data/, log/
  * </pre>
  */
 public final class LocalServices implements AutoCloseable {
@@ -138,14 +138,17 @@ public final class LocalServices implements AutoCloseable {
     public static java.util.Optional<ServiceEndpoints> running(Path workDir) {
         return readLock(workDir.toAbsolutePath().normalize().resolve(LOCK_FILE))
                 .filter(ServicesLockFile::ownerAlive)
-                .map(lock -> new ServiceEndpoints(
+                .map(lock -> ServiceEndpoints.local(
                         Ports.LOOPBACK + ":" + lock.kafkaPort(),
-                        "http://" + Ports.LOOPBACK + ":" + lock.clickHouseHttpPort()));
+                        "http://" + Ports.LOOPBACK + ":" + lock.clickHouseHttpPort(),
+                        ClickHouseUsers.load(
+                                workDir.toAbsolutePath().normalize().resolve("clickhouse"))));
     }
 
     /** Where the two services this instance started listen. */
     public ServiceEndpoints endpoints() {
-        return new ServiceEndpoints(kafka.bootstrapServers(), clickHouse.httpUrl());
+        return new ServiceEndpoints(
+                kafka.bootstrapServers(), clickHouse.httpUrl(), clickHouse.writer(), clickHouse.reader());
     }
 
     public EmbeddedKafka kafka() {

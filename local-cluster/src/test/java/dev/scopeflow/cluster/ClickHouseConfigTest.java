@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ClickHouseConfigTest {
 
@@ -37,10 +38,31 @@ class ClickHouseConfigTest {
     }
 
     @Test
-    void defaultUserHasNoPasswordAndOnlyLoopbackAccess() {
-        assertThat(config.usersXml())
-                .contains("<password></password>", "<ip>127.0.0.1</ip>")
-                .doesNotContain("::/0");
+    void onlyTheWriterAndTheReadOnlyReaderByPasswordHashFromLoopback(@TempDir Path dir) {
+        ClickHouseUsers users = ClickHouseUsers.loadOrCreate(dir);
+        String xml = config.usersXml(users);
+        assertThat(xml)
+                .contains(
+                        "<scopeflow_writer>",
+                        "<scopeflow_reader>",
+                        "<readonly>2</readonly>",
+                        "<password_sha256_hex>"
+                                + ClickHouseUsers.sha256Hex(users.writer().password()),
+                        "<password_sha256_hex>"
+                                + ClickHouseUsers.sha256Hex(users.reader().password()),
+                        "<ip>127.0.0.1</ip>")
+                .doesNotContain("<password>", "::/0")
+                .doesNotContain(users.writer().password())
+                .doesNotContain(users.reader().password());
+        assertThat(xml.replaceAll("(?s)<profiles>.*</profiles>", "").replaceAll("(?s)<quotas>.*</quotas>", ""))
+                .doesNotContain("<default>");
+    }
+
+    @Test
+    void sha256HexMatchesAKnownDigest() {
+        // echo -n abc | sha256sum
+        assertThat(ClickHouseUsers.sha256Hex("abc"))
+                .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     @Test

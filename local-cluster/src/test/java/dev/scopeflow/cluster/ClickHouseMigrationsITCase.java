@@ -32,7 +32,7 @@ class ClickHouseMigrationsITCase {
     @BeforeAll
     static void startAndMigrate() {
         server = EmbeddedClickHouse.start(TestDirs.fresh("clickhouse-migrations"));
-        ch = new ClickHouseHttp(server.httpUrl());
+        ch = server.http();
         firstApply = ClickHouseMigrations.apply(ch, DB);
     }
 

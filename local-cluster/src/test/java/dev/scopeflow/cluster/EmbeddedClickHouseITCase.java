@@ -2,13 +2,13 @@ package dev.scopeflow.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -80,7 +80,7 @@ class EmbeddedClickHouseITCase {
         post("CREATE DATABASE IF NOT EXISTS jdbc_check");
         post("CREATE TABLE IF NOT EXISTS jdbc_check.events (at DateTime, name String) ENGINE ="
                 + " MergeTree ORDER BY at");
-        try (Connection connection = DriverManager.getConnection(clickHouse.jdbcUrl("jdbc_check"))) {
+        try (Connection connection = clickHouse.jdbc("jdbc_check")) {
             try (PreparedStatement insert =
                     connection.prepareStatement("INSERT INTO events VALUES (toDateTime(?), ?)")) {
                 insert.setString(1, "2024-01-02 03:04:05");
@@ -106,6 +106,7 @@ class EmbeddedClickHouseITCase {
                 + java.net.URLEncoder.encode(sql, java.nio.charset.StandardCharsets.UTF_8));
         HttpRequest request = HttpRequest.newBuilder(uri)
                 .timeout(Duration.ofSeconds(30))
+                .header("Authorization", basic(clickHouse.writer()))
                 .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
                 .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -113,6 +114,13 @@ class EmbeddedClickHouseITCase {
                 .as("HTTP status for %s: %s", sql, response.body())
                 .isEqualTo(200);
         return response.body();
+    }
+
+    static String basic(ClickHouseLogin login) {
+        return "Basic "
+                + java.util.Base64.getEncoder()
+                        .encodeToString((login.user() + ":" + login.password())
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static int pingStatus() {

@@ -48,7 +48,7 @@ class ResultsTablesITCase {
 
     @BeforeAll
     static void migrate() {
-        ch = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ch = SERVICES.clickHouse().http();
         ClickHouseMigrations.apply(ch, DB);
     }
 

@@ -2,6 +2,7 @@ package dev.scopeflow.flink.sinks;
 
 import dev.scopeflow.flink.types.DocumentRow;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.results.DocumentsRows;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -20,11 +21,14 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
     private static final int MAX_BUFFERED_BYTES = 8 << 20;
 
     private final String httpUrl;
+    private final ClickHouseLogin login;
     private final String database;
     private final RetryPolicy retryPolicy;
 
-    public ClickHouseDocumentsSink(String httpUrl, String database, RetryPolicy retryPolicy) {
+    /** {@code login} null: the server's {@code default} user. */
+    public ClickHouseDocumentsSink(String httpUrl, ClickHouseLogin login, String database, RetryPolicy retryPolicy) {
         this.httpUrl = httpUrl;
+        this.login = login;
         this.database = database;
         this.retryPolicy = retryPolicy;
     }
@@ -32,7 +36,7 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
     @Override
     public SinkWriter<DocumentRow> createWriter(WriterInitContext context) {
         return new Writer(
-                new ClickHouseHttp(httpUrl),
+                ClickHouseHttp.of(httpUrl, login),
                 database,
                 retryPolicy,
                 context.metricGroup().counter("documentWindowsWritten"),

@@ -2,6 +2,7 @@ package dev.scopeflow.flink.sinks;
 
 import dev.scopeflow.flink.types.VersionedSnapshot;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
     }
 
     private final String httpUrl;
+    private final ClickHouseLogin login;
     private final String database;
     private final RetryPolicy retryPolicy;
     private final TableWriter<T> tableWriter;
@@ -43,6 +45,7 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
 
     public ClickHouseSnapshotSink(
             String httpUrl,
+            ClickHouseLogin login,
             String database,
             RetryPolicy retryPolicy,
             TableWriter<T> tableWriter,
@@ -52,6 +55,7 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
                     + committableSerializer.getClass().getName() + " Serializable");
         }
         this.httpUrl = httpUrl;
+        this.login = login;
         this.database = database;
         this.retryPolicy = retryPolicy;
         this.tableWriter = tableWriter;
@@ -73,7 +77,7 @@ public final class ClickHouseSnapshotSink<T extends VersionedSnapshot> implement
         Counter commits = context.metricGroup().counter("snapshotsCommitted");
         Counter retries = context.metricGroup().counter("clickhouseRetries");
         return new SnapshotCommitter<>(
-                new ClickHouseHttp(httpUrl), database, retryPolicy, tableWriter, commits, retries);
+                ClickHouseHttp.of(httpUrl, login), database, retryPolicy, tableWriter, commits, retries);
     }
 
     @Override

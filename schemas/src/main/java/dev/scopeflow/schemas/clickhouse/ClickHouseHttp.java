@@ -65,6 +65,12 @@ public final class ClickHouseHttp {
         return new Builder(baseUrl);
     }
 
+    /** A client for {@code baseUrl} as {@code login}, or as the server's {@code default} user when it is null. */
+    public static ClickHouseHttp of(String baseUrl, ClickHouseLogin login) {
+        Builder builder = builder(baseUrl);
+        return (login == null ? builder : builder.optLogin(login)).build();
+    }
+
     public String baseUrl() {
         return baseUri.toString();
     }
@@ -280,6 +286,11 @@ public final class ClickHouseHttp {
             }
             this.password = Objects.requireNonNull(password, "password");
             return this;
+        }
+
+        /** {@link #optCredentials} from a {@link ClickHouseLogin}. */
+        public Builder optLogin(ClickHouseLogin login) {
+            return optCredentials(login.user(), login.password());
         }
 
         public Builder optConnectTimeout(Duration timeout) {
