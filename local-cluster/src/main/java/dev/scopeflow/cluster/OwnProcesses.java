@@ -81,10 +81,22 @@ final class OwnProcesses {
     }
 
     /**
-     * Ends the process recorded in {@code pidFile} if it is still alive and ours; deletes the file.
+     * Ends the process recorded in {@code pidFile} if it is a leftover: alive, ours, and the JVM that
+     * started it is gone. One whose starter still runs is in use, so nothing is touched and this fails
+     * (a second server must never run on the same data). Deletes the file otherwise.
      */
-    static void killLeftover(Path pidFile, String marker) {
-        readPid(pidFile).ifPresent(pid -> findOurs(pid, marker).ifPresent(handle -> terminate(handle, 5_000)));
+    static void killLeftover(Path pidFile, String marker, String service) {
+        OptionalLong pid = readPid(pidFile);
+        if (pid.isPresent()) {
+            Optional<ProcessHandle> ours = findOurs(pid.getAsLong(), marker);
+            if (ours.isPresent()) {
+                Optional<JvmIdentity> starter = readStarter(pidFile).filter(JvmIdentity::isAlive);
+                if (starter.isPresent()) {
+                    throw inUse(pidFile.getParent(), service, pid.getAsLong(), starter.get());
+                }
+                terminate(ours.get(), 5_000);
+            }
+        }
         try {
             Files.deleteIfExists(pidFile);
         } catch (IOException e) {
@@ -92,21 +104,53 @@ final class OwnProcesses {
         }
     }
 
+    private static IllegalStateException inUse(Path dir, String service, long pid, JvmIdentity starter) {
+        Path workDir = dir.getParent() == null ? dir : dir.getParent();
+        return new IllegalStateException(service
+                + " already runs on the data in "
+                + dir
+                + " (pid "
+                + pid
+                + ", started by pid "
+                + starter.pid()
+                + "); use it (--work-dir "
+                + workDir
+                + ") or stop it first with `scopeflow services stop --work-dir "
+                + workDir
+                + "`");
+    }
+
     static OptionalLong readPid(Path pidFile) {
         try {
             if (!Files.isRegularFile(pidFile)) {
                 return OptionalLong.empty();
             }
-            String text = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
+            String text = firstLine(Files.readString(pidFile, StandardCharsets.UTF_8));
             return text.matches("\\d+") ? OptionalLong.of(Long.parseLong(text)) : OptionalLong.empty();
         } catch (IOException e) {
             return OptionalLong.empty();
         }
     }
 
+    /** The JVM that started the process in {@code pidFile} (second line); empty in older files. */
+    static Optional<JvmIdentity> readStarter(Path pidFile) {
+        try {
+            String[] lines = Files.readString(pidFile, StandardCharsets.UTF_8).split("\n");
+            return lines.length < 2 ? Optional.empty() : JvmIdentity.parse(lines[1]);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The child's pid, then this JVM as its starter, so a later start can tell a leftover from one in use. */
+    private static String firstLine(String text) {
+        int newline = text.indexOf('\n');
+        return (newline < 0 ? text : text.substring(0, newline)).trim();
+    }
+
     static void writePid(Path pidFile, long pid) {
         try {
-            Files.writeString(pidFile, pid + "\n", StandardCharsets.UTF_8);
+            Files.writeString(pidFile, pid + "\n" + JvmIdentity.current().format() + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not write " + pidFile, e);
         }
