@@ -280,6 +280,8 @@ public final class EmbeddedClickHouse implements AutoCloseable {
             int http = httpPort == 0 ? Ports.freePort() : httpPort;
             int tcp = tcpPort == 0 ? freePortOtherThan(http) : tcpPort;
             ClickHouseConfig config = new ClickHouseConfig(workDir, http, tcp);
+            OwnProcesses.requireNotInUse(
+                    config.dir().resolve(PID_FILE), config.configFile().toString(), "clickhouse");
             writeConfig(config);
             EmbeddedClickHouse clickHouse = new EmbeddedClickHouse(config, ClickHouseBinary.locate(), startupTimeout);
             clickHouse.launch();

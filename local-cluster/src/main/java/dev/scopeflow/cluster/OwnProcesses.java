@@ -81,22 +81,27 @@ final class OwnProcesses {
     }
 
     /**
-     * Ends the process recorded in {@code pidFile} if it is a leftover: alive, ours, and the JVM that
-     * started it is gone. One whose starter still runs is in use, so nothing is touched and this fails
-     * (a second server must never run on the same data). Deletes the file otherwise.
+     * Fails if the process recorded in {@code pidFile} is alive, ours, and the JVM that started it still
+     * runs: that server is in use, and a second one must never run on (or rewrite the config of) the same
+     * data. Callers check before they write any config.
      */
-    static void killLeftover(Path pidFile, String marker, String service) {
+    static void requireNotInUse(Path pidFile, String marker, String service) {
         OptionalLong pid = readPid(pidFile);
-        if (pid.isPresent()) {
-            Optional<ProcessHandle> ours = findOurs(pid.getAsLong(), marker);
-            if (ours.isPresent()) {
-                Optional<JvmIdentity> starter = readStarter(pidFile).filter(JvmIdentity::isAlive);
-                if (starter.isPresent()) {
-                    throw inUse(pidFile.getParent(), service, pid.getAsLong(), starter.get());
-                }
-                terminate(ours.get(), 5_000);
+        if (pid.isPresent() && findOurs(pid.getAsLong(), marker).isPresent()) {
+            Optional<JvmIdentity> starter = readStarter(pidFile).filter(JvmIdentity::isAlive);
+            if (starter.isPresent()) {
+                throw inUse(pidFile.getParent(), service, pid.getAsLong(), starter.get());
             }
         }
+    }
+
+    /**
+     * Ends the process recorded in {@code pidFile} if it is a leftover (alive, ours, its starter JVM gone);
+     * fails like {@link #requireNotInUse} if it is in use. Deletes the file otherwise.
+     */
+    static void killLeftover(Path pidFile, String marker, String service) {
+        requireNotInUse(pidFile, marker, service);
+        readPid(pidFile).ifPresent(pid -> findOurs(pid, marker).ifPresent(handle -> terminate(handle, 5_000)));
         try {
             Files.deleteIfExists(pidFile);
         } catch (IOException e) {
