@@ -93,13 +93,14 @@ class ServicesLifecycleITCase {
     @Test
     void aStaleOwnerExitingLaterLeavesTheNewerServicesFoundByQuery() throws Exception {
         Path workDir = freshDir("stale-owner");
-        int[] ports = freePorts(4);
+        int[] ports = freePorts(8);
+        // Other ports for the newer services: the paused owner still holds connections to the old ones.
         LocalServices.Options options = LocalServices.options()
                 .workDir(workDir)
-                .kafkaPort(ports[0])
-                .kafkaControllerPort(ports[1])
-                .clickHouseHttpPort(ports[2])
-                .clickHouseTcpPort(ports[3])
+                .kafkaPort(ports[4])
+                .kafkaControllerPort(ports[5])
+                .clickHouseHttpPort(ports[6])
+                .clickHouseTcpPort(ports[7])
                 .build();
         Path log = workDir.resolveSibling(workDir.getFileName() + ".log");
         Process stale = startForeground(

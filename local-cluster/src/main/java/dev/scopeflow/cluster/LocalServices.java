@@ -126,6 +126,8 @@ public final class LocalServices implements AutoCloseable {
             if (!held.owner().isCurrentJvm()) {
                 held.owner().handle().ifPresent(owner -> {
                     // Its shutdown hook stops ClickHouse (15 s grace) and Kafka (30 s) before it exits.
+                    countIfOurs(held.kafkaPid(), kafkaMarker(dir), stopped);
+                    countIfOurs(held.clickHousePid(), clickHouseMarker(dir), stopped);
                     OwnProcesses.terminate(owner, 90_000);
                     stopped.add(owner.pid());
                 });
@@ -317,8 +319,12 @@ public final class LocalServices implements AutoCloseable {
                 options.clickHouseTcpPort(), "ClickHouse (native TCP)", start + " --clickhouse-tcp-port <port>`");
     }
 
+    private static void countIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
+        pid.ifPresent(p -> OwnProcesses.findOurs(p, marker).ifPresent(handle -> stopped.add(handle.pid())));
+    }
+
     private static void stopIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
-        if (pid.isPresent() && !stopped.contains(pid.getAsLong())) {
+        if (pid.isPresent()) {
             OwnProcesses.findOurs(pid.getAsLong(), marker).ifPresent(handle -> {
                 OwnProcesses.terminate(handle, 30_000);
                 stopped.add(handle.pid());
