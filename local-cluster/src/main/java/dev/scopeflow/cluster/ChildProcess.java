@@ -66,11 +66,12 @@ final class ChildProcess {
 
     /**
      * Starts the process the way every embedded service does: first kills a leftover of a crashed earlier run
-     * (found through {@code pidFile} and recognised by {@code commandLineMarker}), records the new pid, then
-     * waits for {@code awaitReady}; a process that never gets ready is killed before the error propagates.
+     * (found through {@code pidFile} and recognised by {@code commandLineMarker}) or fails if a live JVM's
+     * process still runs there, records the new pid, then waits for {@code awaitReady}; a process that never
+     * gets ready is killed before the error propagates.
      */
     void launch(Path pidFile, String commandLineMarker, Runnable awaitReady) {
-        OwnProcesses.killLeftover(pidFile, commandLineMarker);
+        OwnProcesses.killLeftover(pidFile, commandLineMarker, name);
         start();
         OwnProcesses.writePid(pidFile, pid());
         try {

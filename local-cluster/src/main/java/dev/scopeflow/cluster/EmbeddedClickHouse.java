@@ -325,6 +325,8 @@ public final class EmbeddedClickHouse implements AutoCloseable {
             int http = httpPort == 0 ? Ports.freePort() : httpPort;
             int tcp = tcpPort == 0 ? freePortOtherThan(http) : tcpPort;
             ClickHouseConfig config = new ClickHouseConfig(workDir, http, tcp);
+            OwnProcesses.requireNotInUse(
+                    config.dir().resolve(PID_FILE), config.configFile().toString(), "clickhouse");
             ClickHouseUsers users = ClickHouseUsers.loadOrCreate(config.dir());
             writeConfig(config, users);
             EmbeddedClickHouse clickHouse =

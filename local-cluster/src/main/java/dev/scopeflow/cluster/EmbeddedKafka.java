@@ -307,6 +307,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             KafkaConfig config = new KafkaConfig(workDir, clientPort, quorumPort);
             Path argumentFile = config.dir().resolve("java.args");
+            OwnProcesses.requireNotInUse(
+                    config.dir().resolve(PID_FILE), config.propertiesFile().toString(), "kafka");
             try {
                 Files.createDirectories(config.dataDir());
                 Files.writeString(config.propertiesFile(), config.propertiesText(), StandardCharsets.UTF_8);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashSet;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -16,7 +17,7 @@ import java.util.Set;
  * Kafka and ClickHouse for {@code scopeflow demo}: both started as child processes under one
  * directory on fixed ports, guarded by {@code services.lock} so a second start fails fast with a
  * clear message, leftovers of a crashed run are cleaned up, and nothing outlives the JVM (shutdown
- * hook). Callers that use external services pass their addresses instead and never touch this
+ * hook). Only the instance that wrote the lock deletes it. Callers that use external services pass their addresses instead and never touch this
  * class.
  *
  * <pre>
@@ -37,12 +38,14 @@ public final class LocalServices implements AutoCloseable {
     static final String LOCK_FILE = "services.lock";
 
     private final Path workDir;
+    private final ServicesLockFile lock;
     private final EmbeddedKafka kafka;
     private final EmbeddedClickHouse clickHouse;
     private final Thread shutdownHook;
 
-    private LocalServices(Path workDir, EmbeddedKafka kafka, EmbeddedClickHouse clickHouse) {
+    private LocalServices(Path workDir, ServicesLockFile lock, EmbeddedKafka kafka, EmbeddedClickHouse clickHouse) {
         this.workDir = workDir;
+        this.lock = lock;
         this.kafka = kafka;
         this.clickHouse = clickHouse;
         this.shutdownHook = new Thread(this::stopServices, "scopeflow-local-services-stop");
@@ -77,7 +80,7 @@ public final class LocalServices implements AutoCloseable {
         EmbeddedKafka kafka = null;
         EmbeddedClickHouse clickHouse = null;
         try {
-            requirePortsFree(options);
+            requirePortsFree(options, workDir);
             kafka = EmbeddedKafka.builder()
                     .workDir(workDir.resolve("kafka"))
                     .port(options.kafkaPort())
@@ -93,7 +96,7 @@ public final class LocalServices implements AutoCloseable {
                     .start();
             lock = lock.withClickHousePid(clickHouse.pid());
             writeLock(lockPath, lock);
-            return new LocalServices(workDir, kafka, clickHouse);
+            return new LocalServices(workDir, lock, kafka, clickHouse);
         } catch (RuntimeException | Error e) {
             if (clickHouse != null) {
                 clickHouse.stop();
@@ -101,24 +104,36 @@ public final class LocalServices implements AutoCloseable {
             if (kafka != null) {
                 kafka.stop();
             }
-            deleteQuietly(lockPath);
+            deleteIfOwnedBy(lockPath, lock);
             throw e;
         }
     }
 
     /**
      * Stops services started from {@code workDir} by any JVM (for {@code scopeflow services stop}),
-     * whether that JVM still runs or crashed, and removes the lock. Only processes whose command
-     * line points into {@code workDir} are touched.
+     * whether that JVM still runs or crashed, and removes the lock. A live owner in another JVM (a
+     * foreground {@code scopeflow services start}) is sent SIGTERM and waited for: it stops its
+     * children and exits, as on Ctrl-C. Only children whose command line points into {@code
+     * workDir} are touched.
      *
-     * @return how many processes were stopped
+     * @return how many processes were stopped (owner JVM included)
      */
     public static int stopLeftovers(Path workDir) {
         Path dir = workDir.toAbsolutePath().normalize();
         Set<Long> stopped = new HashSet<>();
-        readLock(dir.resolve(LOCK_FILE)).ifPresent(lock -> {
-            stopIfOurs(lock.kafkaPid(), kafkaMarker(dir), stopped);
-            stopIfOurs(lock.clickHousePid(), clickHouseMarker(dir), stopped);
+        Optional<ServicesLockFile> lock = readLock(dir.resolve(LOCK_FILE));
+        lock.ifPresent(held -> {
+            if (!held.owner().isCurrentJvm()) {
+                held.owner().handle().ifPresent(owner -> {
+                    // Its shutdown hook stops ClickHouse (15 s grace) and Kafka (30 s) before it exits.
+                    countIfOurs(held.kafkaPid(), kafkaMarker(dir), stopped);
+                    countIfOurs(held.clickHousePid(), clickHouseMarker(dir), stopped);
+                    OwnProcesses.terminate(owner, 90_000);
+                    stopped.add(owner.pid());
+                });
+            }
+            stopIfOurs(held.kafkaPid(), kafkaMarker(dir), stopped);
+            stopIfOurs(held.clickHousePid(), clickHouseMarker(dir), stopped);
         });
         // Pid files cover a crash before the lock recorded a pid.
         stopIfOurs(OwnProcesses.readPid(dir.resolve("kafka").resolve("kafka.pid")), kafkaMarker(dir), stopped);
@@ -126,7 +141,12 @@ public final class LocalServices implements AutoCloseable {
                 OwnProcesses.readPid(dir.resolve("clickhouse").resolve("clickhouse.pid")),
                 clickHouseMarker(dir),
                 stopped);
-        deleteQuietly(dir.resolve(LOCK_FILE));
+        // A start that claimed the directory meanwhile keeps its lock; an unreadable one is stale.
+        lock.ifPresentOrElse(held -> deleteIfOwnedBy(dir.resolve(LOCK_FILE), held), () -> {
+            if (readLock(dir.resolve(LOCK_FILE)).isEmpty()) {
+                deleteQuietly(dir.resolve(LOCK_FILE));
+            }
+        });
         return stopped.size();
     }
 
@@ -135,7 +155,7 @@ public final class LocalServices implements AutoCloseable {
      * services start}), so a second command can use them instead of failing on the lock; empty when
      * none run.
      */
-    public static java.util.Optional<ServiceEndpoints> running(Path workDir) {
+    public static Optional<ServiceEndpoints> running(Path workDir) {
         return readLock(workDir.toAbsolutePath().normalize().resolve(LOCK_FILE))
                 .filter(ServicesLockFile::ownerAlive)
                 .map(lock -> ServiceEndpoints.local(
@@ -163,7 +183,17 @@ public final class LocalServices implements AutoCloseable {
         return workDir;
     }
 
-    /** Stops both services and removes the lock. Idempotent. */
+    /**
+     * Blocks until Kafka or ClickHouse is no longer running (stopped by {@code services stop}, by
+     * the shutdown hook, or crashed), so a foreground owner never outlives its services.
+     */
+    public void awaitStopped() throws InterruptedException {
+        while (kafka.isRunning() && clickHouse.isRunning()) {
+            Thread.sleep(500);
+        }
+    }
+
+    /** Stops both services and removes the lock, unless another owner has taken it over. Idempotent. */
     @Override
     public void close() {
         try {
@@ -181,7 +211,7 @@ public final class LocalServices implements AutoCloseable {
             try {
                 kafka.stop();
             } finally {
-                deleteQuietly(workDir.resolve(LOCK_FILE));
+                deleteIfOwnedBy(workDir.resolve(LOCK_FILE), lock);
             }
         }
     }
@@ -214,7 +244,11 @@ public final class LocalServices implements AutoCloseable {
                 + ServicesLockFile.describePid(lock.clickHousePid())
                 + "; started by pid "
                 + lock.ownerPid()
-                + "); run `scopeflow services stop` or wait");
+                + "); use them (--work-dir "
+                + workDir
+                + "), or run `scopeflow services stop --work-dir "
+                + workDir
+                + "` first");
     }
 
     /** Write to a temp file, then hard-link it into place: link() fails if the lock exists. */
@@ -252,36 +286,48 @@ public final class LocalServices implements AutoCloseable {
     }
 
     /** The lock's contents; empty if absent, and empty (treated as stale) if unreadable. */
-    static java.util.Optional<ServicesLockFile> readLock(Path lockPath) {
+    static Optional<ServicesLockFile> readLock(Path lockPath) {
         try {
             if (!Files.isRegularFile(lockPath)) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
-            return java.util.Optional.of(ServicesLockFile.parse(Files.readString(lockPath, StandardCharsets.UTF_8)));
+            return Optional.of(ServicesLockFile.parse(Files.readString(lockPath, StandardCharsets.UTF_8)));
         } catch (IOException | IllegalArgumentException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 
-    private static void requirePortsFree(Options options) {
-        String hint = " (or point ScopeFlow at a running service with --kafka host:port / --clickhouse" + " URL)";
-        Ports.requireFree(options.kafkaPort(), "Kafka", "LocalServices.options().kafkaPort(..)" + hint);
+    /**
+     * Deletes the lock only if {@code owner} wrote it: a process whose lock was replaced (its
+     * services were stopped and newer ones started) must never delete the newer lock.
+     */
+    private static void deleteIfOwnedBy(Path lockPath, ServicesLockFile owner) {
+        if (readLock(lockPath).filter(owner::sameOwner).isPresent()) {
+            deleteQuietly(lockPath);
+        }
+    }
+
+    private static void requirePortsFree(Options options, Path workDir) {
+        String start = "`scopeflow services start --work-dir " + workDir;
+        String external = "`, or point ScopeFlow at a running service with ";
         Ports.requireFree(
-                options.kafkaControllerPort(),
-                "the Kafka controller",
-                "LocalServices.options().kafkaControllerPort(..)");
+                options.kafkaPort(), "Kafka", start + " --kafka-port <port>" + external + "--kafka host:port");
+        Ports.requireFree(
+                options.kafkaControllerPort(), "the Kafka controller", start + " --kafka-controller-port <port>`");
         Ports.requireFree(
                 options.clickHouseHttpPort(),
                 "ClickHouse (HTTP)",
-                "LocalServices.options().clickHouseHttpPort(..)" + hint);
+                start + " --clickhouse-port <port>" + external + "--clickhouse URL");
         Ports.requireFree(
-                options.clickHouseTcpPort(),
-                "ClickHouse (native TCP)",
-                "LocalServices.options().clickHouseTcpPort(..)");
+                options.clickHouseTcpPort(), "ClickHouse (native TCP)", start + " --clickhouse-tcp-port <port>`");
+    }
+
+    private static void countIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
+        pid.ifPresent(p -> OwnProcesses.findOurs(p, marker).ifPresent(handle -> stopped.add(handle.pid())));
     }
 
     private static void stopIfOurs(OptionalLong pid, String marker, Set<Long> stopped) {
-        if (pid.isPresent() && !stopped.contains(pid.getAsLong())) {
+        if (pid.isPresent()) {
             OwnProcesses.findOurs(pid.getAsLong(), marker).ifPresent(handle -> {
                 OwnProcesses.terminate(handle, 30_000);
                 stopped.add(handle.pid());

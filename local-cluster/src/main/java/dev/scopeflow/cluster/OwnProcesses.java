@@ -81,9 +81,26 @@ final class OwnProcesses {
     }
 
     /**
-     * Ends the process recorded in {@code pidFile} if it is still alive and ours; deletes the file.
+     * Fails if the process recorded in {@code pidFile} is alive, ours, and the JVM that started it still
+     * runs: that server is in use, and a second one must never run on (or rewrite the config of) the same
+     * data. Callers check before they write any config.
      */
-    static void killLeftover(Path pidFile, String marker) {
+    static void requireNotInUse(Path pidFile, String marker, String service) {
+        OptionalLong pid = readPid(pidFile);
+        if (pid.isPresent() && findOurs(pid.getAsLong(), marker).isPresent()) {
+            Optional<JvmIdentity> starter = readStarter(pidFile).filter(JvmIdentity::isAlive);
+            if (starter.isPresent()) {
+                throw inUse(pidFile.getParent(), service, pid.getAsLong(), starter.get());
+            }
+        }
+    }
+
+    /**
+     * Ends the process recorded in {@code pidFile} if it is a leftover (alive, ours, its starter JVM gone);
+     * fails like {@link #requireNotInUse} if it is in use. Deletes the file otherwise.
+     */
+    static void killLeftover(Path pidFile, String marker, String service) {
+        requireNotInUse(pidFile, marker, service);
         readPid(pidFile).ifPresent(pid -> findOurs(pid, marker).ifPresent(handle -> terminate(handle, 5_000)));
         try {
             Files.deleteIfExists(pidFile);
@@ -92,21 +109,53 @@ final class OwnProcesses {
         }
     }
 
+    private static IllegalStateException inUse(Path dir, String service, long pid, JvmIdentity starter) {
+        Path workDir = dir.getParent() == null ? dir : dir.getParent();
+        return new IllegalStateException(service
+                + " already runs on the data in "
+                + dir
+                + " (pid "
+                + pid
+                + ", started by pid "
+                + starter.pid()
+                + "); use it (--work-dir "
+                + workDir
+                + ") or stop it first with `scopeflow services stop --work-dir "
+                + workDir
+                + "`");
+    }
+
     static OptionalLong readPid(Path pidFile) {
         try {
             if (!Files.isRegularFile(pidFile)) {
                 return OptionalLong.empty();
             }
-            String text = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
+            String text = firstLine(Files.readString(pidFile, StandardCharsets.UTF_8));
             return text.matches("\\d+") ? OptionalLong.of(Long.parseLong(text)) : OptionalLong.empty();
         } catch (IOException e) {
             return OptionalLong.empty();
         }
     }
 
+    /** The JVM that started the process in {@code pidFile} (second line); empty in older files. */
+    static Optional<JvmIdentity> readStarter(Path pidFile) {
+        try {
+            String[] lines = Files.readString(pidFile, StandardCharsets.UTF_8).split("\n");
+            return lines.length < 2 ? Optional.empty() : JvmIdentity.parse(lines[1]);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The child's pid, then this JVM as its starter, so a later start can tell a leftover from one in use. */
+    private static String firstLine(String text) {
+        int newline = text.indexOf('\n');
+        return (newline < 0 ? text : text.substring(0, newline)).trim();
+    }
+
     static void writePid(Path pidFile, long pid) {
         try {
-            Files.writeString(pidFile, pid + "\n", StandardCharsets.UTF_8);
+            Files.writeString(pidFile, pid + "\n" + JvmIdentity.current().format() + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not write " + pidFile, e);
         }

@@ -6,15 +6,18 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.UUID;
 
 /**
  * Contents of {@code services.lock}: which JVM owns the local services (pid plus start time, since
  * pids get reused) and the pids and ports of its children. Fields are filled in as services start,
- * so a crash half-way through still leaves enough to clean up.
+ * so a crash half-way through still leaves enough to clean up. The owner token tells two owners
+ * apart that share a JVM, so only the instance that wrote the lock ever deletes it.
  */
 record ServicesLockFile(
         long ownerPid,
         long ownerStartMillis,
+        String ownerToken,
         OptionalLong kafkaPid,
         int kafkaPort,
         int kafkaControllerPort,
@@ -27,7 +30,8 @@ record ServicesLockFile(
         ProcessHandle self = ProcessHandle.current();
         return new ServicesLockFile(
                 self.pid(),
-                startMillis(self),
+                JvmIdentity.startMillis(self),
+                UUID.randomUUID().toString(),
                 OptionalLong.empty(),
                 kafkaPort,
                 kafkaControllerPort,
@@ -40,6 +44,7 @@ record ServicesLockFile(
         return new ServicesLockFile(
                 ownerPid,
                 ownerStartMillis,
+                ownerToken,
                 OptionalLong.of(pid),
                 kafkaPort,
                 kafkaControllerPort,
@@ -52,6 +57,7 @@ record ServicesLockFile(
         return new ServicesLockFile(
                 ownerPid,
                 ownerStartMillis,
+                ownerToken,
                 kafkaPid,
                 kafkaPort,
                 kafkaControllerPort,
@@ -62,16 +68,25 @@ record ServicesLockFile(
 
     /** Whether the JVM that wrote this file is still running (same pid and same start time). */
     boolean ownerAlive() {
-        return ProcessHandle.of(ownerPid)
-                .filter(ProcessHandle::isAlive)
-                .filter(handle -> ownerStartMillis <= 0 || Math.abs(startMillis(handle) - ownerStartMillis) < 1000)
-                .isPresent();
+        return owner().isAlive();
+    }
+
+    JvmIdentity owner() {
+        return new JvmIdentity(ownerPid, ownerStartMillis);
+    }
+
+    /** Whether both were written by the same owner (same JVM and same {@code LocalServices}). */
+    boolean sameOwner(ServicesLockFile other) {
+        return ownerPid == other.ownerPid
+                && ownerStartMillis == other.ownerStartMillis
+                && ownerToken.equals(other.ownerToken);
     }
 
     String format() {
         Properties p = new Properties();
         p.setProperty("owner.pid", Long.toString(ownerPid));
         p.setProperty("owner.start.millis", Long.toString(ownerStartMillis));
+        p.setProperty("owner.token", ownerToken);
         kafkaPid.ifPresent(pid -> p.setProperty("kafka.pid", Long.toString(pid)));
         p.setProperty("kafka.port", Integer.toString(kafkaPort));
         p.setProperty("kafka.controller.port", Integer.toString(kafkaControllerPort));
@@ -98,6 +113,7 @@ record ServicesLockFile(
         return new ServicesLockFile(
                 requiredLong(p, "owner.pid"),
                 optionalLong(p, "owner.start.millis").orElse(0),
+                p.getProperty("owner.token", "").trim(),
                 optionalLong(p, "kafka.pid"),
                 (int) requiredLong(p, "kafka.port"),
                 (int) optionalLong(p, "kafka.controller.port").orElse(0),
@@ -120,10 +136,6 @@ record ServicesLockFile(
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("services.lock: " + key + " is not a number: '" + value + "'", e);
         }
-    }
-
-    private static long startMillis(ProcessHandle handle) {
-        return handle.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
     }
 
     static String describePid(OptionalLong pid) {

@@ -35,7 +35,7 @@ class LocalServicesITCase {
                     .hasMessageContaining("ScopeFlow services already running from " + options.workDir())
                     .hasMessageContaining("kafka pid " + kafkaPid)
                     .hasMessageContaining("clickhouse pid " + clickHousePid)
-                    .hasMessageContaining("scopeflow services stop");
+                    .hasMessageContaining("scopeflow services stop --work-dir " + options.workDir());
             assertThat(services.kafka().isRunning()).isTrue(); // the failed start touched nothing
         }
         assertThat(OwnProcesses.isAlive(kafkaPid)).isFalse();
@@ -52,7 +52,7 @@ class LocalServicesITCase {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("Port " + options.clickHouseHttpPort())
                     .hasMessageContaining("ClickHouse (HTTP)")
-                    .hasMessageContaining("clickHouseHttpPort");
+                    .hasMessageContaining("--work-dir " + options.workDir() + " --clickhouse-port <port>");
         }
         assertThat(options.workDir().resolve("services.lock")).doesNotExist();
         assertThat(options.workDir().resolve("kafka")).doesNotExist();
@@ -72,6 +72,7 @@ class LocalServicesITCase {
         ServicesLockFile stale = new ServicesLockFile(
                         Long.MAX_VALUE / 2,
                         1L,
+                        "crashed",
                         java.util.OptionalLong.empty(),
                         options.kafkaPort(),
                         options.kafkaControllerPort(),
@@ -101,6 +102,47 @@ class LocalServicesITCase {
             assertThat(OwnProcesses.isAlive(kafkaPid)).isFalse();
             assertThat(OwnProcesses.isAlive(clickHousePid)).isFalse();
             assertThat(options.workDir().resolve("services.lock")).doesNotExist();
+        }
+    }
+
+    @Test
+    void aStaleOwnerNeverDeletesTheLockOfNewerServices() {
+        LocalServices.Options options = freeOptions(TestDirs.fresh("services-owner"));
+        Path lock = options.workDir().resolve("services.lock");
+        LocalServices stale = LocalServices.start(options);
+        try {
+            // Its services are gone and its lock removed (by hand, or by an older `services stop`), but the
+            // owner lives on until after newer services took over the directory.
+            stale.clickHouse().kill();
+            stale.kafka().kill();
+            Files.delete(lock);
+            try (LocalServices newer = LocalServices.start(options)) {
+                stale.close();
+                assertThat(lock).exists();
+                assertThat(LocalServices.running(options.workDir())).contains(newer.endpoints());
+                assertThat(newer.kafka().isRunning()).isTrue();
+            }
+            assertThat(lock).doesNotExist();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            stale.close();
+        }
+    }
+
+    @Test
+    void aSecondClickHouseOnTheSameDataIsRefusedAndTheFirstKeepsRunning() {
+        Path dir = TestDirs.fresh("clickhouse-twice").resolve("clickhouse");
+        try (EmbeddedClickHouse first = EmbeddedClickHouse.start(dir)) {
+            long pid = first.pid();
+            assertThatThrownBy(() -> EmbeddedClickHouse.start(dir))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("already runs on the data in " + dir)
+                    .hasMessageContaining("pid " + pid)
+                    .hasMessageContaining("--work-dir " + dir.getParent());
+            assertThat(first.isRunning()).isTrue();
+            assertThat(first.pid()).isEqualTo(pid);
+            assertThat(first.query("SELECT 1").trim()).isEqualTo("1");
         }
     }
 

@@ -18,6 +18,15 @@ class ServicesLockFileTest {
     }
 
     @Test
+    void twoOwnersInOneJvmAreToldApartByTheirToken() {
+        ServicesLockFile first = ServicesLockFile.forCurrentJvm(1, 2, 3, 4);
+        ServicesLockFile second = ServicesLockFile.forCurrentJvm(1, 2, 3, 4);
+        assertThat(first.sameOwner(first.withKafkaPid(9))).isTrue();
+        assertThat(first.sameOwner(second)).isFalse();
+        assertThat(ServicesLockFile.parse(first.format()).sameOwner(first)).isTrue();
+    }
+
+    @Test
     void pidsAreOptionalUntilTheServiceStarted() {
         ServicesLockFile lock = ServicesLockFile.parse("owner.pid=7\nkafka.port=19092\nclickhouse.http.port=18123\n");
         assertThat(lock.kafkaPid()).isEmpty();
@@ -39,6 +48,7 @@ class ServicesLockFileTest {
         ServicesLockFile reusedPid = new ServicesLockFile(
                 mine.ownerPid(),
                 mine.ownerStartMillis() - 3_600_000,
+                mine.ownerToken(),
                 OptionalLong.empty(),
                 1,
                 2,
@@ -55,7 +65,8 @@ class ServicesLockFileTest {
         assertThat(LocalServices.alreadyRunning(Path.of("/w/.scopeflow"), lock))
                 .hasMessageStartingWith(
                         "ScopeFlow services already running from /w/.scopeflow (kafka pid 11," + " clickhouse pid 12")
-                .hasMessageEndingWith("run `scopeflow services stop` or wait");
+                .hasMessageEndingWith(
+                        "use them (--work-dir /w/.scopeflow), or run `scopeflow services stop --work-dir /w/.scopeflow` first");
     }
 
     @Test
