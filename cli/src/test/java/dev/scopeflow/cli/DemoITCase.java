@@ -18,12 +18,15 @@ import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.SaeSummary;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -86,6 +89,11 @@ class DemoITCase {
                 new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics)) {
             batches.forEach(publisher::publish);
         }
+
+        // What produce records before publishing; run-job checks the SAE against it.
+        ClickHouseHttp registry = new ClickHouseHttp(SERVICES.clickHouse().httpUrl());
+        ClickHouseMigrations.apply(registry, "cli_job");
+        new RunSitesRows().add("cli-run", site, 24, "any", Instant.now()).insertInto(registry, "cli_job");
 
         int exit = ScopeFlow.commandLine()
                 .execute(
