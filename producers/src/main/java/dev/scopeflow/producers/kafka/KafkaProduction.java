@@ -12,6 +12,7 @@ import dev.scopeflow.schemas.TopicNames;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.function.Consumer;
 
@@ -53,7 +54,7 @@ public final class KafkaProduction {
         public static final Policy NEW_RUN = new Policy(false, false, SiteRecorder.NONE);
 
         public Policy {
-            java.util.Objects.requireNonNull(recorder, "recorder");
+            Objects.requireNonNull(recorder, "recorder");
         }
     }
 
@@ -66,31 +67,6 @@ public final class KafkaProduction {
         SiteRecorder NONE = (runId, modelId, widths) -> {};
 
         void record(String runId, String modelId, Map<Site, Integer> widths);
-    }
-
-    /** {@link #run(Path, Path, String, String, TopicNames, int, CorpusProducer.Settings, Policy, ComputeDevice,
-     * ProducerProgress)} for a new run from a non-empty corpus. */
-    public static CorpusProducer.Report run(
-            Path modelDir,
-            Path corpusPath,
-            String textField,
-            String bootstrapServers,
-            TopicNames topics,
-            int partitions,
-            CorpusProducer.Settings settings,
-            ComputeDevice device,
-            ProducerProgress progress) {
-        return run(
-                modelDir,
-                corpusPath,
-                textField,
-                bootstrapServers,
-                topics,
-                partitions,
-                settings,
-                Policy.NEW_RUN,
-                device,
-                progress);
     }
 
     /**

@@ -53,6 +53,7 @@ class KafkaProductionITCase {
                 topics,
                 2,
                 CorpusProducer.Settings.of("run-it", "tiny", List.of(Site.parse("res.2"))),
+                KafkaProduction.Policy.NEW_RUN,
                 ComputeDevice.CPU,
                 ProducerProgress.NONE);
         assertThat(report.documents()).isEqualTo(2);
