@@ -139,7 +139,8 @@ public final class RunsRegistry {
                         List.copyOf(sites),
                         List.copyOf(saeIds),
                         kept(existing.map(ResultsReader.Run::corpus), run.corpus()),
-                        tokens,
+                        // a run's tokens only grow: a job that adds an SAE starts at 0 but the run does not
+                        Math.max(tokens, existing.map(ResultsReader.Run::tokens).orElse(0L)),
                         status,
                         existing.map(e -> ClickHouseTsv.parseDateTime(e.startedAt()))
                                 .orElse(run.startedAt()),
