@@ -87,11 +87,9 @@ class KafkaProductionITCase {
 
     @Test
     void aSecondProduceOfARunIsRefusedUnlessAppending() throws IOException {
-        Path model = TinyGemma.write(SERVICES.workDir().resolve("m2"), "f32", 1);
-        TinyGemma.writeWordTokenizer(model);
+        Path model = tinyGemma("m2");
         Path corpus = Files.writeString(SERVICES.workDir().resolve("c2.txt"), "the city of light\nparis .\n");
-        TopicNames topics =
-                TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+        TopicNames topics = freshTopics();
         List<Site> sites = List.of(Site.parse("res.2"), Site.parse("att.1"));
         List<String> recorded = new ArrayList<>();
         KafkaProduction.Policy recording = new KafkaProduction.Policy(
@@ -122,11 +120,9 @@ class KafkaProductionITCase {
 
     @Test
     void anEmptyCorpusPublishesNothingAndFailsUnlessAllowed() throws IOException {
-        Path model = TinyGemma.write(SERVICES.workDir().resolve("m3"), "f32", 1);
-        TinyGemma.writeWordTokenizer(model);
+        Path model = tinyGemma("m3");
         Path empty = Files.writeString(SERVICES.workDir().resolve("empty.txt"), "\n");
-        TopicNames topics =
-                TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+        TopicNames topics = freshTopics();
         List<String> recorded = new ArrayList<>();
         KafkaProduction.SiteRecorder recorder = (runId, modelId, widths) -> recorded.add(runId);
         List<Site> sites = List.of(Site.parse("res.0"));
@@ -141,6 +137,17 @@ class KafkaProductionITCase {
         assertThat(recorded).isEmpty();
         assertThat(recordsIn(topics.documents())).isZero();
         assertThat(recordsIn(topics.activations())).isZero();
+    }
+
+    /** TinyGemma in f32 with its word tokenizer. */
+    private static Path tinyGemma(String name) {
+        Path model = TinyGemma.write(SERVICES.workDir().resolve(name), "f32", 1);
+        TinyGemma.writeWordTokenizer(model);
+        return model;
+    }
+
+    private static TopicNames freshTopics() {
+        return TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
     private static CorpusProducer.Report produce(
