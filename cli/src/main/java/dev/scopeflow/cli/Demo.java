@@ -13,6 +13,7 @@ import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
+import dev.scopeflow.schemas.results.RunSitesRows;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -65,6 +66,10 @@ public final class Demo {
         KafkaTopics.ensure(services.kafkaBootstrap(), topics, 4);
 
         List<SaeSpec> saes = writeSaes(s, clickHouse, log);
+        // What produce records before publishing, so run-job's checks hold for the demo's run too.
+        new RunSitesRows()
+                .add(s.runId(), s.site(), s.width(), MODEL_ID, Instant.now())
+                .insertInto(clickHouse, services.database());
         ProducedRun produced = produce(s, services.kafkaBootstrap(), topics, log);
         FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(s.runId());
         saes.forEach(config::addSae);
@@ -115,7 +120,9 @@ public final class Demo {
     private static List<SaeSpec> writeSaes(Settings s, ClickHouseHttp clickHouse, PrintStream log) throws IOException {
         List<SaeSpec> saes = new ArrayList<>();
         for (int i = 0; i < s.saes(); i++) {
-            String saeId = "demo/" + s.site() + "/width_" + s.dSae() + "/sae_" + i;
+            // An SAE id names one set of weights across runs: everything the weights depend on is in it.
+            String saeId = "demo/" + s.site() + "/d_in_" + s.width() + "/width_" + s.dSae() + "/seed_" + s.seed()
+                    + "/sae_" + i;
             Path params = s.workDir().resolve("saes").resolve("sae_" + i).resolve("params.npz");
             DemoSaeWriter.write(params, s.width(), s.dSae(), s.seed() + 17 * (i + 1));
             SaeSpec spec = new SaeSpec(saeId, s.site(), params.toAbsolutePath().toString());

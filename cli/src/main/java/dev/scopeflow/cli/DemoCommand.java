@@ -1,5 +1,6 @@
 package dev.scopeflow.cli;
 
+import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.ResultsReader;
@@ -75,10 +76,7 @@ final class DemoCommand implements Callable<Integer> {
                             .withZone(ZoneOffset.UTC)
                             .format(Instant.now());
         }
-        if (!runId.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException(
-                    "--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
-        }
+        RunId.validate(runId);
         PrintStream out = System.out;
         Demo.Settings settings = new Demo.Settings(
                 services.workDir, runId, Site.parse(site), docs, seqLen, width, dSae, saes, parallelism, seed);

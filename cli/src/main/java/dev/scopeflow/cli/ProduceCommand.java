@@ -7,10 +7,15 @@ import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.RunSitesRows;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,7 +23,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code scopeflow produce}: streams a corpus through a Hugging Face Gemma 2 checkpoint into Kafka (see
- * {@link KafkaProduction}); the progress bar goes to stderr, the summary to stdout.
+ * {@link KafkaProduction}); the progress bar goes to stderr, the summary to stdout. Records the run's sites and
+ * widths in ClickHouse's {@code run_sites} before its first record, which {@code run-job} checks SAEs against,
+ * and refuses a run id that already has data there or in Kafka unless {@code --append}.
  */
 @Command(
         name = "produce",
@@ -28,7 +35,7 @@ import picocli.CommandLine.Option;
 final class ProduceCommand implements Callable<Integer> {
 
     @Mixin
-    ServiceOptions services = ServiceOptions.writing(Service.KAFKA);
+    ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE);
 
     @Option(
             names = "--model",
@@ -75,6 +82,15 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
     String device;
 
+    @Option(
+            names = "--append",
+            description = "Add to a run id that already has data (e.g. a second corpus); without it produce refuses, "
+                    + "since rerunning a crashed produce would count its tokens twice.")
+    boolean append;
+
+    @Option(names = "--allow-empty", description = "Accept a corpus without documents (exit 0, nothing published).")
+    boolean allowEmpty;
+
     @Override
     public Integer call() {
         CorpusProducer.Settings settings = CorpusProducer.Settings.of(
@@ -89,6 +105,20 @@ final class ProduceCommand implements Callable<Integer> {
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
         try (Services resolved = services.resolve(System.err)) {
             topics = resolved.topics();
+            ClickHouseHttp clickHouse = resolved.clickHouse();
+            String db = resolved.database();
+            Map<Site, Integer> recorded = new ResultsReader(clickHouse, db).producedSites(runId);
+            if (!append && !recorded.isEmpty()) {
+                throw new IllegalStateException("run id '" + runId + "' already has data (" + db + "."
+                        + RunSitesRows.TABLE.name() + " records sites " + recorded.keySet() + "): producing it again "
+                        + "would count its tokens twice; pass --append to add this corpus to the run, or choose a "
+                        + "new run id");
+            }
+            KafkaProduction.SiteRecorder recorder = (run, modelId, widths) -> {
+                RunSitesRows rows = new RunSitesRows();
+                widths.forEach((site, width) -> rows.add(run, site, width, modelId, Instant.now()));
+                rows.insertInto(clickHouse, db);
+            };
             report = KafkaProduction.run(
                     model,
                     corpus,
@@ -97,6 +127,7 @@ final class ProduceCommand implements Callable<Integer> {
                     topics,
                     KafkaProduction.DEFAULT_PARTITIONS,
                     settings,
+                    new KafkaProduction.Policy(append, allowEmpty, recorder),
                     ComputeDevice.parse(device),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }

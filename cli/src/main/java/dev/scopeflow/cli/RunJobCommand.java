@@ -3,8 +3,10 @@ package dev.scopeflow.cli;
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.schemas.RunId;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,7 +16,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code scopeflow run-job}: the feature-statistics job over activations already in Kafka (from
- * {@code scopeflow produce}), on an embedded MiniCluster or submitted to a Flink cluster's REST endpoint.
+ * {@code scopeflow produce}), on an embedded MiniCluster or submitted to a Flink cluster's REST endpoint. A job
+ * the producer's record does not fit (see {@code RunJobValidation}) is refused before anything is written; a job
+ * that counted no token exits 1.
  */
 @Command(
         name = "run-job",
@@ -77,10 +81,7 @@ final class RunJobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!runId.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException(
-                    "--run-id '" + runId + "' may only contain letters, digits, '.', '_' and '-'");
-        }
+        RunId.validate(runId);
         FeatureStatsJobConfig.Builder config =
                 FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
@@ -97,6 +98,12 @@ final class RunJobCommand implements Callable<Integer> {
                     config.build(),
                     modelId,
                     corpus);
+            long tokens = RunsRegistry.committedTokens(resolved.clickHouse(), resolved.database(), runId);
+            if (tokens == 0) {
+                throw new IllegalStateException("the job for run " + runId + " counted 0 tokens: every record was "
+                        + "dead-lettered (see topic " + resolved.topics().deadLetter() + ") or held only excluded "
+                        + "tokens (BOS/pad/EOS)");
+            }
             System.out.printf(
                     "Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
                             + "WHERE run_id = '%s'\"%n",

@@ -18,13 +18,15 @@ import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.SaeSummary;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -88,27 +90,27 @@ class DemoITCase {
             batches.forEach(publisher::publish);
         }
 
-        int exit = ScopeFlow.commandLine()
-                .execute(
-                        "run-job",
-                        "--run-id",
-                        "cli-run",
-                        "--sae",
-                        "s1=att.2=" + params,
-                        "--kafka",
-                        SERVICES.kafka().bootstrapServers(),
-                        "--clickhouse",
-                        SERVICES.clickHouse().httpUrl(),
-                        "--clickhouse-user",
-                        SERVICES.clickHouse().writer().user(),
-                        "--clickhouse-password-file",
-                        writerPasswordFile().toString(),
-                        "--database",
-                        "cli_job",
-                        "--topic-prefix",
-                        "run-job",
-                        "--parallelism",
-                        "1");
+        // What produce records before publishing; run-job checks the SAE against it.
+        ClickHouseHttp registry = SERVICES.clickHouse().http();
+        ClickHouseMigrations.apply(registry, "cli_job");
+        new RunSitesRows().add("cli-run", site, 24, "any", Instant.now()).insertInto(registry, "cli_job");
+
+        List<String> args = new ArrayList<>(List.of(
+                "run-job",
+                "--run-id",
+                "cli-run",
+                "--sae",
+                "s1=att.2=" + params,
+                "--kafka",
+                SERVICES.kafka().bootstrapServers(),
+                "--database",
+                "cli_job",
+                "--topic-prefix",
+                "run-job",
+                "--parallelism",
+                "1"));
+        args.addAll(SERVICES.clickHouseWriterOptions());
+        int exit = ScopeFlow.commandLine().execute(args.toArray(String[]::new));
 
         assertThat(exit).isZero();
         FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
@@ -135,17 +137,9 @@ class DemoITCase {
     private static void checkDemo(String name, String... flinkOptions) throws Exception {
         Demo.Settings settings = new Demo.Settings(
                 SERVICES.workDir().resolve(name), "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
-        List<String> args = new ArrayList<>(List.of(
-                "--kafka",
-                SERVICES.kafka().bootstrapServers(),
-                "--clickhouse",
-                SERVICES.clickHouse().httpUrl(),
-                "--clickhouse-user",
-                SERVICES.clickHouse().writer().user(),
-                "--clickhouse-password-file",
-                writerPasswordFile().toString(),
-                "--database",
-                "demo_" + name));
+        List<String> args =
+                new ArrayList<>(List.of("--kafka", SERVICES.kafka().bootstrapServers(), "--database", "demo_" + name));
+        args.addAll(SERVICES.clickHouseWriterOptions());
         args.addAll(List.of(flinkOptions));
         ServiceOptions options = TestingServiceOptions.parse(
                 ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK), args.toArray(String[]::new));
@@ -209,16 +203,5 @@ class DemoITCase {
             }
         }
         return stats;
-    }
-
-    /** The writer's password as `--clickhouse-password-file` takes it (a remote server's login). */
-    private static Path writerPasswordFile() {
-        Path file = SERVICES.workDir().resolve("writer-password");
-        try {
-            Files.writeString(file, SERVICES.clickHouse().writer().password() + "\n");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return file;
     }
 }

@@ -18,9 +18,10 @@ class ServiceOptionsTest {
         assertThat(help("dashboard"))
                 .contains("--clickhouse", "--database", "--work-dir")
                 .doesNotContain("--kafka", "--flink");
+        // produce records the run's sites in ClickHouse (run_sites), which run-job checks SAEs against
         assertThat(help("produce"))
-                .contains("--kafka", "--topic-prefix", "--work-dir")
-                .doesNotContain("--clickhouse", "--database", "--flink");
+                .contains("--kafka", "--topic-prefix", "--work-dir", "--clickhouse", "--database")
+                .doesNotContain("--flink");
         for (String command : new String[] {"demo", "run-job"}) {
             assertThat(help(command))
                     .contains(

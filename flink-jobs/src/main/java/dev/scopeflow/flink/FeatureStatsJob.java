@@ -6,6 +6,7 @@ import dev.scopeflow.flink.operators.DocumentDecodeFunction;
 import dev.scopeflow.flink.operators.RunProgressFunction;
 import dev.scopeflow.flink.operators.SaeEncodeFunction;
 import dev.scopeflow.flink.operators.SaeStatsFunction;
+import dev.scopeflow.flink.registry.RunJobValidation;
 import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.flink.sinks.ClickHouseDocumentsSink;
 import dev.scopeflow.flink.sinks.ClickHouseSnapshotSink;
@@ -22,6 +23,7 @@ import dev.scopeflow.flink.types.SaeStatsSnapshot;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
+import dev.scopeflow.schemas.results.ResultsReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -100,7 +102,8 @@ public final class FeatureStatsJob {
     }
 
     /**
-     * Runs the job as a registered run: records the SAEs and the run as running in the registry, runs the job,
+     * Runs the job as a registered run: checks it against what the producer recorded ({@link RunJobValidation}),
+     * records the SAEs and the run as running in the registry, runs the job,
      * and marks the run finished with the tokens the job committed (an unbounded job only returns when it
      * ends). What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be
      * migrated already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
@@ -113,6 +116,7 @@ public final class FeatureStatsJob {
             String corpus)
             throws Exception {
         ClickHouseHttp registry = endpoints.clickHouse();
+        RunJobValidation.check(new ResultsReader(registry, endpoints.database()), config);
         for (SaeSpec sae : config.saes()) {
             RunsRegistry.registerSae(registry, endpoints.database(), sae);
         }

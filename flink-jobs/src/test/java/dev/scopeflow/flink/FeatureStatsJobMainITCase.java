@@ -1,9 +1,11 @@
 package dev.scopeflow.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.flink.registry.RunJobValidation;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
@@ -11,8 +13,9 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.scopeflow.schemas.results.RunSitesRows;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -52,32 +55,33 @@ class FeatureStatsJobMainITCase {
         assertThat(http.query("SELECT count() FROM system.databases WHERE name = 'it_main'"))
                 .containsExactly(List.of("0"));
 
+        List<String> options = new ArrayList<>(List.of(
+                "--kafka",
+                SERVICES.kafka().bootstrapServers(),
+                "--database",
+                "it_main",
+                "--topic-prefix",
+                "it-main",
+                "--run-id",
+                "main-run",
+                "--checkpoint-interval-ms",
+                "1000",
+                "--sae",
+                sae.saeId() + "=res.1=" + sae.path()));
         // The password comes from a file (or the environment), never from the command line.
-        Path passwordFile = SERVICES.workDir().resolve("clickhouse-password");
-        Files.writeString(passwordFile, SERVICES.clickHouse().writer().password() + "\n");
+        options.addAll(SERVICES.clickHouseWriterOptions());
+        String[] args = options.toArray(String[]::new);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(FeatureStatsJobMain.strictTypes());
         env.setParallelism(1);
-        FeatureStatsJobMain.run(env, MultipleParameterTool.fromArgs(new String[] {
-            "--kafka",
-            SERVICES.kafka().bootstrapServers(),
-            "--clickhouse",
-            SERVICES.clickHouse().httpUrl(),
-            "--clickhouse-user",
-            SERVICES.clickHouse().writer().user(),
-            "--clickhouse-password-file",
-            passwordFile.toString(),
-            "--database",
-            "it_main",
-            "--topic-prefix",
-            "it-main",
-            "--run-id",
-            "main-run",
-            "--checkpoint-interval-ms",
-            "1000",
-            "--sae",
-            sae.saeId() + "=res.1=" + sae.path()
-        }));
+        // Nothing recorded what was produced for main-run: main migrates the fresh database, then refuses the job.
+        assertThatThrownBy(() -> FeatureStatsJobMain.run(env, MultipleParameterTool.fromArgs(args)))
+                .isInstanceOf(RunJobValidation.RejectedJobException.class)
+                .hasMessageContaining("run 'main-run' has no activations recorded in run_sites");
+        assertThat(http.query("SELECT count() FROM it_main.runs")).containsExactly(List.of("0"));
+
+        new RunSitesRows().add("main-run", site, 16, "m", Instant.now()).insertInto(http, "it_main");
+        FeatureStatsJobMain.run(env, MultipleParameterTool.fromArgs(args));
 
         // 3 documents x 10 tokens, BOS excluded.
         assertThat(http.query("SELECT status, tokens FROM it_main.runs FINAL WHERE run_id = 'main-run'"))

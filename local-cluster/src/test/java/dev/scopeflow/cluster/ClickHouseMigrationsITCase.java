@@ -46,10 +46,14 @@ class ClickHouseMigrationsITCase {
     @Test
     void migrationsApplyOnceAndAreRecorded() {
         assertThat(ch.ping()).isTrue();
-        assertThat(firstApply).containsExactly(1, 2, 3);
+        assertThat(firstApply).containsExactly(1, 2, 3, 4);
         assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
         assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
-                .containsExactly(List.of("1", "init"), List.of("2", "job_outputs"), List.of("3", "distributions"));
+                .containsExactly(
+                        List.of("1", "init"),
+                        List.of("2", "job_outputs"),
+                        List.of("3", "distributions"),
+                        List.of("4", "run_sites"));
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactly(
@@ -59,6 +63,7 @@ class ClickHouseMigrationsITCase {
                         "interval_samples",
                         "reconstruction_stats",
                         "run_progress",
+                        "run_sites",
                         "runs",
                         "saes",
                         "schema_migrations",

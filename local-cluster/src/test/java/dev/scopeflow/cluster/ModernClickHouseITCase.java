@@ -29,7 +29,7 @@ class ModernClickHouseITCase {
                         "http://" + CLICKHOUSE.getHost() + ":" + CLICKHOUSE.getMappedPort(8123))
                 .optCredentials(CLICKHOUSE.getUsername(), CLICKHOUSE.getPassword())
                 .build();
-        assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2, 3);
+        assertThat(ClickHouseMigrations.apply(ch, "modern")).containsExactly(1, 2, 3, 4);
         assertThat(ClickHouseMigrations.apply(ch, "modern")).isEmpty();
 
         new FeatureStatsRows(1).add("r", "s", 7, 10, 3, 0.1 + 0.2, 1.1f, 10).insertInto(ch, "modern");

@@ -1,6 +1,7 @@
 package dev.scopeflow.cluster;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,6 +88,26 @@ public final class RealServices implements BeforeAllCallback, AfterAllCallback {
 
     public EmbeddedKafka kafka() {
         return require(kafka, "Kafka (use kafkaAndClickHouse() or kafkaOnly())");
+    }
+
+    /**
+     * The ClickHouse options a command takes for a server it did not start: URL, writer user and a file with the
+     * writer's password (passwords never go on a command line).
+     */
+    public List<String> clickHouseWriterOptions() {
+        Path file = workDir.resolve("writer-password");
+        try {
+            Files.writeString(file, clickHouse().writer().password() + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return List.of(
+                "--clickhouse",
+                clickHouse().httpUrl(),
+                "--clickhouse-user",
+                clickHouse().writer().user(),
+                "--clickhouse-password-file",
+                file.toString());
     }
 
     public EmbeddedClickHouse clickHouse() {

@@ -2,6 +2,7 @@ package dev.scopeflow.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
@@ -12,6 +13,7 @@ import dev.scopeflow.schemas.results.IntervalSamplesRows;
 import dev.scopeflow.schemas.results.ReconstructionStatsRows;
 import dev.scopeflow.schemas.results.ResultsTable;
 import dev.scopeflow.schemas.results.RunProgressRows;
+import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
@@ -41,6 +43,7 @@ class ResultsTablesITCase {
             ReconstructionStatsRows.TABLE,
             RunProgressRows.TABLE,
             RunsRows.TABLE,
+            RunSitesRows.TABLE,
             SaesRows.TABLE,
             DocumentsRows.TABLE);
 
@@ -139,6 +142,10 @@ class ResultsTablesITCase {
         new RunProgressRows().add("r", 5, 6, 7, t2, 8).insertInto(ch, DB);
         assertThat(select(RunProgressRows.TABLE))
                 .containsExactly(List.of("r", "5", "6", "7", "2024-06-07 08:09:10", "8"));
+
+        new RunSitesRows().add("r", Site.parse("att.3"), 2048, "m", t3).insertInto(ch, DB);
+        assertThat(select(RunSitesRows.TABLE))
+                .containsExactly(List.of("r", "att.3", "2048", "m", "2024-11-12 13:14:15"));
     }
 
     /** Every column, named one by one in the description's order. */

@@ -3,6 +3,7 @@ package dev.scopeflow.flink.config;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.schemas.RunId;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,9 +123,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         }
 
         public FeatureStatsJobConfig build() {
-            if (runId == null || runId.isBlank()) {
-                throw new IllegalArgumentException("a run id is required");
-            }
+            RunId.validate(runId);
             if (saes.isEmpty()) {
                 throw new IllegalArgumentException("run " + runId + ": at least one SAE is required");
             }

@@ -6,6 +6,7 @@ import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
 import java.io.IOException;
@@ -16,7 +17,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -66,7 +70,7 @@ public final class RunsRegistry {
     }
 
     /** The file whose bytes identify an SAE: the npz itself, or the weights inside an SAE directory. */
-    private static Path weightsFile(Path path) {
+    static Path weightsFile(Path path) {
         if (!Files.isDirectory(path)) {
             return path;
         }
@@ -111,22 +115,42 @@ public final class RunsRegistry {
         upsertRun(clickHouse, db, run, tokens, "finished", Instant.now());
     }
 
+    /**
+     * Writes the run's row merged with the one already there: sites and SAEs are the union (existing first), the
+     * start time and a given model id or corpus are kept, so a job that adds an SAE to a run adds to its lists
+     * instead of replacing them with its own view.
+     */
     private static void upsertRun(
             ClickHouseHttp clickHouse, String db, Run run, long tokens, String status, Instant endedAt) {
-        List<String> sites = run.sites().stream().map(Site::toString).toList();
-        List<String> saeIds = run.saes().stream().map(SaeSpec::saeId).toList();
+        Optional<ResultsReader.Run> existing =
+                new ResultsReader(clickHouse, db).run(run.runId()).flatMap(ResultsReader.RunOverview::run);
+        Set<String> sites = new LinkedHashSet<>();
+        Set<String> saeIds = new LinkedHashSet<>();
+        existing.ifPresent(e -> {
+            sites.addAll(e.sites());
+            saeIds.addAll(e.saes());
+        });
+        run.sites().forEach(site -> sites.add(site.toString()));
+        run.saes().forEach(sae -> saeIds.add(sae.saeId()));
         new RunsRows()
                 .add(
                         run.runId(),
-                        run.modelId(),
-                        sites,
-                        saeIds,
-                        run.corpus(),
-                        tokens,
+                        kept(existing.map(ResultsReader.Run::modelId), run.modelId()),
+                        List.copyOf(sites),
+                        List.copyOf(saeIds),
+                        kept(existing.map(ResultsReader.Run::corpus), run.corpus()),
+                        // a run's tokens only grow: a job that adds an SAE starts at 0 but the run does not
+                        Math.max(tokens, existing.map(ResultsReader.Run::tokens).orElse(0L)),
                         status,
-                        run.startedAt(),
+                        existing.map(e -> ClickHouseTsv.parseDateTime(e.startedAt()))
+                                .orElse(run.startedAt()),
                         endedAt,
                         Instant.now())
                 .insertInto(clickHouse, db);
+    }
+
+    /** The value already registered unless this job gives one. */
+    private static String kept(Optional<String> existing, String given) {
+        return given.isEmpty() ? existing.orElse("") : given;
     }
 }

@@ -11,7 +11,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 /**
  * How far a run has got, as the job counts it: Kafka records read, tokens counted (after excluding special
  * tokens) and records sent to the dead-letter topic. Used both as a per-record delta and, summed in keyed
- * state, as a snapshot whose version is the records read. Flink POJO; also the progress sink's committable.
+ * state, as a snapshot versioned by {@link #version()}. Flink POJO; also the progress sink's committable.
  */
 public class RunProgress implements VersionedSnapshot {
     public String runId;
@@ -37,9 +37,14 @@ public class RunProgress implements VersionedSnapshot {
         return runId;
     }
 
+    /**
+     * Records read plus tokens counted: grows with every record, and of two views of the same records the one
+     * that counted more tokens wins, so a rerun whose records were all dead-lettered never replaces a finished
+     * run's row (issue 9), while a replay of the same job writes the same version.
+     */
     @Override
     public long version() {
-        return records;
+        return records + tokens;
     }
 
     /** Committable serializer. */

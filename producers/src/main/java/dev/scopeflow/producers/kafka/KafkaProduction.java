@@ -6,10 +6,15 @@ import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.function.Consumer;
 
 /**
  * {@code scopeflow produce}: a corpus through a Gemma 2 checkpoint into Kafka — activation batches (Arrow, bf16 by
@@ -43,6 +48,32 @@ public final class KafkaProduction {
         return dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
     }
 
+    /** What produce may do: add to a run that already has data, accept an empty corpus; and who records the run. */
+    public record Policy(boolean append, boolean allowEmpty, SiteRecorder recorder) {
+        /** A new run from a non-empty corpus, recorded nowhere. */
+        public static final Policy NEW_RUN = new Policy(false, false, SiteRecorder.NONE);
+
+        public Policy {
+            Objects.requireNonNull(recorder, "recorder");
+        }
+    }
+
+    /**
+     * Records the sites a run publishes and their widths (the CLI writes them to ClickHouse's {@code run_sites},
+     * which run-job checks SAEs against); called once, before the first record is sent.
+     */
+    @FunctionalInterface
+    public interface SiteRecorder {
+        SiteRecorder NONE = (runId, modelId, widths) -> {};
+
+        void record(String runId, String modelId, Map<Site, Integer> widths);
+    }
+
+    /**
+     * Publishes the corpus's activations and document windows. Unless {@code policy.append()}, refuses a run id that
+     * already has document records in Kafka: a rerun after a crash would count every token published before it twice.
+     * Unless {@code policy.allowEmpty()}, a corpus without documents is an error.
+     */
     public static CorpusProducer.Report run(
             Path modelDir,
             Path corpusPath,
@@ -51,11 +82,21 @@ public final class KafkaProduction {
             TopicNames topics,
             int partitions,
             CorpusProducer.Settings settings,
+            Policy policy,
             ComputeDevice device,
             ProducerProgress progress) {
         int lastLayer = settings.sites().stream().mapToInt(Site::layer).max().orElseThrow();
         KafkaTopics.ensure(bootstrapServers, topics, partitions);
+        if (!policy.append()) {
+            RunRecords.first(bootstrapServers, topics.documents(), settings.runId())
+                    .ifPresent(at -> {
+                        throw new IllegalStateException("run id '" + settings.runId() + "' already has data in Kafka ("
+                                + at + "): producing it again would count its tokens twice; pass --append to add "
+                                + "this corpus to the run, or choose a new run id");
+                    });
+        }
         Properties props = ActivationPublisher.producerProperties(bootstrapServers);
+        CorpusProducer.Report report;
         try (Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.upToLayer(device, lastLayer));
                 GemmaTokenizer tokenizer =
                         GemmaTokenizer.load(modelDir, model.config().bosTokenId());
@@ -63,7 +104,21 @@ public final class KafkaProduction {
                         CorpusReader.open(corpusPath, textField, CorpusReader.DEFAULT_MAX_DOCUMENT_BYTES);
                 ActivationPublisher activations = new ActivationPublisher(props, topics);
                 DocumentPublisher documents = new DocumentPublisher(props, topics)) {
-            return CorpusProducer.run(model, tokenizer, corpus, settings, activations::publish, documents, progress);
+            Map<Site, Integer> widths = new LinkedHashMap<>();
+            settings.sites().forEach(site -> widths.put(site, model.width(site)));
+            // Document windows go out before their activations, so recording on the first one records the run
+            // before any of its data exists, and an empty corpus records nothing.
+            boolean[] recorded = {false};
+            Consumer<DocumentWindow> recordingDocuments = window -> {
+                if (!recorded[0]) {
+                    policy.recorder().record(settings.runId(), settings.modelId(), widths);
+                    recorded[0] = true;
+                }
+                documents.accept(window);
+            };
+            report = CorpusProducer.run(
+                    model, tokenizer, corpus, settings, activations::publish, recordingDocuments, progress);
         }
+        return policy.allowEmpty() ? report : report.requireDocuments(corpusPath);
     }
 }

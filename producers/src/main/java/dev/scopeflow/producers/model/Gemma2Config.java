@@ -12,12 +12,13 @@ import java.util.OptionalDouble;
 
 /**
  * The fields of an HF {@code config.json} that a Gemma 2 forward needs, validated: the architecture must be
- * {@code Gemma2ForCausalLM}, dimensions positive and consistent. Softcaps are empty when the config sets them to
+ * {@code Gemma2ForCausalLM} and the model type {@code gemma2}, dimensions positive and consistent. Softcaps are empty when the config sets them to
  * null (HF then skips the tanh).
  */
 public final class Gemma2Config {
 
     public static final String ARCHITECTURE = "Gemma2ForCausalLM";
+    public static final String MODEL_TYPE = "gemma2";
 
     private final Path source;
     private final int hiddenSize;
@@ -49,6 +50,14 @@ public final class Gemma2Config {
         architectures.forEach(a -> names.add(a.asText()));
         if (!names.contains(ARCHITECTURE)) {
             throw error("architectures", "is " + names + "; only " + ARCHITECTURE + " (Gemma 2) is supported");
+        }
+        // transformers picks the model class by model_type, not architectures: both must say Gemma 2.
+        String modelType = json.path("model_type").asText("");
+        if (!modelType.equals(MODEL_TYPE)) {
+            throw error(
+                    "model_type",
+                    (json.has("model_type") ? "is '" + modelType + "'" : "is missing") + " but architectures is "
+                            + names + "; a Gemma 2 checkpoint has model_type '" + MODEL_TYPE + "'");
         }
         hiddenSize = positiveInt(json, "hidden_size");
         intermediateSize = positiveInt(json, "intermediate_size");

@@ -11,8 +11,10 @@ import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.DocumentWindow;
+import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.format.HalfFloats;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,7 +41,7 @@ public final class CorpusProducer {
             long maxDocuments,
             int maxDocumentTextChars) {
         public Settings {
-            Objects.requireNonNull(runId, "runId");
+            RunId.validate(runId);
             Objects.requireNonNull(modelId, "modelId");
             sites = List.copyOf(sites);
             if (sites.isEmpty()) {
@@ -104,6 +106,17 @@ public final class CorpusProducer {
             double seconds) {
         public double tokensPerSecond() {
             return seconds > 0 ? tokens / seconds : 0;
+        }
+
+        /** This report if the corpus held a document; else an error naming the corpus and what was in it. */
+        public Report requireDocuments(Path corpusPath) {
+            if (documents > 0) {
+                return this;
+            }
+            throw new IllegalArgumentException(corpusPath + ": no documents to produce (" + corpus.records()
+                    + " records read: " + corpus.empty() + " empty, " + corpus.malformedJson() + " malformed JSON, "
+                    + corpus.invalidUtf8() + " invalid UTF-8); nothing was published. Pass --allow-empty to accept "
+                    + "an empty corpus");
         }
     }
 

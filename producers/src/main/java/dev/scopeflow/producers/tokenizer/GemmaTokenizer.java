@@ -28,8 +28,9 @@ public final class GemmaTokenizer implements AutoCloseable {
     public static GemmaTokenizer load(Path directory, int bosTokenId) {
         Path file = directory.resolve("tokenizer.json");
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(directory + ": no tokenizer.json (needed to tokenize text; "
-                    + "pass token ids instead, or use a full Hugging Face checkpoint directory)");
+            throw new IllegalArgumentException(directory + ": no tokenizer.json (needed to tokenize text; copy the "
+                    + "model's tokenizer.json into this directory or point --model at the full Hugging Face checkpoint "
+                    + "directory; only capture can skip it, given token ids with --tokens)");
         }
         try {
             HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(

@@ -57,7 +57,9 @@ class CaptureTextTest {
                         .setSites(List.of(Site.parse("res.0")))
                         .setOutDir(tmp.resolve("o"))
                         .build()))
-                .hasMessageContaining("no tokenizer.json");
+                .hasMessageContaining("no tokenizer.json")
+                .hasMessageContaining("copy the model's tokenizer.json")
+                .hasMessageContaining("only capture can skip it, given token ids with --tokens");
     }
 
     @Test

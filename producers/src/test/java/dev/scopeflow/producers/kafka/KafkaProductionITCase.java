@@ -1,6 +1,7 @@
 package dev.scopeflow.producers.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,8 +20,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -47,6 +53,7 @@ class KafkaProductionITCase {
                 topics,
                 2,
                 CorpusProducer.Settings.of("run-it", "tiny", List.of(Site.parse("res.2"))),
+                KafkaProduction.Policy.NEW_RUN,
                 ComputeDevice.CPU,
                 ProducerProgress.NONE);
         assertThat(report.documents()).isEqualTo(2);
@@ -76,6 +83,101 @@ class KafkaProductionITCase {
             texts.add(node.get("text").asText());
         }
         assertThat(texts).containsExactlyInAnyOrder("the city of light is paris .", "paris");
+    }
+
+    @Test
+    void aSecondProduceOfARunIsRefusedUnlessAppending() throws IOException {
+        Path model = tinyGemma("m2");
+        Path corpus = Files.writeString(SERVICES.workDir().resolve("c2.txt"), "the city of light\nparis .\n");
+        TopicNames topics = freshTopics();
+        List<Site> sites = List.of(Site.parse("res.2"), Site.parse("att.1"));
+        List<String> recorded = new ArrayList<>();
+        KafkaProduction.Policy recording = new KafkaProduction.Policy(
+                false, false, (runId, modelId, widths) -> recorded.add(runId + " " + modelId + " " + widths));
+
+        produce(model, corpus, topics, "twice", sites, recording);
+        // TinyGemma: hidden_size 48; att is heads x head_dim = 4 x 16
+        assertThat(recorded).containsExactly("twice tiny {res.2=48, att.1=64}");
+        long documents = recordsIn(topics.documents());
+        long activations = recordsIn(topics.activations());
+        assertThat(documents).isEqualTo(2);
+
+        assertThatThrownBy(() -> produce(model, corpus, topics, "twice", sites, recording))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("run id 'twice' already has data in Kafka (" + topics.documents() + "/")
+                .hasMessageContaining("--append");
+        assertThat(recordsIn(topics.documents())).isEqualTo(documents);
+        assertThat(recordsIn(topics.activations())).isEqualTo(activations);
+        assertThat(recorded).hasSize(1);
+
+        // another run in the same topics is not refused: the check is per run id, not "the topic has data"
+        produce(model, corpus, topics, "other", sites, KafkaProduction.Policy.NEW_RUN);
+        produce(model, corpus, topics, "twice", sites, new KafkaProduction.Policy(true, false, recording.recorder()));
+        assertThat(recordsIn(topics.documents())).isEqualTo(3 * documents);
+        assertThat(recordsIn(topics.activations())).isEqualTo(3 * activations);
+        assertThat(recorded).hasSize(2);
+    }
+
+    @Test
+    void anEmptyCorpusPublishesNothingAndFailsUnlessAllowed() throws IOException {
+        Path model = tinyGemma("m3");
+        Path empty = Files.writeString(SERVICES.workDir().resolve("empty.txt"), "\n");
+        TopicNames topics = freshTopics();
+        List<String> recorded = new ArrayList<>();
+        KafkaProduction.SiteRecorder recorder = (runId, modelId, widths) -> recorded.add(runId);
+        List<Site> sites = List.of(Site.parse("res.0"));
+
+        assertThatThrownBy(() -> produce(
+                        model, empty, topics, "empty", sites, new KafkaProduction.Policy(false, false, recorder)))
+                .hasMessageContaining(empty.toString())
+                .hasMessageContaining("--allow-empty");
+        assertThat(produce(model, empty, topics, "empty", sites, new KafkaProduction.Policy(false, true, recorder))
+                        .documents())
+                .isZero();
+        assertThat(recorded).isEmpty();
+        assertThat(recordsIn(topics.documents())).isZero();
+        assertThat(recordsIn(topics.activations())).isZero();
+    }
+
+    /** TinyGemma in f32 with its word tokenizer. */
+    private static Path tinyGemma(String name) {
+        Path model = TinyGemma.write(SERVICES.workDir().resolve(name), "f32", 1);
+        TinyGemma.writeWordTokenizer(model);
+        return model;
+    }
+
+    private static TopicNames freshTopics() {
+        return TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    private static CorpusProducer.Report produce(
+            Path model, Path corpus, TopicNames topics, String runId, List<Site> sites, KafkaProduction.Policy policy) {
+        return KafkaProduction.run(
+                model,
+                corpus,
+                "text",
+                SERVICES.kafka().bootstrapServers(),
+                topics,
+                2,
+                CorpusProducer.Settings.of(runId, "tiny", sites),
+                policy,
+                ComputeDevice.CPU,
+                ProducerProgress.NONE);
+    }
+
+    /** Records in a topic: the sum of its partitions' end offsets (nothing is deleted in these tests). */
+    private static long recordsIn(String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SERVICES.kafka().bootstrapServers()),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            return consumer.endOffsets(partitions).values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+        }
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int expected) {

@@ -46,6 +46,29 @@ class CheckpointErrorsTest {
     }
 
     @Test
+    void modelTypeOtherThanGemma2IsRejectedEvenWithAGemma2Architecture() throws IOException {
+        ObjectNode config = TinyGemma.defaultConfig();
+        config.put("model_type", "llama");
+        Path model = TinyGemma.write(tmp.resolve("m"), config, "f32", 1, 1);
+        assertThat(TinyGemma.defaultConfig().get("architectures").get(0).asText())
+                .isEqualTo(Gemma2Config.ARCHITECTURE);
+        assertThatThrownBy(() -> Gemma2Config.load(model))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("config.json")
+                .hasMessageContaining("'model_type' is 'llama'")
+                .hasMessageContaining("gemma2");
+
+        config.remove("model_type");
+        Path untyped = TinyGemma.write(tmp.resolve("untyped"), config, "f32", 1, 1);
+        assertThatThrownBy(() -> Gemma2Config.load(untyped)).hasMessageContaining("'model_type' is missing");
+
+        config.put("model_type", "gemma2");
+        Path gemma = TinyGemma.write(tmp.resolve("gemma"), config, "f32", 1, 1);
+        assertThat(Gemma2Config.load(gemma).hiddenSize())
+                .isEqualTo(config.get("hidden_size").asInt());
+    }
+
+    @Test
     void unsupportedArchitectureIsNamed() {
         ObjectNode config = TinyGemma.defaultConfig();
         config.putArray("architectures").add("LlamaForCausalLM");

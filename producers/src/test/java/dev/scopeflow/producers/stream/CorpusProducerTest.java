@@ -1,6 +1,7 @@
 package dev.scopeflow.producers.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.model.CaptureResult;
@@ -47,15 +48,44 @@ class CorpusProducerTest {
     private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentWindow> docs) {}
 
     private static Run run(CorpusProducer.Settings settings) {
+        return run(settings, corpusFile);
+    }
+
+    private static Run run(CorpusProducer.Settings settings, Path corpusPath) {
         List<ActivationBatch> batches = new ArrayList<>();
         List<DocumentWindow> docs = new ArrayList<>();
         try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
                 GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2);
-                CorpusReader corpus = CorpusReader.textLines(corpusFile)) {
+                CorpusReader corpus = CorpusReader.textLines(corpusPath)) {
             CorpusProducer.Report report = CorpusProducer.run(
                     gemma, tokenizer, corpus, settings, batches::add, docs::add, ProducerProgress.NONE);
             return new Run(report, batches, docs);
         }
+    }
+
+    @Test
+    void anEmptyCorpusIsAnErrorNamingTheFileUnlessAllowed() throws IOException {
+        Path blank = Files.writeString(tmp.resolve("blank.txt"), "\n\n\n");
+        Run run = run(CorpusProducer.Settings.of("r-empty", "tiny", SITES), blank);
+        assertThat(run.report().documents()).isZero();
+        assertThat(run.batches()).isEmpty();
+        assertThat(run.docs()).isEmpty();
+        assertThatThrownBy(() -> run.report().requireDocuments(blank))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(blank.toString())
+                .hasMessageContaining("no documents")
+                .hasMessageContaining("3 empty")
+                .hasMessageContaining("--allow-empty");
+
+        Run full = run(CorpusProducer.Settings.of("r-full", "tiny", SITES));
+        assertThat(full.report().requireDocuments(corpusFile)).isSameAs(full.report());
+    }
+
+    @Test
+    void runIdsFollowTheOneRule() {
+        assertThatThrownBy(() -> CorpusProducer.Settings.of("my run/1", "tiny", SITES))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("run id 'my run/1'");
     }
 
     @Test

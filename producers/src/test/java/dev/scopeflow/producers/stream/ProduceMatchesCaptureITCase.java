@@ -101,6 +101,7 @@ class ProduceMatchesCaptureITCase {
                 topics,
                 KafkaProduction.DEFAULT_PARTITIONS,
                 settings,
+                KafkaProduction.Policy.NEW_RUN,
                 ComputeDevice.CPU,
                 ProducerProgress.NONE);
 

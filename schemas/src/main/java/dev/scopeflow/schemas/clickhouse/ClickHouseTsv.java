@@ -99,6 +99,11 @@ public final class ClickHouseTsv {
         return scalar(value);
     }
 
+    /** A DateTime('UTC') field as ClickHouse writes it ({@code YYYY-MM-DD hh:mm:ss}): the inverse of {@link #format}. */
+    public static Instant parseDateTime(String field) {
+        return LocalDateTime.parse(field, DATE_TIME).toInstant(ZoneOffset.UTC);
+    }
+
     /**
      * Splits an array literal as ClickHouse writes it ({@code ['a','b']}, {@code [1,2]}) into its elements:
      * quoted strings unquoted and unescaped, {@code NULL} as {@code null}, anything else (numbers, nested

@@ -1,10 +1,12 @@
 package dev.scopeflow.schemas.results;
 
+import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -182,6 +185,27 @@ public final class ResultsReader {
                     new SaeInfo(row.get(1), row.get(2), Long.parseLong(row.get(3)), Long.parseLong(row.get(4))));
         }
         return infos;
+    }
+
+    /** The sites a producer recorded for a run ({@code run_sites}) and the activation width at each; empty if none. */
+    public Map<Site, Integer> producedSites(String runId) {
+        Map<Site, Integer> sites =
+                new TreeMap<>(Comparator.comparing(Site::kind).thenComparingInt(Site::layer));
+        for (List<String> row :
+                clickHouse.query("SELECT site, width FROM " + RunSitesRows.TABLE.in(db) + " FINAL" + runWhere(runId))) {
+            sites.put(Site.parse(row.get(0)), Integer.parseInt(row.get(1)));
+        }
+        return sites;
+    }
+
+    /** The SHA-256 of the weights registered under an SAE id ({@code saes}), if it is registered. */
+    public Optional<String> registeredSaeSha256(String saeId) {
+        return clickHouse
+                .query("SELECT sha256 FROM " + SaesRows.TABLE.in(db) + " FINAL WHERE sae_id = "
+                        + ClickHouseTsv.quote(saeId))
+                .stream()
+                .findFirst()
+                .map(row -> row.get(0));
     }
 
     /** How many features of the SAE have a stats row in the run (0: the run does not know the SAE). */

@@ -2,7 +2,8 @@ package dev.scopeflow.schemas.results;
 
 import java.time.Instant;
 
-/** {@code run_progress} (V002): a run as the job sees it, versioned by records read. */
+/** {@code run_progress} (V002): a run as the job sees it, versioned by records read plus tokens counted
+ * (so a view that counted fewer tokens of the same records never replaces one that counted more). */
 public final class RunProgressRows extends TsvRows {
 
     public static final ResultsTable TABLE = ResultsTable.of(

@@ -91,6 +91,19 @@ class ClickHouseMigrationsTest {
     }
 
     @Test
+    void loadsV004WithTheRunSitesTable() {
+        ClickHouseMigrations.Migration fourth = ClickHouseMigrations.load("db").get(3);
+        assertThat(fourth.version()).isEqualTo(4);
+        assertThat(fourth.file()).isEqualTo("V004__run_sites.sql");
+        assertThat(fourth.statements())
+                .singleElement()
+                .satisfies(statement -> assertThat(statement)
+                        .startsWith("CREATE TABLE IF NOT EXISTS db.run_sites")
+                        .contains("ENGINE = ReplacingMergeTree(recorded_at) ORDER BY (run_id, site)")
+                        .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+    }
+
+    @Test
     void loadsV002WithTheJobOutputTables() {
         ClickHouseMigrations.Migration second = ClickHouseMigrations.load("db").get(1);
         assertThat(second.version()).isEqualTo(2);

@@ -86,6 +86,12 @@ class ClickHouseTsvTest {
     }
 
     @Test
+    void parsesDateTimesAsUtc() {
+        assertThat(ClickHouseTsv.parseDateTime("2024-02-29 23:59:58")).isEqualTo(Instant.parse("2024-02-29T23:59:58Z"));
+        assertThat(ClickHouseTsv.parseDateTime("1970-01-01 00:00:00")).isEqualTo(Instant.EPOCH);
+    }
+
+    @Test
     void formatsArraysAsQuotedLiterals() {
         assertThat(ClickHouseTsv.format(List.of("a", "b'c", "t\tn\n"))).isEqualTo("['a','b\\'c','t\\tn\\n']");
         assertThat(ClickHouseTsv.format(new int[] {1, 2})).isEqualTo("[1,2]");

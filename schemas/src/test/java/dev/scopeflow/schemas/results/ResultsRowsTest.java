@@ -3,6 +3,7 @@ package dev.scopeflow.schemas.results;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.Site;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -276,6 +277,13 @@ class ResultsRowsTest {
                         t2,
                         "version",
                         8L));
+        assertThat(named(
+                        RunSitesRows.TABLE,
+                        new RunSitesRows()
+                                .add("run", Site.parse("att.3"), 2048, "model", t3)
+                                .rows()))
+                .containsExactly(Map.of(
+                        "run_id", "run", "site", "att.3", "width", 2048L, "model_id", "model", "recorded_at", t3));
     }
 
     @Test
