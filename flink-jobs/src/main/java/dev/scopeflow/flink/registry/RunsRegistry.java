@@ -111,6 +111,18 @@ public final class RunsRegistry {
         upsertRun(clickHouse, db, run, tokens, "finished", Instant.now());
     }
 
+    /**
+     * The job gave up: status {@code failed: <cause>} (the {@code runs} table has no cause column; the status
+     * starts with {@code failed} either way), cut to {@value #MAX_CAUSE} characters.
+     */
+    public static void markFailed(ClickHouseHttp clickHouse, String db, Run run, long tokens, String cause) {
+        String oneLine = cause.replaceAll("\\s+", " ").strip();
+        String status = "failed: " + (oneLine.length() > MAX_CAUSE ? oneLine.substring(0, MAX_CAUSE) + "…" : oneLine);
+        upsertRun(clickHouse, db, run, tokens, status, Instant.now());
+    }
+
+    private static final int MAX_CAUSE = 2000;
+
     private static void upsertRun(
             ClickHouseHttp clickHouse, String db, Run run, long tokens, String status, Instant endedAt) {
         List<String> sites = run.sites().stream().map(Site::toString).toList();
