@@ -55,6 +55,7 @@ class BadInputITCase {
     private static final int WIDTH = 32;
 
     @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES) // without the check, the job fails on the Infinity and restarts
     void nonFiniteRecordsAreDeadLetteredAndUndecodableOnesBelongToNoRun() throws Exception {
         String db = "it_bad_input";
         TopicNames topics = TopicNames.withPrefix("it-bad-input");
@@ -77,12 +78,7 @@ class BadInputITCase {
         }
         publishPoisonRecord(topics.activations());
 
-        FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
-                SERVICES.kafka().bootstrapServers(),
-                topics,
-                SERVICES.clickHouse().httpUrl(),
-                db,
-                true);
+        FeatureStatsJob.Endpoints endpoints = endpoints(topics, db);
         FeatureStatsJob.runRegistered(
                 environment(), endpoints, config("run-a", sae).build(), "m", "bad input");
         FeatureStatsJob.runRegistered(
@@ -148,12 +144,7 @@ class BadInputITCase {
         // fails on the NaN, on every restart: a failure no restart can fix.
         SaeSpec sae = StatsExpectations.numpySae(SERVICES.workDir(), "nan-weights", RES_2, WIDTH, 40, 5);
         putNanIntoWEnc(sae.path());
-        FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
-                SERVICES.kafka().bootstrapServers(),
-                topics,
-                SERVICES.clickHouse().httpUrl(),
-                db,
-                true);
+        FeatureStatsJob.Endpoints endpoints = endpoints(topics, db);
         FeatureStatsJobConfig config = config("run-failing", sae)
                 .optFailureRate(2, Duration.ofMinutes(5), Duration.ofMillis(100))
                 .build();
@@ -172,6 +163,15 @@ class BadInputITCase {
                 .orElseThrow()
                 .status();
         assertThat(status).startsWith("failed: ").contains("W_enc", "NaN");
+    }
+
+    private static FeatureStatsJob.Endpoints endpoints(TopicNames topics, String db) {
+        return new FeatureStatsJob.Endpoints(
+                SERVICES.kafka().bootstrapServers(),
+                topics,
+                SERVICES.clickHouse().httpUrl(),
+                db,
+                true);
     }
 
     private static SyntheticActivations synthetic(String runId, long seed) {
