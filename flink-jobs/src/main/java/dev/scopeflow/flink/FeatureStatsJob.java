@@ -91,8 +91,9 @@ public final class FeatureStatsJob {
     /**
      * Runs the job as a registered run: records the SAEs and the run as running in the registry, runs the job,
      * and marks the run finished with the tokens the job committed (an unbounded job only returns when it
-     * ends), or, when the job gives up, marks the run failed with the cause and throws {@link RunFailedException}. What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be
-     * migrated already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
+     * ends), or, when the job gives up, marks the run failed with the cause and throws {@link RunFailedException}.
+     * What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be migrated
+     * already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
      */
     public static JobExecutionResult runRegistered(
             StreamExecutionEnvironment env,
@@ -118,12 +119,17 @@ public final class FeatureStatsJob {
             result = run(env, endpoints, config);
         } catch (Exception e) {
             RunFailedException failed = new RunFailedException(config.runId(), e);
-            RunsRegistry.markFailed(
-                    registry,
-                    endpoints.database(),
-                    run,
-                    RunsRegistry.committedTokens(registry, endpoints.database(), config.runId()),
-                    failed.cause());
+            try {
+                RunsRegistry.markFailed(
+                        registry,
+                        endpoints.database(),
+                        run,
+                        RunsRegistry.committedTokens(registry, endpoints.database(), config.runId()),
+                        failed.cause());
+            } catch (RuntimeException unrecorded) {
+                // ClickHouse may be what failed the job: the job's own cause still comes first.
+                failed.addSuppressed(unrecorded);
+            }
             throw failed;
         }
         RunsRegistry.markFinished(

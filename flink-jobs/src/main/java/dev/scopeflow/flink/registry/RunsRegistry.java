@@ -28,6 +28,9 @@ public final class RunsRegistry {
 
     private RunsRegistry() {}
 
+    /** The longest cause {@link #markFailed} keeps in a status. */
+    private static final int MAX_CAUSE = 2000;
+
     /** Gemma Scope's release layout, e.g. {@code gemma-scope-2b-pt-res/layer_20/width_16k/average_l0_71}. */
     private static final Pattern GEMMA_SCOPE_PATH =
             Pattern.compile(".*gemma-scope-(2b|9b)-pt-(res|att|mlp)[^/]*/layer_(\\d+)/width_(\\d+[km])/.*");
@@ -120,8 +123,6 @@ public final class RunsRegistry {
         String status = "failed: " + (oneLine.length() > MAX_CAUSE ? oneLine.substring(0, MAX_CAUSE) + "…" : oneLine);
         upsertRun(clickHouse, db, run, tokens, status, Instant.now());
     }
-
-    private static final int MAX_CAUSE = 2000;
 
     private static void upsertRun(
             ClickHouseHttp clickHouse, String db, Run run, long tokens, String status, Instant endedAt) {
