@@ -2,6 +2,7 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobMain;
+import dev.scopeflow.flink.RunFailedException;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.sae.kernel.MatmulBackend;
@@ -12,7 +13,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code scopeflow run-job}: the feature-statistics job over activations already in Kafka (from
@@ -25,6 +28,9 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Run the feature-statistics job for a run: Kafka activations -> SAEs -> ClickHouse.")
 final class RunJobCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK);
@@ -92,12 +98,22 @@ final class RunJobCommand implements Callable<Integer> {
             System.out.printf(
                     "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
                     runId, saes.size(), resolved.flink().describe(), unbounded ? " until cancelled" : "");
-            FeatureStatsJob.runRegistered(
-                    resolved.flink().environment(parallelism, 10_000),
-                    resolved.jobEndpoints(!unbounded),
-                    config.build(),
-                    modelId,
-                    corpus);
+            try {
+                FeatureStatsJob.runRegistered(
+                        resolved.flink().environment(parallelism, 10_000),
+                        resolved.jobEndpoints(!unbounded),
+                        config.build(),
+                        modelId,
+                        corpus);
+            } catch (RunFailedException e) {
+                spec.commandLine()
+                        .getErr()
+                        .printf(
+                                "Run %s failed (the job gave up after repeated failures; the run is marked failed in "
+                                        + "%s.runs): %s%n",
+                                runId, resolved.database(), e.cause());
+                return 1;
+            }
             long tokens = RunsRegistry.committedTokens(resolved.clickHouse(), resolved.database(), runId);
             if (tokens == 0) {
                 throw new IllegalStateException("the job for run " + runId + " counted 0 tokens: every record was "

@@ -94,9 +94,13 @@ public final class FeatureStatsJob {
         return new Outputs(snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
     }
 
-    /** {@link #wire}s the job into {@code env} and runs it until it ends (a bounded run) or fails. */
+    /**
+     * {@link #wire}s the job into {@code env} and runs it until it ends (a bounded run) or fails, restarting
+     * under the config's bounded {@link FeatureStatsJobConfig#restartStrategy() failure-rate strategy}.
+     */
     public static JobExecutionResult run(
             StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) throws Exception {
+        env.configure(config.restartStrategy());
         wire(env, endpoints, config);
         return env.execute(jobName(config));
     }
@@ -105,8 +109,9 @@ public final class FeatureStatsJob {
      * Runs the job as a registered run: checks it against what the producer recorded ({@link RunJobValidation}),
      * records the SAEs and the run as running in the registry, runs the job,
      * and marks the run finished with the tokens the job committed (an unbounded job only returns when it
-     * ends). What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be
-     * migrated already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
+     * ends), or, when the job gives up, marks the run failed with the cause and throws {@link RunFailedException}.
+     * What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be migrated
+     * already: by the CLI's service resolver, or by {@link FeatureStatsJobMain} under {@code flink run}.
      */
     public static JobExecutionResult runRegistered(
             StreamExecutionEnvironment env,
@@ -128,7 +133,24 @@ public final class FeatureStatsJob {
                 corpus,
                 Instant.now());
         RunsRegistry.markRunning(registry, endpoints.database(), run);
-        JobExecutionResult result = run(env, endpoints, config);
+        JobExecutionResult result;
+        try {
+            result = run(env, endpoints, config);
+        } catch (Exception e) {
+            RunFailedException failed = new RunFailedException(config.runId(), e);
+            try {
+                RunsRegistry.markFailed(
+                        registry,
+                        endpoints.database(),
+                        run,
+                        RunsRegistry.committedTokens(registry, endpoints.database(), config.runId()),
+                        failed.cause());
+            } catch (RuntimeException unrecorded) {
+                // ClickHouse may be what failed the job: the job's own cause still comes first.
+                failed.addSuppressed(unrecorded);
+            }
+            throw failed;
+        }
         RunsRegistry.markFinished(
                 registry,
                 endpoints.database(),

@@ -31,7 +31,10 @@ import org.apache.flink.util.MultipleParameterTool;
  * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --backend java|torch}
  * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry),
  * {@code --clickhouse-user} (its password from {@code SCOPEFLOW_CLICKHOUSE_PASSWORD} or the first line of
- * {@code --clickhouse-password-file}; never a command-line value, never logged).
+ * {@code --clickhouse-password-file}; never a command-line value, never logged),
+ * and the failure-rate restart strategy: the job gives up, and the run is marked failed, after more than
+ * {@code --max-failures-per-interval} (default 3) failures within {@code --failure-rate-interval-ms} (default
+ * 600000), restarting {@code --restart-delay-ms} (default 10000) after each.
  * The database is migrated and the SAEs and the run are recorded in its registry from the submitting client, so the SAE paths must
  * be readable there too.
  */
@@ -61,6 +64,12 @@ public final class FeatureStatsJobMain {
         }
         config.optTopK(params.getInt("top-k", TopExamples.DEFAULT_K));
         config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
+        config.optFailureRate(
+                params.getInt("max-failures-per-interval", FeatureStatsJobConfig.DEFAULT_MAX_FAILURES_PER_INTERVAL),
+                Duration.ofMillis(params.getLong(
+                        "failure-rate-interval-ms", FeatureStatsJobConfig.DEFAULT_FAILURE_RATE_INTERVAL.toMillis())),
+                Duration.ofMillis(
+                        params.getLong("restart-delay-ms", FeatureStatsJobConfig.DEFAULT_RESTART_DELAY.toMillis())));
         env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
         FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
                 params.getRequired("kafka"),

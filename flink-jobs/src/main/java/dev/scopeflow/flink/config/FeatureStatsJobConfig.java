@@ -10,15 +10,21 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 
 /**
  * What one statistics job computes: the run whose activations it reads, the SAEs it applies, which tokens
- * are left out of statistics, how many top examples it keeps, and how often it publishes snapshots. Build
- * with {@link #builder()}.
+ * are left out of statistics, how many top examples it keeps, how often it publishes snapshots, and how
+ * many failures it rides out before it gives up. Build with {@link #builder()}.
  */
 public final class FeatureStatsJobConfig implements Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    public static final int DEFAULT_MAX_FAILURES_PER_INTERVAL = 3;
+    public static final Duration DEFAULT_FAILURE_RATE_INTERVAL = Duration.ofMinutes(10);
+    public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(10);
 
     private final String runId;
     private final List<SaeSpec> saes;
@@ -26,6 +32,9 @@ public final class FeatureStatsJobConfig implements Serializable {
     private final long snapshotIntervalMillis;
     private final int topK;
     private final MatmulBackend backend;
+    private final int maxFailuresPerInterval;
+    private final Duration failureRateInterval;
+    private final Duration restartDelay;
 
     private FeatureStatsJobConfig(Builder b) {
         this.runId = b.runId;
@@ -39,6 +48,9 @@ public final class FeatureStatsJobConfig implements Serializable {
         this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
         this.topK = b.topK;
         this.backend = b.backend;
+        this.maxFailuresPerInterval = b.maxFailuresPerInterval;
+        this.failureRateInterval = b.failureRateInterval;
+        this.restartDelay = b.restartDelay;
     }
 
     public static Builder builder() {
@@ -66,6 +78,21 @@ public final class FeatureStatsJobConfig implements Serializable {
     }
 
     /**
+     * Flink's failure-rate restart strategy for the job: a transient failure (a broker or ClickHouse restart the
+     * sinks' retries did not ride out) is restarted from the last checkpoint, but a failure that repeats more than
+     * {@code maxFailuresPerInterval} times within the interval fails the job instead of restarting it forever.
+     */
+    public Configuration restartStrategy() {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "failure-rate");
+        conf.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FAILURE_RATE_MAX_FAILURES_PER_INTERVAL, maxFailuresPerInterval);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FAILURE_RATE_FAILURE_RATE_INTERVAL, failureRateInterval);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FAILURE_RATE_DELAY, restartDelay);
+        return conf;
+    }
+
+    /**
      * Which tokens count (default: all but Gemma's pad, EOS and BOS, which Gemma Scope SAEs were not trained
      * on); built where it is used, as the filter itself does not travel with the job graph.
      */
@@ -81,6 +108,9 @@ public final class FeatureStatsJobConfig implements Serializable {
         private Duration snapshotInterval = Duration.ZERO;
         private int topK = TopExamples.DEFAULT_K;
         private MatmulBackend backend = MatmulBackend.JAVA;
+        private int maxFailuresPerInterval = DEFAULT_MAX_FAILURES_PER_INTERVAL;
+        private Duration failureRateInterval = DEFAULT_FAILURE_RATE_INTERVAL;
+        private Duration restartDelay = DEFAULT_RESTART_DELAY;
 
         private Builder() {}
 
@@ -122,6 +152,18 @@ public final class FeatureStatsJobConfig implements Serializable {
             return this;
         }
 
+        /**
+         * Gives up when more than {@code maxFailures} failures happen within {@code interval}, restarting
+         * {@code delay} after each; default {@value #DEFAULT_MAX_FAILURES_PER_INTERVAL} per 10 minutes, 10 s apart
+         * (the sinks already retry ClickHouse for 3 minutes before a failure counts).
+         */
+        public Builder optFailureRate(int maxFailures, Duration interval, Duration delay) {
+            this.maxFailuresPerInterval = maxFailures;
+            this.failureRateInterval = java.util.Objects.requireNonNull(interval, "interval");
+            this.restartDelay = java.util.Objects.requireNonNull(delay, "delay");
+            return this;
+        }
+
         public FeatureStatsJobConfig build() {
             RunId.validate(runId);
             if (saes.isEmpty()) {
@@ -138,6 +180,14 @@ public final class FeatureStatsJobConfig implements Serializable {
             }
             if (snapshotInterval.isNegative()) {
                 throw new IllegalArgumentException("snapshot interval must be >= 0, got " + snapshotInterval);
+            }
+            if (maxFailuresPerInterval < 1
+                    || failureRateInterval.isNegative()
+                    || failureRateInterval.isZero()
+                    || restartDelay.isNegative()) {
+                throw new IllegalArgumentException("run " + runId + ": failure rate needs >= 1 failure per positive"
+                        + " interval and a delay >= 0, got " + maxFailuresPerInterval + " per " + failureRateInterval
+                        + ", delay " + restartDelay);
             }
             return new FeatureStatsJobConfig(this);
         }

@@ -14,12 +14,15 @@ import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.InvalidBatchException;
+import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.results.RunProgressRows;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -30,9 +33,10 @@ import org.apache.flink.util.OutputTag;
 /**
  * Decodes an Arrow activation batch and encodes its counted rows with every SAE registered for the batch's
  * site, emitting the sparse codes, where each row came from, and the batch's reconstruction statistics.
- * Records that cannot be decoded, or whose width does not match an SAE of their site, go to the
- * {@link #DEAD_LETTERS} side output and the job keeps going; every record of the run also yields a
- * {@link #PROGRESS} delta. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
+ * Records that cannot be decoded, whose width does not match an SAE of their site, or whose counted rows hold
+ * a NaN or ±Infinity, go to the {@link #DEAD_LETTERS} side output and the job keeps going; every record of the
+ * run also yields a {@link #PROGRESS} delta. An undecodable record names no run, so its delta goes to
+ * {@link RunProgressRows#UNDECODABLE_RUN_ID}, never to this job's run. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
  * The SAE math lives in sae-operators; this class only adapts.
  */
 public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, SaeCodesBatch> {
@@ -80,7 +84,11 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         try {
             batch = codec.decode(record.value);
         } catch (InvalidBatchException e) {
-            deadLetter(ctx, record, "cannot decode activation batch: " + e.getMessage());
+            deadLetter(
+                    ctx,
+                    record,
+                    RunProgressRows.UNDECODABLE_RUN_ID,
+                    "cannot decode activation batch: " + e.getMessage());
             return;
         }
         List<LoadedSae> saes = saesBySite.get(batch.site());
@@ -93,6 +101,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
                 deadLetter(
                         ctx,
                         record,
+                        config.runId(),
                         "batch width " + batch.width() + " at site " + batch.site() + " does not match d_in "
                                 + loaded.sae().dIn() + " of SAE " + loaded.saeId());
                 return;
@@ -100,6 +109,21 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         }
         int[] counted = tokenFilter.countedRows(batch);
         float[] x = gather(batch, counted);
+        // Checked here, not left to the SAE: a NaN would silently poison the run's reconstruction sums, an
+        // Infinity makes the encoder throw, and a thrown exception restarts the job on the same record.
+        Optional<NonFiniteValue> bad = NonFiniteValue.first(x, 0, counted.length, batch.width());
+        if (bad.isPresent()) {
+            int row = counted[bad.get().row()];
+            deadLetter(
+                    ctx,
+                    record,
+                    config.runId(),
+                    "non-finite activation " + bad.get().value() + " at row " + row + " (doc " + batch.docId(row)
+                            + ", position " + batch.position(row) + "), dimension "
+                            + bad.get().dimension()
+                            + " of site " + batch.site());
+            return;
+        }
         long[] docIds = new long[counted.length];
         int[] positions = new int[counted.length];
         for (int i = 0; i < counted.length; i++) {
@@ -129,10 +153,10 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         return x;
     }
 
-    private void deadLetter(Context ctx, RawKafkaRecord record, String reason) {
+    private void deadLetter(Context ctx, RawKafkaRecord record, String progressKey, String reason) {
         deadLetters.inc();
         ctx.output(DEAD_LETTERS, new DeadLetter(record, record.coordinates() + ": " + reason));
-        ctx.output(PROGRESS, new RunProgress(config.runId(), 1, 0, 1));
+        ctx.output(PROGRESS, new RunProgress(progressKey, 1, 0, 1));
     }
 
     @Override

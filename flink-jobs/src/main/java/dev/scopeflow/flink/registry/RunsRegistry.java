@@ -32,6 +32,9 @@ public final class RunsRegistry {
 
     private RunsRegistry() {}
 
+    /** The longest cause {@link #markFailed} keeps in a status. */
+    private static final int MAX_CAUSE = 2000;
+
     /** Gemma Scope's release layout, e.g. {@code gemma-scope-2b-pt-res/layer_20/width_16k/average_l0_71}. */
     private static final Pattern GEMMA_SCOPE_PATH =
             Pattern.compile(".*gemma-scope-(2b|9b)-pt-(res|att|mlp)[^/]*/layer_(\\d+)/width_(\\d+[km])/.*");
@@ -113,6 +116,16 @@ public final class RunsRegistry {
 
     public static void markFinished(ClickHouseHttp clickHouse, String db, Run run, long tokens) {
         upsertRun(clickHouse, db, run, tokens, "finished", Instant.now());
+    }
+
+    /**
+     * The job gave up: status {@code failed: <cause>} (the {@code runs} table has no cause column; the status
+     * starts with {@code failed} either way), cut to {@value #MAX_CAUSE} characters.
+     */
+    public static void markFailed(ClickHouseHttp clickHouse, String db, Run run, long tokens, String cause) {
+        String oneLine = cause.replaceAll("\\s+", " ").strip();
+        String status = "failed: " + (oneLine.length() > MAX_CAUSE ? oneLine.substring(0, MAX_CAUSE) + "…" : oneLine);
+        upsertRun(clickHouse, db, run, tokens, status, Instant.now());
     }
 
     /**

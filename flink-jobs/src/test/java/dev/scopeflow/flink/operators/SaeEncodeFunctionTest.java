@@ -15,6 +15,7 @@ import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.results.RunProgressRows;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -96,6 +97,43 @@ class SaeEncodeFunctionTest {
                     .extracting(c -> c.positions.length)
                     .containsExactly(1, 1);
             assertThat(progress(harness)).extracting(p -> p.deadLetters).containsExactly(1L, 1L, 0L);
+            // The undecodable record names no run: it is counted under the reserved key, not as this run's.
+            assertThat(progress(harness))
+                    .extracting(p -> p.runId)
+                    .containsExactly(RunProgressRows.UNDECODABLE_RUN_ID, RUN, RUN);
+        }
+    }
+
+    @Test
+    void recordsWithNonFiniteCountedValuesBecomeDeadLettersNamingDocPositionAndDimension() throws Exception {
+        ActivationBatch inf = batch(RUN, RES_3, D_IN, new int[] {2, 651, 3922, 576}, 7);
+        inf.values()[2 * D_IN + 5] = Float.POSITIVE_INFINITY;
+        ActivationBatch nan = batch(RUN, RES_3, D_IN, new int[] {2, 651, 3922}, 8);
+        nan.values()[D_IN + 17] = Float.NaN;
+        // A NaN in an excluded (BOS) row never reaches a statistic, so that record is used.
+        ActivationBatch nanInBos = batch(RUN, RES_3, D_IN, new int[] {2, 651}, 9);
+        nanInBos.values()[3] = Float.NaN;
+        try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness = harness()) {
+            harness.processElement(record(inf, 50));
+            harness.processElement(record(nan, 51));
+            harness.processElement(record(nanInBos, 52));
+
+            List<DeadLetter> dead = harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS).stream()
+                    .map(StreamRecord::getValue)
+                    .toList();
+            assertThat(dead)
+                    .extracting(d -> d.reason)
+                    .containsExactly(
+                            "acts/0@50: non-finite activation Infinity at row 2 (doc 7, position 2), dimension 5 of"
+                                    + " site res.3",
+                            "acts/0@51: non-finite activation NaN at row 1 (doc 8, position 1), dimension 17 of site"
+                                    + " res.3");
+            assertThat(harness.extractOutputValues())
+                    .extracting(c -> c.docIds[0])
+                    .containsExactly(9L, 9L);
+            assertThat(progress(harness))
+                    .extracting(p -> p.runId + "/" + p.records + "/" + p.tokens + "/" + p.deadLetters)
+                    .containsExactly(RUN + "/1/0/1", RUN + "/1/0/1", RUN + "/1/1/0");
         }
     }
 

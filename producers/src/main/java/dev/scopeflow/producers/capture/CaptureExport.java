@@ -10,6 +10,7 @@ import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.model.TokenBatch;
 import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.format.NpyWriter;
 import java.io.IOException;
@@ -86,27 +87,65 @@ public final class CaptureExport {
                     TokenBatch batch = TokenBatch.rightPadded(chunk, config.padTokenId());
                     CaptureResult result = model.capture(batch, sites, request.logits());
                     for (Site site : sites) {
-                        writeRows(writers.get(site), batch, result.values(site), widths.get(site), seqLen);
+                        float[] values = result.values(site);
+                        requireFinite(values, batch, widths.get(site), first, "site " + site, request.model());
+                        writeRows(writers.get(site), batch, values, widths.get(site), seqLen);
                     }
                     if (logitsWriter != null) {
-                        writeRows(logitsWriter, batch, result.logits().orElseThrow(), config.vocabSize(), seqLen);
+                        float[] logits = result.logits().orElseThrow();
+                        requireFinite(logits, batch, config.vocabSize(), first, "the logits", request.model());
+                        writeRows(logitsWriter, batch, logits, config.vocabSize(), seqLen);
                     }
                     for (int[] s : chunk) {
                         tokens += s.length;
                     }
                 }
-            } finally {
-                for (NpyWriter w : writers.values()) {
-                    w.close();
-                }
-                if (logitsWriter != null) {
-                    logitsWriter.close();
-                }
+            } catch (RuntimeException | Error e) {
+                // Closing an unfinished file fails too ("wrote 0 values"): keep the error that stopped the capture.
+                closeAll(writers.values(), logitsWriter, e);
+                throw e;
             }
+            closeAll(writers.values(), logitsWriter, null);
         }
         files.add(writeMask(request.outDir().resolve("attention_mask.npy"), sequences, seqLen));
         files.add(writeTokens(request.outDir().resolve("tokens.json"), sequences));
         return new Result(sequences.size(), seqLen, tokens, widths, files, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static void closeAll(Iterable<NpyWriter> writers, NpyWriter logitsWriter, Throwable failure) {
+        List<NpyWriter> all = new ArrayList<>();
+        writers.forEach(all::add);
+        if (logitsWriter != null) {
+            all.add(logitsWriter);
+        }
+        for (NpyWriter w : all) {
+            try {
+                w.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    /**
+     * A NaN or Infinity from the model (overflow in a low-precision dtype, broken weights) must not end up in
+     * the exported file, where it would only surface later inside someone's statistics.
+     */
+    private static void requireFinite(
+            float[] values, TokenBatch batch, int width, int firstSequence, String what, Path model) {
+        for (int s = 0; s < batch.batchSize(); s++) {
+            int sequence = firstSequence + s;
+            NonFiniteValue.first(values, s * batch.seqLen() * width, batch.length(s), width)
+                    .ifPresent(bad -> {
+                        throw new IllegalStateException("the model produced a non-finite activation " + bad.value()
+                                + " at sequence " + sequence + ", position " + bad.row() + ", dimension "
+                                + bad.dimension() + " of " + what + "; check the weights of "
+                                + model);
+                    });
+        }
     }
 
     /** Each sequence's real rows, then zeros up to the file's common sequence length. */

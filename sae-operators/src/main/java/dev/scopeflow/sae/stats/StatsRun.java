@@ -7,6 +7,7 @@ import dev.scopeflow.sae.model.SaeFormatException;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
 import dev.scopeflow.schemas.GemmaTokens;
+import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.format.Json;
 import dev.scopeflow.schemas.format.NpyArray;
 import dev.scopeflow.schemas.results.SaeSummary;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The batch statistics behind {@code scopeflow stats}: one SAE over an activation array
@@ -39,7 +41,8 @@ import java.util.Objects;
  * </ul>
  * A token counts when its mask entry is non-zero (with a mask), when its position is inside its token list
  * (with a tokens file: positions past a sequence's end are padding) and, with {@code excludeBos}, when its id
- * is not BOS (Gemma 2: 2). Numbers are written in Java's shortest round-trip form.
+ * is not BOS (Gemma 2: 2). A NaN or ±Infinity in a counted token's activations is an error naming the file,
+ * sequence, position and dimension (nothing is written). Numbers are written in Java's shortest round-trip form.
  */
 public final class StatsRun {
 
@@ -81,6 +84,7 @@ public final class StatsRun {
                     rows++;
                 }
                 if (rows > 0) {
+                    requireFinite(request.activations, x, rows, dIn, seq, positions);
                     float[] batch = Arrays.copyOf(x, rows * dIn);
                     SparseCodes codes = sae.encode(batch, rows);
                     stats.addReconstructed(
@@ -96,6 +100,21 @@ public final class StatsRun {
                     writeIntervalSamples(request.out.resolve("interval_samples.csv"), stats),
                     writeSummary(request.out.resolve("summary.json"), summary, stats.reconstruction()));
             return new Result(stats.tokens(), stats, summary, files);
+        }
+    }
+
+    /**
+     * A NaN would make the reconstruction sums NaN (written as {@code null}) and an Infinity fails inside the
+     * encoder with no file or position, so counted tokens are checked first and the error says where.
+     */
+    private static void requireFinite(Path file, float[] x, int rows, int dIn, int seq, int[] positions)
+            throws SaeFormatException {
+        Optional<NonFiniteValue> bad = NonFiniteValue.first(x, 0, rows, dIn);
+        if (bad.isPresent()) {
+            throw new SaeFormatException(file + ": activation " + bad.get().value() + " at sequence " + seq
+                    + ", position " + positions[bad.get().row()] + ", dimension "
+                    + bad.get().dimension()
+                    + " is not finite; statistics need finite activations");
         }
     }
 

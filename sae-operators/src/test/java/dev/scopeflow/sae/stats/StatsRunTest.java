@@ -127,6 +127,44 @@ class StatsRunTest {
                 .hasMessageContaining("params.npz");
     }
 
+    @Test
+    void nonFiniteActivationsFailNamingFileSequencePositionAndDimension() throws Exception {
+        Path nan = withValue("nan", 3, 5, 11);
+        Path inf = withValue("inf", 2, 8, 30);
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
+                        .setSae(dir.resolve("params.npz"))
+                        .setActivations(nan)
+                        .setOut(dir.resolve("nan-out"))
+                        .build()))
+                .hasMessage(nan + ": activation NaN at sequence 3, position 5, dimension 11 is not finite;"
+                        + " statistics need finite activations");
+        assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
+                        .setSae(dir.resolve("params.npz"))
+                        .setActivations(inf)
+                        .setOut(dir.resolve("inf-out"))
+                        .build()))
+                .hasMessage(inf + ": activation Infinity at sequence 2, position 8, dimension 30 is not finite;"
+                        + " statistics need finite activations");
+        assertThat(dir.resolve("nan-out").resolve("summary.json")).doesNotExist();
+    }
+
+    /** The fixture activations with one value replaced by numpy ({@code nan} or {@code inf}). */
+    private static Path withValue(String value, int seq, int pos, int dim) throws Exception {
+        Path out = dir.resolve("activations-" + value + ".npy");
+        Process python = new ProcessBuilder(
+                        "python3",
+                        "-c",
+                        "import sys, numpy as np; a = np.load(sys.argv[1]); a[" + seq + ", " + pos + ", " + dim
+                                + "] = np." + value + "; np.save(sys.argv[2], a)",
+                        dir.resolve("activations.npy").toString(),
+                        out.toString())
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(python.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(python.waitFor()).as("numpy: %s", output).isZero();
+        return out;
+    }
+
     /** Same header, same rows; the first {@code exactColumns} columns (ids, counts) equal, the rest close. */
     private static void assertSameTable(Path actualFile, Path expectedFile, int exactColumns) throws Exception {
         assertSameCells(actualFile, expectedFile, (what, column, a, e) -> {

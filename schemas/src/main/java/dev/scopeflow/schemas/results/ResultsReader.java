@@ -94,7 +94,10 @@ public final class ResultsReader {
     /** A stored context window of a document: token ids from document position {@code start}. */
     public record ContextWindow(long start, List<Integer> tokenIds) {}
 
-    /** Every run, registered ones newest first, then runs only the job's progress knows. */
+    /**
+     * Every run, registered ones newest first, then runs only the job's progress knows; not the count of
+     * undecodable records ({@link #undecodableRecords()}), which belong to no run.
+     */
     public List<RunOverview> runs() {
         Map<String, Run> runs = new LinkedHashMap<>();
         for (List<String> row : clickHouse.query(runSelect("") + " ORDER BY started_at DESC, run_id")) {
@@ -103,7 +106,9 @@ public final class ResultsReader {
         }
         Map<String, Progress> progress = new HashMap<>();
         for (List<String> row : clickHouse.query(progressSelect(""))) {
-            progress.put(row.get(0), progress(row));
+            if (!row.get(0).equals(RunProgressRows.UNDECODABLE_RUN_ID)) {
+                progress.put(row.get(0), progress(row));
+            }
         }
         Set<String> ids = new LinkedHashSet<>(runs.keySet());
         progress.keySet().stream().sorted().forEach(ids::add);
@@ -113,6 +118,14 @@ public final class ResultsReader {
                     new RunOverview(id, Optional.ofNullable(runs.get(id)), Optional.ofNullable(progress.get(id))));
         }
         return overviews;
+    }
+
+    /** Records of the activations topic no job could decode (so of no run), as the jobs counted them. */
+    public long undecodableRecords() {
+        return clickHouse.query(progressSelect(runWhere(RunProgressRows.UNDECODABLE_RUN_ID))).stream()
+                .findFirst()
+                .map(row -> progress(row).deadLetters())
+                .orElse(0L);
     }
 
     public Optional<RunOverview> run(String runId) {

@@ -15,6 +15,14 @@ public final class RunProgressRows extends TsvRows {
             "updated_at DateTime('UTC')",
             "version UInt64");
 
+    /**
+     * The {@code run_id} under which the job counts records it cannot decode: they name no run, so counting them
+     * in the job's own run would charge them to every run that reads the topic. No valid run id has parentheses.
+     * Its version is the undecodable records a job saw from the topic's start, so jobs re-reading the same topic
+     * write the same row and the highest count wins (each such record is counted once, not once per job).
+     */
+    public static final String UNDECODABLE_RUN_ID = "(undecodable)";
+
     public RunProgressRows() {
         super(TABLE);
     }
