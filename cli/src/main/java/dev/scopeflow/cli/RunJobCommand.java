@@ -4,10 +4,12 @@ import dev.scopeflow.flink.FeatureStatsJob;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.RunFailedException;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
+import dev.scopeflow.schemas.Site;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -94,6 +96,7 @@ final class RunJobCommand implements Callable<Integer> {
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
+        FeatureStatsJobConfig built = config.build();
         try (Services resolved = services.resolve(System.out)) {
             System.out.printf(
                     "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
@@ -102,7 +105,7 @@ final class RunJobCommand implements Callable<Integer> {
                 FeatureStatsJob.runRegistered(
                         resolved.flink().environment(parallelism, 10_000),
                         resolved.jobEndpoints(!unbounded),
-                        config.build(),
+                        built,
                         modelId,
                         corpus);
             } catch (RunFailedException e) {
@@ -114,9 +117,13 @@ final class RunJobCommand implements Callable<Integer> {
                                 runId, resolved.database(), e.cause());
                 return 1;
             }
-            long tokens = RunsRegistry.committedTokens(resolved.clickHouse(), resolved.database(), runId);
+            // This job's sites only: other jobs of the run may have counted tokens at other sites.
+            List<Site> sites =
+                    built.saes().stream().map(SaeSpec::site).distinct().toList();
+            long tokens = RunsRegistry.committedTokens(resolved.clickHouse(), resolved.database(), runId, sites);
             if (tokens == 0) {
-                throw new IllegalStateException("the job for run " + runId + " counted 0 tokens: every record was "
+                throw new IllegalStateException("the job for run " + runId + " counted 0 tokens at " + sites
+                        + ": every record was "
                         + "dead-lettered (see topic " + resolved.topics().deadLetter() + ") or held only excluded "
                         + "tokens (BOS/pad/EOS)");
             }

@@ -11,6 +11,7 @@ import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.RunSitesRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -97,7 +98,7 @@ class RunJobValidationITCase {
     void aSecondSaeIsAddedToTheRunsSaeList() throws Exception {
         Path second = sae("second", WIDTH, 9);
         List<List<String>> firstStats = dump("feature_stats WHERE sae_id = " + ClickHouseTsv.quote(firstSaeId));
-        List<List<String>> progress = dump("run_progress WHERE run_id = 'finished'");
+        List<List<String>> progress = dump("site_progress WHERE run_id = 'finished'");
 
         assertThat(runJob(List.of("--run-id", "finished", "--sae", "second=res.3=" + second))
                         .exit())
@@ -114,11 +115,12 @@ class RunJobValidationITCase {
                         + ".feature_stats FINAL WHERE run_id = 'finished' AND sae_id = 'second'"))
                 .containsExactly(List.of("40", String.valueOf(tokens), String.valueOf(tokens)));
         // same records and tokens, so the same version: the progress row's numbers stay those of the finished run
-        List<String> was = progress.get(0); // run_id, records, tokens, dead_letters, updated_at, version
-        assertThat(http.query("SELECT records, tokens, dead_letters, version FROM " + DB
-                        + ".run_progress FINAL WHERE run_id = 'finished'"))
-                .containsExactly(List.of(was.get(1), was.get(2), was.get(3), was.get(5)));
-        assertThat(was.get(2)).isEqualTo(String.valueOf(tokens));
+        List<String> was = progress.get(0); // run_id, site, records, tokens, dead_letters, updated_at, version
+        assertThat(http.query("SELECT site, records, tokens, dead_letters, version FROM " + DB
+                        + ".site_progress FINAL WHERE run_id = 'finished'"))
+                .containsExactly(List.of(was.get(1), was.get(2), was.get(3), was.get(4), was.get(6)));
+        assertThat(was.get(1)).isEqualTo(SITE.toString());
+        assertThat(was.get(3)).isEqualTo(String.valueOf(tokens));
     }
 
     @Test
@@ -132,11 +134,15 @@ class RunJobValidationITCase {
                     .forEach(publisher::publish);
         }
         new RunSitesRows().add("only-bos", SITE, WIDTH, "m", Instant.now()).insertInto(http, DB);
+        // Another job of the run counted tokens at another site: this job's own site still counted none.
+        new SiteProgressRows()
+                .add("only-bos", "res.9", 4, 1000, 0, Instant.now(), 1004)
+                .insertInto(http, DB);
 
         Result result = runJob(List.of("--run-id", "only-bos", "--sae", "bos=res.3=" + sae("bos", WIDTH, 10)));
 
         assertThat(result.exit()).isEqualTo(1);
-        assertThat(result.err()).contains("the job for run only-bos counted 0 tokens");
+        assertThat(result.err()).contains("the job for run only-bos counted 0 tokens at [res.3]");
     }
 
     private static Path sae(String name, int dIn, long seed) throws Exception {

@@ -11,8 +11,8 @@ import dev.scopeflow.schemas.results.FeatureHistogramsRows;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.IntervalSamplesRows;
 import dev.scopeflow.schemas.results.ReconstructionStatsRows;
-import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.RunsRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -147,9 +147,9 @@ class DashboardITCase {
                         t0.plusSeconds(60),
                         t0.plusSeconds(60))
                 .insertInto(ch, DB);
-        new RunProgressRows()
-                .add(RUN, 1, 10, 9, t0, 1)
-                .add(RUN, 5, TOKENS, 2, t0.plusSeconds(60), 5)
+        new SiteProgressRows()
+                .add(RUN, "res.20", 1, 10, 9, t0, 1)
+                .add(RUN, "res.20", 5, TOKENS, 2, t0.plusSeconds(60), 5)
                 .insertInto(ch, DB);
         double fvu = fvu();
         new ReconstructionStatsRows()

@@ -16,8 +16,8 @@ import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.ResultsReader;
-import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.RunSitesRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.time.Duration;
@@ -107,7 +107,7 @@ class BadInputITCase {
             assertThat(StatsExpectations.progress(jdbc, db, "run-b"))
                     .containsExactly((long) goodB.size(), expectedB.features().tokens(), 0L);
             // Both jobs read the poison record; it is one record, counted once, under the reserved key.
-            assertThat(StatsExpectations.progress(jdbc, db, RunProgressRows.UNDECODABLE_RUN_ID))
+            assertThat(StatsExpectations.progress(jdbc, db, SiteProgressRows.UNDECODABLE_RUN_ID))
                     .containsExactly(1L, 0L, 1L);
         }
         assertThat(reader.undecodableRecords()).isEqualTo(1);

@@ -158,7 +158,8 @@ class FaultToleranceITCase {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try (var rs = jdbc.createStatement()
-                    .executeQuery("SELECT max(records) FROM " + db + ".run_progress WHERE run_id = '" + runId + "'")) {
+                    .executeQuery(
+                            "SELECT sum(records) FROM " + db + ".site_progress FINAL WHERE run_id = '" + runId + "'")) {
                 if (rs.next() && rs.getLong(1) == records) {
                     return;
                 }

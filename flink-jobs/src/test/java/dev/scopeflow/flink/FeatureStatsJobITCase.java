@@ -16,7 +16,7 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
-import dev.scopeflow.schemas.results.RunProgressRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -124,7 +124,7 @@ class FeatureStatsJobITCase {
             // names no run, so it is counted under the reserved key, not as this run's.
             long records = resBatches.size() + mlpBatches.size() + wrongWidth.size();
             assertThat(StatsExpectations.progress(jdbc, db, runId)).containsExactly(records, counted, 1L);
-            assertThat(StatsExpectations.progress(jdbc, db, RunProgressRows.UNDECODABLE_RUN_ID))
+            assertThat(StatsExpectations.progress(jdbc, db, SiteProgressRows.UNDECODABLE_RUN_ID))
                     .containsExactly(1L, 0L, 1L);
         }
         try (Connection jdbc = SERVICES.clickHouse().jdbc(db)) {

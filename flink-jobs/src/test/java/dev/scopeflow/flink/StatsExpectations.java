@@ -234,13 +234,27 @@ public final class StatsExpectations {
         }
     }
 
-    /** The run's committed progress: records read, tokens counted, dead letters. */
+    /** The run's committed progress summed over its sites: records read, tokens counted, dead letters. */
     static List<Long> progress(Connection jdbc, String db, String runId) throws Exception {
-        try (PreparedStatement query = jdbc.prepareStatement(
-                "SELECT records, tokens, dead_letters FROM " + db + ".run_progress FINAL WHERE run_id = ?")) {
-            query.setString(1, runId);
+        return progress(jdbc, db, "run_id = ?", runId);
+    }
+
+    /** The committed progress of one (run, site): records read, tokens counted, dead letters. */
+    static List<Long> progress(Connection jdbc, String db, String runId, String site) throws Exception {
+        return progress(jdbc, db, "run_id = ? AND site = ?", runId, site);
+    }
+
+    private static List<Long> progress(Connection jdbc, String db, String where, String... values) throws Exception {
+        try (PreparedStatement query = jdbc.prepareStatement("SELECT sum(records), sum(tokens), sum(dead_letters), "
+                + "count() FROM " + db + ".site_progress FINAL WHERE " + where)) {
+            for (int i = 0; i < values.length; i++) {
+                query.setString(i + 1, values[i]);
+            }
             try (ResultSet rs = query.executeQuery()) {
-                assertThat(rs.next()).as("progress row of run %s", runId).isTrue();
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(4))
+                        .as("progress rows where %s %s", where, List.of(values))
+                        .isPositive();
                 return List.of(rs.getLong(1), rs.getLong(2), rs.getLong(3));
             }
         }

@@ -8,7 +8,10 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
+import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.RunsRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -46,14 +49,15 @@ class ClickHouseMigrationsITCase {
     @Test
     void migrationsApplyOnceAndAreRecorded() {
         assertThat(ch.ping()).isTrue();
-        assertThat(firstApply).containsExactly(1, 2, 3, 4);
+        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5);
         assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
         assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
                 .containsExactly(
                         List.of("1", "init"),
                         List.of("2", "job_outputs"),
                         List.of("3", "distributions"),
-                        List.of("4", "run_sites"));
+                        List.of("4", "run_sites"),
+                        List.of("5", "site_progress"));
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactly(
@@ -67,11 +71,44 @@ class ClickHouseMigrationsITCase {
                         "runs",
                         "saes",
                         "schema_migrations",
+                        "site_progress",
                         "top_examples");
         assertThat(ch.query("SELECT type FROM system.columns WHERE database = '"
                         + DB
                         + "' AND table = 'runs' AND name = 'started_at'"))
                 .containsExactly(List.of("DateTime('UTC')"));
+    }
+
+    @Test
+    void v005CopiesRunProgressIntoSiteProgressOnce() {
+        String db = "scopeflow_v004";
+        List<ClickHouseMigrations.Migration> migrations = ClickHouseMigrations.load(db);
+        // A database as V004 left it (not recorded in schema_migrations, so apply runs V001-V004 again: all
+        // IF NOT EXISTS), with progress the old job wrote: a run seen twice and the undecodable records.
+        migrations.subList(0, 4).forEach(m -> m.statements().forEach(ch::execute));
+        Instant t = Instant.parse("2024-06-07T08:09:10Z");
+        new RunProgressRows()
+                .add("old", 3, 100, 1, t, 103)
+                .add("old", 5, 200, 1, t.plusSeconds(1), 205)
+                .add(SiteProgressRows.UNDECODABLE_RUN_ID, 2, 0, 2, t, 2)
+                .insertInto(ch, db);
+
+        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5);
+        String select = "SELECT run_id, site, records, tokens, dead_letters, toString(updated_at), version FROM " + db
+                + ".site_progress FINAL ORDER BY run_id";
+        List<List<String>> expected = List.of(
+                List.of(SiteProgressRows.UNDECODABLE_RUN_ID, "", "2", "0", "2", "2024-06-07 08:09:10", "2"),
+                List.of("old", "", "5", "200", "1", "2024-06-07 08:09:11", "205"));
+        assertThat(ch.query(select)).isEqualTo(expected);
+        // and the reader's sum over sites sees the old numbers
+        assertThat(new ResultsReader(ch, db).run("old").flatMap(ResultsReader.RunOverview::progress))
+                .hasValueSatisfying(p -> assertThat(List.of(p.records(), p.tokens(), p.deadLetters()))
+                        .containsExactly(5L, 200L, 1L));
+
+        // Applying V005 again (as after a partial failure) copies nothing twice.
+        migrations.get(4).statements().forEach(ch::execute);
+        assertThat(ch.query("SELECT count() FROM " + db + ".site_progress")).containsExactly(List.of("2"));
+        assertThat(ch.query(select)).isEqualTo(expected);
     }
 
     @Test

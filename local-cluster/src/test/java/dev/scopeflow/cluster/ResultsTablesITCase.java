@@ -16,6 +16,7 @@ import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.time.Instant;
 import java.util.List;
@@ -44,6 +45,7 @@ class ResultsTablesITCase {
             RunProgressRows.TABLE,
             RunsRows.TABLE,
             RunSitesRows.TABLE,
+            SiteProgressRows.TABLE,
             SaesRows.TABLE,
             DocumentsRows.TABLE);
 
@@ -142,6 +144,10 @@ class ResultsTablesITCase {
         new RunProgressRows().add("r", 5, 6, 7, t2, 8).insertInto(ch, DB);
         assertThat(select(RunProgressRows.TABLE))
                 .containsExactly(List.of("r", "5", "6", "7", "2024-06-07 08:09:10", "8"));
+
+        new SiteProgressRows().add("r", "res.12", 5, 6, 7, t2, 11).insertInto(ch, DB);
+        assertThat(select(SiteProgressRows.TABLE))
+                .containsExactly(List.of("r", "res.12", "5", "6", "7", "2024-06-07 08:09:10", "11"));
 
         new RunSitesRows().add("r", Site.parse("att.3"), 2048, "m", t3).insertInto(ch, DB);
         assertThat(select(RunSitesRows.TABLE))

@@ -8,7 +8,10 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
-/** Sums per-record {@link RunProgress} deltas per run in keyed state and publishes the totals on {@link SnapshotTimers}. */
+/**
+ * Sums per-record {@link RunProgress} deltas per (run, site) ({@link RunProgress#key()}) in keyed state and
+ * publishes the totals on {@link SnapshotTimers}.
+ */
 public final class RunProgressFunction extends KeyedProcessFunction<String, RunProgress, RunProgress> {
 
     private static final long serialVersionUID = 1L;

@@ -16,7 +16,7 @@ import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.InvalidBatchException;
 import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.Site;
-import dev.scopeflow.schemas.results.RunProgressRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,8 +35,8 @@ import org.apache.flink.util.OutputTag;
  * site, emitting the sparse codes, where each row came from, and the batch's reconstruction statistics.
  * Records that cannot be decoded, whose width does not match an SAE of their site, or whose counted rows hold
  * a NaN or ±Infinity, go to the {@link #DEAD_LETTERS} side output and the job keeps going; every record of the
- * run also yields a {@link #PROGRESS} delta. An undecodable record names no run, so its delta goes to
- * {@link RunProgressRows#UNDECODABLE_RUN_ID}, never to this job's run. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
+ * run at a site its SAEs read also yields a {@link #PROGRESS} delta for (run, site). An undecodable record names
+ * no run, so its delta goes to {@link SiteProgressRows#UNDECODABLE_RUN_ID}, never to this job's run. Batches of other runs or of sites no SAE reads are skipped (counted in metrics).
  * The SAE math lives in sae-operators; this class only adapts.
  */
 public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, SaeCodesBatch> {
@@ -87,7 +87,8 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
             deadLetter(
                     ctx,
                     record,
-                    RunProgressRows.UNDECODABLE_RUN_ID,
+                    SiteProgressRows.UNDECODABLE_RUN_ID,
+                    SiteProgressRows.NO_SITE,
                     "cannot decode activation batch: " + e.getMessage());
             return;
         }
@@ -102,6 +103,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
                         ctx,
                         record,
                         config.runId(),
+                        batch.site().toString(),
                         "batch width " + batch.width() + " at site " + batch.site() + " does not match d_in "
                                 + loaded.sae().dIn() + " of SAE " + loaded.saeId());
                 return;
@@ -118,6 +120,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
                     ctx,
                     record,
                     config.runId(),
+                    batch.site().toString(),
                     "non-finite activation " + bad.get().value() + " at row " + row + " (doc " + batch.docId(row)
                             + ", position " + batch.position(row) + "), dimension "
                             + bad.get().dimension()
@@ -137,7 +140,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
             out.collect(new SaeCodesBatch(config.runId(), loaded.saeId(), codes, docIds, positions, reconstruction));
         }
         countedTokens.inc(counted.length);
-        ctx.output(PROGRESS, new RunProgress(config.runId(), 1, counted.length, 0));
+        ctx.output(PROGRESS, new RunProgress(config.runId(), batch.site().toString(), 1, counted.length, 0));
     }
 
     /** The given rows of the batch, packed row-major. */
@@ -153,10 +156,10 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         return x;
     }
 
-    private void deadLetter(Context ctx, RawKafkaRecord record, String progressKey, String reason) {
+    private void deadLetter(Context ctx, RawKafkaRecord record, String runId, String site, String reason) {
         deadLetters.inc();
         ctx.output(DEAD_LETTERS, new DeadLetter(record, record.coordinates() + ": " + reason));
-        ctx.output(PROGRESS, new RunProgress(progressKey, 1, 0, 1));
+        ctx.output(PROGRESS, new RunProgress(runId, site, 1, 0, 1));
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -103,11 +104,18 @@ public final class RunsRegistry {
     public record Run(
             String runId, String modelId, List<Site> sites, List<SaeSpec> saes, String corpus, Instant startedAt) {}
 
-    /** Tokens the job has committed to {@code run_progress} for a run; 0 before its first commit. */
+    /** Tokens the jobs have committed for a run, summed over its sites; 0 before the first commit. */
     public static long committedTokens(ClickHouseHttp clickHouse, String db, String runId) {
-        List<List<String>> rows = clickHouse.query(
-                "SELECT tokens FROM " + db + ".run_progress FINAL WHERE run_id = " + ClickHouseTsv.quote(runId));
-        return rows.isEmpty() ? 0 : Long.parseLong(rows.get(0).get(0));
+        return new ResultsReader(clickHouse, db)
+                .run(runId)
+                .flatMap(ResultsReader.RunOverview::progress)
+                .map(ResultsReader.Progress::tokens)
+                .orElse(0L);
+    }
+
+    /** Tokens committed for a run at these sites only (e.g. a job's own); 0 before their first commit. */
+    public static long committedTokens(ClickHouseHttp clickHouse, String db, String runId, Collection<Site> sites) {
+        return new ResultsReader(clickHouse, db).countedTokens(runId, sites);
     }
 
     public static void markRunning(ClickHouseHttp clickHouse, String db, Run run) {

@@ -15,7 +15,7 @@ import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationBatchCodec;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
-import dev.scopeflow.schemas.results.RunProgressRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -73,7 +73,8 @@ class SaeEncodeFunctionTest {
             assertThat(progress(harness))
                     .singleElement()
                     .satisfies(p -> assertThat(new long[] {p.records, p.tokens, p.deadLetters})
-                            .containsExactly(1, 4, 0));
+                            .containsExactly(1, 4, 0))
+                    .satisfies(p -> assertThat(p.site).isEqualTo(RES_3.toString()));
             assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS)).isNullOrEmpty();
         }
     }
@@ -99,8 +100,11 @@ class SaeEncodeFunctionTest {
             assertThat(progress(harness)).extracting(p -> p.deadLetters).containsExactly(1L, 1L, 0L);
             // The undecodable record names no run: it is counted under the reserved key, not as this run's.
             assertThat(progress(harness))
-                    .extracting(p -> p.runId)
-                    .containsExactly(RunProgressRows.UNDECODABLE_RUN_ID, RUN, RUN);
+                    .extracting(p -> p.runId + "@" + p.site)
+                    .containsExactly(
+                            SiteProgressRows.UNDECODABLE_RUN_ID + "@" + SiteProgressRows.NO_SITE,
+                            RUN + "@" + RES_3,
+                            RUN + "@" + RES_3);
         }
     }
 

@@ -3,6 +3,9 @@ package dev.scopeflow.flink.types;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.results.SiteProgressRows;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -13,9 +16,25 @@ class CommittableSerializersTest {
     @Test
     void runProgressRoundTrips() throws IOException {
         RunProgress.Serializer serializer = new RunProgress.Serializer();
-        RunProgress p = new RunProgress("run-ü", 12, 3_000_000_000L, 4);
+        RunProgress p = new RunProgress("run-ü", "res.20", 12, 3_000_000_000L, 4);
         RunProgress back = serializer.deserialize(serializer.getVersion(), serializer.serialize(p));
         assertThat(back).usingRecursiveComparison().isEqualTo(p);
+    }
+
+    @Test
+    void runProgressOfVersionOneIsPerRunWithNoSite() throws IOException {
+        // Version 1's layout, written by hand: run id, records, tokens, dead letters.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeUTF("run");
+            out.writeLong(5);
+            out.writeLong(6);
+            out.writeLong(7);
+        }
+        RunProgress back = new RunProgress.Serializer().deserialize(1, bytes.toByteArray());
+        assertThat(back)
+                .usingRecursiveComparison()
+                .isEqualTo(new RunProgress("run", SiteProgressRows.NO_SITE, 5, 6, 7));
     }
 
     @Test
@@ -34,11 +53,11 @@ class CommittableSerializersTest {
     @Test
     void unknownVersionsAndTruncatedBytesAreRejected() throws IOException {
         RunProgress.Serializer progress = new RunProgress.Serializer();
-        byte[] bytes = progress.serialize(new RunProgress("run", 1, 2, 3));
-        assertThatThrownBy(() -> progress.deserialize(2, bytes))
+        byte[] bytes = progress.serialize(new RunProgress("run", "res.20", 1, 2, 3));
+        assertThatThrownBy(() -> progress.deserialize(3, bytes))
                 .isInstanceOf(IOException.class)
-                .hasMessageContaining("unknown RunProgress version 2");
-        assertThatThrownBy(() -> progress.deserialize(1, Arrays.copyOf(bytes, bytes.length - 1)))
+                .hasMessageContaining("unknown RunProgress version 3");
+        assertThatThrownBy(() -> progress.deserialize(2, Arrays.copyOf(bytes, bytes.length - 1)))
                 .isInstanceOf(IOException.class);
 
         SaeStatsSnapshot.Serializer stats = new SaeStatsSnapshot.Serializer();

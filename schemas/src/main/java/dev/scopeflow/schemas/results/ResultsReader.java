@@ -46,9 +46,10 @@ public final class ResultsReader {
             String startedAt,
             String endedAt) {}
 
+    /** A run's progress summed over its sites; {@code updatedAt} is the latest of theirs. */
     public record Progress(long records, long tokens, long deadLetters, String updatedAt) {}
 
-    /** A run as listed: its registry row and the job's progress row, either of which may be missing. */
+    /** A run as listed: its registry row and the jobs' progress, either of which may be missing. */
     public record RunOverview(String runId, Optional<Run> run, Optional<Progress> progress) {}
 
     public record Reconstruction(
@@ -106,7 +107,7 @@ public final class ResultsReader {
         }
         Map<String, Progress> progress = new HashMap<>();
         for (List<String> row : clickHouse.query(progressSelect(""))) {
-            if (!row.get(0).equals(RunProgressRows.UNDECODABLE_RUN_ID)) {
+            if (!row.get(0).equals(SiteProgressRows.UNDECODABLE_RUN_ID)) {
                 progress.put(row.get(0), progress(row));
             }
         }
@@ -122,7 +123,7 @@ public final class ResultsReader {
 
     /** Records of the activations topic no job could decode (so of no run), as the jobs counted them. */
     public long undecodableRecords() {
-        return clickHouse.query(progressSelect(runWhere(RunProgressRows.UNDECODABLE_RUN_ID))).stream()
+        return clickHouse.query(progressSelect(runWhere(SiteProgressRows.UNDECODABLE_RUN_ID))).stream()
                 .findFirst()
                 .map(row -> progress(row).deadLetters())
                 .orElse(0L);
@@ -137,6 +138,23 @@ public final class ResultsReader {
         return run.isEmpty() && progress.isEmpty()
                 ? Optional.empty()
                 : Optional.of(new RunOverview(runId, run, progress));
+    }
+
+    /**
+     * Tokens the jobs have committed for a run at the given sites only (0 before the first commit), so a job can
+     * tell whether it counted anything itself when other jobs of the run counted tokens at other sites.
+     */
+    public long countedTokens(String runId, Collection<Site> sites) {
+        if (sites.isEmpty()) {
+            return 0;
+        }
+        String siteList = sites.stream()
+                .map(site -> ClickHouseTsv.quote(site.toString()))
+                .distinct()
+                .collect(Collectors.joining(", "));
+        List<List<String>> rows = clickHouse.query("SELECT sum(tokens) FROM " + SiteProgressRows.TABLE.in(db) + " FINAL"
+                + runWhere(runId) + " AND site IN (" + siteList + ")");
+        return rows.isEmpty() ? 0 : Long.parseLong(rows.get(0).get(0));
     }
 
     /** The evaluation of every SAE of a run: {@code saeIds} first, in order, then those with results only. */
@@ -309,9 +327,10 @@ public final class ResultsReader {
                 + "FROM " + RunsRows.TABLE.in(db) + " FINAL" + where;
     }
 
+    /** Per run, summed over its sites: each job writes the sites its SAEs read, and a run may have several. */
     private String progressSelect(String where) {
-        return "SELECT run_id, records, tokens, dead_letters, toString(updated_at) FROM " + RunProgressRows.TABLE.in(db)
-                + " FINAL" + where;
+        return "SELECT run_id, sum(records), sum(tokens), sum(dead_letters), toString(max(updated_at)) FROM "
+                + SiteProgressRows.TABLE.in(db) + " FINAL" + where + " GROUP BY run_id";
     }
 
     private String featureSelect() {

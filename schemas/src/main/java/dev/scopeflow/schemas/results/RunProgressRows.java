@@ -2,8 +2,11 @@ package dev.scopeflow.schemas.results;
 
 import java.time.Instant;
 
-/** {@code run_progress} (V002): a run as the job sees it, versioned by records read plus tokens counted
- * (so a view that counted fewer tokens of the same records never replaces one that counted more). */
+/**
+ * {@code run_progress} (V002): a run as one job saw it, one row per run. No longer written: jobs of one run at
+ * different sites replaced each other's row, so progress is now per (run, site) in {@link SiteProgressRows}, and
+ * V005 copied these rows there (site {@link SiteProgressRows#NO_SITE}). Kept so the table keeps a description.
+ */
 public final class RunProgressRows extends TsvRows {
 
     public static final ResultsTable TABLE = ResultsTable.of(
@@ -14,14 +17,6 @@ public final class RunProgressRows extends TsvRows {
             "dead_letters UInt64",
             "updated_at DateTime('UTC')",
             "version UInt64");
-
-    /**
-     * The {@code run_id} under which the job counts records it cannot decode: they name no run, so counting them
-     * in the job's own run would charge them to every run that reads the topic. No valid run id has parentheses.
-     * Its version is the undecodable records a job saw from the topic's start, so jobs re-reading the same topic
-     * write the same row and the highest count wins (each such record is counted once, not once per job).
-     */
-    public static final String UNDECODABLE_RUN_ID = "(undecodable)";
 
     public RunProgressRows() {
         super(TABLE);

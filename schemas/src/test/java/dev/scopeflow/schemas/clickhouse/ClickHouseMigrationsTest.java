@@ -104,6 +104,24 @@ class ClickHouseMigrationsTest {
     }
 
     @Test
+    void loadsV005WithTheSiteProgressTableAndTheCopyOfRunProgress() {
+        ClickHouseMigrations.Migration fifth = ClickHouseMigrations.load("db").get(4);
+        assertThat(fifth.version()).isEqualTo(5);
+        assertThat(fifth.file()).isEqualTo("V005__site_progress.sql");
+        assertThat(fifth.statements()).hasSize(2);
+        assertThat(fifth.statements().get(0))
+                .startsWith("CREATE TABLE IF NOT EXISTS db.site_progress")
+                .contains("ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, site)");
+        // Copied once: a second application (after a partial failure) must not add the rows again.
+        assertThat(fifth.statements().get(1))
+                .startsWith("INSERT INTO db.site_progress")
+                .contains("FROM db.run_progress FINAL", "run_id NOT IN (SELECT run_id FROM db.site_progress)");
+        assertThat(fifth.statements())
+                .allSatisfy(statement -> assertThat(statement)
+                        .doesNotContain("${", "--", ";", "LowCardinality", "DateTime64", "Map(", "TTL"));
+    }
+
+    @Test
     void loadsV002WithTheJobOutputTables() {
         ClickHouseMigrations.Migration second = ClickHouseMigrations.load("db").get(1);
         assertThat(second.version()).isEqualTo(2);

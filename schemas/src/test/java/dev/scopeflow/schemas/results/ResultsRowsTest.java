@@ -278,6 +278,26 @@ class ResultsRowsTest {
                         "version",
                         8L));
         assertThat(named(
+                        SiteProgressRows.TABLE,
+                        new SiteProgressRows()
+                                .add("run", "res.12", 5, 6, 7, t2, 11)
+                                .rows()))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "run",
+                        "site",
+                        "res.12",
+                        "records",
+                        5L,
+                        "tokens",
+                        6L,
+                        "dead_letters",
+                        7L,
+                        "updated_at",
+                        t2,
+                        "version",
+                        11L));
+        assertThat(named(
                         RunSitesRows.TABLE,
                         new RunSitesRows()
                                 .add("run", Site.parse("att.3"), 2048, "model", t3)
