@@ -236,15 +236,16 @@ public final class StatsExpectations {
 
     /** The run's committed progress summed over its sites: records read, tokens counted, dead letters. */
     static List<Long> progress(Connection jdbc, String db, String runId) throws Exception {
-        return progress(jdbc, db, "run_id = ?", runId);
+        return progressWhere(jdbc, db, "run_id = ?", runId);
     }
 
     /** The committed progress of one (run, site): records read, tokens counted, dead letters. */
     static List<Long> progress(Connection jdbc, String db, String runId, String site) throws Exception {
-        return progress(jdbc, db, "run_id = ? AND site = ?", runId, site);
+        return progressWhere(jdbc, db, "run_id = ? AND site = ?", runId, site);
     }
 
-    private static List<Long> progress(Connection jdbc, String db, String where, String... values) throws Exception {
+    private static List<Long> progressWhere(Connection jdbc, String db, String where, String... values)
+            throws Exception {
         try (PreparedStatement query = jdbc.prepareStatement("SELECT sum(records), sum(tokens), sum(dead_letters), "
                 + "count() FROM " + db + ".site_progress FINAL WHERE " + where)) {
             for (int i = 0; i < values.length; i++) {
