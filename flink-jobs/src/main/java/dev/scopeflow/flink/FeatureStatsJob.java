@@ -44,7 +44,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * The feature-statistics job: activation batches from Kafka → SAE encode (fan-out to every SAE of the
  * batch's site) → per-(run, SAE) statistics (feature counts, top examples, reconstruction) in keyed state →
- * whole snapshots committed to ClickHouse at checkpoints; per-run progress likewise; undecodable or
+ * whole snapshots committed to ClickHouse at checkpoints; per-(run, site) progress likewise; undecodable or
  * mismatched records → dead-letter topic.
  *
  * <p>{@link #build} takes the input stream and returns the output streams, so tests run the same graph on
