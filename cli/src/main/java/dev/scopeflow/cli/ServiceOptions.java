@@ -35,6 +35,8 @@ final class ServiceOptions {
                     List.of("--clickhouse", "--clickhouse-user", "--clickhouse-password-file", "--database"),
             Service.FLINK, List.of("--flink", "--job-jar"));
 
+    static final String DEFAULT_WORK_DIR = ".scopeflow";
+
     private final Set<Service> needs;
     private final boolean writes;
 
@@ -76,7 +78,7 @@ final class ServiceOptions {
 
     @Option(
             names = "--work-dir",
-            defaultValue = ".scopeflow",
+            defaultValue = DEFAULT_WORK_DIR,
             description = "Data and logs of the embedded services (default: ${DEFAULT-VALUE}).")
     Path workDir;
 

@@ -21,7 +21,7 @@ final class ServicesCommand {
     static final class Start implements Callable<Integer> {
         @Option(
                 names = "--work-dir",
-                defaultValue = ".scopeflow",
+                defaultValue = ServiceOptions.DEFAULT_WORK_DIR,
                 description = "Data and logs (default: ${DEFAULT-VALUE}).")
         Path workDir;
 
@@ -84,7 +84,7 @@ final class ServicesCommand {
     static final class Stop implements Callable<Integer> {
         @Option(
                 names = "--work-dir",
-                defaultValue = ".scopeflow",
+                defaultValue = ServiceOptions.DEFAULT_WORK_DIR,
                 description = "Data and logs (default: ${DEFAULT-VALUE}).")
         Path workDir;
 
