@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,12 +26,12 @@ class QueryServicesITCase {
     void withoutServicesTheResolverStartsOnlyClickHouseInTheWorkDirAndStopsIt() throws Exception {
         Path workDir = SERVICES.workDir().resolve("fallback");
         // A fresh server has no scopeflow database yet, and a reader creates none.
-        Output output =
-                execute("query", "--work-dir", workDir.toString(), "--database", "default", "SELECT 40 + 2 AS answer");
+        CommandRun.Output output = CommandRun.execute(
+                "query", "--work-dir", workDir.toString(), "--database", "default", "SELECT 40 + 2 AS answer");
 
-        assertThat(output.exit).as(output.err).isZero();
-        assertThat(output.out).isEqualTo("answer\n42\n");
-        assertThat(output.err)
+        assertThat(output.exit()).as(output.err()).isZero();
+        assertThat(output.out()).isEqualTo("answer\n42\n");
+        assertThat(output.err())
                 .contains("Starting embedded ClickHouse in "
                         + workDir.toAbsolutePath().normalize());
         assertThat(workDir.resolve("clickhouse/config.xml")).isRegularFile();
@@ -49,7 +46,7 @@ class QueryServicesITCase {
 
     @Test
     void anExplicitServerIsReadAsItIsInTheGivenDatabase() throws Exception {
-        Output output = execute(
+        CommandRun.Output output = CommandRun.execute(
                 "query",
                 "--clickhouse",
                 SERVICES.clickHouse().httpUrl(),
@@ -63,14 +60,14 @@ class QueryServicesITCase {
                 SERVICES.workDir().resolve("unused").toString(),
                 "SELECT dummy FROM one");
 
-        assertThat(output.exit).as(output.err).isZero();
-        assertThat(output.out).isEqualTo("dummy\n0\n");
-        assertThat(output.err).isEmpty();
+        assertThat(output.exit()).as(output.err()).isZero();
+        assertThat(output.out()).isEqualTo("dummy\n0\n");
+        assertThat(output.err()).isEmpty();
         assertThat(SERVICES.workDir().resolve("unused")).doesNotExist();
         // A reader migrates nothing, whatever the database.
         assertThat(SERVICES.clickHouse().http().query("SELECT count() FROM system.tables WHERE name = 'runs'"))
                 .containsExactly(java.util.List.of("0"));
-        assertThat(output.err + output.out)
+        assertThat(output.err() + output.out())
                 .doesNotContain(SERVICES.clickHouse().reader().password());
     }
 
@@ -79,9 +76,9 @@ class QueryServicesITCase {
         SERVICES.clickHouse().http().execute("CREATE TABLE IF NOT EXISTS default.keep (x UInt8) ENGINE = Memory");
         // Refused before anything is sent, whether the statement is alone or hidden after a read.
         for (String sql : List.of("DROP TABLE default.keep", "SELECT 1; DROP TABLE default.keep")) {
-            Output output = executeOnServices(sql);
-            assertThat(output.exit).as(sql).isNotZero();
-            assertThat(output.err).as(sql).containsAnyOf("--allow-writes", "one statement");
+            CommandRun.Output output = executeOnServices(sql);
+            assertThat(output.exit()).as(sql).isNotZero();
+            assertThat(output.err()).as(sql).containsAnyOf("--allow-writes", "one statement");
         }
         // And the server refuses it too: the command's login (the read-only user) cannot drop, whatever reaches it.
         ClickHouseLogin reader = SERVICES.clickHouse().reader();
@@ -96,14 +93,14 @@ class QueryServicesITCase {
         assertThat(SERVICES.clickHouse().http().query("EXISTS TABLE default.keep"))
                 .containsExactly(List.of("1"));
 
-        Output allowed = executeOnServices("--allow-writes", "DROP TABLE default.keep");
-        assertThat(allowed.exit).as(allowed.err).isZero();
+        CommandRun.Output allowed = executeOnServices("--allow-writes", "DROP TABLE default.keep");
+        assertThat(allowed.exit()).as(allowed.err()).isZero();
         assertThat(SERVICES.clickHouse().http().query("EXISTS TABLE default.keep"))
                 .containsExactly(List.of("0"));
     }
 
     /** {@code query} against the class's server as `services start` users would reach it: its logins. */
-    private static Output executeOnServices(String... args) throws IOException {
+    private static CommandRun.Output executeOnServices(String... args) throws IOException {
         List<String> line = new ArrayList<>(List.of(
                 "query",
                 "--clickhouse",
@@ -115,31 +112,12 @@ class QueryServicesITCase {
                 "--database",
                 "default"));
         line.addAll(List.of(args));
-        return execute(line.toArray(String[]::new));
+        return CommandRun.execute(line.toArray(String[]::new));
     }
 
     private static Path passwordFile(String password) throws IOException {
         Path file = Files.createTempFile(SERVICES.workDir(), "password", ".txt");
         Files.writeString(file, password + "\n");
         return file;
-    }
-
-    private record Output(int exit, String out, String err) {}
-
-    /** Runs the command line; the commands print to System.out/err, so those are captured for the call. */
-    private static Output execute(String... args) {
-        PrintStream stdout = System.out;
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = ScopeFlow.commandLine().execute(args);
-            return new Output(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
     }
 }

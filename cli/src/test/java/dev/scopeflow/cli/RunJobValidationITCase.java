@@ -14,9 +14,6 @@ import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -139,7 +136,8 @@ class RunJobValidationITCase {
                 .add("only-bos", "res.9", 4, 1000, 0, Instant.now(), 1004)
                 .insertInto(http, DB);
 
-        Result result = runJob(List.of("--run-id", "only-bos", "--sae", "bos=res.3=" + sae("bos", WIDTH, 10)));
+        CommandRun.Output result =
+                runJob(List.of("--run-id", "only-bos", "--sae", "bos=res.3=" + sae("bos", WIDTH, 10)));
 
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err()).contains("the job for run only-bos counted 0 tokens at [res.3]");
@@ -152,29 +150,17 @@ class RunJobValidationITCase {
     }
 
     private static void assertRefused(List<String> args, String message) {
-        Result result = runJob(args);
+        CommandRun.Output result = runJob(args);
         assertThat(result.exit()).as(String.join(" ", args)).isEqualTo(1);
         assertThat(result.err()).as(String.join(" ", args)).contains(message);
         assertThat(result.out()).doesNotContain("Done.");
     }
 
-    private record Result(int exit, String out, String err) {}
-
-    private static Result runJob(List<String> args) {
+    private static CommandRun.Output runJob(List<String> args) {
         List<String> all = new ArrayList<>(List.of("run-job", "--parallelism", "1"));
         all.addAll(args);
         all.addAll(List.of(services()));
-        StringWriter err = new StringWriter();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream stdout = System.out;
-        int exit;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            exit = ScopeFlow.commandLine().setErr(new PrintWriter(err, true)).execute(all.toArray(String[]::new));
-        } finally {
-            System.setOut(stdout);
-        }
-        return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+        return CommandRun.execute(all.toArray(String[]::new));
     }
 
     private static String[] services() {

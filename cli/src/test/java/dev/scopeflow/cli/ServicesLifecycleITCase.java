@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.scopeflow.cluster.LocalServices;
 import dev.scopeflow.cluster.ServiceEndpoints;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -32,20 +30,7 @@ class ServicesLifecycleITCase {
         Path workDir = freshDir("foreground");
         int[] ports = freePorts(4);
         Path log = workDir.resolveSibling(workDir.getFileName() + ".log");
-        Process foreground = startForeground(
-                log,
-                "services",
-                "start",
-                "--work-dir",
-                workDir.toString(),
-                "--kafka-port",
-                Integer.toString(ports[0]),
-                "--kafka-controller-port",
-                Integer.toString(ports[1]),
-                "--clickhouse-port",
-                Integer.toString(ports[2]),
-                "--clickhouse-tcp-port",
-                Integer.toString(ports[3]));
+        Process foreground = startServices(log, workDir, ports);
         try {
             awaitLine(log, "Running until Ctrl-C", foreground);
             assertThat(Files.readString(log)).contains("--work-dir " + workDir);
@@ -56,9 +41,9 @@ class ServicesLifecycleITCase {
             long kafkaPid = Long.parseLong(lock.getProperty("kafka.pid"));
             long clickHousePid = Long.parseLong(lock.getProperty("clickhouse.pid"));
 
-            Output second = execute("services", "start", "--work-dir", workDir.toString());
-            assertThat(second.exit).isEqualTo(1);
-            assertThat(second.err)
+            CommandRun.Output second = CommandRun.execute("services", "start", "--work-dir", workDir.toString());
+            assertThat(second.exit()).isEqualTo(1);
+            assertThat(second.err())
                     .contains("already running from " + workDir)
                     .contains("scopeflow services stop --work-dir " + workDir);
 
@@ -66,16 +51,17 @@ class ServicesLifecycleITCase {
             Path lockFile = workDir.resolve("services.lock");
             Path aside = workDir.resolveSibling(workDir.getFileName() + ".lock-aside");
             Files.move(lockFile, aside);
-            Output query = execute("query", "--work-dir", workDir.toString(), "--database", "system", "SELECT 1");
+            CommandRun.Output query =
+                    CommandRun.execute("query", "--work-dir", workDir.toString(), "--database", "system", "SELECT 1");
             Files.move(aside, lockFile);
-            assertThat(query.exit).as(query.err).isEqualTo(1);
-            assertThat(query.err).contains("already runs on the data in").contains("--work-dir " + workDir);
+            assertThat(query.exit()).as(query.err()).isEqualTo(1);
+            assertThat(query.err()).contains("already runs on the data in").contains("--work-dir " + workDir);
             assertThat(ProcessHandle.of(clickHousePid).map(ProcessHandle::isAlive))
                     .contains(true);
 
-            Output stop = execute("services", "stop", "--work-dir", workDir.toString());
-            assertThat(stop.exit).as(stop.err).isZero();
-            assertThat(stop.out).contains("Stopped 3 process(es) started from --work-dir " + workDir);
+            CommandRun.Output stop = CommandRun.execute("services", "stop", "--work-dir", workDir.toString());
+            assertThat(stop.exit()).as(stop.err()).isZero();
+            assertThat(stop.out()).contains("Stopped 3 process(es) started from --work-dir " + workDir);
             assertThat(foreground.isAlive())
                     .as("the foreground services start has exited")
                     .isFalse();
@@ -104,20 +90,7 @@ class ServicesLifecycleITCase {
                 .clickHouseTcpPort(ports[7])
                 .build();
         Path log = workDir.resolveSibling(workDir.getFileName() + ".log");
-        Process stale = startForeground(
-                log,
-                "services",
-                "start",
-                "--work-dir",
-                workDir.toString(),
-                "--kafka-port",
-                Integer.toString(ports[0]),
-                "--kafka-controller-port",
-                Integer.toString(ports[1]),
-                "--clickhouse-port",
-                Integer.toString(ports[2]),
-                "--clickhouse-tcp-port",
-                Integer.toString(ports[3]));
+        Process stale = startServices(log, workDir, ports);
         try {
             awaitLine(log, "Running until Ctrl-C", stale);
             Properties lock = readLock(workDir);
@@ -136,11 +109,11 @@ class ServicesLifecycleITCase {
 
                 assertThat(workDir.resolve("services.lock")).exists();
                 assertThat(LocalServices.running(workDir)).contains(newer.endpoints());
-                Output query =
-                        execute("query", "--work-dir", workDir.toString(), "--database", "system", "SELECT 40 + 2");
-                assertThat(query.exit).as(query.err).isZero();
-                assertThat(query.out).endsWith("42\n");
-                assertThat(query.err)
+                CommandRun.Output query = CommandRun.execute(
+                        "query", "--work-dir", workDir.toString(), "--database", "system", "SELECT 40 + 2");
+                assertThat(query.exit()).as(query.err()).isZero();
+                assertThat(query.out()).endsWith("42\n");
+                assertThat(query.err())
                         .contains("Using the services running from " + workDir)
                         .doesNotContain("Starting embedded");
                 assertThat(newer.clickHouse().isRunning()).isTrue();
@@ -225,6 +198,24 @@ class ServicesLifecycleITCase {
         return Files.createTempDirectory(root, "services-" + name + "-");
     }
 
+    /** {@code services start} in a child JVM on {@code ports[0..3]} (Kafka, its controller, ClickHouse HTTP and TCP). */
+    private static Process startServices(Path log, Path workDir, int[] ports) throws IOException {
+        return startForeground(
+                log,
+                "services",
+                "start",
+                "--work-dir",
+                workDir.toString(),
+                "--kafka-port",
+                Integer.toString(ports[0]),
+                "--kafka-controller-port",
+                Integer.toString(ports[1]),
+                "--clickhouse-port",
+                Integer.toString(ports[2]),
+                "--clickhouse-tcp-port",
+                Integer.toString(ports[3]));
+    }
+
     private static int[] freePorts(int count) throws IOException {
         Set<Integer> ports = new HashSet<>();
         while (ports.size() < count) {
@@ -233,24 +224,5 @@ class ServicesLifecycleITCase {
             }
         }
         return ports.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private record Output(int exit, String out, String err) {}
-
-    /** Runs the command line in this JVM; the commands print to System.out/err, captured for the call. */
-    private static Output execute(String... args) {
-        PrintStream stdout = System.out;
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = ScopeFlow.commandLine().execute(args);
-            return new Output(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
     }
 }

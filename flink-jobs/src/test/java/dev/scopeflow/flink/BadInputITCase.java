@@ -173,13 +173,7 @@ class BadInputITCase {
     }
 
     private static FeatureStatsJob.Endpoints endpoints(TopicNames topics, String db) {
-        return new FeatureStatsJob.Endpoints(
-                SERVICES.kafka().bootstrapServers(),
-                topics,
-                SERVICES.clickHouse().httpUrl(),
-                SERVICES.clickHouse().writer(),
-                db,
-                true);
+        return StatsExpectations.endpoints(SERVICES, topics, db, true);
     }
 
     private static SyntheticActivations synthetic(String runId, long seed) {

@@ -114,16 +114,7 @@ class FaultToleranceITCase {
                 .build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(500);
-        FeatureStatsJob.wire(
-                env,
-                new FeatureStatsJob.Endpoints(
-                        SERVICES.kafka().bootstrapServers(),
-                        topics,
-                        SERVICES.clickHouse().httpUrl(),
-                        SERVICES.clickHouse().writer(),
-                        db,
-                        false),
-                config);
+        FeatureStatsJob.wire(env, StatsExpectations.endpoints(SERVICES, topics, db, false), config);
         JobClient job = env.executeAsync(FeatureStatsJob.jobName(config));
         try {
             int perChunk = (batches.size() + CHUNKS - 1) / CHUNKS;

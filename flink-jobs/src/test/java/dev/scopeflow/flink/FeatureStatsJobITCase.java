@@ -100,16 +100,7 @@ class FeatureStatsJobITCase {
                 .addSae(resB)
                 .addSae(mlp)
                 .build();
-        FeatureStatsJob.run(
-                environment(PARALLELISM),
-                new FeatureStatsJob.Endpoints(
-                        SERVICES.kafka().bootstrapServers(),
-                        topics,
-                        SERVICES.clickHouse().httpUrl(),
-                        SERVICES.clickHouse().writer(),
-                        db,
-                        true),
-                config);
+        FeatureStatsJob.run(environment(PARALLELISM), StatsExpectations.endpoints(SERVICES, topics, db, true), config);
 
         try (Connection jdbc = SERVICES.clickHouse().jdbc(db)) {
             for (SaeSpec spec : List.of(resA, resB)) {
@@ -146,16 +137,7 @@ class FeatureStatsJobITCase {
         // Parallelism 1 over the same records gives the same numbers as parallelism 2.
         String db1 = db + "_p1";
         ClickHouseMigrations.apply(http, db1);
-        FeatureStatsJob.run(
-                environment(1),
-                new FeatureStatsJob.Endpoints(
-                        SERVICES.kafka().bootstrapServers(),
-                        topics,
-                        SERVICES.clickHouse().httpUrl(),
-                        SERVICES.clickHouse().writer(),
-                        db1,
-                        true),
-                config);
+        FeatureStatsJob.run(environment(1), StatsExpectations.endpoints(SERVICES, topics, db1, true), config);
         try (Connection jdbc = SERVICES.clickHouse().jdbc(db1)) {
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, resA, StatsExpectations.inMemory(resA, resBatches));
             StatsExpectations.assertRowsMatch(jdbc, db1, runId, mlp, StatsExpectations.inMemory(mlp, mlpBatches));

@@ -74,13 +74,7 @@ class SiteProgressITCase {
                 .add(RUN, RES_20, WIDTH_20, "m", Instant.now())
                 .insertInto(http, db);
 
-        FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
-                SERVICES.kafka().bootstrapServers(),
-                topics,
-                SERVICES.clickHouse().httpUrl(),
-                SERVICES.clickHouse().writer(),
-                db,
-                true);
+        FeatureStatsJob.Endpoints endpoints = StatsExpectations.endpoints(SERVICES, topics, db, true);
         FeatureStatsJob.runRegistered(environment(), endpoints, config(sae12), "m", "c");
         FeatureStatsJob.runRegistered(environment(), endpoints, config(sae20), "m", "c");
 

@@ -3,6 +3,7 @@ package dev.scopeflow.flink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.JumpReluSae;
@@ -13,6 +14,7 @@ import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,18 @@ import java.util.List;
 public final class StatsExpectations {
 
     private StatsExpectations() {}
+
+    /** The job's endpoints on the ITCase's real services, logging in to ClickHouse as the writer. */
+    public static FeatureStatsJob.Endpoints endpoints(
+            RealServices services, TopicNames topics, String database, boolean bounded) {
+        return new FeatureStatsJob.Endpoints(
+                services.kafka().bootstrapServers(),
+                topics,
+                services.clickHouse().httpUrl(),
+                services.clickHouse().writer(),
+                database,
+                bounded);
+    }
 
     /** Writes a random Gemma Scope params.npz with numpy (an independent writer of the real format). */
     public static SaeSpec numpySae(Path dir, String id, Site site, int dIn, int dSae, int seed) throws Exception {

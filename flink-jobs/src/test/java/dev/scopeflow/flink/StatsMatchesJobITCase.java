@@ -206,13 +206,7 @@ class StatsMatchesJobITCase {
         env.enableCheckpointing(1_000);
         FeatureStatsJob.run(
                 env,
-                new FeatureStatsJob.Endpoints(
-                        SERVICES.kafka().bootstrapServers(),
-                        topics,
-                        SERVICES.clickHouse().httpUrl(),
-                        SERVICES.clickHouse().writer(),
-                        DB,
-                        true),
+                StatsExpectations.endpoints(SERVICES, topics, DB, true),
                 FeatureStatsJobConfig.builder().setRunId(RUN_ID).addSae(sae).build());
     }
 
