@@ -7,6 +7,7 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.DocumentsRows;
+import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.FeatureHistogramsRows;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.IntervalSamplesRows;
@@ -17,6 +18,7 @@ import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
+import dev.scopeflow.schemas.results.StorePoliciesRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.time.Instant;
 import java.util.List;
@@ -47,7 +49,10 @@ class ResultsTablesITCase {
             RunSitesRows.TABLE,
             SiteProgressRows.TABLE,
             SaesRows.TABLE,
-            DocumentsRows.TABLE);
+            DocumentsRows.TABLE,
+            FeatureActivationsRows.TABLE,
+            FeatureActivationsRows.BY_TOKEN,
+            StorePoliciesRows.TABLE);
 
     private static ClickHouseHttp ch;
 
@@ -62,7 +67,8 @@ class ResultsTablesITCase {
         List<String> described =
                 TABLES.stream().map(ResultsTable::name).sorted().toList();
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = " + ClickHouseTsv.quote(DB)
-                        + " AND name != 'schema_migrations' ORDER BY name"))
+                        + " AND name != 'schema_migrations'"
+                        + " AND engine != 'MaterializedView' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactlyElementsOf(described);
     }
@@ -111,6 +117,13 @@ class ResultsTablesITCase {
                 .insertInto(ch, DB);
         assertThat(select(DocumentsRows.TABLE))
                 .containsExactly(List.of("r", "17", "512", "[2,-1,256000]", "ünï\ttext"));
+
+        new FeatureActivationsRows(1).add("r", "s", 7, 17, 40, -3, 1.75f).insertInto(ch, DB);
+        assertThat(select(FeatureActivationsRows.TABLE))
+                .containsExactly(List.of("r", "s", "7", "17", "40", "-3", "1.75"));
+        assertThat(select(FeatureActivationsRows.BY_TOKEN))
+                .as("the view copies each insert, ordered by token")
+                .containsExactly(List.of("r", "s", "17", "40", "7", "-3", "1.75"));
     }
 
     @Test
@@ -152,6 +165,10 @@ class ResultsTablesITCase {
         new RunSitesRows().add("r", Site.parse("att.3"), 2048, "m", t3).insertInto(ch, DB);
         assertThat(select(RunSitesRows.TABLE))
                 .containsExactly(List.of("r", "att.3", "2048", "m", "2024-11-12 13:14:15"));
+
+        new StorePoliciesRows().add("r", "s", "top-per-token 8", t1).insertInto(ch, DB);
+        assertThat(select(StorePoliciesRows.TABLE))
+                .containsExactly(List.of("r", "s", "top-per-token 8", "2024-01-02 03:04:05"));
     }
 
     /** Every column, named one by one in the description's order. */

@@ -58,6 +58,12 @@ public final class RowBinaryWriter {
         return this;
     }
 
+    public RowBinaryWriter int32(int value) {
+        ensure(4);
+        buffer.putInt(value);
+        return this;
+    }
+
     public RowBinaryWriter int64(long value) {
         ensure(8);
         buffer.putLong(value);

@@ -14,7 +14,8 @@ public abstract sealed class RowBinaryRows
                 FeatureHistogramsRows,
                 IntervalSamplesRows,
                 ReconstructionStatsRows,
-                DocumentsRows {
+                DocumentsRows,
+                FeatureActivationsRows {
 
     private final ResultsTable table;
     private final RowBinaryWriter out;

@@ -9,7 +9,8 @@ import java.util.List;
  * handles its DateTime and Array(String) columns. Each subclass has one typed {@code add} whose parameters
  * follow its table's column order. Not thread-safe.
  */
-public abstract sealed class TsvRows permits RunsRows, SaesRows, RunProgressRows, RunSitesRows, SiteProgressRows {
+public abstract sealed class TsvRows
+        permits RunsRows, SaesRows, RunProgressRows, RunSitesRows, SiteProgressRows, StorePoliciesRows {
 
     private final ResultsTable table;
     private final List<List<Object>> rows = new ArrayList<>();
