@@ -86,18 +86,28 @@ public final class ClickHouseHttp {
      * with {@link ClickHouseTsv#parseArray}), numbers and dates as ClickHouse formats them.
      */
     public List<List<String>> query(String sql) {
+        return queryTable(sql).rows();
+    }
+
+    /** {@link #query}, with the result's column names and ClickHouse types (empty when the server sent nothing). */
+    public QueryResult queryTable(String sql) {
         String body = post("default_format=TabSeparatedWithNamesAndTypes&wait_end_of_query=1", text(sql), sql);
         if (body.isEmpty()) {
-            return List.of();
+            return new QueryResult(List.of(), List.of(), List.of());
         }
         String[] lines = body.split("\n", -1);
         if (lines.length < 2) {
             throw new ClickHouseException(200, "expected a names and a types line, got: " + body, sql, null);
         }
-        String[] types = lines[1].split("\t", -1);
-        boolean[] literal = new boolean[types.length];
-        for (int c = 0; c < types.length; c++) {
-            String type = ClickHouseTsv.unescape(types[c]);
+        List<String> names = Arrays.stream(lines[0].split("\t", -1))
+                .map(ClickHouseTsv::unescape)
+                .toList();
+        List<String> types = Arrays.stream(lines[1].split("\t", -1))
+                .map(ClickHouseTsv::unescape)
+                .toList();
+        boolean[] literal = new boolean[types.size()];
+        for (int c = 0; c < types.size(); c++) {
+            String type = types.get(c);
             literal[c] = LITERAL_TYPES.stream().anyMatch(type::startsWith);
         }
         List<List<String>> rows = new ArrayList<>(Math.max(0, lines.length - 3));
@@ -106,10 +116,10 @@ public final class ClickHouseHttp {
                 break; // the final newline
             }
             String[] fields = lines[i].split("\t", -1);
-            if (fields.length != types.length) {
+            if (fields.length != types.size()) {
                 throw new ClickHouseException(
                         200,
-                        "row " + (i - 1) + " has " + fields.length + " fields, expected " + types.length,
+                        "row " + (i - 1) + " has " + fields.length + " fields, expected " + types.size(),
                         sql,
                         null);
             }
@@ -122,7 +132,7 @@ public final class ClickHouseHttp {
             }
             rows.add(row);
         }
-        return rows;
+        return new QueryResult(names, types, rows);
     }
 
     /**
