@@ -83,12 +83,14 @@ class QueryServicesITCase {
         // And the server refuses it too: the command's login (the read-only user) cannot drop, whatever reaches it.
         ClickHouseLogin reader = SERVICES.clickHouse().reader();
         String url = QueryCommand.jdbcUrl(SERVICES.clickHouse().httpUrl(), reader, "default", false);
-        assertThatThrownBy(() -> QueryCommand.print(url, reader, "DROP TABLE default.keep", System.out))
+        assertThatThrownBy(
+                        () -> QueryCommand.print(url, reader, "DROP TABLE default.keep", ResultFormat.TSV, System.out))
                 .hasMessageContaining("readonly");
         // A server given with one writing user: the query is held to readonly=2 by the request itself.
         ClickHouseLogin writer = SERVICES.clickHouse().writer();
         String readOnlyUrl = QueryCommand.jdbcUrl(SERVICES.clickHouse().httpUrl(), writer, "default", true);
-        assertThatThrownBy(() -> QueryCommand.print(readOnlyUrl, writer, "DROP TABLE default.keep", System.out))
+        assertThatThrownBy(() -> QueryCommand.print(
+                        readOnlyUrl, writer, "DROP TABLE default.keep", ResultFormat.TSV, System.out))
                 .hasMessageContaining("readonly");
         assertThat(SERVICES.clickHouse().http().query("EXISTS TABLE default.keep"))
                 .containsExactly(List.of("1"));

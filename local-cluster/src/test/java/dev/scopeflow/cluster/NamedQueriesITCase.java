@@ -88,7 +88,11 @@ class NamedQueriesITCase {
     @Test
     void featureWindowsWithEveryTokensValue() {
         for (int feature = 0; feature < D_SAE; feature++) {
-            for (int[] shape : new int[][] {{TOP_K, 3}, {2, 0}, {TOP_K + 4, 70}}) {
+            // every feature in full; the rank limit and narrow windows on every fifth (each query costs ~0.1 s here)
+            int[][] shapes = feature % 5 == 0
+                    ? new int[][] {{TOP_K + 4, 70}, {TOP_K, 3}, {2, 0}}
+                    : new int[][] {{TOP_K + 4, 70}};
+            for (int[] shape : shapes) {
                 assertRows(
                         run("feature-windows", "feature", feature, "windows", shape[0], "width", shape[1]),
                         STORE.featureWindows(feature, shape[0], shape[1]),
@@ -100,7 +104,7 @@ class NamedQueriesITCase {
     @Test
     void coOccurringFeaturesWithJaccard() {
         for (int feature = 0; feature < D_SAE; feature++) {
-            for (int n : new int[] {3, D_SAE}) {
+            for (int n : feature % 5 == 0 ? new int[] {D_SAE, 3} : new int[] {D_SAE}) {
                 assertRows(
                         run("co-occurring-features", "feature", feature, "n", n),
                         STORE.coOccurringFeatures(feature, n),
