@@ -39,6 +39,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * SAEs of one site, one per store policy, against {@link ActivationStoreExpectations}' independent computation,
  * row for row and bit for bit, in both orderings; the policies in the registry; then the whole run replayed into
  * the same tables, which must read the same.
+ *
+ * <p>Checked to fail with each mechanism switched off: the sink storing every activation whatever the policy
+ * (the top-per-token, min-activation and none rows differ), and the reads without FINAL (the replayed copies
+ * show).
  */
 class ActivationStoreITCase {
 

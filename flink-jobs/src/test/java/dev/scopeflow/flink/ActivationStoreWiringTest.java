@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Where the activation store's sink sits in the production graph: chained to the encode operator (its input is
  * not shipped over the network a second time), and absent when every SAE's policy is none. Only the graph is
- * built: no SAE is loaded, no broker or ClickHouse contacted.
+ * built: no SAE is loaded, no broker or ClickHouse contacted. Checked to fail with the sink added whatever the
+ * policies.
  */
 class ActivationStoreWiringTest {
 
