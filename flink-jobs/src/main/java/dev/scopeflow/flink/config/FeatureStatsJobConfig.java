@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -210,7 +211,7 @@ public final class FeatureStatsJobConfig implements Serializable {
             if (saes.isEmpty()) {
                 throw new IllegalArgumentException("run " + runId + ": at least one SAE is required");
             }
-            Set<String> ids = new HashSet<>();
+            Set<String> ids = new LinkedHashSet<>();
             for (SaeSpec sae : saes) {
                 if (!ids.add(sae.saeId())) {
                     throw new IllegalArgumentException("run " + runId + ": SAE id '" + sae.saeId() + "' is used twice");
