@@ -11,6 +11,7 @@ import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -84,6 +85,14 @@ final class RunJobCommand implements Callable<Integer> {
                     "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
     MatmulBackend backend;
 
+    @Option(
+            names = "--store",
+            paramLabel = "[ID=]POLICY",
+            description = "Which SAE activations the job stores in feature_activations: all (default), none, "
+                    + "'min-activation X' (activation >= X) or 'top-per-token N' (each token's N largest); "
+                    + "quote a policy with a space. ID=POLICY sets one SAE's policy; repeatable.")
+    List<String> store = new ArrayList<>();
+
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
@@ -93,6 +102,7 @@ final class RunJobCommand implements Callable<Integer> {
         FeatureStatsJobConfig.Builder config =
                 FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
+        store.forEach(policy -> FeatureStatsJobMain.addStorePolicy(config, policy));
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }

@@ -108,7 +108,9 @@ class DemoITCase {
                 "--topic-prefix",
                 "run-job",
                 "--parallelism",
-                "1"));
+                "1",
+                "--store",
+                "top-per-token 2"));
         args.addAll(SERVICES.clickHouseWriterOptions());
         int exit = ScopeFlow.commandLine().execute(args.toArray(String[]::new));
 
@@ -120,6 +122,7 @@ class DemoITCase {
                 .containsExactly(List.of("att.2", RunsRegistry.sha256(params), "jumprelu", "24", "150"));
         assertThat(http.query("SELECT status, tokens, sites FROM cli_job.runs FINAL WHERE run_id = 'cli-run'"))
                 .containsExactly(List.of("finished", String.valueOf(expected.tokens()), "['att.2']"));
+        assertStoredTopTwoPerToken(http, params, batches);
         List<List<String>> rows = SERVICES.clickHouse()
                 .http()
                 .query(
@@ -132,6 +135,34 @@ class DemoITCase {
                             String.valueOf(expected.tokens()),
                             String.valueOf(expected.fireCount(f)));
         }
+    }
+
+    /** --store: the policy is recorded and each token keeps its min(2, L0) activations. */
+    private static void assertStoredTopTwoPerToken(ClickHouseHttp http, Path params, List<ActivationBatch> batches)
+            throws Exception {
+        assertThat(http.query("SELECT sae_id, policy FROM cli_job.store_policies FINAL WHERE run_id = 'cli-run'"))
+                .containsExactly(List.of("s1", "top-per-token 2"));
+        List<List<String>> want = new ArrayList<>();
+        JumpReluSae sae = JumpReluSae.loadGemmaScope(params);
+        for (ActivationBatch batch : batches) {
+            for (int r = 0; r < batch.rows(); r++) {
+                float[] row = new float[batch.width()];
+                System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
+                int l0 = sae.encode(row, 1).nnz();
+                if (batch.tokenId(r) != GemmaTokens.BOS && l0 > 0) {
+                    want.add(List.of(
+                            String.valueOf(batch.docId(r)),
+                            String.valueOf(batch.position(r)),
+                            String.valueOf(Math.min(2, l0))));
+                }
+            }
+        }
+        assertThat(want).anySatisfy(token -> assertThat(token.get(2)).isEqualTo("2"));
+        assertThat(
+                        http.query(
+                                "SELECT doc_id, position, count() FROM cli_job.feature_activations FINAL "
+                                        + "WHERE run_id = 'cli-run' AND sae_id = 's1' GROUP BY doc_id, position ORDER BY doc_id, position"))
+                .isEqualTo(want);
     }
 
     private static void checkDemo(String name, String... flinkOptions) throws Exception {

@@ -8,6 +8,7 @@ import dev.scopeflow.flink.operators.SaeEncodeFunction;
 import dev.scopeflow.flink.operators.SaeStatsFunction;
 import dev.scopeflow.flink.registry.RunJobValidation;
 import dev.scopeflow.flink.registry.RunsRegistry;
+import dev.scopeflow.flink.sinks.ClickHouseActivationsSink;
 import dev.scopeflow.flink.sinks.ClickHouseDocumentsSink;
 import dev.scopeflow.flink.sinks.ClickHouseSnapshotSink;
 import dev.scopeflow.flink.sinks.RetryPolicy;
@@ -44,8 +45,9 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * The feature-statistics job: activation batches from Kafka → SAE encode (fan-out to every SAE of the
  * batch's site) → per-(run, SAE) statistics (feature counts, top examples, reconstruction) in keyed state →
- * whole snapshots committed to ClickHouse at checkpoints; per-(run, site) progress likewise; undecodable or
- * mismatched records → dead-letter topic.
+ * whole snapshots committed to ClickHouse at checkpoints; per-(run, site) progress likewise; the encoded
+ * activations each SAE's store policy keeps → {@code feature_activations}, straight from the encode operator;
+ * undecodable or mismatched records → dead-letter topic.
  *
  * <p>{@link #build} takes the input stream and returns the output streams, so tests run the same graph on
  * any source; {@link #run} wires the production Kafka source and sinks and executes.
@@ -54,8 +56,12 @@ public final class FeatureStatsJob {
 
     private FeatureStatsJob() {}
 
-    /** The job's outputs: statistics snapshots, run progress, and the records that could not be used. */
+    /**
+     * The job's outputs: the encoded activations (one batch per record and SAE, for the activation store),
+     * statistics snapshots, run progress, and the records that could not be used.
+     */
     public record Outputs(
+            DataStream<SaeCodesBatch> codes,
             DataStream<SaeStatsSnapshot> snapshots,
             DataStream<RunProgress> progress,
             DataStream<DeadLetter> deadLetters) {}
@@ -91,7 +97,7 @@ public final class FeatureStatsJob {
                 .process(new RunProgressFunction(config.snapshotIntervalMillis()))
                 .name("run-progress")
                 .uid("run-progress");
-        return new Outputs(snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
+        return new Outputs(codes, snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
     }
 
     /**
@@ -107,7 +113,7 @@ public final class FeatureStatsJob {
 
     /**
      * Runs the job as a registered run: checks it against what the producer recorded ({@link RunJobValidation}),
-     * records the SAEs and the run as running in the registry, runs the job,
+     * records the SAEs, their store policies and the run as running in the registry, runs the job,
      * and marks the run finished with the tokens the job committed (an unbounded job only returns when it
      * ends), or, when the job gives up, marks the run failed with the cause and throws {@link RunFailedException}.
      * What the demo, {@code scopeflow run-job} and {@code flink run} all do. The database must be migrated
@@ -125,6 +131,7 @@ public final class FeatureStatsJob {
         for (SaeSpec sae : config.saes()) {
             RunsRegistry.registerSae(registry, endpoints.database(), sae);
         }
+        RunsRegistry.recordStorePolicies(registry, endpoints.database(), config);
         RunsRegistry.Run run = new RunsRegistry.Run(
                 config.runId(),
                 modelId,
@@ -163,7 +170,10 @@ public final class FeatureStatsJob {
         return "scopeflow feature stats (run " + config.runId() + ")";
     }
 
-    /** Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}. */
+    /**
+     * Adds the Kafka source, the job graph and the ClickHouse and dead-letter sinks to {@code env}; the activation
+     * store's sink only when some SAE's store policy is not {@code none}.
+     */
     public static void wire(StreamExecutionEnvironment env, Endpoints endpoints, FeatureStatsJobConfig config) {
         DataStream<RawKafkaRecord> records = env.fromSource(
                         kafkaSource(endpoints, endpoints.topics().activations(), config.runId()),
@@ -192,6 +202,18 @@ public final class FeatureStatsJob {
                         new RunProgress.Serializer()))
                 .name("clickhouse-run-progress")
                 .uid("clickhouse-run-progress");
+        if (config.storesActivations()) {
+            // Forward from the encode operator, so it chains there: the codes are not shipped a second time.
+            outputs.codes()
+                    .sinkTo(new ClickHouseActivationsSink(
+                            endpoints.clickHouseUrl(),
+                            endpoints.clickHouseLogin(),
+                            endpoints.database(),
+                            retry,
+                            config))
+                    .name("clickhouse-activations")
+                    .uid("clickhouse-activations");
+        }
         SingleOutputStreamOperator<DocumentRow> documents = env.fromSource(
                         kafkaSource(endpoints, endpoints.topics().documents(), config.runId()),
                         WatermarkStrategy.noWatermarks(),

@@ -3,6 +3,7 @@ package dev.scopeflow.flink;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
@@ -28,7 +29,9 @@ import org.apache.flink.util.MultipleParameterTool;
  * SAE paths must be readable from every task manager (a shared file system). Options: {@code --database}
  * (default scopeflow), {@code --topic-prefix} (default scopeflow), {@code --unbounded} (keep reading new
  * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
- * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --backend java|torch}
+ * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --store POLICY} (which
+ * activations go to {@code feature_activations}: {@code all} (default), {@code none}, {@code 'min-activation X'} or
+ * {@code 'top-per-token N'}, quoted as one argument; {@code ID=POLICY} for one SAE; repeatable), {@code --backend java|torch}
  * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry),
  * {@code --clickhouse-user} (its password from {@code SCOPEFLOW_CLICKHOUSE_PASSWORD} or the first line of
  * {@code --clickhouse-password-file}; never a command-line value, never logged),
@@ -63,6 +66,11 @@ public final class FeatureStatsJobMain {
             config.optSnapshotInterval(Duration.ofMillis(params.getLong("snapshot-interval-ms", 10_000)));
         }
         config.optTopK(params.getInt("top-k", TopExamples.DEFAULT_K));
+        if (params.has("store")) {
+            for (String store : params.getMultiParameterRequired("store")) {
+                addStorePolicy(config, store);
+            }
+        }
         config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
         config.optFailureRate(
                 params.getInt("max-failures-per-interval", FeatureStatsJobConfig.DEFAULT_MAX_FAILURES_PER_INTERVAL),
@@ -95,6 +103,20 @@ public final class FeatureStatsJobMain {
                     "--sae '" + text + "' is not ID=SITE=PATH (e.g. l20=res.20=/saes/params.npz)");
         }
         return new SaeSpec(parts[0], Site.parse(parts[1]), parts[2]);
+    }
+
+    /**
+     * A {@code --store} value: {@code POLICY} for every SAE of the job, or {@code ID=POLICY} for one SAE, where
+     * POLICY is {@code all}, {@code none}, {@code min-activation X} or {@code top-per-token N}
+     * ({@link StorePolicy#parse}).
+     */
+    public static void addStorePolicy(FeatureStatsJobConfig.Builder config, String text) {
+        int eq = text.indexOf('=');
+        if (eq < 0) {
+            config.optStorePolicy(StorePolicy.parse(text));
+        } else {
+            config.optStorePolicy(text.substring(0, eq).strip(), StorePolicy.parse(text.substring(eq + 1)));
+        }
     }
 
     /** Every type crossing the network has a POJO or explicit serializer; a Kryo fallback would be a bug. */

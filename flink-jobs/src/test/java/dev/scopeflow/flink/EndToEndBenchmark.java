@@ -8,6 +8,7 @@ import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.FeatureStats;
 import dev.scopeflow.sae.stats.ReconstructionStats;
@@ -31,7 +32,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * End-to-end throughput of the statistics job (activations already in Kafka → ClickHouse rows committed)
  * against the standalone operator throughput (sae-operators encode + FeatureStats + TopExamples +
  * ReconstructionStats on the same batches, same parallelism, same JVM, same run). Run by hand, not by the
- * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism (default 64 128 2).
+ * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism store (default 64 128 2 all; store is the job's
+ * {@code --store} policy, e.g. none to measure the job without the activation store).
  */
 public final class EndToEndBenchmark {
 
@@ -42,6 +44,7 @@ public final class EndToEndBenchmark {
         int docs = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int seqLen = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        StorePolicy store = StorePolicy.parse(args.length > 3 ? args[3] : "all");
         Path dir = Files.createTempDirectory("scopeflow-e2e-bench");
         Path params = dir.resolve("sae/params.npz");
         Files.createDirectories(params.getParent());
@@ -80,6 +83,7 @@ public final class EndToEndBenchmark {
             FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
                     .setRunId("bench")
                     .addSae(new SaeSpec("bench-16k", site, params.toString()))
+                    .optStorePolicy(store)
                     .build();
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironment(parallelism, FeatureStatsJobMain.strictTypes());
@@ -100,7 +104,22 @@ public final class EndToEndBenchmark {
                 throw new IllegalStateException("job committed " + committed + " tokens, expected " + tokens);
             }
             double endToEnd = tokens / seconds;
-            System.out.printf("tokens %d, parallelism %d, d_in %d x d_sae %d%n", tokens, parallelism, D_IN, D_SAE);
+            long stored = Long.parseLong(clickHouse
+                    .http()
+                    .query("SELECT count() FROM bench.feature_activations FINAL")
+                    .get(0)
+                    .get(0));
+            long fired = Long.parseLong(clickHouse
+                    .http()
+                    .query("SELECT sum(fire_count) FROM bench.feature_stats FINAL")
+                    .get(0)
+                    .get(0));
+            if (store.equals(StorePolicy.all()) && stored != fired) {
+                throw new IllegalStateException("stored " + stored + " activations, the statistics counted " + fired);
+            }
+            System.out.printf(
+                    "tokens %d, parallelism %d, d_in %d x d_sae %d, store %s: %d activations stored (%.1f per token)%n",
+                    tokens, parallelism, D_IN, D_SAE, store, stored, (double) stored / tokens);
             System.out.printf("standalone operators: %.1f tokens/s%n", standalone);
             System.out.printf(
                     "end to end (Kafka -> Flink -> ClickHouse, job start to committed): %.1f tokens/s in %.1f s%n",

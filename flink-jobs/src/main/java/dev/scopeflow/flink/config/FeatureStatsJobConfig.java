@@ -1,6 +1,7 @@
 package dev.scopeflow.flink.config;
 
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
@@ -8,15 +9,19 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 
 /**
  * What one statistics job computes: the run whose activations it reads, the SAEs it applies, which tokens
- * are left out of statistics, how many top examples it keeps, how often it publishes snapshots, and how
- * many failures it rides out before it gives up. Build with {@link #builder()}.
+ * are left out of statistics, how many top examples it keeps, which activations it stores for each SAE, how
+ * often it publishes snapshots, and how many failures it rides out before it gives up. Build with
+ * {@link #builder()}.
  */
 public final class FeatureStatsJobConfig implements Serializable {
 
@@ -35,6 +40,8 @@ public final class FeatureStatsJobConfig implements Serializable {
     private final int maxFailuresPerInterval;
     private final Duration failureRateInterval;
     private final Duration restartDelay;
+    /** SAE id → its {@link StorePolicy} in text form (the policy itself does not travel with the job graph). */
+    private final Map<String, String> storePolicies;
 
     private FeatureStatsJobConfig(Builder b) {
         this.runId = b.runId;
@@ -51,6 +58,13 @@ public final class FeatureStatsJobConfig implements Serializable {
         this.maxFailuresPerInterval = b.maxFailuresPerInterval;
         this.failureRateInterval = b.failureRateInterval;
         this.restartDelay = b.restartDelay;
+        Map<String, String> policies = new LinkedHashMap<>();
+        for (SaeSpec sae : saes) {
+            policies.put(
+                    sae.saeId(),
+                    b.storePolicies.getOrDefault(sae.saeId(), b.storePolicy).toString());
+        }
+        this.storePolicies = Map.copyOf(policies);
     }
 
     public static Builder builder() {
@@ -75,6 +89,20 @@ public final class FeatureStatsJobConfig implements Serializable {
 
     public MatmulBackend backend() {
         return backend;
+    }
+
+    /** What the job stores in {@code feature_activations} for this SAE of the job. */
+    public StorePolicy storePolicy(String saeId) {
+        String policy = storePolicies.get(saeId);
+        if (policy == null) {
+            throw new IllegalArgumentException("run " + runId + " has no SAE '" + saeId + "'");
+        }
+        return StorePolicy.parse(policy);
+    }
+
+    /** Whether the job stores any activation: false when every SAE's policy is {@code none}. */
+    public boolean storesActivations() {
+        return saes.stream().anyMatch(sae -> !storePolicy(sae.saeId()).storesNothing());
     }
 
     /**
@@ -111,6 +139,8 @@ public final class FeatureStatsJobConfig implements Serializable {
         private int maxFailuresPerInterval = DEFAULT_MAX_FAILURES_PER_INTERVAL;
         private Duration failureRateInterval = DEFAULT_FAILURE_RATE_INTERVAL;
         private Duration restartDelay = DEFAULT_RESTART_DELAY;
+        private StorePolicy storePolicy = StorePolicy.all();
+        private final Map<String, StorePolicy> storePolicies = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -164,15 +194,33 @@ public final class FeatureStatsJobConfig implements Serializable {
             return this;
         }
 
+        /** What the job stores in {@code feature_activations} for every SAE without its own policy; default all. */
+        public Builder optStorePolicy(StorePolicy policy) {
+            this.storePolicy = java.util.Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** What the job stores for one SAE of the job, instead of the job's policy. */
+        public Builder optStorePolicy(String saeId, StorePolicy policy) {
+            storePolicies.put(saeId, java.util.Objects.requireNonNull(policy, "policy"));
+            return this;
+        }
+
         public FeatureStatsJobConfig build() {
             RunId.validate(runId);
             if (saes.isEmpty()) {
                 throw new IllegalArgumentException("run " + runId + ": at least one SAE is required");
             }
-            Set<String> ids = new HashSet<>();
+            Set<String> ids = new LinkedHashSet<>();
             for (SaeSpec sae : saes) {
                 if (!ids.add(sae.saeId())) {
                     throw new IllegalArgumentException("run " + runId + ": SAE id '" + sae.saeId() + "' is used twice");
+                }
+            }
+            for (String saeId : storePolicies.keySet()) {
+                if (!ids.contains(saeId)) {
+                    throw new IllegalArgumentException(
+                            "run " + runId + ": a store policy names SAE '" + saeId + "', which is not one of " + ids);
                 }
             }
             if (topK <= 0) {

@@ -129,15 +129,18 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         }
         long[] docIds = new long[counted.length];
         int[] positions = new int[counted.length];
+        int[] tokenIds = new int[counted.length];
         for (int i = 0; i < counted.length; i++) {
             docIds[i] = batch.docId(counted[i]);
             positions[i] = batch.position(counted[i]);
+            tokenIds[i] = batch.tokenId(counted[i]);
         }
         for (LoadedSae loaded : saes) {
             SparseCodes codes = loaded.sae().encode(x, counted.length);
             ReconstructionStats reconstruction = new ReconstructionStats(batch.width());
             reconstruction.addAll(x, loaded.sae().decode(codes), codes);
-            out.collect(new SaeCodesBatch(config.runId(), loaded.saeId(), codes, docIds, positions, reconstruction));
+            out.collect(new SaeCodesBatch(
+                    config.runId(), loaded.saeId(), codes, docIds, positions, tokenIds, reconstruction));
         }
         countedTokens.inc(counted.length);
         ctx.output(PROGRESS, new RunProgress(config.runId(), batch.site().toString(), 1, counted.length, 0));

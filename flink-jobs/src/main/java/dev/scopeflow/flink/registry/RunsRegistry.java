@@ -1,5 +1,6 @@
 package dev.scopeflow.flink.registry;
 
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.model.SaeDescription;
 import dev.scopeflow.sae.model.SaeLoader;
@@ -9,6 +10,7 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.RunsRows;
 import dev.scopeflow.schemas.results.SaesRows;
+import dev.scopeflow.schemas.results.StorePoliciesRows;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -26,7 +28,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The runs registry in ClickHouse: which SAEs exist (path, hash, shape) and what each run is doing.
+ * The runs registry in ClickHouse: which SAEs exist (path, hash, shape), what each run is doing and what it
+ * stores.
  * Rows are ReplacingMergeTree upserts keyed by id, so re-registering or re-marking is harmless.
  */
 public final class RunsRegistry {
@@ -71,6 +74,17 @@ public final class RunsRegistry {
         return m.matches()
                 ? "gemma-2-" + m.group(1) + "/" + m.group(3) + "-gemmascope-" + m.group(2) + "-" + m.group(4)
                 : "";
+    }
+
+    /** Records what the job stores in {@code feature_activations} for each of its SAEs, one row per SAE. */
+    public static void recordStorePolicies(ClickHouseHttp clickHouse, String db, FeatureStatsJobConfig config) {
+        StorePoliciesRows rows = new StorePoliciesRows();
+        Instant now = Instant.now();
+        for (SaeSpec sae : config.saes()) {
+            rows.add(
+                    config.runId(), sae.saeId(), config.storePolicy(sae.saeId()).toString(), now);
+        }
+        rows.insertInto(clickHouse, db);
     }
 
     /** The file whose bytes identify an SAE: the npz itself, or the weights inside an SAE directory. */

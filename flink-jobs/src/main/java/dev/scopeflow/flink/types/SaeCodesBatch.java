@@ -6,7 +6,7 @@ import dev.scopeflow.sae.stats.ReconstructionStats;
 /**
  * What one SAE made of the counted rows of one activation batch: the sparse codes in CSR form (row r's active
  * features are {@code features[rowStart[r] .. rowStart[r+1])} with {@code values} alongside), where each row
- * came from ({@code docIds}, {@code positions}), and the batch's reconstruction statistics, which need the dense
+ * came from ({@code docIds}, {@code positions}) and its input token ({@code tokenIds}), and the batch's reconstruction statistics, which need the dense
  * input and so are computed before the keyBy. Much smaller than the dense activations. Flink POJO.
  */
 public class SaeCodesBatch {
@@ -18,6 +18,7 @@ public class SaeCodesBatch {
     public float[] values;
     public long[] docIds;
     public int[] positions;
+    public int[] tokenIds;
     /** {@link ReconstructionStats#toBytes()} of this batch alone. */
     public byte[] reconstruction;
 
@@ -29,6 +30,7 @@ public class SaeCodesBatch {
             SparseCodes codes,
             long[] docIds,
             int[] positions,
+            int[] tokenIds,
             ReconstructionStats reconstruction) {
         this.runId = runId;
         this.saeId = saeId;
@@ -47,6 +49,7 @@ public class SaeCodesBatch {
         rowStart[rows] = codes.nnz();
         this.docIds = docIds;
         this.positions = positions;
+        this.tokenIds = tokenIds;
         this.reconstruction = reconstruction.toBytes();
     }
 

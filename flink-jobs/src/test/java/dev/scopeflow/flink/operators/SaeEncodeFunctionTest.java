@@ -69,6 +69,7 @@ class SaeEncodeFunctionTest {
                 assertThat(codes.toSparseCodes()).isEqualTo(expected);
                 assertThat(codes.docIds).containsExactly(7, 7, 7, 7);
                 assertThat(codes.positions).containsExactly(counted);
+                assertThat(codes.tokenIds).containsExactly(651, 3922, 576, 8186);
             }
             assertThat(progress(harness))
                     .singleElement()

@@ -146,6 +146,6 @@ class SaeStatsFunctionTest {
             docIds[r] = doc;
             positions[r] = r + 1;
         }
-        return new SaeCodesBatch(RUN, saeId, codes, docIds, positions, reconstruction);
+        return new SaeCodesBatch(RUN, saeId, codes, docIds, positions, new int[rows], reconstruction);
     }
 }

@@ -73,6 +73,6 @@ class SaeRunStateSerializerTest extends SerializerTestBase<SaeRunState> {
             docs[r] = doc;
             positions[r] = r + 1;
         }
-        return new SaeCodesBatch("run", "sae-" + rows, codes, docs, positions, reconstruction);
+        return new SaeCodesBatch("run", "sae-" + rows, codes, docs, positions, new int[rows], reconstruction);
     }
 }

@@ -40,7 +40,7 @@ class SaeRunStateTest {
         ReconstructionStats reconstruction = new ReconstructionStats(D_IN);
         reconstruction.addAll(x, xHat, codes);
         expected.addReconstructed(x, xHat, codes, docs, positions);
-        return new SaeCodesBatch("run-1", "sae-ü", codes, docs, positions, reconstruction);
+        return new SaeCodesBatch("run-1", "sae-ü", codes, docs, positions, new int[rows], reconstruction);
     }
 
     private static SaeRunState stateOfTwoBatches(SaeStatistics expected) {

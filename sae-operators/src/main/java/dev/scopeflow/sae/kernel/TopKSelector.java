@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * Picks the k largest pre-activations of a row, ties going to the lower feature index so a replay selects the
  * same features, then keeps those {@code > 0} (TopK applies ReLU after selection) in ascending feature order.
- * A size-k min-heap keyed on (value, -index): O(d log k). Not thread-safe; one per encode call.
+ * A size-k min-heap keyed on (value, -index): O(d log k). Also picks the entries {@link StorePolicy} keeps under
+ * top-per-token. Not thread-safe; one per call site.
  */
 final class TopKSelector {
 
@@ -19,6 +20,16 @@ final class TopKSelector {
     }
 
     void selectInto(float[] pre, int offset, int n, SparseCodes.Builder codes) {
+        for (int j : select(pre, offset, n)) {
+            float v = pre[offset + j];
+            if (v > 0f) {
+                codes.add(j, v);
+            }
+        }
+    }
+
+    /** Indices, relative to {@code offset}, of the (at most) k best of {@code pre[offset, offset + n)}, ascending. */
+    int[] select(float[] pre, int offset, int n) {
         size = 0;
         for (int j = 0; j < n; j++) {
             if (size < k) {
@@ -31,12 +42,7 @@ final class TopKSelector {
         }
         int[] chosen = Arrays.copyOf(heap, size);
         Arrays.sort(chosen);
-        for (int j : chosen) {
-            float v = pre[offset + j];
-            if (v > 0f) {
-                codes.add(j, v);
-            }
-        }
+        return chosen;
     }
 
     /** Whether feature a ranks above feature b: larger value, or equal value and lower index. */

@@ -229,6 +229,19 @@ public final class ResultsReader {
         return sites;
     }
 
+    /**
+     * What the job stores in {@code feature_activations} for each SAE of a run ({@code store_policies}, the latest
+     * record per SAE), by SAE id in order; empty for a run no job recorded policies for.
+     */
+    public Map<String, String> storePolicies(String runId) {
+        Map<String, String> policies = new TreeMap<>();
+        for (List<String> row : clickHouse.query(
+                "SELECT sae_id, policy FROM " + StorePoliciesRows.TABLE.in(db) + " FINAL" + runWhere(runId))) {
+            policies.put(row.get(0), row.get(1));
+        }
+        return policies;
+    }
+
     /** The SHA-256 of the weights registered under an SAE id ({@code saes}), if it is registered. */
     public Optional<String> registeredSaeSha256(String saeId) {
         return clickHouse

@@ -1,0 +1,143 @@
+package dev.scopeflow.flink.sinks;
+
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.flink.types.SaeCodesBatch;
+import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.sae.kernel.StorePolicy;
+import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
+import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
+import dev.scopeflow.schemas.results.FeatureActivationsRows;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.metrics.Counter;
+
+/**
+ * The activation store: writes the SAE activations each SAE's {@link StorePolicy} keeps to
+ * {@code feature_activations}, one row per (token, feature), fed straight from the encode operator. Rows are
+ * buffered and inserted when the buffer is full and at every checkpoint (Flink flushes writers before the
+ * barrier), each insert under the {@link RetryPolicy}, so a completed checkpoint implies its rows are in
+ * ClickHouse.
+ *
+ * <p>Exactly once, without a two-phase commit: after a restart the job replays every record since the last
+ * completed checkpoint, and a replayed record yields the same rows again, because the rows are a function of the
+ * record alone (the JAVA encode kernel is deterministic, and a policy selects from one token's codes). The
+ * table's ReplacingMergeTree key (run, SAE, feature, doc, position) is a row's whole identity, so merges keep one
+ * copy of a row written twice and a read with {@code FINAL} never shows the second: every record is in the table
+ * (at least once, by the flush at the checkpoint) and each of its rows counts once (by the key). Rows written
+ * after the last checkpoint by a failed attempt are replayed too, so none is left that a replay would not write.
+ */
+public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
+
+    private static final long serialVersionUID = 1L;
+    private static final int MAX_BUFFERED_BYTES = 8 << 20;
+    private static final int INITIAL_ROWS = 1 << 16;
+
+    private final String httpUrl;
+    private final ClickHouseLogin login;
+    private final String database;
+    private final RetryPolicy retryPolicy;
+    private final FeatureStatsJobConfig config;
+
+    /** {@code login} null: the server's {@code default} user. The config gives each SAE's store policy. */
+    public ClickHouseActivationsSink(
+            String httpUrl,
+            ClickHouseLogin login,
+            String database,
+            RetryPolicy retryPolicy,
+            FeatureStatsJobConfig config) {
+        this.httpUrl = httpUrl;
+        this.login = login;
+        this.database = database;
+        this.retryPolicy = retryPolicy;
+        this.config = config;
+    }
+
+    @Override
+    public SinkWriter<SaeCodesBatch> createWriter(WriterInitContext context) {
+        return new Writer(
+                ClickHouseHttp.of(httpUrl, login),
+                database,
+                retryPolicy,
+                config,
+                context.metricGroup().counter("activationsWritten"),
+                context.metricGroup().counter("clickhouseRetries"));
+    }
+
+    /** Buffers the kept activations of each batch; package-private so tests can replay records into it. */
+    static final class Writer implements SinkWriter<SaeCodesBatch> {
+        private final ClickHouseHttp clickHouse;
+        private final String database;
+        private final RetryPolicy retryPolicy;
+        private final Map<String, StorePolicy> policies = new HashMap<>();
+        private final Counter written;
+        private final Counter retries;
+        private FeatureActivationsRows rows = new FeatureActivationsRows(INITIAL_ROWS);
+
+        Writer(
+                ClickHouseHttp clickHouse,
+                String database,
+                RetryPolicy retryPolicy,
+                FeatureStatsJobConfig config,
+                Counter written,
+                Counter retries) {
+            this.clickHouse = clickHouse;
+            this.database = database;
+            this.retryPolicy = retryPolicy;
+            for (SaeSpec sae : config.saes()) {
+                policies.put(sae.saeId(), config.storePolicy(sae.saeId()));
+            }
+            this.written = written;
+            this.retries = retries;
+        }
+
+        @Override
+        public void write(SaeCodesBatch batch, Context context) throws InterruptedException {
+            StorePolicy policy = policies.get(batch.saeId);
+            if (policy == null) {
+                throw new IllegalStateException(
+                        "codes of SAE '" + batch.saeId + "', which is not one of the job's " + policies.keySet());
+            }
+            if (policy.storesNothing()) {
+                return;
+            }
+            SparseCodes kept = policy.select(batch.toSparseCodes());
+            for (int r = 0; r < kept.rows(); r++) {
+                for (int k = kept.start(r); k < kept.end(r); k++) {
+                    rows.add(
+                            batch.runId,
+                            batch.saeId,
+                            kept.feature(k),
+                            batch.docIds[r],
+                            batch.positions[r],
+                            batch.tokenIds[r],
+                            kept.value(k));
+                }
+            }
+            if (rows.bytes() >= MAX_BUFFERED_BYTES) {
+                flush(false);
+            }
+        }
+
+        @Override
+        public void flush(boolean endOfInput) throws InterruptedException {
+            if (rows.count() == 0) {
+                return;
+            }
+            FeatureActivationsRows batch = rows;
+            retryPolicy.run(
+                    "insert " + batch.count() + " activations into "
+                            + batch.table().in(database),
+                    () -> batch.insertInto(clickHouse, database),
+                    retries::inc);
+            written.inc(batch.count());
+            rows = new FeatureActivationsRows(INITIAL_ROWS);
+        }
+
+        @Override
+        public void close() {}
+    }
+}
