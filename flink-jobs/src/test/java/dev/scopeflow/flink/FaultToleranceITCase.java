@@ -61,15 +61,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * whole snapshots. How each mechanism was switched off to see its test fail (temporary edits, reverted):
  *
  * <ul>
- *   <li>Checkpoint recovery: checkpoints every 60 s instead of 500 ms, so no checkpoint completes before a
- *       fault: the task-manager test fails at "a checkpoint completed and a commit landed before the fault";
- *       with that wait removed, at "restored from a completed checkpoint" and at "records read since the
- *       restore".
+ *   <li>Checkpoint recovery: checkpoints every 60 s instead of 500 ms, and the wait before each crash cut down
+ *       to "tasks running" (it would otherwise wait in vain for a commit): the task-manager test failed at
+ *       "restores from a completed checkpoint" (0 after the first crash). With those restore assertions also
+ *       removed, the final statistics, progress and documents were still exact (a restart from nothing
+ *       recomputes them) and only "records the encoder read since the last restore" failed: 144, not 36.
  *   <li>The sinks' retries: {@code ClickHouseSnapshotSink.defaultRetryPolicy()} giving up after 0 ms: the
- *       ClickHouse-outage test (no restarts allowed) fails with the job FAILED at the first refused insert.
- *   <li>Pad/EOS exclusion: {@code TokenFilter.gemmaDefault()} excluding BOS only: every test fails at the
- *       token count of the feature rows.
+ *       ClickHouse test (no restarts allowed) failed with the job FAILED at the first outage.
+ *   <li>Pad/EOS exclusion: {@code TokenFilter.gemmaDefault()} excluding BOS only: the task-manager test failed
+ *       before its first crash at "tokens committed so far never exceed those published" (468 &gt; 387).
  * </ul>
+ *
+ * <p>Without FINAL, {@code documents} held no extra rows in these runs (the sinks are idle when each fault
+ * comes); a replayed insert could show twice until ClickHouse merges, which is why only FINAL is asserted
+ * exactly.
  */
 class FaultToleranceITCase {
 
@@ -165,16 +170,17 @@ class FaultToleranceITCase {
      */
     @Test
     void clickHouseOutagesAreRiddenOutBySinkRetriesAlone() throws Exception {
-        startFlink(0);
+        startFlink(0); // no restart strategy: any failure fails the job
         try (Run run = new Run("clickhouse-down")) {
             for (int chunk = 0; chunk < CHUNKS; chunk++) {
                 if (chunk == 2) {
                     run.awaitCheckpointedCommit(chunk);
                     SERVICES.clickHouse().stop();
-                    run.publish(chunk, true, false);
+                    run.publish(chunk, true, false); // its windows wait for the second outage
                     Thread.sleep(10_000);
                     SERVICES.clickHouse().restart();
                 } else if (chunk == 4) {
+                    // Every commit of the first outage done, so no blocked committer holds the next barrier.
                     run.awaitCheckpointedCommit(chunk);
                     SERVICES.clickHouse().stop();
                     run.publish(2, false, true);
@@ -413,16 +419,11 @@ class FaultToleranceITCase {
         }
 
         /** What the test measured, for the build log. */
-        void log() {
-            RestoredCheckpointStats restored;
-            try {
-                restored = flink.getExecutionGraph(jobId)
-                        .get()
-                        .getCheckpointStatsSnapshot()
-                        .getLatestRestoredCheckpoint();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
+        void log() throws Exception {
+            RestoredCheckpointStats restored = flink.getExecutionGraph(jobId)
+                    .get()
+                    .getCheckpointStatsSnapshot()
+                    .getLatestRestoredCheckpoint();
             System.out.printf(
                     "%s: %d restarts, restored checkpoint %s, encoder read %d of %d records since its last start,"
                             + " clickhouseRetries %d, failed offset commits %d%n",
