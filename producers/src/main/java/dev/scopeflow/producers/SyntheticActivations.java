@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  * Deterministic stand-in for model activations, used by the demo and the end-to-end tests when no
  * Gemma 2 checkpoint is at hand. Each document starts with BOS (token 2) like Gemma input does; values
  * are Gaussian with a per-dimension offset so the data has a non-zero mean, and are already rounded to the
- * wire dtype so that what a consumer decodes equals what was generated.
+ * wire dtype so that what a consumer decodes equals what was generated. {@link #paddedDocuments} also ends
+ * the shorter documents with EOS and right-pads them with PAD, as a padded tokenizer batch does.
  */
 public final class SyntheticActivations {
 
@@ -41,8 +42,23 @@ public final class SyntheticActivations {
     /**
      * Activations of documents {@code firstDoc .. firstDoc+docs-1}, each {@code seqLen} tokens long, cut into
      * batches of at most {@code maxRows} rows that never span two documents (so a batch has one Kafka key).
+     * Only the first row of a document is special (BOS).
      */
     public List<ActivationBatch> documents(long firstDoc, int docs, int seqLen, int maxRows) {
+        return generate(firstDoc, docs, seqLen, maxRows, false);
+    }
+
+    /**
+     * Like {@link #documents}, but as a right-padded batch of a tokenizer that appends EOS: about three in four
+     * documents are shorter than {@code seqLen} (at least half of it, drawn per document), end with EOS (token
+     * 1) and are filled up to {@code seqLen} with PAD rows (token 0); the others fill the window (their text was
+     * cut) and have neither. Statistics must exclude both.
+     */
+    public List<ActivationBatch> paddedDocuments(long firstDoc, int docs, int seqLen, int maxRows) {
+        return generate(firstDoc, docs, seqLen, maxRows, true);
+    }
+
+    private List<ActivationBatch> generate(long firstDoc, int docs, int seqLen, int maxRows, boolean padded) {
         if (docs < 0 || seqLen <= 0 || maxRows <= 0) {
             throw new IllegalArgumentException(
                     "need docs >= 0, seqLen > 0, maxRows > 0; got " + docs + ", " + seqLen + ", " + maxRows);
@@ -51,15 +67,18 @@ public final class SyntheticActivations {
         for (long doc = firstDoc; doc < firstDoc + docs; doc++) {
             // One generator per document: any document can be regenerated alone, in any order.
             SplittableRandom random = new SplittableRandom(seed * 1_000_003L + doc);
+            // BOS plus the text: the positions before EOS. An unpadded document, and a quarter of the padded
+            // ones (longer texts, cut at the window), are all text.
+            int textEnd = !padded || random.nextInt(4) == 0 ? seqLen : seqLen / 2 + random.nextInt(seqLen - seqLen / 2);
             for (int start = 0; start < seqLen; start += maxRows) {
                 int rows = Math.min(maxRows, seqLen - start);
-                batches.add(batch(doc, start, rows, random));
+                batches.add(batch(doc, start, rows, textEnd, random));
             }
         }
         return batches;
     }
 
-    private ActivationBatch batch(long doc, int firstPosition, int rows, SplittableRandom random) {
+    private ActivationBatch batch(long doc, int firstPosition, int rows, int textEnd, SplittableRandom random) {
         long[] docIds = new long[rows];
         int[] positions = new int[rows];
         int[] tokenIds = new int[rows];
@@ -68,9 +87,8 @@ public final class SyntheticActivations {
             int position = firstPosition + r;
             docIds[r] = doc;
             positions[r] = position;
-            tokenIds[r] = position == 0 ? GemmaTokens.BOS : 3 + random.nextInt(VOCAB - 3);
-            // BOS rows get a much larger norm, as real residual streams do; statistics must exclude them.
-            double scale = position == 0 ? 20.0 : 1.0;
+            tokenIds[r] = tokenAt(position, textEnd, random);
+            double scale = scaleOf(tokenIds[r]);
             for (int d = 0; d < width; d++) {
                 double offset = 0.25 * ((d % 7) - 3);
                 float v = (float) (scale * (offset + gaussian(random)));
@@ -78,6 +96,29 @@ public final class SyntheticActivations {
             }
         }
         return new ActivationBatch(runId, modelId, site, width, dtype, docIds, positions, tokenIds, values);
+    }
+
+    private static int tokenAt(int position, int textEnd, SplittableRandom random) {
+        if (position == 0) {
+            return GemmaTokens.BOS;
+        }
+        if (position < textEnd) {
+            return 3 + random.nextInt(VOCAB - 3);
+        }
+        return position == textEnd ? GemmaTokens.EOS : GemmaTokens.PAD;
+    }
+
+    /**
+     * BOS rows get a much larger norm, as real residual streams do, and EOS and PAD rows a larger one than
+     * text: counted by mistake, they would move every statistic visibly.
+     */
+    private static double scaleOf(int tokenId) {
+        return switch (tokenId) {
+            case GemmaTokens.BOS -> 20.0;
+            case GemmaTokens.EOS -> 6.0;
+            case GemmaTokens.PAD -> 4.0;
+            default -> 1.0;
+        };
     }
 
     private static double gaussian(SplittableRandom random) {
