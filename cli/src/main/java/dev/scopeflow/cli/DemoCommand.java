@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -138,20 +139,27 @@ final class DemoCommand implements Callable<Integer> {
                     rec.fvu(),
                     rec.cosine());
         }
-        String db = r.database();
-        String run = ClickHouseTsv.quote(r.runId());
         String query = queryCommand();
         out.println();
-        out.println("Results are in ClickHouse " + r.clickHouseUrl() + ", database " + db + ". Try:");
-        out.println("  " + query + " \"SELECT sae_id, feature, fire_count / n_tokens AS density FROM " + db
-                + ".feature_stats FINAL WHERE run_id = " + run + " ORDER BY density DESC LIMIT 10\"");
-        out.println("  " + query + " \"SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > "
-                + SaeSummary.DEFAULT_DENSE_THRESHOLD + " * n_tokens) AS dense FROM " + db
-                + ".feature_stats FINAL WHERE run_id = " + run + " GROUP BY sae_id\"");
-        out.println("  " + query + " \"SELECT sae_id, l0, fvu, explained_variance, cosine FROM " + db
-                + ".reconstruction_stats FINAL WHERE run_id = " + run + "\"");
-        out.println("  " + query + " \"SELECT feature, rank, doc_id, position, activation FROM " + db
-                + ".top_examples FINAL WHERE run_id = " + run + " AND feature = 0 ORDER BY sae_id, rank\"");
-        out.println("  " + query + " \"SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL\"");
+        out.println("Results are in ClickHouse " + r.clickHouseUrl() + ", database " + r.database() + ". Try:");
+        for (String sql : summaryQueries(r.database(), r.runId())) {
+            out.println("  " + query + " \"" + sql + "\"");
+        }
+    }
+
+    /** The queries the demo suggests for a run's results (ModernClickHouseDialectITCase runs them on 26.x). */
+    static List<String> summaryQueries(String db, String runId) {
+        String run = ClickHouseTsv.quote(runId);
+        return List.of(
+                "SELECT sae_id, feature, fire_count / n_tokens AS density FROM " + db
+                        + ".feature_stats FINAL WHERE run_id = " + run + " ORDER BY density DESC LIMIT 10",
+                "SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > "
+                        + SaeSummary.DEFAULT_DENSE_THRESHOLD + " * n_tokens) AS dense FROM " + db
+                        + ".feature_stats FINAL WHERE run_id = " + run + " GROUP BY sae_id",
+                "SELECT sae_id, l0, fvu, explained_variance, cosine FROM " + db
+                        + ".reconstruction_stats FINAL WHERE run_id = " + run,
+                "SELECT feature, rank, doc_id, position, activation FROM " + db + ".top_examples FINAL WHERE run_id = "
+                        + run + " AND feature = 0 ORDER BY sae_id, rank",
+                "SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL");
     }
 }

@@ -10,6 +10,7 @@ import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,11 +138,14 @@ final class RunJobCommand implements Callable<Integer> {
                         + "dead-lettered (see topic " + resolved.topics().deadLetter() + ") or held only excluded "
                         + "tokens (BOS/pad/EOS)");
             }
-            System.out.printf(
-                    "Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
-                            + "WHERE run_id = '%s'\"%n",
-                    resolved.database(), runId);
+            System.out.println("Done. Results: ./scopeflow query \"" + resultsQuery(resolved.database(), runId) + "\"");
         }
         return 0;
+    }
+
+    /** The query run-job suggests for a run's results (ModernClickHouseDialectITCase runs it on 26.x). */
+    static String resultsQuery(String db, String runId) {
+        return "SELECT sae_id, fvu, l0 FROM " + db + ".reconstruction_stats FINAL WHERE run_id = "
+                + ClickHouseTsv.quote(runId);
     }
 }

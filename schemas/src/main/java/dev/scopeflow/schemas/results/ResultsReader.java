@@ -176,10 +176,12 @@ public final class ResultsReader {
                             real(row.get(7)),
                             real(row.get(8))));
         }
-        // Grouped by (n_tokens, fire_count): a few thousand rows even for wide SAEs, and exact densities.
+        // Grouped by (n_tokens, fire_count): a few thousand rows even for wide SAEs, and exact densities. Ordered,
+        // since servers return groups in different orders (18.16 and 26.x do).
         Map<String, List<SaeSummary.FireCounts>> groups = new HashMap<>();
         for (List<String> row : clickHouse.query("SELECT sae_id, fire_count, n_tokens, count() FROM "
-                + FeatureStatsRows.TABLE.in(db) + " FINAL" + where + " GROUP BY sae_id, n_tokens, fire_count")) {
+                + FeatureStatsRows.TABLE.in(db) + " FINAL" + where + " GROUP BY sae_id, n_tokens, fire_count"
+                + " ORDER BY sae_id, n_tokens, fire_count")) {
             groups.computeIfAbsent(row.get(0), k -> new ArrayList<>())
                     .add(new SaeSummary.FireCounts(
                             Long.parseLong(row.get(1)), Long.parseLong(row.get(2)), Long.parseLong(row.get(3))));
