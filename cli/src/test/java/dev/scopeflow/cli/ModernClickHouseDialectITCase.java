@@ -14,6 +14,8 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.DocumentsRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
+import dev.scopeflow.schemas.results.NamedQueries;
+import dev.scopeflow.schemas.results.NamedQuery;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
@@ -30,6 +32,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -259,6 +262,50 @@ class ModernClickHouseDialectITCase {
         if (!sql.contains(" LIMIT ")) {
             assertThat(sorted(answer)).as(sql).isEqualTo(sorted(reference));
         }
+    }
+
+    /** Every named query, run with arguments that hit the demo's stored activations of its first SAE. */
+    static Stream<String> namedQueries() {
+        return NamedQueries.all().stream().map(NamedQuery::name);
+    }
+
+    /**
+     * The named queries define a total order (ties broken by feature, position, token or doc id), so their answers
+     * must be equal row for row, LIMIT included.
+     */
+    @ParameterizedTest
+    @MethodSource("namedQueries")
+    void namedQueriesAnswerAlikeOnBothServers(String name) {
+        NamedQuery query = NamedQueries.named(name);
+        int feature = densestFeature();
+        List<String> topExample = old.http()
+                .query("SELECT doc_id, position FROM " + DB + ".top_examples FINAL WHERE run_id = "
+                        + ClickHouseTsv.quote(RUN) + " AND sae_id = " + ClickHouseTsv.quote(sae0) + " AND feature = "
+                        + feature + " AND rank = 1")
+                .get(0);
+        Map<String, String> arguments = Map.of(
+                "run",
+                RUN,
+                "sae",
+                sae0,
+                "feature",
+                String.valueOf(feature),
+                "doc",
+                topExample.get(0),
+                "position",
+                topExample.get(1),
+                "to",
+                "64");
+        Map<String, String> given = new HashMap<>();
+        for (NamedQuery.Parameter parameter : query.parameters()) {
+            if (arguments.containsKey(parameter.name())) {
+                given.put(parameter.name(), arguments.get(parameter.name()));
+            }
+        }
+        String sql = query.sql(DB, given);
+        List<List<String>> reference = old.http().query(sql);
+        assertThat(reference).as("the demo's data answers %s", sql).isNotEmpty();
+        assertThat(current.http().query(sql)).as(sql).isEqualTo(reference);
     }
 
     /**

@@ -129,7 +129,8 @@ public final class NamedQueries {
      * Three key-range reads joined on (doc_id, position): the window positions around each top example, the
      * tokens of those documents (a {@code documents} row holds the tokens from window_start on), and the feature's
      * activations in those documents. The join key is called {@code at} inside, as an alias {@code position} would
-     * shadow the column it is computed from. 18.16 joins two tables per SELECT, hence the nesting.
+     * shadow the column it is computed from. 18.16 joins two tables per SELECT, hence the nesting; current
+     * ClickHouse wants every joined subquery named.
      */
     private static String featureWindows(String db, Arguments a) {
         long width = a.integer("width");
@@ -140,15 +141,15 @@ public final class NamedQueries {
                 + "  SELECT rank, doc_id, position AS center, toUInt32(arrayJoin(arrayFilter(p -> p >= 0,"
                 + " arrayMap(i -> toInt64(center) - " + width + " + i, range(" + (2 * width + 1) + "))))) AS at"
                 + "  FROM " + examples
-                + " ) ALL INNER JOIN ("
+                + " ) AS example_positions ALL INNER JOIN ("
                 + "  SELECT doc_id, toUInt32(window_start + i - 1) AS at, token_ids[i] AS token_id FROM "
                 + DocumentsRows.TABLE.in(db) + " FINAL ARRAY JOIN arrayEnumerate(token_ids) AS i"
                 + " WHERE run_id = " + a.quoted("run") + " AND doc_id IN " + exampleDocs
-                + " ) USING (doc_id, at)"
-                + ") ANY LEFT JOIN ("
+                + " ) AS document_tokens USING (doc_id, at)"
+                + ") AS window_tokens ANY LEFT JOIN ("
                 + " SELECT doc_id, position AS at, activation FROM " + FeatureActivationsRows.TABLE.in(db) + " FINAL"
                 + feature(a) + " AND doc_id IN " + exampleDocs
-                + ") USING (doc_id, at) ORDER BY rank, position";
+                + ") AS feature_values USING (doc_id, at) ORDER BY rank, position";
     }
 
     /**
@@ -164,11 +165,11 @@ public final class NamedQueries {
                 + " GROUP BY feature ORDER BY co_fires DESC, feature LIMIT " + a.integer("n");
         return "SELECT feature, co_fires, fires, f_fires, co_fires / (f_fires + fires - co_fires) AS jaccard FROM ("
                 + " SELECT feature, count() AS co_fires, (SELECT count() FROM " + tokens + ") AS f_fires " + together
-                + ") ANY LEFT JOIN ("
+                + ") AS together ANY LEFT JOIN ("
                 + " SELECT feature, count() AS fires FROM " + FeatureActivationsRows.TABLE.in(db) + " FINAL" + sae(a)
                 + " AND feature IN (SELECT feature FROM (SELECT feature, count() AS co_fires " + together + "))"
                 + " GROUP BY feature"
-                + ") USING (feature) ORDER BY co_fires DESC, feature";
+                + ") AS fire_counts USING (feature) ORDER BY co_fires DESC, feature";
     }
 
     private static String featureTokens(String db, Arguments a) {
