@@ -10,6 +10,8 @@ import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -98,34 +100,9 @@ final class RunJobCommand implements Callable<Integer> {
         }
         FeatureStatsJobConfig built = config.build();
         try (Services resolved = services.resolve(System.out)) {
-            System.out.printf(
-                    "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
-                    runId, saes.size(), resolved.flink().describe(), unbounded ? " until cancelled" : "");
-            try {
-                FeatureStatsJob.runRegistered(
-                        resolved.flink().environment(parallelism, 10_000),
-                        resolved.jobEndpoints(!unbounded),
-                        built,
-                        modelId,
-                        corpus);
-            } catch (RunFailedException e) {
-                spec.commandLine()
-                        .getErr()
-                        .printf(
-                                "Run %s failed (the job gave up after repeated failures; the run is marked failed in "
-                                        + "%s.runs): %s%n",
-                                runId, resolved.database(), e.cause());
+            PrintWriter err = spec.commandLine().getErr();
+            if (!runJob(resolved, built, modelId, corpus, parallelism, !unbounded, System.out, err)) {
                 return 1;
-            }
-            // This job's sites only: other jobs of the run may have counted tokens at other sites.
-            List<Site> sites =
-                    built.saes().stream().map(SaeSpec::site).distinct().toList();
-            long tokens = RunsRegistry.committedTokens(resolved.clickHouse(), resolved.database(), runId, sites);
-            if (tokens == 0) {
-                throw new IllegalStateException("the job for run " + runId + " counted 0 tokens at " + sites
-                        + ": every record was "
-                        + "dead-lettered (see topic " + resolved.topics().deadLetter() + ") or held only excluded "
-                        + "tokens (BOS/pad/EOS)");
             }
             System.out.printf(
                     "Done. Results: ./scopeflow query \"SELECT sae_id, fvu, l0 FROM %s.reconstruction_stats FINAL "
@@ -133,5 +110,50 @@ final class RunJobCommand implements Callable<Integer> {
                     resolved.database(), runId);
         }
         return 0;
+    }
+
+    /**
+     * Runs the job on {@code services}, registered with {@code modelId} and {@code corpus}: what {@code run-job} and
+     * {@code run} do. Returns false when the run failed (the job gave up; said on {@code err}); throws when the job
+     * counted no token at its sites.
+     */
+    static boolean runJob(
+            Services services,
+            FeatureStatsJobConfig config,
+            String modelId,
+            String corpus,
+            int parallelism,
+            boolean bounded,
+            PrintStream out,
+            PrintWriter err)
+            throws Exception {
+        String runId = config.runId();
+        out.printf(
+                "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
+                runId, config.saes().size(), services.flink().describe(), bounded ? "" : " until cancelled");
+        try {
+            FeatureStatsJob.runRegistered(
+                    services.flink().environment(parallelism, 10_000),
+                    services.jobEndpoints(bounded),
+                    config,
+                    modelId,
+                    corpus);
+        } catch (RunFailedException e) {
+            err.printf(
+                    "Run %s failed (the job gave up after repeated failures; the run is marked failed in %s.runs): "
+                            + "%s%n",
+                    runId, services.database(), e.cause());
+            return false;
+        }
+        // This job's sites only: other jobs of the run may have counted tokens at other sites.
+        List<Site> sites = config.saes().stream().map(SaeSpec::site).distinct().toList();
+        long tokens = RunsRegistry.committedTokens(services.clickHouse(), services.database(), runId, sites);
+        if (tokens == 0) {
+            throw new IllegalStateException("the job for run " + runId + " counted 0 tokens at " + sites
+                    + ": every record was dead-lettered (see topic "
+                    + services.topics().deadLetter()
+                    + ") or held only excluded tokens (BOS/pad/EOS)");
+        }
+        return true;
     }
 }
