@@ -71,15 +71,15 @@ final class PublishCommand implements Callable<Integer> {
             Services s) {
         out.printf(
                 Locale.ROOT,
-                "run %s: published %s: %d documents, %d tokens (of %d x %d positions, width %d) in %d activation batches to "
-                        + "%s, token windows to %s (%.1f s)%n",
+                "run %s: published %d positions of %s (%d sequences x %d, width %d) as %d documents in %d activation "
+                        + "batches to %s, their token windows to %s (%.1f s)%n",
                 runId,
-                files.activationsFile(),
-                report.documents(),
                 report.tokens(),
+                files.activationsFile(),
                 files.sequences(),
                 files.seqLen(),
                 files.width(),
+                report.documents(),
                 report.activationBatches(),
                 s.topics().activations(),
                 s.topics().documents(),

@@ -2,6 +2,7 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
+import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunJobValidation;
 import dev.scopeflow.producers.stream.ActivationArrayProducer;
 import dev.scopeflow.sae.kernel.MatmulBackend;
@@ -108,7 +109,7 @@ final class RunCommand implements Callable<Integer> {
                     resolved.clickHouse(),
                     resolved.database(),
                     runId,
-                    config.saes().stream().map(sae -> sae.saeId()).toList());
+                    config.saes().stream().map(SaeSpec::saeId).toList());
             out.println();
             RunSummary.printTable(out, evaluations);
             RunSummary.printQueries(

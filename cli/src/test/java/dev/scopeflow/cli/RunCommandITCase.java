@@ -71,11 +71,13 @@ class RunCommandITCase {
         List<NonZero> expected = readExpected(dir.resolve("expected_nonzeros.csv"));
         long tokens = Long.parseLong(
                 Files.readString(dir.resolve("expected_tokens.txt")).strip());
+        long published = Long.parseLong(
+                Files.readString(dir.resolve("expected_published.txt")).strip());
         assertThat(expected).isNotEmpty();
         assertStatisticsMatch(SERVICES.clickHouse().http(), "arr_run", "array-run", "arr-sae", expected, tokens);
         // The summary and SQL come from the same code as the demo's: the SAE's line, and a query over this run.
         assertThat(run.out())
-                .contains("run array-run: published " + capture.resolve("res.npy"))
+                .contains("run array-run: published " + published + " positions of " + capture.resolve("res.npy"))
                 .containsPattern("arr-sae\\s+" + tokens + "\\s+" + D_SAE)
                 .contains("feature_stats FINAL WHERE run_id = 'array-run'");
     }

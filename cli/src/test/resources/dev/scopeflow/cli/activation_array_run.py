@@ -10,7 +10,8 @@ Usage: python3 activation_array_run.py make <dir> <seed> <n_seq> <seq_len> <d_in
          <dir>/expected_nonzeros.csv: doc,position,token_id,feature,activation for every non-zero JumpReLU
          activation (pre = x·W_enc + b_enc in float64 on the values on the wire; act = pre where pre > threshold
          and pre > 0) at every counted position: mask 1, inside the token list, token not pad/EOS/BOS (0, 1, 2:
-         the job's default filter); <dir>/expected_tokens.txt: the number of counted positions.
+         the job's default filter); <dir>/expected_tokens.txt: the number of counted positions;
+         <dir>/expected_published.txt: the number of published positions (counted ones and BOS).
 """
 import csv
 import json
@@ -31,16 +32,16 @@ def on_the_wire(x, dtype):
     return (stored << 16).view(np.float32)
 
 
-def counted(capture):
+def real(capture):
+    """(sequence, position, token) where the mask is 1 and the position is inside the token list: what is published."""
     mask = np.load(os.path.join(capture, "attention_mask.npy"))
     with open(os.path.join(capture, "tokens.json")) as f:
         tokens = json.load(f)
-    out = []
-    for s, ids in enumerate(tokens):
-        for p, t in enumerate(ids):
-            if mask[s, p] == 1 and t not in SPECIAL:
-                out.append((s, p, t))
-    return out
+    return [(s, p, t) for s, ids in enumerate(tokens) for p, t in enumerate(ids) if mask[s, p] == 1]
+
+
+def counted(capture):
+    return [(s, p, t) for s, p, t in real(capture) if t not in SPECIAL]
 
 
 def pre_activations(out, dtype):
@@ -93,6 +94,8 @@ def expect(out, dtype):
                 w.writerow([s, p, t, int(feature), repr(float(act[i, feature]))])
     with open(os.path.join(out, "expected_tokens.txt"), "w") as f:
         f.write(str(len(rows)))
+    with open(os.path.join(out, "expected_published.txt"), "w") as f:
+        f.write(str(len(real(os.path.join(out, "capture")))))
     print("ok:", len(rows), "tokens,", int((act != 0).sum()), "non-zeros")
 
 
