@@ -11,7 +11,6 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
 import dev.scopeflow.schemas.results.RunSitesRows;
 import java.io.IOException;
@@ -83,7 +82,11 @@ public final class Demo {
                 MODEL_ID,
                 "synthetic gaussian activations, " + s.docs() + " docs x " + s.seqLen() + " tokens");
 
-        List<SaeEvaluation> summaries = summarize(clickHouse, services.database(), s.runId(), saes);
+        List<SaeEvaluation> summaries = RunSummary.evaluations(
+                clickHouse,
+                services.database(),
+                s.runId(),
+                saes.stream().map(SaeSpec::saeId).toList());
         return new Report(
                 s.runId(),
                 s.docs(),
@@ -132,22 +135,5 @@ public final class Demo {
                 "SAEs: %d JumpReLU SAEs with random weights (d_in %d, d_sae %d; so expect FVU near 1) in Gemma Scope params.npz format under %s%n",
                 saes.size(), s.width(), s.dSae(), s.workDir().resolve("saes"));
         return saes;
-    }
-
-    /** The demo's SAEs as ClickHouse holds them; fails when one has no feature or reconstruction rows. */
-    private static List<SaeEvaluation> summarize(
-            ClickHouseHttp clickHouse, String db, String runId, List<SaeSpec> saes) {
-        List<String> ids = saes.stream().map(SaeSpec::saeId).toList();
-        List<SaeEvaluation> evaluations = new ResultsReader(clickHouse, db)
-                .evaluations(runId, ids).stream()
-                        .filter(e -> ids.contains(e.saeId()))
-                        .toList();
-        for (SaeEvaluation e : evaluations) {
-            if (e.summary().isEmpty() || e.reconstruction().isEmpty()) {
-                throw new IllegalStateException("run " + runId
-                        + ": no feature_stats or reconstruction_stats rows for SAE " + e.saeId() + " in " + db);
-            }
-        }
-        return evaluations;
     }
 }

@@ -2,16 +2,10 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
-import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
-import dev.scopeflow.schemas.results.ResultsReader;
-import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
-import dev.scopeflow.schemas.results.SaeSummary;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -88,20 +82,9 @@ final class DemoCommand implements Callable<Integer> {
             started = resolved.startedAny();
         }
         if (started) {
-            out.println();
-            out.println("Embedded services are stopped now; their data stays in " + services.workDir.toAbsolutePath()
-                    + ".");
-            out.println("Query it any time (ClickHouse is started for the query):  " + queryCommand() + " \"<SQL>\"");
+            RunSummary.printStopped(out, services.workDir);
         }
         return 0;
-    }
-
-    /** How to query this demo's data later: {@code --work-dir} named unless it is the default. */
-    private String queryCommand() {
-        return "./scopeflow query"
-                + (services.workDir.equals(Path.of(ServiceOptions.DEFAULT_WORK_DIR))
-                        ? ""
-                        : " --work-dir " + services.workDir);
     }
 
     private void print(PrintStream out, Demo.Report r) {
@@ -113,53 +96,8 @@ final class DemoCommand implements Callable<Integer> {
                 r.tokens(),
                 r.saes().isEmpty() ? 0 : r.saes().get(0).summary().orElseThrow().tokens(),
                 r.batches());
-        int idWidth = Math.max(
-                36, r.saes().stream().mapToInt(e -> e.saeId().length()).max().orElse(0));
-        out.printf(
-                "%-" + idWidth + "s %8s %8s %6s %6s %8s %7s %7s%n",
-                "SAE",
-                "tokens",
-                "features",
-                "dead",
-                "dense",
-                "mean L0",
-                "FVU",
-                "cosine");
-        for (SaeEvaluation e : r.saes()) {
-            SaeSummary s = e.summary().orElseThrow();
-            ResultsReader.Reconstruction rec = e.reconstruction().orElseThrow();
-            out.printf(
-                    "%-" + idWidth + "s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n",
-                    e.saeId(),
-                    s.tokens(),
-                    s.features(),
-                    s.dead(),
-                    s.dense(),
-                    s.meanL0(),
-                    rec.fvu(),
-                    rec.cosine());
-        }
-        String query = queryCommand();
-        out.println();
-        out.println("Results are in ClickHouse " + r.clickHouseUrl() + ", database " + r.database() + ". Try:");
-        for (String sql : summaryQueries(r.database(), r.runId())) {
-            out.println("  " + query + " \"" + sql + "\"");
-        }
-    }
-
-    /** The queries the demo suggests for a run's results (ModernClickHouseDialectITCase runs them on 26.x). */
-    static List<String> summaryQueries(String db, String runId) {
-        String run = ClickHouseTsv.quote(runId);
-        return List.of(
-                "SELECT sae_id, feature, fire_count / n_tokens AS density FROM " + db
-                        + ".feature_stats FINAL WHERE run_id = " + run + " ORDER BY density DESC LIMIT 10",
-                "SELECT sae_id, countIf(fire_count = 0) AS dead, countIf(fire_count > "
-                        + SaeSummary.DEFAULT_DENSE_THRESHOLD + " * n_tokens) AS dense FROM " + db
-                        + ".feature_stats FINAL WHERE run_id = " + run + " GROUP BY sae_id",
-                "SELECT sae_id, l0, fvu, explained_variance, cosine FROM " + db
-                        + ".reconstruction_stats FINAL WHERE run_id = " + run,
-                "SELECT feature, rank, doc_id, position, activation FROM " + db + ".top_examples FINAL WHERE run_id = "
-                        + run + " AND feature = 0 ORDER BY sae_id, rank",
-                "SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL");
+        RunSummary.printTable(out, r.saes());
+        RunSummary.printQueries(
+                out, r.clickHouseUrl(), r.database(), r.runId(), RunSummary.queryCommand(services.workDir));
     }
 }

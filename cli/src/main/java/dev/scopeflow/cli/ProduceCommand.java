@@ -7,15 +7,10 @@ import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
-import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
-import dev.scopeflow.schemas.results.ResultsReader;
-import dev.scopeflow.schemas.results.RunSitesRows;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -105,20 +100,7 @@ final class ProduceCommand implements Callable<Integer> {
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
         try (Services resolved = services.resolve(System.err)) {
             topics = resolved.topics();
-            ClickHouseHttp clickHouse = resolved.clickHouse();
-            String db = resolved.database();
-            Map<Site, Integer> recorded = new ResultsReader(clickHouse, db).producedSites(runId);
-            if (!append && !recorded.isEmpty()) {
-                throw new IllegalStateException("run id '" + runId + "' already has data (" + db + "."
-                        + RunSitesRows.TABLE.name() + " records sites " + recorded.keySet() + "): producing it again "
-                        + "would count its tokens twice; pass --append to add this corpus to the run, or choose a "
-                        + "new run id");
-            }
-            KafkaProduction.SiteRecorder recorder = (run, modelId, widths) -> {
-                RunSitesRows rows = new RunSitesRows();
-                widths.forEach((site, width) -> rows.add(run, site, width, modelId, Instant.now()));
-                rows.insertInto(clickHouse, db);
-            };
+            RunSitesRecording.check(resolved, runId, append, null, null);
             report = KafkaProduction.run(
                     model,
                     corpus,
@@ -127,7 +109,7 @@ final class ProduceCommand implements Callable<Integer> {
                     topics,
                     KafkaProduction.DEFAULT_PARTITIONS,
                     settings,
-                    new KafkaProduction.Policy(append, allowEmpty, recorder),
+                    new KafkaProduction.Policy(append, allowEmpty, RunSitesRecording.recorder(resolved)),
                     ComputeDevice.parse(device),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }

@@ -11,8 +11,9 @@ import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -86,13 +87,8 @@ final class RunJobCommand implements Callable<Integer> {
                     "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
     MatmulBackend backend;
 
-    @Option(
-            names = "--store",
-            paramLabel = "[ID=]POLICY",
-            description = "Which SAE activations the job stores in feature_activations: all (default), none, "
-                    + "'min-activation X' (activation >= X) or 'top-per-token N' (each token's N largest); "
-                    + "quote a policy with a space. ID=POLICY sets one SAE's policy; repeatable.")
-    List<String> store = new ArrayList<>();
+    @Mixin
+    StorePolicyOptions store;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
@@ -103,40 +99,15 @@ final class RunJobCommand implements Callable<Integer> {
         FeatureStatsJobConfig.Builder config =
                 FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
-        store.forEach(policy -> FeatureStatsJobMain.addStorePolicy(config, policy));
+        store.applyTo(config);
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
         FeatureStatsJobConfig built = config.build();
         try (Services resolved = services.resolve(System.out)) {
-            System.out.printf(
-                    "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
-                    runId, saes.size(), resolved.flink().describe(), unbounded ? " until cancelled" : "");
-            try {
-                FeatureStatsJob.runRegistered(
-                        resolved.flink().environment(parallelism, 10_000),
-                        resolved.jobEndpoints(!unbounded),
-                        built,
-                        modelId,
-                        corpus);
-            } catch (RunFailedException e) {
-                spec.commandLine()
-                        .getErr()
-                        .printf(
-                                "Run %s failed (the job gave up after repeated failures; the run is marked failed in "
-                                        + "%s.runs): %s%n",
-                                runId, resolved.database(), e.cause());
+            PrintWriter err = spec.commandLine().getErr();
+            if (!runJob(resolved, built, modelId, corpus, parallelism, !unbounded, System.out, err)) {
                 return 1;
-            }
-            // This job's sites only: other jobs of the run may have counted tokens at other sites.
-            List<Site> sites =
-                    built.saes().stream().map(SaeSpec::site).distinct().toList();
-            long tokens = RunsRegistry.committedTokens(resolved.clickHouse(), resolved.database(), runId, sites);
-            if (tokens == 0) {
-                throw new IllegalStateException("the job for run " + runId + " counted 0 tokens at " + sites
-                        + ": every record was "
-                        + "dead-lettered (see topic " + resolved.topics().deadLetter() + ") or held only excluded "
-                        + "tokens (BOS/pad/EOS)");
             }
             System.out.println("Done. Results: ./scopeflow query \"" + resultsQuery(resolved.database(), runId) + "\"");
         }
@@ -147,5 +118,50 @@ final class RunJobCommand implements Callable<Integer> {
     static String resultsQuery(String db, String runId) {
         return "SELECT sae_id, fvu, l0 FROM " + db + ".reconstruction_stats FINAL WHERE run_id = "
                 + ClickHouseTsv.quote(runId);
+    }
+
+    /**
+     * Runs the job on {@code services}, registered with {@code modelId} and {@code corpus}: what {@code run-job} and
+     * {@code run} do. Returns false when the run failed (the job gave up; said on {@code err}); throws when the job
+     * counted no token at its sites.
+     */
+    static boolean runJob(
+            Services services,
+            FeatureStatsJobConfig config,
+            String modelId,
+            String corpus,
+            int parallelism,
+            boolean bounded,
+            PrintStream out,
+            PrintWriter err)
+            throws Exception {
+        String runId = config.runId();
+        out.printf(
+                "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
+                runId, config.saes().size(), services.flink().describe(), bounded ? "" : " until cancelled");
+        try {
+            FeatureStatsJob.runRegistered(
+                    services.flink().environment(parallelism, 10_000),
+                    services.jobEndpoints(bounded),
+                    config,
+                    modelId,
+                    corpus);
+        } catch (RunFailedException e) {
+            err.printf(
+                    "Run %s failed (the job gave up after repeated failures; the run is marked failed in %s.runs): "
+                            + "%s%n",
+                    runId, services.database(), e.cause());
+            return false;
+        }
+        // This job's sites only: other jobs of the run may have counted tokens at other sites.
+        List<Site> sites = config.saes().stream().map(SaeSpec::site).distinct().toList();
+        long tokens = RunsRegistry.committedTokens(services.clickHouse(), services.database(), runId, sites);
+        if (tokens == 0) {
+            throw new IllegalStateException("the job for run " + runId + " counted 0 tokens at " + sites
+                    + ": every record was dead-lettered (see topic "
+                    + services.topics().deadLetter()
+                    + ") or held only excluded tokens (BOS/pad/EOS)");
+        }
+        return true;
     }
 }

@@ -16,7 +16,9 @@ import picocli.CommandLine.Command;
             StatsCommand.class,
             CaptureCommand.class,
             ProduceCommand.class,
+            PublishCommand.class,
             RunJobCommand.class,
+            RunCommand.class,
             LogitEffectsCommand.class,
             DashboardCommand.class
         })

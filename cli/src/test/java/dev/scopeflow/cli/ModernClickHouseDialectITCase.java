@@ -250,7 +250,7 @@ class ModernClickHouseDialectITCase {
      */
     static Stream<String> documentedQueries() {
         return Stream.concat(
-                DemoCommand.summaryQueries(DB, RUN).stream(), Stream.of(RunJobCommand.resultsQuery(DB, RUN)));
+                RunSummary.summaryQueries(DB, RUN).stream(), Stream.of(RunJobCommand.resultsQuery(DB, RUN)));
     }
 
     @ParameterizedTest

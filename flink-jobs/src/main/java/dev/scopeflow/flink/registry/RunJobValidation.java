@@ -10,6 +10,7 @@ import dev.scopeflow.schemas.results.RunSitesRows;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,8 +36,19 @@ public final class RunJobValidation {
 
     /** Returns normally when the job may run; else throws {@link RejectedJobException} naming each problem. */
     public static void check(ResultsReader registry, FeatureStatsJobConfig config) throws IOException {
+        check(registry, config, Map.of());
+    }
+
+    /**
+     * {@link #check(ResultsReader, FeatureStatsJobConfig)} as if {@code publishing} (site to width) were recorded
+     * too: lets a command that publishes and then runs the job ({@code scopeflow run}) refuse a job that does not
+     * fit before it publishes anything.
+     */
+    public static void check(ResultsReader registry, FeatureStatsJobConfig config, Map<Site, Integer> publishing)
+            throws IOException {
         String runId = RunId.validate(config.runId());
-        Map<Site, Integer> produced = registry.producedSites(runId);
+        Map<Site, Integer> produced = new LinkedHashMap<>(registry.producedSites(runId));
+        produced.putAll(publishing);
         if (produced.isEmpty()) {
             throw new RejectedJobException("run '" + runId + "' has no activations recorded in "
                     + RunSitesRows.TABLE.name() + ": produce it first (scopeflow produce --run-id " + runId

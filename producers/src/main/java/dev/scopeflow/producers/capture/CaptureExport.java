@@ -1,6 +1,5 @@
 package dev.scopeflow.producers.capture;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.corpus.Document;
@@ -12,6 +11,7 @@ import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.format.ActivationArrayFiles;
 import dev.scopeflow.schemas.format.NpyWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -177,34 +177,19 @@ public final class CaptureExport {
         return file;
     }
 
-    /** A JSON list of non-empty lists of non-negative token ids, used as-is. */
-    public static List<int[]> readTokens(Path file) {
-        JsonNode root;
+    /** tokens.json as {@link ActivationArrayFiles#readTokens} reads it, every list non-empty (a forward needs one). */
+    private static List<int[]> readTokens(Path file) {
+        List<int[]> sequences;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            sequences = ActivationArrayFiles.readTokens(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        if (root == null || !root.isArray()) {
-            throw new IllegalArgumentException(
-                    file + ": expected a JSON list of token-id lists, e.g. [[2, 651, 3922]]");
-        }
-        List<int[]> sequences = new ArrayList<>();
-        for (int i = 0; i < root.size(); i++) {
-            JsonNode seq = root.get(i);
-            if (!seq.isArray() || seq.isEmpty()) {
-                throw new IllegalArgumentException(file + ": entry " + i + " is not a non-empty list of token ids");
+        for (int i = 0; i < sequences.size(); i++) {
+            if (sequences.get(i).length == 0) {
+                throw new IllegalArgumentException(file + ": entry " + i + " is an empty list; capture needs at least "
+                        + "one token per sequence");
             }
-            int[] ids = new int[seq.size()];
-            for (int j = 0; j < ids.length; j++) {
-                JsonNode id = seq.get(j);
-                if (!id.isIntegralNumber() || id.asLong() < 0 || id.asLong() > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException(file + ": entry " + i + ", position " + j
-                            + " is not a non-negative integer token id: " + id);
-                }
-                ids[j] = id.asInt();
-            }
-            sequences.add(ids);
         }
         return sequences;
     }

@@ -3,12 +3,14 @@ package dev.scopeflow.producers.kafka;
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.stream.ActivationArrayProducer;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.format.ActivationArrayFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +21,8 @@ import java.util.function.Consumer;
 /**
  * {@code scopeflow produce}: a corpus through a Gemma 2 checkpoint into Kafka — activation batches (Arrow, bf16 by
  * default) on the activations topic and document windows on the documents topic, both keyed by document id.
- * Creates the topics when missing. Loads only the layers the sites need.
+ * Creates the topics when missing. Loads only the layers the sites need. {@link #publishArray} does the same for an
+ * activation array that needs no model.
  */
 public final class KafkaProduction {
 
@@ -86,15 +89,7 @@ public final class KafkaProduction {
             ComputeDevice device,
             ProducerProgress progress) {
         int lastLayer = settings.sites().stream().mapToInt(Site::layer).max().orElseThrow();
-        KafkaTopics.ensure(bootstrapServers, topics, partitions);
-        if (!policy.append()) {
-            RunRecords.first(bootstrapServers, topics.documents(), settings.runId())
-                    .ifPresent(at -> {
-                        throw new IllegalStateException("run id '" + settings.runId() + "' already has data in Kafka ("
-                                + at + "): producing it again would count its tokens twice; pass --append to add "
-                                + "this corpus to the run, or choose a new run id");
-                    });
-        }
+        prepareTopics(bootstrapServers, topics, partitions, settings.runId(), policy);
         Properties props = ActivationPublisher.producerProperties(bootstrapServers);
         CorpusProducer.Report report;
         try (Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.upToLayer(device, lastLayer));
@@ -120,5 +115,50 @@ public final class KafkaProduction {
                     model, tokenizer, corpus, settings, activations::publish, recordingDocuments, progress);
         }
         return policy.allowEmpty() ? report : report.requireDocuments(corpusPath);
+    }
+
+    /**
+     * {@code scopeflow publish}: an activation array someone already has, with its token windows (see
+     * {@link ActivationArrayProducer}). The same refusal of a run with data as {@link #run}; the run's site and the
+     * array's width are recorded once, before the first record. An array without a real position is an error
+     * unless {@code policy.allowEmpty()}, before anything is recorded or sent.
+     */
+    public static ActivationArrayProducer.Report publishArray(
+            ActivationArrayFiles input,
+            String bootstrapServers,
+            TopicNames topics,
+            int partitions,
+            ActivationArrayProducer.Settings settings,
+            Policy policy) {
+        if (input.realPositions() == 0 && !policy.allowEmpty()) {
+            throw new IllegalArgumentException(input.activationsFile() + ": no position to publish ("
+                    + input.sequences() + " sequences of " + input.seqLen() + "; a mask of zeros or empty token lists "
+                    + "leave none); nothing was published");
+        }
+        prepareTopics(bootstrapServers, topics, partitions, settings.runId(), policy);
+        if (input.realPositions() > 0) {
+            policy.recorder().record(settings.runId(), settings.modelId(), Map.of(settings.site(), input.width()));
+        }
+        Properties props = ActivationPublisher.producerProperties(bootstrapServers);
+        try (ActivationPublisher activations = new ActivationPublisher(props, topics);
+                DocumentPublisher documents = new DocumentPublisher(props, topics)) {
+            return ActivationArrayProducer.run(input, settings, activations::publish, documents);
+        }
+    }
+
+    /**
+     * Creates missing topics and, unless {@code policy.append()}, refuses a run id that already has document records
+     * in Kafka: a rerun after a crash would count every token published before it twice.
+     */
+    private static void prepareTopics(
+            String bootstrapServers, TopicNames topics, int partitions, String runId, Policy policy) {
+        KafkaTopics.ensure(bootstrapServers, topics, partitions);
+        if (!policy.append()) {
+            RunRecords.first(bootstrapServers, topics.documents(), runId).ifPresent(at -> {
+                throw new IllegalStateException("run id '" + runId + "' already has data in Kafka (" + at
+                        + "): publishing it again would count its tokens twice; pass --append to add to the run, or "
+                        + "choose a new run id");
+            });
+        }
     }
 }

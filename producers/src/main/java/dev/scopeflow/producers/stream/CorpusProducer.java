@@ -29,6 +29,9 @@ import java.util.function.Consumer;
  */
 public final class CorpusProducer {
 
+    /** Values per Kafka record: 1 MiB, ~227 rows of Gemma 2 2B's 2304-wide residual stream in bf16. */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+
     /** Run settings; {@link #of} fills the defaults (bf16, 1024-token windows, 8 windows per forward, 1 MiB). */
     public record Settings(
             String runId,
@@ -58,7 +61,16 @@ public final class CorpusProducer {
         }
 
         public static Settings of(String runId, String modelId, List<Site> sites) {
-            return new Settings(runId, modelId, sites, ActivationDtype.BF16, 1024, 8, 1 << 20, Long.MAX_VALUE, 65_536);
+            return new Settings(
+                    runId,
+                    modelId,
+                    sites,
+                    ActivationDtype.BF16,
+                    1024,
+                    8,
+                    DEFAULT_MAX_RECORD_BYTES,
+                    Long.MAX_VALUE,
+                    65_536);
         }
 
         public Settings withDtype(ActivationDtype d) {
@@ -167,6 +179,16 @@ public final class CorpusProducer {
                 (System.nanoTime() - start) / 1e9);
     }
 
+    /** Rows of {@code width} values in one Kafka record of at most {@code maxRecordBytes} of values (at least 1). */
+    static int rowsPerRecord(int maxRecordBytes, int width, ActivationDtype dtype) {
+        return Math.max(1, maxRecordBytes / (width * dtype.bytesPerValue()));
+    }
+
+    /** The value a batch of {@code dtype} holds for {@code v}: rounded to bf16 for BF16, so encoding is exact. */
+    static float onTheWire(float v, ActivationDtype dtype) {
+        return dtype == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
+    }
+
     private static DocumentWindow documentRecord(Settings settings, Document doc, int index, ContextWindows.Window w) {
         int[] tokens = w.prependedBos() ? java.util.Arrays.copyOfRange(w.tokens(), 1, w.tokens().length) : w.tokens();
         if (index > 0) {
@@ -196,8 +218,7 @@ public final class CorpusProducer {
             counts[2] += tokens.length - firstRow;
             for (Site site : settings.sites()) {
                 int width = result.width(site);
-                int rowsPerBatch = Math.max(
-                        1, settings.maxRecordBytes() / (width * settings.dtype().bytesPerValue()));
+                int rowsPerBatch = rowsPerRecord(settings.maxRecordBytes(), width, settings.dtype());
                 float[] values = result.values(site);
                 for (int row = firstRow; row < tokens.length; row += rowsPerBatch) {
                     int rows = Math.min(rowsPerBatch, tokens.length - row);
@@ -232,7 +253,7 @@ public final class CorpusProducer {
             int from = (sequence * seqLen + i) * width;
             for (int d = 0; d < width; d++) {
                 float v = values[from + d];
-                out[r * width + d] = settings.dtype() == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
+                out[r * width + d] = onTheWire(v, settings.dtype());
             }
         }
         return new ActivationBatch(

@@ -1,6 +1,5 @@
 package dev.scopeflow.sae.stats;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.SaeFormatException;
@@ -8,15 +7,13 @@ import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.NonFiniteValue;
-import dev.scopeflow.schemas.format.Json;
-import dev.scopeflow.schemas.format.NpyArray;
+import dev.scopeflow.schemas.format.ActivationArrayFiles;
 import dev.scopeflow.schemas.results.SaeSummary;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -39,8 +36,8 @@ import java.util.Optional;
  *   <li>{@code summary.json}: {@code n_tokens, l0, mse, fvu, explained_variance, cosine, dead, dense,
  *       frac_alive} (null where undefined, e.g. no tokens).</li>
  * </ul>
- * A token counts when its mask entry is non-zero (with a mask), when its position is inside its token list
- * (with a tokens file: positions past a sequence's end are padding) and, with {@code excludeBos}, when its id
+ * A token counts when it is real ({@link ActivationArrayFiles}: mask 1, inside its token list) and, with
+ * {@code excludeBos}, when its id
  * is not BOS (Gemma 2: 2). A NaN or ±Infinity in a counted token's activations is an error naming the file,
  * sequence, position and dimension (nothing is written). Numbers are written in Java's shortest round-trip form.
  */
@@ -52,22 +49,18 @@ public final class StatsRun {
     private StatsRun() {}
 
     public static Result run(Request request) throws IOException {
-        NpyArray activations = NpyArray.read(request.activations);
-        if (activations.rank() != 3) {
-            throw new SaeFormatException(request.activations + ": activations have shape "
-                    + Arrays.toString(activations.shape()) + ", expected [n_seq, seq_len, d_in]");
-        }
-        int nSeq = activations.dim(0);
-        int seqLen = activations.dim(1);
-        int dIn = activations.dim(2);
-        boolean[] counts = countedTokens(request, nSeq, seqLen);
+        ActivationArrayFiles input = ActivationArrayFiles.read(request.activations, request.mask, request.tokens);
+        int nSeq = input.sequences();
+        int seqLen = input.seqLen();
+        int dIn = input.width();
+        boolean[] counts = countedTokens(input, request.excludeBos);
         try (SparseAutoencoder sae = SaeLoader.load(request.sae, request.backend)) {
             if (sae.dIn() != dIn) {
                 throw new SaeFormatException(request.activations + ": width " + dIn + " does not match the SAE's d_in "
                         + sae.dIn() + " (" + request.sae + ")");
             }
             SaeStatistics stats = new SaeStatistics(sae.dSae(), dIn, request.topK);
-            float[] data = activations.data();
+            float[] data = input.values();
             float[] x = new float[seqLen * dIn];
             long[] docs = new long[seqLen];
             int[] positions = new int[seqLen];
@@ -118,66 +111,16 @@ public final class StatsRun {
         }
     }
 
-    /** Which of the {@code nSeq * seqLen} tokens count, row-major. */
-    private static boolean[] countedTokens(Request request, int nSeq, int seqLen) throws IOException {
-        boolean[] counts = new boolean[Math.multiplyExact(nSeq, seqLen)];
-        Arrays.fill(counts, true);
-        if (request.mask != null) {
-            NpyArray mask = NpyArray.read(request.mask);
-            if (!mask.hasShape(nSeq, seqLen)) {
-                throw new SaeFormatException(request.mask + ": mask has shape " + Arrays.toString(mask.shape())
-                        + ", expected [n_seq " + nSeq + ", seq_len " + seqLen + "] from " + request.activations);
-            }
-            float[] m = mask.data();
-            for (int t = 0; t < counts.length; t++) {
-                counts[t] &= m[t] != 0;
-            }
-        }
-        if (request.tokens != null) {
-            List<int[]> sequences = readTokens(request.tokens);
-            if (sequences.size() != nSeq) {
-                throw new SaeFormatException(request.tokens + ": " + sequences.size() + " token lists, but "
-                        + request.activations + " has " + nSeq + " sequences");
-            }
-            for (int s = 0; s < nSeq; s++) {
-                int[] ids = sequences.get(s);
-                if (ids.length > seqLen) {
-                    throw new SaeFormatException(request.tokens + ": sequence " + s + " has " + ids.length
-                            + " tokens, more than seq_len " + seqLen);
-                }
-                for (int p = 0; p < seqLen; p++) {
-                    boolean real = p < ids.length;
-                    counts[s * seqLen + p] &= real && !(request.excludeBos && ids[p] == GemmaTokens.BOS);
-                }
+    /** Which of the {@code nSeq * seqLen} tokens count, row-major: the real ones, less BOS when asked. */
+    private static boolean[] countedTokens(ActivationArrayFiles input, boolean excludeBos) {
+        boolean[] counts = new boolean[Math.multiplyExact(input.sequences(), input.seqLen())];
+        for (int s = 0; s < input.sequences(); s++) {
+            for (int p = 0; p < input.seqLen(); p++) {
+                counts[s * input.seqLen() + p] =
+                        input.isReal(s, p) && !(excludeBos && input.tokens(s)[p] == GemmaTokens.BOS);
             }
         }
         return counts;
-    }
-
-    /** A JSON list of token-id lists, e.g. {@code [[2, 651, 3922], [2, 7127]]}. */
-    static List<int[]> readTokens(Path file) throws IOException {
-        JsonNode outer = Json.read(file, "not valid JSON");
-        if (!outer.isArray()) {
-            throw new SaeFormatException(file + ": expected a JSON list of token-id lists, e.g. [[2, 651, 3922]]");
-        }
-        List<int[]> sequences = new ArrayList<>(outer.size());
-        for (int s = 0; s < outer.size(); s++) {
-            JsonNode inner = outer.get(s);
-            if (!inner.isArray()) {
-                throw new SaeFormatException(file + ": entry " + s + " is not a list of token ids");
-            }
-            int[] ids = new int[inner.size()];
-            for (int p = 0; p < ids.length; p++) {
-                JsonNode id = inner.get(p);
-                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
-                    throw new SaeFormatException(file + ": entry " + s + ", position " + p
-                            + " is not a token id (non-negative integer): " + id);
-                }
-                ids[p] = id.asInt();
-            }
-            sequences.add(ids);
-        }
-        return sequences;
     }
 
     private static Path writeFeatures(Path file, FeatureStats stats) throws IOException {

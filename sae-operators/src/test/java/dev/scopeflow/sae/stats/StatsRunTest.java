@@ -111,7 +111,7 @@ class StatsRunTest {
                         .setOut(dir.resolve("x"))
                         .build()))
                 .hasMessageContaining("attention_mask.npy")
-                .hasMessageContaining("[n_seq, seq_len, d_in]");
+                .hasMessageContaining("activations have shape [7, 13], expected [n_seq, seq_len, d]");
         assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
                         .setSae(dir.resolve("activations.npy").getParent().resolve("nothing-here"))
                         .setActivations(dir.resolve("activations.npy"))

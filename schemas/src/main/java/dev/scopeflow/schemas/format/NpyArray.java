@@ -63,6 +63,18 @@ public final class NpyArray {
     }
 
     /**
+     * A standalone {@code .npy} file's shape from its header alone, however large the array: lets a caller check
+     * the shapes of several files against each other before loading any data.
+     */
+    public static int[] shape(Path file) throws IOException {
+        String fileName = file.getFileName().toString();
+        String arrayName = fileName.endsWith(".npy") ? fileName.substring(0, fileName.length() - 4) : fileName;
+        try (InputStream in = Files.newInputStream(file)) {
+            return readHeader(in, arrayName, file.toString()).shape();
+        }
+    }
+
+    /**
      * Reads one {@code .npy} stream to its end. {@code source} names where it came from (a file, or
      * {@code file.npz}) for error messages. Trailing bytes after the data are an error: they mean the header's
      * shape does not describe the data.
