@@ -9,6 +9,7 @@ import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.DocumentPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
+import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.SaeStatistics;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
@@ -17,6 +18,8 @@ import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import dev.scopeflow.schemas.results.FeatureActivationsRows;
+import dev.scopeflow.schemas.results.ResultsTable;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +51,8 @@ import org.apache.flink.streaming.util.TestStreamEnvironment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The unbounded statistics job through faults, on a real KRaft broker, a MiniCluster and a real ClickHouse
@@ -164,14 +169,18 @@ class FaultToleranceITCase {
     /**
      * ClickHouse down twice for 10 s with no job restarts allowed, so only the sinks' {@link
      * dev.scopeflow.flink.sinks.RetryPolicy} can carry the job across. Two outages because a blocked sink holds
-     * the checkpoints back: in the first only activations arrive, checkpoints complete and the statistics
-     * commits meet the outage; in the second document windows arrive and the documents sink meets it when it
-     * flushes at the next checkpoint barrier (which also holds that checkpoint's commits until it passes).
+     * the checkpoints back: in the first only activations arrive; in the second document windows arrive and the
+     * documents sink meets it when it flushes at the next checkpoint barrier (which also holds that checkpoint's
+     * commits until it passes). With the activation store on, its sink meets the first outage when it flushes at
+     * the barrier, and the statistics commits that follow the checkpoint find ClickHouse back; with the store off
+     * the checkpoints complete during the outage and the statistics commits meet it. Hence both policies.
      */
-    @Test
-    void clickHouseOutagesAreRiddenOutBySinkRetriesAlone() throws Exception {
+    @ParameterizedTest(name = "store {0}")
+    @ValueSource(strings = {"all", "none"})
+    void clickHouseOutagesAreRiddenOutBySinkRetriesAlone(String policy) throws Exception {
         startFlink(0); // no restart strategy: any failure fails the job
-        try (Run run = new Run("clickhouse-down")) {
+        StorePolicy store = StorePolicy.parse(policy);
+        try (Run run = new Run("clickhouse-down-" + policy, store)) {
             for (int chunk = 0; chunk < CHUNKS; chunk++) {
                 if (chunk == 2) {
                     run.awaitCheckpointedCommit(chunk);
@@ -194,8 +203,9 @@ class FaultToleranceITCase {
             }
             run.assertExactResults();
             run.log();
-            assertThat(run.metricSum("clickhouse-sae-stats.*clickhouseRetries"))
-                    .as("retries of the statistics commits")
+            String retried = store.storesNothing() ? "clickhouse-sae-stats" : "clickhouse-activations";
+            assertThat(run.metricSum(retried + ".*clickhouseRetries"))
+                    .as("retries of %s", retried)
                     .isPositive();
             assertThat(run.metricSum("clickhouse-documents.*clickhouseRetries"))
                     .as("retries of the documents inserts")
@@ -237,7 +247,14 @@ class FaultToleranceITCase {
         private final ActivationPublisher activations;
         private final DocumentPublisher documents;
 
+        final StorePolicy store;
+
         Run(String name) throws Exception {
+            this(name, StorePolicy.all());
+        }
+
+        Run(String name, StorePolicy store) throws Exception {
+            this.store = store;
             db = "it_" + name.replace('-', '_');
             runId = "run-" + name;
             TopicNames topics = TopicNames.withPrefix("it-" + name);
@@ -256,6 +273,7 @@ class FaultToleranceITCase {
                     .setRunId(runId)
                     .addSae(sae)
                     .optSnapshotInterval(Duration.ofMillis(300))
+                    .optStorePolicy(store)
                     .build();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.enableCheckpointing(CHECKPOINT_INTERVAL.toMillis());
@@ -436,7 +454,7 @@ class FaultToleranceITCase {
                     metricSum("KafkaSourceReader\\.commitsFailed"));
         }
 
-        /** Every statistic, the run's progress and the documents table equal what was published. */
+        /** Every statistic, the run's progress, the activation store and the documents table equal what was published. */
         void assertExactResults() throws Exception {
             activations.flush();
             documents.flush();
@@ -451,6 +469,21 @@ class FaultToleranceITCase {
                 assertThat(StatsExpectations.progress(jdbc, db, runId))
                         .containsExactly(
                                 (long) batches.size(), expected.features().tokens(), 0L);
+                // The activation store, whole: rows are written before the checkpoint whose statistics are
+                // committed above, and a replay rewrites the same rows, which FINAL shows once (issue 11).
+                List<ActivationStoreExpectations.Row> stored =
+                        store.storesNothing() ? List.of() : ActivationStoreExpectations.expectedRows(sae, batches);
+                for (ResultsTable table : List.of(FeatureActivationsRows.TABLE, FeatureActivationsRows.BY_TOKEN)) {
+                    assertThat(ActivationStoreExpectations.storedRows(jdbc, db, table, runId, sae.saeId(), true))
+                            .as("%s under FINAL: every non-zero of every counted token, once", table.name())
+                            .isEqualTo(stored);
+                    long unmerged = ActivationStoreExpectations.storedRows(jdbc, db, table, runId, sae.saeId(), false)
+                            .size();
+                    System.out.printf(
+                            "%s: %d stored activations in %s, %d rows without FINAL%n",
+                            runId, stored.size(), table.name(), unmerged);
+                    assertThat(unmerged).isGreaterThanOrEqualTo(stored.size());
+                }
             }
             List<String> published = windows.stream()
                     .map(w -> w.docId() + "\t" + w.firstPosition() + "\t"
