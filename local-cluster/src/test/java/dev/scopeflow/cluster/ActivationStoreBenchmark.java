@@ -3,18 +3,26 @@ package dev.scopeflow.cluster;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.clickhouse.QueryResult;
+import dev.scopeflow.schemas.results.DocumentsRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
+import dev.scopeflow.schemas.results.NamedQueries;
+import dev.scopeflow.schemas.results.NamedQuery;
+import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Bytes on disk per stored activation in {@code feature_activations} (and its by-token copy) at corpus scale, on
- * the embedded ClickHouse server. Run by hand, not by the build; see BENCHMARKS.md. Arguments: stored
- * activations (default 50 000 000), work dir (default a temp dir; an existing one is reused without
- * regenerating if it already holds the rows).
+ * Bytes on disk per stored activation in {@code feature_activations} (and its by-token copy) at corpus scale, and
+ * the latency of every named query over it, on the embedded ClickHouse server. Run by hand, not by the build; see
+ * BENCHMARKS.md. Arguments: stored activations (default 50 000 000), work dir (default a temp dir; an existing one
+ * is reused without regenerating if it already holds the rows), timed runs per query (default 20).
  *
  * <p>The rows are generated, not encoded by an SAE (encoding 700k tokens with a 16k SAE takes this machine about
  * half an hour per run): a 16k SAE's shape with L0 ≈ 70, feature densities log-uniform over four decades (as
@@ -35,6 +43,7 @@ public final class ActivationStoreBenchmark {
     public static void main(String[] args) throws Exception {
         long target = args.length > 0 ? Long.parseLong(args[0]) : 50_000_000L;
         Path dir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("scopeflow-store-bench");
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         try (EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
             ClickHouseHttp ch = clickHouse.http();
             ClickHouseMigrations.apply(ch, DB);
@@ -51,6 +60,10 @@ public final class ActivationStoreBenchmark {
             System.out.println("server " + clickHouse.serverVersion() + ", work dir " + dir);
             reportBytes(ch, FeatureActivationsRows.TABLE.name(), rows);
             reportBytes(ch, FeatureActivationsRows.BY_TOKEN.name(), rows);
+            if (count(ch, TopExamplesRows.TABLE.in(DB)) == 0) {
+                writeContext(ch);
+            }
+            timeNamedQueries(ch, runs);
         }
     }
 
@@ -86,6 +99,99 @@ public final class ActivationStoreBenchmark {
         }
         rows.insertInto(ch, DB);
         return inserted + rows.count();
+    }
+
+    /**
+     * What the job writes besides the store and {@code feature-windows} joins with: each feature's top 20
+     * examples (from the stored rows) and every document's token window.
+     */
+    static void writeContext(ClickHouseHttp ch) {
+        TopExamplesRows top = new TopExamplesRows(D_SAE * 20);
+        int rank = 0;
+        long previous = -1;
+        for (List<String> row : ch.query("SELECT feature, doc_id, position, activation FROM "
+                + FeatureActivationsRows.TABLE.in(DB) + " ORDER BY feature, activation DESC, doc_id, position"
+                + " LIMIT 20 BY feature")) {
+            long feature = Long.parseLong(row.get(0));
+            rank = feature == previous ? rank + 1 : 1;
+            previous = feature;
+            top.add(
+                    RUN,
+                    SAE,
+                    feature,
+                    rank,
+                    Long.parseLong(row.get(1)),
+                    Long.parseLong(row.get(2)),
+                    Float.parseFloat(row.get(3)),
+                    1);
+        }
+        top.insertInto(ch, DB);
+        long docs = Long.parseLong(ch.query("SELECT max(doc_id) + 1 FROM " + FeatureActivationsRows.BY_TOKEN.in(DB))
+                .get(0)
+                .get(0));
+        DocumentsRows documents = new DocumentsRows((int) docs);
+        for (long doc = 0; doc < docs; doc++) {
+            int[] ids = new int[SEQ_LEN];
+            ids[0] = 2;
+            for (int p = 1; p < SEQ_LEN; p++) {
+                ids[p] = tokenId(doc, p);
+            }
+            documents.add(RUN, doc, 0, ids, "");
+        }
+        documents.insertInto(ch, DB);
+    }
+
+    /**
+     * p50 and p95 of each named query over {@code runs} runs, each with another random feature (uniform over the
+     * features that fire, as a researcher browsing features would pick them) or token; one untimed warm-up run.
+     */
+    static void timeNamedQueries(ClickHouseHttp ch, int runs) {
+        List<Long> firing = ch.query("SELECT DISTINCT feature FROM " + TopExamplesRows.TABLE.in(DB)).stream()
+                .map(row -> Long.parseLong(row.get(0)))
+                .toList();
+        long docs = Long.parseLong(ch.query("SELECT max(doc_id) + 1 FROM " + DocumentsRows.TABLE.in(DB))
+                .get(0)
+                .get(0));
+        SplittableRandom random = new SplittableRandom(7);
+        for (NamedQuery query : NamedQueries.all()) {
+            long[] micros = new long[runs];
+            long rows = 0;
+            for (int i = -1; i < runs; i++) {
+                long doc = random.nextLong(docs);
+                int position = 1 + random.nextInt(SEQ_LEN - 1);
+                Map<String, String> arguments = new HashMap<>();
+                for (NamedQuery.Parameter parameter : query.parameters()) {
+                    String value = switch (parameter.name()) {
+                        case "run" -> RUN;
+                        case "sae" -> SAE;
+                        case "feature" -> String.valueOf(firing.get(random.nextInt(firing.size())));
+                        case "doc" -> String.valueOf(doc);
+                        case "position", "from" -> String.valueOf(position);
+                        case "to" -> String.valueOf(Math.min(SEQ_LEN, position + 64));
+                        default -> null; // the query's default
+                    };
+                    if (value != null) {
+                        arguments.put(parameter.name(), value);
+                    }
+                }
+                long t0 = System.nanoTime();
+                QueryResult result = query.run(ch, DB, arguments);
+                if (i >= 0) {
+                    micros[i] = (System.nanoTime() - t0) / 1_000;
+                    rows += result.rows().size();
+                }
+            }
+            Arrays.sort(micros);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-24s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms  (%d runs, %.1f rows per answer)%n",
+                    query.name(),
+                    micros[runs / 2] / 1e3,
+                    micros[(int) Math.ceil(runs * 0.95) - 1] / 1e3,
+                    micros[runs - 1] / 1e3,
+                    runs,
+                    rows / (double) runs);
+        }
     }
 
     /** Log-uniform densities over [1e-5, 1e-1), scaled so they sum to L0 (the mean number firing per token). */
