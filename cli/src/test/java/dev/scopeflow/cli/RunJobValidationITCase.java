@@ -170,11 +170,14 @@ class RunJobValidationITCase {
         return options.toArray(String[]::new);
     }
 
-    /** Every table of the database, all rows as stored (merged first, so background merges cannot differ). */
+    /**
+     * Every table of the database, all rows as stored (merged first, so background merges cannot differ). Views
+     * are left out: a materialized view's rows are its target table's, and it cannot be optimized itself.
+     */
     private static Map<String, List<List<String>>> dumpAll() {
         Map<String, List<List<String>>> tables = new LinkedHashMap<>();
-        for (List<String> row :
-                http.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name")) {
+        for (List<String> row : http.query("SELECT name FROM system.tables WHERE database = '" + DB
+                + "' AND engine != 'MaterializedView' ORDER BY name")) {
             tables.put(row.get(0), dump(row.get(0)));
         }
         return tables;
