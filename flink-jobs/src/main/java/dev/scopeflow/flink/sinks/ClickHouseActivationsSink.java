@@ -13,7 +13,6 @@ import java.util.Map;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
-import org.apache.flink.metrics.Counter;
 
 /**
  * The activation store: writes the SAE activations each SAE's {@link StorePolicy} keeps to
@@ -59,39 +58,26 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
     @Override
     public SinkWriter<SaeCodesBatch> createWriter(WriterInitContext context) {
         return new Writer(
-                ClickHouseHttp.of(httpUrl, login),
-                database,
-                retryPolicy,
-                config,
-                context.metricGroup().counter("activationsWritten"),
-                context.metricGroup().counter("clickhouseRetries"));
+                new RetryingInserter(
+                        ClickHouseHttp.of(httpUrl, login),
+                        database,
+                        retryPolicy,
+                        context.metricGroup().counter("activationsWritten"),
+                        context.metricGroup().counter("clickhouseRetries")),
+                config);
     }
 
     /** Buffers the kept activations of each batch; package-private so tests can replay records into it. */
     static final class Writer implements SinkWriter<SaeCodesBatch> {
-        private final ClickHouseHttp clickHouse;
-        private final String database;
-        private final RetryPolicy retryPolicy;
+        private final RetryingInserter inserter;
         private final Map<String, StorePolicy> policies = new HashMap<>();
-        private final Counter written;
-        private final Counter retries;
         private FeatureActivationsRows rows = new FeatureActivationsRows(INITIAL_ROWS);
 
-        Writer(
-                ClickHouseHttp clickHouse,
-                String database,
-                RetryPolicy retryPolicy,
-                FeatureStatsJobConfig config,
-                Counter written,
-                Counter retries) {
-            this.clickHouse = clickHouse;
-            this.database = database;
-            this.retryPolicy = retryPolicy;
+        Writer(RetryingInserter inserter, FeatureStatsJobConfig config) {
+            this.inserter = inserter;
             for (SaeSpec sae : config.saes()) {
                 policies.put(sae.saeId(), config.storePolicy(sae.saeId()));
             }
-            this.written = written;
-            this.retries = retries;
         }
 
         @Override
@@ -124,16 +110,7 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
 
         @Override
         public void flush(boolean endOfInput) throws InterruptedException {
-            if (rows.count() == 0) {
-                return;
-            }
-            FeatureActivationsRows batch = rows;
-            retryPolicy.run(
-                    "insert " + batch.count() + " activations into "
-                            + batch.table().in(database),
-                    () -> batch.insertInto(clickHouse, database),
-                    retries::inc);
-            written.inc(batch.count());
+            inserter.insert(rows);
             rows = new FeatureActivationsRows(INITIAL_ROWS);
         }
 

@@ -7,7 +7,6 @@ import dev.scopeflow.schemas.results.DocumentsRows;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
-import org.apache.flink.metrics.Counter;
 
 /**
  * Writes document windows to {@code documents}. Rows are buffered and inserted when the buffer is full and at
@@ -35,28 +34,20 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
     @Override
     public SinkWriter<DocumentRow> createWriter(WriterInitContext context) {
-        return new Writer(
+        return new Writer(new RetryingInserter(
                 ClickHouseHttp.of(httpUrl, login),
                 database,
                 retryPolicy,
                 context.metricGroup().counter("documentWindowsWritten"),
-                context.metricGroup().counter("clickhouseRetries"));
+                context.metricGroup().counter("clickhouseRetries")));
     }
 
     private static final class Writer implements SinkWriter<DocumentRow> {
-        private final ClickHouseHttp clickHouse;
-        private final String database;
-        private final RetryPolicy retryPolicy;
-        private final Counter written;
-        private final Counter retries;
+        private final RetryingInserter inserter;
         private DocumentsRows rows = new DocumentsRows(1 << 16);
 
-        Writer(ClickHouseHttp clickHouse, String database, RetryPolicy retryPolicy, Counter written, Counter retries) {
-            this.clickHouse = clickHouse;
-            this.database = database;
-            this.retryPolicy = retryPolicy;
-            this.written = written;
-            this.retries = retries;
+        Writer(RetryingInserter inserter) {
+            this.inserter = inserter;
         }
 
         @Override
@@ -69,16 +60,7 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
         @Override
         public void flush(boolean endOfInput) throws InterruptedException {
-            if (rows.count() == 0) {
-                return;
-            }
-            DocumentsRows batch = rows;
-            retryPolicy.run(
-                    "insert " + batch.count() + " document windows into "
-                            + batch.table().in(database),
-                    () -> batch.insertInto(clickHouse, database),
-                    retries::inc);
-            written.inc(batch.count());
+            inserter.insert(rows);
             rows = new DocumentsRows(1 << 16);
         }
 
