@@ -1,12 +1,9 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunJobValidation;
 import dev.scopeflow.producers.stream.ActivationArrayProducer;
-import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.format.ActivationArrayFiles;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
@@ -49,44 +46,18 @@ final class RunCommand implements Callable<Integer> {
     String runId;
 
     @Option(
-            names = "--sae",
-            required = true,
-            description = "ID=SITE=PATH, e.g. l20=res.20=/saes/layer_20/width_16k/average_l0_71/params.npz "
-                    + "(a Gemma Scope params.npz or a SAELens directory; SITE is --site); repeat for several SAEs.")
-    List<String> saes;
-
-    @Option(
             names = "--append",
             description = "Add the array to a run id that already has data; without it a run id with data is refused.")
     boolean append;
 
-    @Option(
-            names = "--top-k",
-            defaultValue = "" + TopExamples.DEFAULT_K,
-            description = "Top examples kept per feature (default: ${DEFAULT-VALUE}).")
-    int topK;
-
-    @Option(
-            names = "--backend",
-            defaultValue = "JAVA",
-            description = "Encode kernel: JAVA or TORCH (DJL libtorch) (default: ${DEFAULT-VALUE}).")
-    MatmulBackend backend;
-
     @Mixin
-    StorePolicyOptions store;
-
-    @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
-    int parallelism;
+    JobOptions job;
 
     @Override
     public Integer call() throws Exception {
         // Everything a user can get wrong in the arguments and files is checked before any service starts.
         ActivationArrayProducer.Settings settings = input.settings(runId);
-        FeatureStatsJobConfig.Builder builder =
-                FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
-        saes.forEach(sae -> builder.addSae(FeatureStatsJobMain.parseSae(sae)));
-        store.applyTo(builder);
-        FeatureStatsJobConfig config = builder.build();
+        FeatureStatsJobConfig config = job.config(runId).build();
         ActivationArrayFiles files = input.read();
         PrintStream out = System.out;
         boolean started;
@@ -103,7 +74,7 @@ final class RunCommand implements Callable<Integer> {
                     config,
                     settings.modelId(),
                     files.activationsFile().toString(),
-                    parallelism,
+                    job.parallelism,
                     true,
                     out,
                     spec.commandLine().getErr())) {

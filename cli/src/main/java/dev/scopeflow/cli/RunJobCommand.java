@@ -1,13 +1,10 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
-import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.RunFailedException;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunsRegistry;
-import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.stats.TopExamples;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
@@ -47,13 +44,6 @@ final class RunJobCommand implements Callable<Integer> {
     String runId;
 
     @Option(
-            names = "--sae",
-            required = true,
-            description = "ID=SITE=PATH, e.g. l20=res.20=/saes/layer_20/width_16k/average_l0_71/params.npz "
-                    + "(a Gemma Scope params.npz or a SAELens directory); repeat for several SAEs.")
-    List<String> saes;
-
-    @Option(
             names = "--model-id",
             defaultValue = "",
             description = "Model the activations came from, for the runs registry (e.g. google/gemma-2-2b).")
@@ -74,39 +64,20 @@ final class RunJobCommand implements Callable<Integer> {
             description = "How often an unbounded job publishes statistics, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration snapshotInterval;
 
-    @Option(
-            names = "--top-k",
-            defaultValue = "20",
-            description = "Top examples kept per feature (default: ${DEFAULT-VALUE}).")
-    int topK = TopExamples.DEFAULT_K;
-
-    @Option(
-            names = "--backend",
-            defaultValue = "JAVA",
-            description =
-                    "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
-    MatmulBackend backend;
-
     @Mixin
-    StorePolicyOptions store;
-
-    @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
-    int parallelism;
+    JobOptions job;
 
     @Override
     public Integer call() throws Exception {
         RunId.validate(runId);
-        FeatureStatsJobConfig.Builder config =
-                FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
-        saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
-        store.applyTo(config);
+        FeatureStatsJobConfig.Builder config = job.config(runId);
         if (unbounded) {
             config.optSnapshotInterval(snapshotInterval);
         }
         FeatureStatsJobConfig built = config.build();
         try (Services resolved = services.resolve(System.out)) {
             PrintWriter err = spec.commandLine().getErr();
-            if (!runJob(resolved, built, modelId, corpus, parallelism, !unbounded, System.out, err)) {
+            if (!runJob(resolved, built, modelId, corpus, job.parallelism, !unbounded, System.out, err)) {
                 return 1;
             }
             System.out.println("Done. Results: ./scopeflow query \"" + resultsQuery(resolved.database(), runId) + "\"");
