@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -178,7 +179,7 @@ public final class FeatureStatsJobConfig implements Serializable {
          * a run should keep one backend throughout.
          */
         public Builder optBackend(MatmulBackend backend) {
-            this.backend = java.util.Objects.requireNonNull(backend, "backend");
+            this.backend = Objects.requireNonNull(backend, "backend");
             return this;
         }
 
@@ -189,20 +190,20 @@ public final class FeatureStatsJobConfig implements Serializable {
          */
         public Builder optFailureRate(int maxFailures, Duration interval, Duration delay) {
             this.maxFailuresPerInterval = maxFailures;
-            this.failureRateInterval = java.util.Objects.requireNonNull(interval, "interval");
-            this.restartDelay = java.util.Objects.requireNonNull(delay, "delay");
+            this.failureRateInterval = Objects.requireNonNull(interval, "interval");
+            this.restartDelay = Objects.requireNonNull(delay, "delay");
             return this;
         }
 
         /** What the job stores in {@code feature_activations} for every SAE without its own policy; default all. */
         public Builder optStorePolicy(StorePolicy policy) {
-            this.storePolicy = java.util.Objects.requireNonNull(policy, "policy");
+            this.storePolicy = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
         /** What the job stores for one SAE of the job, instead of the job's policy. */
         public Builder optStorePolicy(String saeId, StorePolicy policy) {
-            storePolicies.put(saeId, java.util.Objects.requireNonNull(policy, "policy"));
+            storePolicies.put(saeId, Objects.requireNonNull(policy, "policy"));
             return this;
         }
 

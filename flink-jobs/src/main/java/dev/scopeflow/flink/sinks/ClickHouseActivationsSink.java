@@ -67,8 +67,8 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
                 config);
     }
 
-    /** Buffers the kept activations of each batch; package-private so tests can replay records into it. */
-    static final class Writer implements SinkWriter<SaeCodesBatch> {
+    /** Buffers the kept activations of each batch. */
+    private static final class Writer implements SinkWriter<SaeCodesBatch> {
         private final RetryingInserter inserter;
         private final Map<String, StorePolicy> policies = new HashMap<>();
         private FeatureActivationsRows rows = new FeatureActivationsRows(INITIAL_ROWS);
@@ -110,6 +110,9 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
 
         @Override
         public void flush(boolean endOfInput) throws InterruptedException {
+            if (rows.count() == 0) {
+                return; // every checkpoint flushes: keep the empty buffer
+            }
             inserter.insert(rows);
             rows = new FeatureActivationsRows(INITIAL_ROWS);
         }

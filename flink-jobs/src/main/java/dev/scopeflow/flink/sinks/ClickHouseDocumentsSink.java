@@ -60,6 +60,9 @@ public final class ClickHouseDocumentsSink implements Sink<DocumentRow> {
 
         @Override
         public void flush(boolean endOfInput) throws InterruptedException {
+            if (rows.count() == 0) {
+                return; // every checkpoint flushes: keep the empty buffer
+            }
             inserter.insert(rows);
             rows = new DocumentsRows(1 << 16);
         }

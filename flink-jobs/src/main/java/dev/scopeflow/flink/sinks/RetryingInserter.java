@@ -28,9 +28,6 @@ final class RetryingInserter {
 
     /** Returns once ClickHouse has the rows; throws when the policy gives up (the job then restarts). */
     void insert(RowBinaryRows rows) throws InterruptedException {
-        if (rows.count() == 0) {
-            return;
-        }
         retryPolicy.run(
                 "insert " + rows.count() + " rows into " + rows.table().in(database),
                 () -> rows.insertInto(clickHouse, database),
