@@ -12,6 +12,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Creates ScopeFlow's topics if they are missing (brokers may have auto-creation off, as they should). */
@@ -59,18 +60,15 @@ public final class KafkaTopics {
     /**
      * Waits until every partition of freshly created topics has a leader. An idempotent producer that sends
      * before that gets NOT_LEADER_OR_FOLLOWER, and its retries can then be refused as out of sequence for the
-     * whole delivery timeout (seen on a loaded single-node KRaft broker).
+     * whole delivery timeout (seen on a loaded single-node KRaft broker). Right after the create, the broker
+     * answering the describe may not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION, a retriable error: seen
+     * in CI); that is "not ready yet" too.
      */
-    private static void awaitLeaders(Admin admin, List<String> names, String bootstrapServers)
+    static void awaitLeaders(Admin admin, List<String> names, String bootstrapServers)
             throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
-            Map<String, TopicDescription> described =
-                    admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
-            boolean ready = described.values().stream()
-                    .allMatch(d -> d.partitions().stream()
-                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-            if (ready) {
+            if (haveLeaders(admin, names)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
@@ -79,5 +77,21 @@ public final class KafkaTopics {
             }
             Thread.sleep(100);
         }
+    }
+
+    private static boolean haveLeaders(Admin admin, List<String> names)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, TopicDescription> described;
+        try {
+            described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RetriableException) {
+                return false;
+            }
+            throw e;
+        }
+        return described.values().stream()
+                .allMatch(d -> d.partitions().stream()
+                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
     }
 }
