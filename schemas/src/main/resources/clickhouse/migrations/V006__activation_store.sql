@@ -17,20 +17,20 @@ CREATE TABLE IF NOT EXISTS ${db}.feature_activations (
     activation Float32
 ) ENGINE = ReplacingMergeTree() ORDER BY (run_id, sae_id, feature, doc_id, position);
 
--- Token → features: the same rows in (document, position) order, filled by the view below on every insert.
+-- Token → features: one row per token with stored activations, its features ascending and their values in
+-- two parallel arrays; written by the job beside the rows above (same checkpoint flush, same replay rule: a
+-- replayed token's row is identical). A row per token, not per activation, because reading "every feature on
+-- these tokens" then reads ~70× fewer keys; 256-row granules so a scattered token set reads little beyond
+-- its tokens (see schemas/README.md).
 CREATE TABLE IF NOT EXISTS ${db}.feature_activations_by_token (
     run_id String,
     sae_id String,
     doc_id Int64,
     position UInt32,
-    feature UInt32,
     token_id Int32,
-    activation Float32
-) ENGINE = ReplacingMergeTree() ORDER BY (run_id, sae_id, doc_id, position, feature);
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.feature_activations_by_token_mv
-TO ${db}.feature_activations_by_token
-AS SELECT run_id, sae_id, doc_id, position, feature, token_id, activation FROM ${db}.feature_activations;
+    features Array(UInt32),
+    activations Array(Float32)
+) ENGINE = ReplacingMergeTree() ORDER BY (run_id, sae_id, doc_id, position) SETTINGS index_granularity = 256;
 
 -- What the job stores for each SAE of a run: 'all', 'none', 'min-activation X' or 'top-per-token N'.
 CREATE TABLE IF NOT EXISTS ${db}.store_policies (

@@ -8,6 +8,8 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.format.NpyWriter;
 import dev.scopeflow.schemas.format.PythonFixtures;
+import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
+import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,11 +178,12 @@ class RunCommandITCase {
      */
     static void assertFeatureActivationsMatch(
             ClickHouseHttp http, String db, String runId, String saeId, List<NonZero> expected) {
-        for (String table : List.of("feature_activations", "feature_activations_by_token")) {
-            List<List<String>> rows = http.query("SELECT doc_id, position, token_id, feature, activation FROM " + db
-                    + "." + table + " FINAL WHERE run_id = " + ClickHouseTsv.quote(runId) + " AND sae_id = "
-                    + ClickHouseTsv.quote(saeId) + " ORDER BY doc_id, position, feature");
-            assertRowsAreNonZeros(table, rows, expected);
+        for (String from : List.of(
+                FeatureActivationsRows.TABLE.in(db) + " FINAL", FeatureActivationsByTokenRows.asRows(db, true))) {
+            List<List<String>> rows = http.query("SELECT doc_id, position, token_id, feature, activation FROM " + from
+                    + " WHERE run_id = " + ClickHouseTsv.quote(runId) + " AND sae_id = " + ClickHouseTsv.quote(saeId)
+                    + " ORDER BY doc_id, position, feature");
+            assertRowsAreNonZeros(from, rows, expected);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.scopeflow.flink;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.schemas.ActivationBatch;
+import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.ResultsTable;
 import java.nio.file.Path;
@@ -90,18 +91,20 @@ public final class ActivationStoreExpectations {
     }
 
     /**
-     * The rows of one (run, SAE) in {@code feature_activations} or {@code feature_activations_by_token}, read with
-     * FINAL (the documented read) or without (every copy a replay wrote, before merges), in table order of
-     * {@code feature_activations}. Read through JDBC, whose RowBinary transport keeps Float32 bit-exact.
+     * The rows of one (run, SAE) in {@code feature_activations} or in {@code feature_activations_by_token} (unnested
+     * to one row per activation), read with FINAL (the documented read) or without (every copy a replay wrote,
+     * before merges), in table order of {@code feature_activations}. Read through JDBC, whose RowBinary transport
+     * keeps Float32 bit-exact.
      */
     public static List<Row> storedRows(
             Connection jdbc, String db, ResultsTable table, String runId, String saeId, boolean useFinal)
             throws Exception {
+        String from = table.equals(FeatureActivationsByTokenRows.TABLE)
+                ? FeatureActivationsByTokenRows.asRows(db, useFinal)
+                : table.in(db) + (useFinal ? " FINAL" : "");
         List<Row> rows = new ArrayList<>();
-        try (PreparedStatement query =
-                jdbc.prepareStatement("SELECT feature, doc_id, position, token_id, activation FROM "
-                        + table.in(db) + (useFinal ? " FINAL" : "")
-                        + " WHERE run_id = ? AND sae_id = ? ORDER BY feature, doc_id, position")) {
+        try (PreparedStatement query = jdbc.prepareStatement("SELECT feature, doc_id, position, token_id, activation"
+                + " FROM " + from + " WHERE run_id = ? AND sae_id = ? ORDER BY feature, doc_id, position")) {
             query.setString(1, runId);
             query.setString(2, saeId);
             try (ResultSet rs = query.executeQuery()) {

@@ -18,6 +18,7 @@ import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.RunSitesRows;
@@ -120,14 +121,14 @@ class ActivationStoreITCase {
 
         // The whole run again into the same tables, as a restore from before the first record would replay it.
         // Merges stopped, so the second copy of every row stays until the reads below have seen it.
-        for (String table : List.of(FeatureActivationsRows.TABLE.name(), FeatureActivationsRows.BY_TOKEN.name())) {
+        for (String table : List.of(FeatureActivationsRows.TABLE.name(), FeatureActivationsByTokenRows.TABLE.name())) {
             http.execute("SYSTEM STOP MERGES " + DB + "." + table);
         }
         FeatureStatsJob.runRegistered(environment(), endpoints, config, "m", "c");
         try (Connection jdbc = SERVICES.clickHouse().jdbc(DB)) {
             assertStored(jdbc, expected, none, 2);
         }
-        for (String table : List.of(FeatureActivationsRows.TABLE.name(), FeatureActivationsRows.BY_TOKEN.name())) {
+        for (String table : List.of(FeatureActivationsRows.TABLE.name(), FeatureActivationsByTokenRows.TABLE.name())) {
             http.execute("SYSTEM START MERGES " + DB + "." + table);
             http.execute("OPTIMIZE TABLE " + DB + "." + table + " FINAL");
         }
@@ -147,7 +148,7 @@ class ActivationStoreITCase {
             String id = sae.getKey().saeId();
             List<Row> want = sae.getValue();
             assertThat(storedRows(jdbc, DB, RUN, id)).as("%s FINAL", id).isEqualTo(want);
-            assertThat(storedRows(jdbc, DB, FeatureActivationsRows.BY_TOKEN, RUN, id, true))
+            assertThat(storedRows(jdbc, DB, FeatureActivationsByTokenRows.TABLE, RUN, id, true))
                     .as("%s by token FINAL", id)
                     .isEqualTo(want);
             List<Row> everyCopy = new ArrayList<>();
@@ -159,13 +160,13 @@ class ActivationStoreITCase {
             assertThat(storedRows(jdbc, DB, FeatureActivationsRows.TABLE, RUN, id, false))
                     .as("%s without FINAL", id)
                     .isEqualTo(everyCopy);
-            assertThat(storedRows(jdbc, DB, FeatureActivationsRows.BY_TOKEN, RUN, id, false))
+            assertThat(storedRows(jdbc, DB, FeatureActivationsByTokenRows.TABLE, RUN, id, false))
                     .as("%s by token without FINAL", id)
                     .isEqualTo(everyCopy);
         }
         assertThat(storedRows(jdbc, DB, FeatureActivationsRows.TABLE, RUN, none.saeId(), false))
                 .isEmpty();
-        assertThat(storedRows(jdbc, DB, FeatureActivationsRows.BY_TOKEN, RUN, none.saeId(), false))
+        assertThat(storedRows(jdbc, DB, FeatureActivationsByTokenRows.TABLE, RUN, none.saeId(), false))
                 .isEmpty();
     }
 

@@ -18,6 +18,7 @@ import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.ResultsTable;
 import java.sql.Connection;
@@ -475,7 +476,7 @@ class FaultToleranceITCase {
                 // committed above, and a replay rewrites the same rows, which FINAL shows once (issue 11).
                 List<ActivationStoreExpectations.Row> stored =
                         store.storesNothing() ? List.of() : ActivationStoreExpectations.expectedRows(sae, batches);
-                for (ResultsTable table : List.of(FeatureActivationsRows.TABLE, FeatureActivationsRows.BY_TOKEN)) {
+                for (ResultsTable table : List.of(FeatureActivationsRows.TABLE, FeatureActivationsByTokenRows.TABLE)) {
                     assertThat(ActivationStoreExpectations.storedRows(jdbc, db, table, runId, sae.saeId(), true))
                             .as("%s under FINAL: every non-zero of every counted token, once", table.name())
                             .isEqualTo(stored);

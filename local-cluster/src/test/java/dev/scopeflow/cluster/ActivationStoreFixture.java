@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.QueryResult;
+import dev.scopeflow.schemas.results.ActivationStoreRows;
 import dev.scopeflow.schemas.results.DocumentsRows;
-import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -103,20 +103,49 @@ public final class ActivationStoreFixture {
      * Returns how many activation rows were written in all, duplicates included.
      */
     public int insertInto(ClickHouseHttp clickHouse, String database) {
-        FeatureActivationsRows rows = new FeatureActivationsRows(activations.size());
-        FeatureActivationsRows replay = new FeatureActivationsRows(activations.size());
-        FeatureActivationsRows elsewhere = new FeatureActivationsRows(activations.size());
+        ActivationStoreRows rows = new ActivationStoreRows(activations.size());
+        ActivationStoreRows replay = new ActivationStoreRows(activations.size());
+        ActivationStoreRows elsewhere = new ActivationStoreRows(activations.size());
         int written = 0;
-        for (Activation a : activations) {
-            rows.add(RUN, SAE, a.feature(), a.doc(), a.position(), a.tokenId(), a.activation());
-            written++;
+        Map<List<Long>, List<Activation>> byToken = activations.stream()
+                .sorted(Comparator.comparingInt(Activation::feature))
+                .collect(Collectors.groupingBy(
+                        a -> List.of(a.doc(), (long) a.position()), LinkedHashMap::new, Collectors.toList()));
+        for (List<Activation> token : byToken.values()) {
+            Activation first = token.get(0);
+            int[] features = token.stream().mapToInt(Activation::feature).toArray();
+            float[] values = new float[token.size()];
+            float[] nines = new float[token.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = token.get(i).activation();
+                nines[i] = 9f;
+            }
+            rows.addToken(RUN, SAE, first.doc(), first.position(), first.tokenId(), features, values, values.length);
+            written += values.length;
             if (random.nextInt(5) == 0) {
-                replay.add(RUN, SAE, a.feature(), a.doc(), a.position(), a.tokenId(), a.activation());
-                written++;
+                replay.addToken(
+                        RUN, SAE, first.doc(), first.position(), first.tokenId(), features, values, values.length);
+                written += values.length;
             }
             if (random.nextInt(3) == 0) {
-                elsewhere.add("other-run", SAE, a.feature(), a.doc(), a.position(), a.tokenId(), 9f);
-                elsewhere.add(RUN, "other-sae", a.feature(), a.doc(), a.position(), a.tokenId(), 9f);
+                elsewhere.addToken(
+                        "other-run",
+                        SAE,
+                        first.doc(),
+                        first.position(),
+                        first.tokenId(),
+                        features,
+                        nines,
+                        nines.length);
+                elsewhere.addToken(
+                        RUN,
+                        "other-sae",
+                        first.doc(),
+                        first.position(),
+                        first.tokenId(),
+                        features,
+                        nines,
+                        nines.length);
             }
         }
         rows.insertInto(clickHouse, database);

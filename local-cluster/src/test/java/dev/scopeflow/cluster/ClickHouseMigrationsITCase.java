@@ -65,7 +65,6 @@ class ClickHouseMigrationsITCase {
                         "documents",
                         "feature_activations",
                         "feature_activations_by_token",
-                        "feature_activations_by_token_mv",
                         "feature_histograms",
                         "feature_stats",
                         "interval_samples",

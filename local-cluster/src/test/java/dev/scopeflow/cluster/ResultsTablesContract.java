@@ -7,6 +7,7 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.DocumentsRows;
+import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.FeatureHistogramsRows;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
@@ -50,7 +51,7 @@ public abstract class ResultsTablesContract {
             SaesRows.TABLE,
             DocumentsRows.TABLE,
             FeatureActivationsRows.TABLE,
-            FeatureActivationsRows.BY_TOKEN,
+            FeatureActivationsByTokenRows.TABLE,
             StorePoliciesRows.TABLE);
 
     private ClickHouseHttp ch;
@@ -123,9 +124,20 @@ public abstract class ResultsTablesContract {
         new FeatureActivationsRows(1).add("r", "s", 7, 17, 40, -3, 1.75f).insertInto(ch, DB);
         assertThat(select(FeatureActivationsRows.TABLE))
                 .containsExactly(List.of("r", "s", "7", "17", "40", "-3", "1.75"));
-        assertThat(select(FeatureActivationsRows.BY_TOKEN))
-                .as("the view copies each insert, ordered by token")
-                .containsExactly(List.of("r", "s", "17", "40", "7", "-3", "1.75"));
+        new FeatureActivationsByTokenRows(1)
+                .add(
+                        "r",
+                        "s",
+                        17,
+                        40,
+                        -3,
+                        new int[] {7, 16383, (int) 4_000_000_000L},
+                        new float[] {1.75f, 3e-8f, 2f},
+                        2)
+                .insertInto(ch, DB);
+        assertThat(select(FeatureActivationsByTokenRows.TABLE))
+                .as("only the first count entries of the arrays are written")
+                .containsExactly(List.of("r", "s", "17", "40", "-3", "[7,16383]", "[1.75,3e-8]"));
     }
 
     @Test

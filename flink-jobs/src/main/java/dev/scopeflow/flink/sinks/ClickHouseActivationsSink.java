@@ -7,7 +7,7 @@ import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
-import dev.scopeflow.schemas.results.FeatureActivationsRows;
+import dev.scopeflow.schemas.results.ActivationStoreRows;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -16,7 +16,8 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 
 /**
  * The activation store: writes the SAE activations each SAE's {@link StorePolicy} keeps to
- * {@code feature_activations}, one row per (token, feature), fed straight from the encode operator. Rows are
+ * {@code feature_activations}, one row per (token, feature), and to {@code feature_activations_by_token}, one row
+ * per token with any kept, fed straight from the encode operator. Rows are
  * buffered and inserted when the buffer is full and at every checkpoint (Flink flushes writers before the
  * barrier), each insert under the {@link RetryPolicy}, so a completed checkpoint implies its rows are in
  * ClickHouse.
@@ -26,7 +27,8 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
  * record alone (the JAVA encode kernel is deterministic, and a policy selects from one token's codes). The
  * table's ReplacingMergeTree key (run, SAE, feature, doc, position) is a row's whole identity, so merges keep one
  * copy of a row written twice and a read with {@code FINAL} never shows the second: every record is in the table
- * (at least once, by the flush at the checkpoint) and each of its rows counts once (by the key). Rows written
+ * (at least once, by the flush at the checkpoint) and each of its rows counts once (by the key); the same holds
+ * for a token's by-token row, whose key is (run, SAE, doc, position). Rows written
  * after the last checkpoint by a failed attempt are replayed too, so none is left that a replay would not write.
  */
 public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
@@ -67,11 +69,13 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
                 config);
     }
 
-    /** Buffers the kept activations of each batch. */
+    /** Buffers the kept activations of each batch, in both orders. */
     private static final class Writer implements SinkWriter<SaeCodesBatch> {
         private final RetryingInserter inserter;
         private final Map<String, StorePolicy> policies = new HashMap<>();
-        private FeatureActivationsRows rows = new FeatureActivationsRows(INITIAL_ROWS);
+        private ActivationStoreRows rows = new ActivationStoreRows(INITIAL_ROWS);
+        private int[] tokenFeatures = new int[256];
+        private float[] tokenActivations = new float[256];
 
         Writer(RetryingInserter inserter, FeatureStatsJobConfig config) {
             this.inserter = inserter;
@@ -92,16 +96,24 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
             }
             SparseCodes kept = policy.select(batch.toSparseCodes());
             for (int r = 0; r < kept.rows(); r++) {
-                for (int k = kept.start(r); k < kept.end(r); k++) {
-                    rows.add(
-                            batch.runId,
-                            batch.saeId,
-                            kept.feature(k),
-                            batch.docIds[r],
-                            batch.positions[r],
-                            batch.tokenIds[r],
-                            kept.value(k));
+                int count = kept.l0(r);
+                if (count > tokenFeatures.length) {
+                    tokenFeatures = new int[count];
+                    tokenActivations = new float[count];
                 }
+                for (int i = 0, k = kept.start(r); k < kept.end(r); i++, k++) {
+                    tokenFeatures[i] = kept.feature(k);
+                    tokenActivations[i] = kept.value(k);
+                }
+                rows.addToken(
+                        batch.runId,
+                        batch.saeId,
+                        batch.docIds[r],
+                        batch.positions[r],
+                        batch.tokenIds[r],
+                        tokenFeatures,
+                        tokenActivations,
+                        count);
             }
             if (rows.bytes() >= MAX_BUFFERED_BYTES) {
                 flush(false);
@@ -113,8 +125,8 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
             if (rows.count() == 0) {
                 return; // every checkpoint flushes: keep the empty buffer
             }
-            inserter.insert(rows);
-            rows = new FeatureActivationsRows(INITIAL_ROWS);
+            inserter.insert(rows.byFeature(), rows.byToken());
+            rows = new ActivationStoreRows(INITIAL_ROWS);
         }
 
         @Override

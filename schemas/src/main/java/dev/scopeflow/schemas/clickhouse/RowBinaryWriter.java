@@ -80,6 +80,26 @@ public final class RowBinaryWriter {
         return this;
     }
 
+    /** Array(UInt32) of {@code values[0..length)}, each in [0, 2^32) as an int's unsigned bits. */
+    public RowBinaryWriter uint32Array(int[] values, int length) {
+        ensure(5 + 4 * length);
+        leb128(length);
+        for (int i = 0; i < length; i++) {
+            buffer.putInt(values[i]);
+        }
+        return this;
+    }
+
+    /** Array(Float32) of {@code values[0..length)}. */
+    public RowBinaryWriter float32Array(float[] values, int length) {
+        ensure(5 + 4 * length);
+        leb128(length);
+        for (int i = 0; i < length; i++) {
+            buffer.putFloat(values[i]);
+        }
+        return this;
+    }
+
     /** UInt64 from a non-negative long. */
     public RowBinaryWriter uint64(long value) {
         if (value < 0) {

@@ -1,8 +1,8 @@
 package dev.scopeflow.schemas.results;
 
 /**
- * {@code feature_activations} (V006): one row per stored (token, feature) non-zero SAE activation; the view
- * {@code feature_activations_by_token_mv} copies every insert into {@link #BY_TOKEN}, ordered by token.
+ * {@code feature_activations} (V006): one row per stored (token, feature) non-zero SAE activation, in feature
+ * order. The same activations by token are {@link FeatureActivationsByTokenRows}; whoever writes one writes both.
  */
 public final class FeatureActivationsRows extends RowBinaryRows {
 
@@ -13,17 +13,6 @@ public final class FeatureActivationsRows extends RowBinaryRows {
             "feature UInt32",
             "doc_id Int64",
             "position UInt32",
-            "token_id Int32",
-            "activation Float32");
-
-    /** The same rows ordered (run, SAE, doc, position, feature); written only by the view. */
-    public static final ResultsTable BY_TOKEN = ResultsTable.of(
-            "feature_activations_by_token",
-            "run_id String",
-            "sae_id String",
-            "doc_id Int64",
-            "position UInt32",
-            "feature UInt32",
             "token_id Int32",
             "activation Float32");
 

@@ -10,9 +10,10 @@ import java.util.stream.Collectors;
 /**
  * The named queries over the activation store (V006), each one SQL statement that runs on ClickHouse 18.16 and
  * current releases ({@code scopeflow query --named NAME --param k=v}). Every query is scoped to one run and one
- * SAE ({@code run}, {@code sae}), reads each table with FINAL (a row the job wrote twice after a replay counts
- * once) and reads by key prefix: feature → tokens from {@code feature_activations} (run, sae, feature, doc, ...),
- * token → features from {@code feature_activations_by_token} (run, sae, doc, position, ...). Results are fully
+ * SAE ({@code run}, {@code sae}), counts a row the job wrote twice after a replay once (FINAL; on the by-token
+ * rows LIMIT 1 BY the token; in co-occurrence distinct counts) and reads by key prefix: feature → tokens from
+ * {@code feature_activations} (run, sae, feature, doc, ...), token → features from
+ * {@code feature_activations_by_token} (run, sae, doc, position: one row per token). Results are fully
  * ordered, so equal data gives equal answers:
  *
  * <ul>
@@ -112,17 +113,20 @@ public final class NamedQueries {
     }
 
     private static String featuresAtToken(String db, Arguments a) {
-        return "SELECT feature, activation, token_id FROM " + FeatureActivationsRows.BY_TOKEN.in(db) + " FINAL"
-                + sae(a) + " AND doc_id = " + a.integer("doc") + " AND position = " + a.integer("position")
-                + " ORDER BY activation DESC, feature";
+        return "SELECT feature, activation, token_id FROM (SELECT token_id, features, activations FROM "
+                + FeatureActivationsByTokenRows.TABLE.in(db) + sae(a) + " AND doc_id = " + a.integer("doc")
+                + " AND position = " + a.integer("position") + " LIMIT 1) ARRAY JOIN features AS feature,"
+                + " activations AS activation ORDER BY activation DESC, feature";
     }
 
     /** LIMIT BY keeps the first n rows of each position in the ORDER BY order: 18.16 has no window functions. */
     private static String topFeaturesPerToken(String db, Arguments a) {
-        return "SELECT position, token_id, feature, activation FROM " + FeatureActivationsRows.BY_TOKEN.in(db)
-                + " FINAL" + sae(a) + " AND doc_id = " + a.integer("doc") + " AND position >= " + a.integer("from")
-                + " AND position < " + a.integer("to") + " ORDER BY position, activation DESC, feature LIMIT "
-                + a.integer("n") + " BY position";
+        return "SELECT position, token_id, feature, activation FROM (SELECT position, token_id, features,"
+                + " activations FROM " + FeatureActivationsByTokenRows.TABLE.in(db) + sae(a) + " AND doc_id = "
+                + a.integer("doc") + " AND position >= " + a.integer("from") + " AND position < "
+                + a.integer("to") + " LIMIT 1 BY position) ARRAY JOIN features AS feature, activations AS"
+                + " activation ORDER BY position, activation DESC, feature LIMIT " + a.integer("n")
+                + " BY position";
     }
 
     /**
@@ -154,21 +158,25 @@ public final class NamedQueries {
 
     /**
      * A = the feature's tokens (its key range of feature_activations); the features on those tokens come from the
-     * by-token table, read by (doc_id, position) ∈ A. |B| is counted only for the n features listed, from their
-     * own key ranges; the top-n subquery is written twice as 18.16 has no CTEs.
+     * by-token rows whose (doc_id, position) ∈ A, one row per token. Counts are of distinct tokens (uniqExact, and
+     * LIMIT 1 BY on the token rows), which makes a row written twice count once without FINAL: FINAL would read
+     * whole granules of every column through the merging reader and cost seconds on a dense feature. |B| is
+     * counted only for the n features listed, from their own key ranges; the top-n subquery is written twice as
+     * 18.16 has no CTEs.
      */
     private static String coOccurringFeatures(String db, Arguments a) {
-        String tokens = FeatureActivationsRows.TABLE.in(db) + " FINAL" + feature(a);
-        String together = "FROM " + FeatureActivationsRows.BY_TOKEN.in(db) + " FINAL" + sae(a) + " AND feature != "
-                + a.integer("feature") + " AND doc_id IN (SELECT doc_id FROM " + tokens + ")"
-                + " AND (doc_id, position) IN (SELECT doc_id, position FROM " + tokens + ")"
+        String tokens = FeatureActivationsRows.TABLE.in(db) + feature(a);
+        String together = "FROM (SELECT features FROM " + FeatureActivationsByTokenRows.TABLE.in(db) + sae(a)
+                + " AND (doc_id, position) IN (SELECT doc_id, position FROM " + tokens + ") LIMIT 1 BY doc_id,"
+                + " position) ARRAY JOIN features AS feature WHERE feature != " + a.integer("feature")
                 + " GROUP BY feature ORDER BY co_fires DESC, feature LIMIT " + a.integer("n");
         return "SELECT feature, co_fires, fires, f_fires, co_fires / (f_fires + fires - co_fires) AS jaccard FROM ("
-                + " SELECT feature, count() AS co_fires, (SELECT count() FROM " + tokens + ") AS f_fires " + together
+                + " SELECT feature, count() AS co_fires, (SELECT uniqExact(doc_id, position) FROM " + tokens
+                + ") AS f_fires " + together
                 + ") AS together ANY LEFT JOIN ("
-                + " SELECT feature, count() AS fires FROM " + FeatureActivationsRows.TABLE.in(db) + " FINAL" + sae(a)
-                + " AND feature IN (SELECT feature FROM (SELECT feature, count() AS co_fires " + together + "))"
-                + " GROUP BY feature"
+                + " SELECT feature, uniqExact(doc_id, position) AS fires FROM " + FeatureActivationsRows.TABLE.in(db)
+                + sae(a) + " AND feature IN (SELECT feature FROM (SELECT feature, count() AS co_fires " + together
+                + ")) GROUP BY feature"
                 + ") AS fire_counts USING (feature) ORDER BY co_fires DESC, feature";
     }
 
@@ -178,13 +186,18 @@ public final class NamedQueries {
                 + " GROUP BY token_id ORDER BY fires DESC, token_id LIMIT " + a.integer("n");
     }
 
-    /** One feature: its key range; every feature: the SAE's range of the by-token table, already in doc order. */
+    /**
+     * One feature: its key range; every feature: the SAE's range of the by-token rows (one per token, LIMIT 1 BY
+     * drops a twice-written one), already in document order.
+     */
     private static String documentCounts(String db, Arguments a) {
-        String from = a.isAll("feature")
-                ? FeatureActivationsRows.BY_TOKEN.in(db) + " FINAL" + sae(a)
-                : FeatureActivationsRows.TABLE.in(db) + " FINAL" + feature(a);
-        return "SELECT doc_id, count() AS fires, uniqExact(position) AS tokens, max(activation) AS max_activation"
-                + " FROM " + from + " GROUP BY doc_id ORDER BY fires DESC, doc_id LIMIT " + a.integer("n");
+        String perDocument = a.isAll("feature")
+                ? "SELECT doc_id, sum(length(features)) AS fires, count() AS tokens, max(arrayReduce('max',"
+                        + " activations)) AS max_activation FROM (SELECT doc_id, features, activations FROM "
+                        + FeatureActivationsByTokenRows.TABLE.in(db) + sae(a) + " LIMIT 1 BY doc_id, position)"
+                : "SELECT doc_id, count() AS fires, uniqExact(position) AS tokens, max(activation) AS max_activation"
+                        + " FROM " + FeatureActivationsRows.TABLE.in(db) + " FINAL" + feature(a);
+        return perDocument + " GROUP BY doc_id ORDER BY fires DESC, doc_id LIMIT " + a.integer("n");
     }
 
     private static String sae(Arguments a) {

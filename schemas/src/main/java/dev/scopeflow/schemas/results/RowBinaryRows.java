@@ -15,7 +15,8 @@ public abstract sealed class RowBinaryRows
                 IntervalSamplesRows,
                 ReconstructionStatsRows,
                 DocumentsRows,
-                FeatureActivationsRows {
+                FeatureActivationsRows,
+                FeatureActivationsByTokenRows {
 
     private final ResultsTable table;
     private final RowBinaryWriter out;
