@@ -52,6 +52,8 @@ class DashboardITCase {
 
     private static final String SAE = "sae<b>1</b>";
     private static final int FEATURES = 40;
+    private static final ReconstructionStatsRows.RawSums SUMS =
+            new ReconstructionStatsRows.RawSums(1, 2, 3, 4, new double[] {5});
     private static final long TOKENS = 1000;
     private static final long FEATURE = 7;
 
@@ -153,8 +155,8 @@ class DashboardITCase {
                 .insertInto(ch, DB);
         double fvu = fvu();
         new ReconstructionStatsRows()
-                .add(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10)
-                .add(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS)
+                .add(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10, 1.0, SUMS)
+                .add(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS, 0.5, SUMS)
                 .insertInto(ch, DB);
 
         FeatureStatsRows stats = new FeatureStatsRows(2 * FEATURES);

@@ -49,7 +49,7 @@ class ClickHouseMigrationsITCase {
     @Test
     void migrationsApplyOnceAndAreRecorded() {
         assertThat(ch.ping()).isTrue();
-        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5, 6, 7);
         assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
         assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
                 .containsExactly(
@@ -58,7 +58,8 @@ class ClickHouseMigrationsITCase {
                         List.of("3", "distributions"),
                         List.of("4", "run_sites"),
                         List.of("5", "site_progress"),
-                        List.of("6", "activation_store"));
+                        List.of("6", "activation_store"),
+                        List.of("7", "reconstruction_sums"));
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactly(
@@ -97,7 +98,7 @@ class ClickHouseMigrationsITCase {
                 .add(SiteProgressRows.UNDECODABLE_RUN_ID, 2, 0, 2, t, 2)
                 .insertInto(ch, db);
 
-        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5, 6, 7);
         String select = "SELECT run_id, site, records, tokens, dead_letters, toString(updated_at), version FROM " + db
                 + ".site_progress FINAL ORDER BY run_id";
         List<List<String>> expected = List.of(

@@ -109,11 +109,40 @@ public abstract class ResultsTablesContract {
                 .containsExactly(List.of("r", "s", "7", "2", "0.125", "0.75", "5", "1234", "56", "0.375", "99"));
 
         new ReconstructionStatsRows()
-                .add("r", "s", 300, 1.5, 2.5, 3.5, -2.5, 0.75, 0.875, 1.125, 301)
+                .add(
+                        "r",
+                        "s",
+                        300,
+                        1.5,
+                        2.5,
+                        3.5,
+                        -2.5,
+                        0.75,
+                        0.875,
+                        1.125,
+                        301,
+                        0.25,
+                        new ReconstructionStatsRows.RawSums(4.5, 5.5, 6.5, -7.5, new double[] {0.125, -1e300}))
                 .insertInto(ch, DB);
         assertThat(select(ReconstructionStatsRows.TABLE))
-                .containsExactly(
-                        List.of("r", "s", "300", "1.5", "2.5", "3.5", "-2.5", "0.75", "0.875", "1.125", "301"));
+                .containsExactly(List.of(
+                        "r",
+                        "s",
+                        "300",
+                        "1.5",
+                        "2.5",
+                        "3.5",
+                        "-2.5",
+                        "0.75",
+                        "0.875",
+                        "1.125",
+                        "301",
+                        "0.25",
+                        "4.5",
+                        "5.5",
+                        "6.5",
+                        "-7.5",
+                        "[0.125,-1e300]"));
 
         new DocumentsRows(1)
                 .add("r", 17, 512, new int[] {2, -1, 256000}, "ünï\ttext")

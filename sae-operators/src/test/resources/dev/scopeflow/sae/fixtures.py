@@ -130,7 +130,9 @@ def recon(out, seed, rows, d_in):
         cos = np.where(xn * hn > 0, dots / (xn * hn), 0)
         ratio = np.where(xn > 0, hn / xn, 0)
     expected = [l0.mean(), err / (rows * d_in), err / total, 1 - err / total, cos.mean(), ratio.mean(),
-                (hn ** 2).mean() / dots.mean(), rows]
+                (hn ** 2).mean() / dots.mean(), rows,
+                err / rows, err, (xn ** 2).sum(), (hn ** 2).sum(), dots.sum()]
+    raw(os.path.join(out, "x_sums.f64"), x64.sum(axis=0), "<f8")
     raw(os.path.join(out, "x.f32"), x, "<f4")
     raw(os.path.join(out, "x_hat.f32"), x_hat, "<f4")
     raw(os.path.join(out, "l0.i64"), l0, "<i8")

@@ -134,6 +134,13 @@ public final class SaeStatsTables implements ClickHouseSnapshotSink.TableWriter<
                         r.cosine(),
                         r.l2Ratio(),
                         r.relativeReconstructionBias(),
-                        version);
+                        version,
+                        r.msePerToken(),
+                        new ReconstructionStatsRows.RawSums(
+                                r.sumSquaredError(),
+                                r.sumInputNormSquared(),
+                                r.sumReconNormSquared(),
+                                r.sumDot(),
+                                r.inputSums()));
     }
 }

@@ -18,15 +18,21 @@ public final class BinaryReader {
         this.type = type;
     }
 
-    /** Checks magic and version; returns the version (only {@code version} itself is accepted today). */
+    /** Checks magic and version; returns the version (only {@code version} itself is accepted). */
     public int expectHeader(int magic, int version) {
+        return expectHeader(magic, version, version);
+    }
+
+    /** Checks magic and that the version is one this build reads, {@code oldest..newest}; returns it. */
+    public int expectHeader(int magic, int oldest, int newest) {
         int gotMagic = readInt();
         if (gotMagic != magic) {
             throw corrupt(String.format("bad magic 0x%08x, expected 0x%08x", gotMagic, magic));
         }
         int gotVersion = readByte() & 0xff;
-        if (gotVersion != version) {
-            throw corrupt("unsupported version " + gotVersion + " (this build reads " + version + ")");
+        if (gotVersion < oldest || gotVersion > newest) {
+            throw corrupt("unsupported version " + gotVersion + " (this build reads "
+                    + (oldest == newest ? String.valueOf(newest) : oldest + " to " + newest) + ")");
         }
         return gotVersion;
     }

@@ -8,9 +8,11 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li>{@link #l0()}: mean number of active features per token;</li>
- *   <li>{@link #mse()}: {@code Σ‖x − x̂‖² / (tokens · dIn)}, the mean over tokens and dimensions;</li>
+ *   <li>{@link #mse()}: {@code Σ‖x − x̂‖² / (tokens · dIn)}, the mean over tokens and dimensions, and
+ *       {@link #msePerToken()}: {@code Σ‖x − x̂‖² / tokens}, the squared error summed over dimensions and averaged
+ *       over tokens (SAELens' {@code mse} since its PR #711);</li>
  *   <li>{@link #fvu()}: centred fraction of variance unexplained {@code Σ‖x − x̂‖² / Σ‖x − μ‖²} with μ the
- *       per-dimension mean over the same tokens (not SAELens' uncentred variant), and
+ *       per-dimension mean over the same tokens (centred, as current SAELens' explained variance is), and
  *       {@link #explainedVariance()} = 1 − FVU;</li>
  *   <li>{@link #cosine()}: mean over tokens of cos(x, x̂), a token with a zero vector contributing 0;</li>
  *   <li>{@link #l2Ratio()}: mean over tokens of ‖x̂‖ / ‖x‖ (SAEBench's l2_ratio);</li>
@@ -19,7 +21,9 @@ import java.util.Arrays;
  *       on how tokens were batched. 1 means no shrinkage, below 1 a reconstruction shrunk towards 0.</li>
  * </ul>
  *
- * <p>Σ‖x − μ‖² is kept per dimension as a running mean and centred sum of squares (Welford; merged with
+ * <p>The raw sums behind them are kept and exposed too ({@link #sumSquaredError()}, {@link #sumInputNormSquared()},
+ * {@link #sumReconNormSquared()}, {@link #sumDot()}, {@link #inputSums()}), so a results table can hold what every
+ * peer's variant is computed from. Σ‖x − μ‖² itself is kept per dimension as a running mean and centred sum of squares (Welford; merged with
  * Chan et al.'s pairwise formula) rather than Σx and Σx², which cancel catastrophically on residual streams
  * whose outlier dimensions have a mean far larger than their spread. Merge is associative and commutative up
  * to double rounding.
@@ -29,7 +33,8 @@ public final class ReconstructionStats {
     /** "SFRS": ScopeFlow reconstruction stats. */
     private static final int MAGIC = 0x53465253;
 
-    private static final byte VERSION = 1;
+    /** v2 added Σ‖x‖² and Σx; v1 states are read by deriving both from the means and centred squares. */
+    private static final byte VERSION = 2;
 
     private final int dIn;
     private long tokens;
@@ -39,10 +44,13 @@ public final class ReconstructionStats {
     private double sumL2Ratio;
     private double sumReconNormSquared;
     private double sumDot;
+    private double sumInputNormSquared;
     /** Per-dimension running mean of x and centred sum of squares Σ(x − mean)². */
     private final double[] mean;
 
     private final double[] centredSquares;
+    /** Per-dimension Σx, summed as is (the raw sum a table keeps). */
+    private final double[] inputSums;
 
     public ReconstructionStats(int dIn) {
         if (dIn <= 0) {
@@ -51,6 +59,7 @@ public final class ReconstructionStats {
         this.dIn = dIn;
         this.mean = new double[dIn];
         this.centredSquares = new double[dIn];
+        this.inputSums = new double[dIn];
     }
 
     /**
@@ -83,8 +92,10 @@ public final class ReconstructionStats {
             double delta = xv - mean[d];
             mean[d] += delta / n;
             centredSquares[d] += delta * (xv - mean[d]);
+            inputSums[d] += xv;
         }
         sumSquaredError += error;
+        sumInputNormSquared += xNorm;
         sumReconNormSquared += reconNorm;
         sumDot += dot;
         double norms = Math.sqrt(xNorm) * Math.sqrt(reconNorm);
@@ -119,6 +130,7 @@ public final class ReconstructionStats {
             double delta = other.mean[d] - mean[d];
             centredSquares[d] += other.centredSquares[d] + delta * delta * cross;
             mean[d] += delta * weightOther;
+            inputSums[d] += other.inputSums[d];
         }
         tokens = total;
         sumL0 += other.sumL0;
@@ -127,6 +139,7 @@ public final class ReconstructionStats {
         sumL2Ratio += other.sumL2Ratio;
         sumReconNormSquared += other.sumReconNormSquared;
         sumDot += other.sumDot;
+        sumInputNormSquared += other.sumInputNormSquared;
     }
 
     public int dIn() {
@@ -145,9 +158,34 @@ public final class ReconstructionStats {
         return tokens == 0 ? Double.NaN : sumSquaredError / ((double) tokens * dIn);
     }
 
+    /** Σ‖x − x̂‖² / tokens: the squared error summed over dimensions, averaged over tokens. */
+    public double msePerToken() {
+        return tokens == 0 ? Double.NaN : sumSquaredError / tokens;
+    }
+
     /** Σ‖x − x̂‖² over the tokens seen. */
     public double sumSquaredError() {
         return sumSquaredError;
+    }
+
+    /** Σ‖x‖² over the tokens seen. */
+    public double sumInputNormSquared() {
+        return sumInputNormSquared;
+    }
+
+    /** Σ‖x̂‖² over the tokens seen. */
+    public double sumReconNormSquared() {
+        return sumReconNormSquared;
+    }
+
+    /** Σ x·x̂ over the tokens seen. */
+    public double sumDot() {
+        return sumDot;
+    }
+
+    /** Per-dimension Σx over the tokens seen (a copy). */
+    public double[] inputSums() {
+        return inputSums.clone();
     }
 
     /** Σ‖x − μ‖² over the tokens seen, μ their per-dimension mean. */
@@ -193,8 +231,9 @@ public final class ReconstructionStats {
     // ---------------------------------------------------------------- serialization
 
     /**
-     * Layout v1 (big-endian): magic "SFRS", version byte, varint dIn, varint tokens, varint ΣL0, doubles
-     * Σerr², Σcos, Σl2ratio, Σ‖x̂‖², Σx·x̂, then dIn means and dIn centred sums of squares.
+     * Layout v2 (big-endian): magic "SFRS", version byte, varint dIn, varint tokens, varint ΣL0, doubles
+     * Σerr², Σcos, Σl2ratio, Σ‖x̂‖², Σx·x̂, Σ‖x‖², then dIn means, dIn centred sums of squares and dIn sums of x.
+     * v1 (read, no longer written) lacks Σ‖x‖² and the sums of x.
      */
     public byte[] toBytes() {
         BinaryWriter out = new BinaryWriter(64 + dIn * 16);
@@ -208,18 +247,22 @@ public final class ReconstructionStats {
         out.writeDouble(sumL2Ratio);
         out.writeDouble(sumReconNormSquared);
         out.writeDouble(sumDot);
+        out.writeDouble(sumInputNormSquared);
         for (double m : mean) {
             out.writeDouble(m);
         }
         for (double c : centredSquares) {
             out.writeDouble(c);
         }
+        for (double x : inputSums) {
+            out.writeDouble(x);
+        }
         return out.toByteArray();
     }
 
     public static ReconstructionStats fromBytes(byte[] bytes) {
         BinaryReader in = new BinaryReader(bytes, "ReconstructionStats");
-        in.expectHeader(MAGIC, VERSION);
+        int version = in.expectHeader(MAGIC, 1, VERSION);
         ReconstructionStats s = new ReconstructionStats(in.readVarIntInRange("dIn", 1, Integer.MAX_VALUE));
         s.tokens = in.readVarLong("tokens");
         s.sumL0 = in.readVarLong("sum of L0");
@@ -228,11 +271,25 @@ public final class ReconstructionStats {
         s.sumL2Ratio = in.readDouble();
         s.sumReconNormSquared = in.readDouble();
         s.sumDot = in.readDouble();
+        if (version >= 2) {
+            s.sumInputNormSquared = in.readDouble();
+        }
         for (int d = 0; d < s.dIn; d++) {
             s.mean[d] = in.readDouble();
         }
         for (int d = 0; d < s.dIn; d++) {
             s.centredSquares[d] = in.readDouble();
+        }
+        if (version >= 2) {
+            for (int d = 0; d < s.dIn; d++) {
+                s.inputSums[d] = in.readDouble();
+            }
+        } else {
+            // Σx = n·mean and Σ‖x‖² = Σ_d (centred squares + n·mean²): equal up to double rounding
+            for (int d = 0; d < s.dIn; d++) {
+                s.inputSums[d] = s.tokens * s.mean[d];
+                s.sumInputNormSquared += s.centredSquares[d] + s.tokens * s.mean[d] * s.mean[d];
+            }
         }
         in.expectEnd();
         return s;
@@ -250,8 +307,10 @@ public final class ReconstructionStats {
                 && Double.compare(sumL2Ratio, s.sumL2Ratio) == 0
                 && Double.compare(sumReconNormSquared, s.sumReconNormSquared) == 0
                 && Double.compare(sumDot, s.sumDot) == 0
+                && Double.compare(sumInputNormSquared, s.sumInputNormSquared) == 0
                 && Arrays.equals(mean, s.mean)
-                && Arrays.equals(centredSquares, s.centredSquares);
+                && Arrays.equals(centredSquares, s.centredSquares)
+                && Arrays.equals(inputSums, s.inputSums);
     }
 
     @Override

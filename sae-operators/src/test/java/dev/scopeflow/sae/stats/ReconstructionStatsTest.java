@@ -31,6 +31,7 @@ class ReconstructionStatsTest {
     static float[] xHat;
     static long[] l0;
     static double[] expected;
+    static double[] expectedInputSums;
 
     @BeforeAll
     static void writeFixtures() throws Exception {
@@ -39,6 +40,7 @@ class ReconstructionStatsTest {
         xHat = f32(fixture.resolve("x_hat.f32"));
         l0 = NumpyFixtures.i64(fixture.resolve("l0.i64"));
         expected = NumpyFixtures.f64(fixture.resolve("expected.f64"));
+        expectedInputSums = NumpyFixtures.f64(fixture.resolve("x_sums.f64"));
     }
 
     @Test
@@ -135,6 +137,40 @@ class ReconstructionStatsTest {
                 .hasMessageContaining("truncated");
         assertThatThrownBy(() -> ReconstructionStats.fromBytes(new FeatureStats(3).toBytes()))
                 .hasMessageContaining("bad magic");
+        byte[] future = bytes.clone();
+        future[4] = 3;
+        assertThatThrownBy(() -> ReconstructionStats.fromBytes(future))
+                .hasMessageContaining("unsupported version 3 (this build reads 1 to 2)");
+    }
+
+    /**
+     * A v1 state (from a checkpoint taken before v2 added Σ‖x‖² and Σx) still restores, with both derived from the
+     * means and centred squares: equal to the v2 sums up to double rounding, every other field bit for bit.
+     */
+    @Test
+    void readsVersionOneStates() {
+        ReconstructionStats stats = new ReconstructionStats(D_IN);
+        for (int r = 0; r < ROWS; r++) {
+            stats.addRow(x, r * D_IN, xHat, r * D_IN, (int) l0[r]);
+        }
+        byte[] v2 = stats.toBytes();
+        // v1 = v2 without Σ‖x‖² (the double after Σx·x̂) and without the trailing dIn sums of x
+        int tail = 8 * D_IN * 3;
+        int sumInputNorm = v2.length - tail - 8;
+        byte[] v1 = new byte[v2.length - 8 - 8 * D_IN];
+        System.arraycopy(v2, 0, v1, 0, sumInputNorm);
+        System.arraycopy(v2, sumInputNorm + 8, v1, sumInputNorm, 8 * D_IN * 2);
+        v1[4] = 1;
+        ReconstructionStats back = ReconstructionStats.fromBytes(v1);
+        assertThat(back.tokens()).isEqualTo(stats.tokens());
+        assertThat(back.mean()).isEqualTo(stats.mean());
+        assertThat(back.sumSquaredError()).isEqualTo(stats.sumSquaredError());
+        assertThat(back.fvu()).isEqualTo(stats.fvu());
+        assertRelative(back.sumInputNormSquared(), expected[10], "Σ‖x‖² from v1");
+        double[] sums = back.inputSums();
+        for (int d = 0; d < D_IN; d++) {
+            assertThat(sums[d]).as("Σx[%d] from v1", d).isCloseTo(expectedInputSums[d], within(1e-9 * 20 * ROWS));
+        }
     }
 
     @Test
@@ -160,6 +196,15 @@ class ReconstructionStatsTest {
         assertRelative(stats.cosine(), expected[4], "cosine");
         assertRelative(stats.l2Ratio(), expected[5], "l2 ratio");
         assertRelative(stats.relativeReconstructionBias(), expected[6], "relative reconstruction bias");
+        assertRelative(stats.msePerToken(), expected[8], "mse per token");
+        assertRelative(stats.sumSquaredError(), expected[9], "Σ‖x − x̂‖²");
+        assertRelative(stats.sumInputNormSquared(), expected[10], "Σ‖x‖²");
+        assertRelative(stats.sumReconNormSquared(), expected[11], "Σ‖x̂‖²");
+        assertRelative(stats.sumDot(), expected[12], "Σ x·x̂");
+        double[] sums = stats.inputSums();
+        for (int d = 0; d < D_IN; d++) {
+            assertThat(sums[d]).as("Σx[%d]", d).isCloseTo(expectedInputSums[d], within(1e-9 * 20 * ROWS));
+        }
     }
 
     private static void assertRelative(double actual, double expected, String what) {

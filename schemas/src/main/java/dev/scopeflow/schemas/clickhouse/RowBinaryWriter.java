@@ -100,6 +100,16 @@ public final class RowBinaryWriter {
         return this;
     }
 
+    /** Array(Float64). */
+    public RowBinaryWriter float64Array(double[] values) {
+        ensure(5 + 8 * values.length);
+        leb128(values.length);
+        for (double v : values) {
+            buffer.putDouble(v);
+        }
+        return this;
+    }
+
     /** UInt64 from a non-negative long. */
     public RowBinaryWriter uint64(long value) {
         if (value < 0) {

@@ -15,7 +15,20 @@ public final class ReconstructionStatsRows extends RowBinaryRows {
             "cosine Float64",
             "l2_ratio Float64",
             "relative_reconstruction_bias Float64",
-            "version UInt64");
+            "version UInt64",
+            "mse_per_token Float64",
+            "sum_squared_error Float64",
+            "sum_input_norm_squared Float64",
+            "sum_recon_norm_squared Float64",
+            "sum_dot Float64",
+            "input_sums Array(Float64)");
+
+    /**
+     * The sums behind the metrics (V007), over the counted tokens: Σ‖x − x̂‖², Σ‖x‖², Σ‖x̂‖², Σ x·x̂ and Σx per
+     * dimension.
+     */
+    public record RawSums(
+            double squaredError, double inputNormSquared, double reconNormSquared, double dot, double[] inputSums) {}
 
     public ReconstructionStatsRows() {
         super(TABLE, 128);
@@ -32,7 +45,9 @@ public final class ReconstructionStatsRows extends RowBinaryRows {
             double cosine,
             double l2Ratio,
             double relativeReconstructionBias,
-            long version) {
+            long version,
+            double msePerToken,
+            RawSums sums) {
         nextRow()
                 .string(runId)
                 .string(saeId)
@@ -44,7 +59,13 @@ public final class ReconstructionStatsRows extends RowBinaryRows {
                 .float64(cosine)
                 .float64(l2Ratio)
                 .float64(relativeReconstructionBias)
-                .uint64(version);
+                .uint64(version)
+                .float64(msePerToken)
+                .float64(sums.squaredError())
+                .float64(sums.inputNormSquared())
+                .float64(sums.reconNormSquared())
+                .float64(sums.dot())
+                .float64Array(sums.inputSums());
         return this;
     }
 }

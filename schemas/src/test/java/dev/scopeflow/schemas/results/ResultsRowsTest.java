@@ -149,7 +149,20 @@ class ResultsRowsTest {
     @Test
     void reconstructionValuesLandInTheirColumns() {
         byte[] bytes = new ReconstructionStatsRows()
-                .add("r", "s", 300, 1.5, 2.5, 3.5, -2.5, 0.75, 0.875, 1.125, 300)
+                .add(
+                        "r",
+                        "s",
+                        300,
+                        1.5,
+                        2.5,
+                        3.5,
+                        -2.5,
+                        0.75,
+                        0.875,
+                        1.125,
+                        300,
+                        0.25,
+                        new ReconstructionStatsRows.RawSums(4.5, 5.5, 6.5, -7.5, new double[] {0.125, -3}))
                 .toByteArray();
         Map<String, Object> row = new LinkedHashMap<>();
         row.putAll(Map.of(
@@ -174,7 +187,44 @@ class ResultsRowsTest {
                 "relative_reconstruction_bias",
                 1.125));
         row.put("version", 300L);
+        row.put("mse_per_token", 0.25);
+        row.put("sum_squared_error", 4.5);
+        row.put("sum_input_norm_squared", 5.5);
+        row.put("sum_recon_norm_squared", 6.5);
+        row.put("sum_dot", -7.5);
+        row.put("input_sums", List.of(0.125, -3.0));
         assertThat(decode(ReconstructionStatsRows.TABLE, bytes)).containsExactly(row);
+    }
+
+    @Test
+    void activationStoreRowsFillBothTablesTokenByToken() {
+        ActivationStoreRows rows = new ActivationStoreRows(4)
+                .addToken("r", "s", 17, 40, -3, new int[] {7, 300, 99}, new float[] {1.75f, 0.5f, 9f}, 2)
+                .addToken("r", "s", 17, 41, 5, new int[] {1}, new float[] {2f}, 0);
+        assertThat(rows.count()).isEqualTo(2);
+        assertThat(rows.bytes())
+                .isEqualTo(rows.byFeature().bytes() + rows.byToken().bytes());
+        assertThat(decode(FeatureActivationsRows.TABLE, rows.byFeature().toByteArray()))
+                .extracting(row -> List.of(row.get("feature"), row.get("position"), row.get("activation")))
+                .containsExactly(List.of(7L, 40L, 1.75f), List.of(300L, 40L, 0.5f));
+        assertThat(decode(FeatureActivationsByTokenRows.TABLE, rows.byToken().toByteArray()))
+                .containsExactly(Map.of(
+                        "run_id",
+                        "r",
+                        "sae_id",
+                        "s",
+                        "doc_id",
+                        17L,
+                        "position",
+                        40L,
+                        "token_id",
+                        (long) -3,
+                        "features",
+                        List.of(7L, 300L),
+                        "activations",
+                        List.of(1.75f, 0.5f)));
+        assertThatThrownBy(() -> rows.addToken("r", "s", 1, 1, 1, new int[] {4, 4}, new float[] {1f, 1f}, 2))
+                .hasMessageContaining("features must ascend within a token: 4 after 4 at doc 1 position 1");
     }
 
     @Test
@@ -353,6 +403,7 @@ class ResultsRowsTest {
                             }
                             case "UInt16" -> (long) Short.toUnsignedInt(in.getShort());
                             case "UInt32" -> Integer.toUnsignedLong(in.getInt());
+                            case "Int32" -> (long) in.getInt();
                             case "UInt64", "Int64" -> in.getLong();
                             case "Float32" -> in.getFloat();
                             case "Float64" -> in.getDouble();
@@ -361,6 +412,30 @@ class ResultsRowsTest {
                                 List<Integer> values = new ArrayList<>(n);
                                 for (int i = 0; i < n; i++) {
                                     values.add(in.getInt());
+                                }
+                                yield values;
+                            }
+                            case "Array(UInt32)" -> {
+                                int n = leb128(in);
+                                List<Long> values = new ArrayList<>(n);
+                                for (int i = 0; i < n; i++) {
+                                    values.add(Integer.toUnsignedLong(in.getInt()));
+                                }
+                                yield values;
+                            }
+                            case "Array(Float32)" -> {
+                                int n = leb128(in);
+                                List<Float> values = new ArrayList<>(n);
+                                for (int i = 0; i < n; i++) {
+                                    values.add(in.getFloat());
+                                }
+                                yield values;
+                            }
+                            case "Array(Float64)" -> {
+                                int n = leb128(in);
+                                List<Double> values = new ArrayList<>(n);
+                                for (int i = 0; i < n; i++) {
+                                    values.add(in.getDouble());
                                 }
                                 yield values;
                             }
