@@ -224,9 +224,15 @@ class ModernClickHouseDialectITCase {
     @Test
     void everyDashboardPageShowsTheSameOnBothServers() throws Exception {
         String run = "run=" + encode(RUN) + "&sae=" + encode(sae0);
-        List<String> topExample = topExampleOfDensestFeature();
         String feature = "/feature?" + run + "&f=" + densestFeature();
-        String document = "/doc?" + run + "&doc=" + topExample.get(0) + "&position=" + topExample.get(1);
+        // The demo publishes no documents: doc 0's window (positions 0..2) is the one written above.
+        String busiestToken = old.http()
+                .query("SELECT position FROM " + DB + ".feature_activations_by_token FINAL WHERE run_id = "
+                        + ClickHouseTsv.quote(RUN) + " AND sae_id = " + ClickHouseTsv.quote(sae0)
+                        + " AND doc_id = 0 AND position < 3 GROUP BY position ORDER BY count() DESC, position LIMIT 1")
+                .get(0)
+                .get(0);
+        String document = "/doc?" + run + "&doc=0&position=" + busiestToken;
         List<String> pages = List.of(
                 "/", "/run?id=" + encode(RUN), "/sae?" + run, "/sae?" + run + "&sort=max&page=1", feature, document);
         try (Dashboard onOld = Dashboard.start(old.url(), SERVICES.clickHouse().reader(), DB, 0);
