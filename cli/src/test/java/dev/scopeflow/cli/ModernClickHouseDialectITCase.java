@@ -224,12 +224,17 @@ class ModernClickHouseDialectITCase {
     @Test
     void everyDashboardPageShowsTheSameOnBothServers() throws Exception {
         String run = "run=" + encode(RUN) + "&sae=" + encode(sae0);
+        String feature = "/feature?" + run + "&f=" + densestFeature();
+        // The demo publishes no documents: doc 0's window (positions 0..2) is the one written above.
+        String busiestToken = old.http()
+                .query("SELECT position FROM " + DB + ".feature_activations_by_token FINAL WHERE run_id = "
+                        + ClickHouseTsv.quote(RUN) + " AND sae_id = " + ClickHouseTsv.quote(sae0)
+                        + " AND doc_id = 0 AND position < 3 GROUP BY position ORDER BY count() DESC, position LIMIT 1")
+                .get(0)
+                .get(0);
+        String document = "/doc?" + run + "&doc=0&position=" + busiestToken;
         List<String> pages = List.of(
-                "/",
-                "/run?id=" + encode(RUN),
-                "/sae?" + run,
-                "/sae?" + run + "&sort=max&page=1",
-                "/feature?" + run + "&f=" + densestFeature());
+                "/", "/run?id=" + encode(RUN), "/sae?" + run, "/sae?" + run + "&sort=max&page=1", feature, document);
         try (Dashboard onOld = Dashboard.start(old.url(), SERVICES.clickHouse().reader(), DB, 0);
                 Dashboard onCurrent = Dashboard.start(current.url(), null, DB, 0)) {
             for (String page : pages) {
@@ -240,6 +245,11 @@ class ModernClickHouseDialectITCase {
                         .as(page)
                         .isEqualTo(withoutTimes(get(onOld, page).body()));
             }
+            // The activation-store parts are there to compare: shaded windows, top tokens, a token's features.
+            assertThat(get(onCurrent, feature).body())
+                    .contains("<td class=\"window\">", "data-activation=", "<h2>Top tokens</h2><table")
+                    .contains("<h2>Co-occurring features</h2>");
+            assertThat(get(onCurrent, document).body()).contains("data-feature=", "<table class=\"token-features\">");
         }
     }
 
@@ -278,11 +288,7 @@ class ModernClickHouseDialectITCase {
     void namedQueriesAnswerAlikeOnBothServers(String name) {
         NamedQuery query = NamedQueries.named(name);
         int feature = densestFeature();
-        List<String> topExample = old.http()
-                .query("SELECT doc_id, position FROM " + DB + ".top_examples FINAL WHERE run_id = "
-                        + ClickHouseTsv.quote(RUN) + " AND sae_id = " + ClickHouseTsv.quote(sae0) + " AND feature = "
-                        + feature + " AND rank = 1")
-                .get(0);
+        List<String> topExample = topExampleOfDensestFeature();
         Map<String, String> arguments = Map.of(
                 "run",
                 RUN,
@@ -332,6 +338,15 @@ class ModernClickHouseDialectITCase {
                         + " AND sae_id = " + ClickHouseTsv.quote(sae0) + " ORDER BY fire_count DESC, feature LIMIT 1")
                 .get(0)
                 .get(0));
+    }
+
+    /** The document and position of the densest feature's rank-1 top example. */
+    private static List<String> topExampleOfDensestFeature() {
+        return old.http()
+                .query("SELECT doc_id, position FROM " + DB + ".top_examples FINAL WHERE run_id = "
+                        + ClickHouseTsv.quote(RUN) + " AND sae_id = " + ClickHouseTsv.quote(sae0) + " AND feature = "
+                        + densestFeature() + " AND rank = 1")
+                .get(0);
     }
 
     private static String withoutTimes(Object value) {

@@ -34,7 +34,9 @@ import java.util.function.IntFunction;
  * }</pre>
  *
  * Pages: {@code /} runs, {@code /run?id=} a run's SAE evaluations, {@code /sae?run=&sae=&sort=density|max&page=}
- * an SAE's features, {@code /feature?run=&sae=&f=} one feature. Bad parameters ({@link Params}) answer 400,
+ * an SAE's features, {@code /feature?run=&sae=&f=} one feature (with its top windows shaded by its stored
+ * activations, its top tokens and co-occurring features), {@code /doc?run=&sae=&doc=&position=} a document's tokens
+ * shaded by their strongest stored feature, and the features stored at the token at {@code position}. Bad parameters ({@link Params}) answer 400,
  * unknown ids 404, a ClickHouse failure 503 without its details (they hold SQL: they go to the log); no page
  * ever shows a stack trace. A request whose {@code Host} is not this loopback address and port answers 421, so
  * a web page cannot reach the dashboard through a DNS name rebound to 127.0.0.1. Give it a read-only ClickHouse
@@ -77,7 +79,8 @@ public final class Dashboard implements AutoCloseable {
                 .optConnectTimeout(Duration.ofSeconds(5))
                 .optRequestTimeout(Duration.ofSeconds(60));
         ClickHouseHttp clickHouse = (login == null ? builder : builder.optLogin(login)).build();
-        Pages pages = new Pages(new ResultsReader(clickHouse, database), tokenDecoder);
+        Pages pages = new Pages(
+                new ResultsReader(clickHouse, database), new ActivationStore(clickHouse, database), tokenDecoder);
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
@@ -97,6 +100,7 @@ public final class Dashboard implements AutoCloseable {
         server.createContext("/run", exchange -> serve(exchange, hosts, pages::run));
         server.createContext("/sae", exchange -> serve(exchange, hosts, pages::sae));
         server.createContext("/feature", exchange -> serve(exchange, hosts, pages::feature));
+        server.createContext("/doc", exchange -> serve(exchange, hosts, pages::doc));
         server.start();
         return new Dashboard(server, handlers);
     }
@@ -154,7 +158,7 @@ public final class Dashboard implements AutoCloseable {
                     .equals(exchange.getHttpContext().getPath())) {
                 // Contexts match by prefix; only the exact paths are pages.
                 throw HttpError.notFound(
-                        "no page " + exchange.getRequestURI().getPath() + " (pages: /, /run, /sae, /feature)");
+                        "no page " + exchange.getRequestURI().getPath() + " (pages: /, /run, /sae, /feature, /doc)");
             } else {
                 html = page.apply(Params.of(exchange.getRequestURI()));
                 status = 200;

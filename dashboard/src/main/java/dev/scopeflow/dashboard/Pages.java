@@ -1,5 +1,10 @@
 package dev.scopeflow.dashboard;
 
+import dev.scopeflow.dashboard.ActivationStore.CoFiring;
+import dev.scopeflow.dashboard.ActivationStore.FeatureValue;
+import dev.scopeflow.dashboard.ActivationStore.TokenCount;
+import dev.scopeflow.dashboard.ActivationStore.Window;
+import dev.scopeflow.dashboard.ActivationStore.WindowToken;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
 import dev.scopeflow.schemas.results.ResultsReader.Example;
@@ -9,11 +14,17 @@ import dev.scopeflow.schemas.results.ResultsReader.Reconstruction;
 import dev.scopeflow.schemas.results.ResultsReader.RunOverview;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
 import dev.scopeflow.schemas.results.SaeSummary;
+import dev.scopeflow.schemas.results.StorePoliciesRows;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
@@ -21,7 +32,10 @@ import java.util.stream.Stream;
 final class Pages {
 
     static final int FEATURES_PER_PAGE = 50;
-    private static final long MAX_FEATURE = 0xFFFF_FFFFL; // feature is a UInt32
+    /** Rows of a feature's top-tokens and co-occurring-features tables. */
+    static final int STORE_ROWS = 20;
+
+    private static final long MAX_UINT32 = 0xFFFF_FFFFL; // feature and position are UInt32s
     private static final long MAX_PAGE = 100_000_000L;
 
     private static final String CSS = """
@@ -33,13 +47,16 @@ final class Pages {
             .chart rect{fill:#4a7bd0}.chart text{font-size:11px;fill:#444}.chart .axis{stroke:#999}
             .tok{display:inline-block;border:1px solid #ddd;border-radius:3px;padding:0 3px;margin:1px;
             font-family:ui-monospace,monospace;white-space:pre}.tok.hit{background:#ffd54f;border-color:#e0a800}
+            a.tok{color:inherit;text-decoration:none}.tok.hit,.tok.sel{border:2px solid #b35900}
             """;
 
     private final ResultsReader store;
+    private final ActivationStore activations;
     private final IntFunction<String> tokenDecoder;
 
-    Pages(ResultsReader store, IntFunction<String> tokenDecoder) {
+    Pages(ResultsReader store, ActivationStore activations, IntFunction<String> tokenDecoder) {
         this.store = store;
+        this.activations = activations;
         this.tokenDecoder = tokenDecoder;
     }
 
@@ -234,7 +251,7 @@ final class Pages {
     String feature(Params params) {
         String runId = params.id("run");
         String saeId = params.id("sae");
-        long index = params.nonNegative("f", MAX_FEATURE);
+        long index = params.nonNegative("f", MAX_UINT32);
         Feature f = store.feature(runId, saeId, index)
                 .orElseThrow(() ->
                         HttpError.notFound("no feature " + index + " of SAE '" + saeId + "' in run '" + runId + "'"));
@@ -264,15 +281,159 @@ final class Pages {
                 Stream.concat(top.stream(), samples.stream())
                         .map(Example::docId)
                         .toList());
+        Optional<String> noStore = noActivationsStored(runId, saeId);
+        Map<Integer, Window> shaded = new HashMap<>();
+        if (noStore.isEmpty() && !top.isEmpty()) {
+            int ranks = top.stream().mapToInt(Example::rank).max().orElseThrow();
+            for (Window window : activations.featureWindows(runId, saeId, index, ranks, TokenContext.RADIUS)) {
+                shaded.put(window.rank(), window);
+            }
+        }
+        Shading shading = new Shading(f.activationMax());
         body.append("<h2>Top examples</h2>");
-        examples(body, top, windows, false);
+        if (noStore.isEmpty()) {
+            body.append("<p class=\"note\">Every token shaded by this feature's stored activation on it (the"
+                            + " strongest, ")
+                    .append(Html.number(f.activationMax()))
+                    .append(", fully); click a token for all its features.</p>");
+        }
+        examples(body, runId, saeId, top, windows, shaded, shading, false);
         body.append("<h2>Interval samples</h2>");
-        examples(body, samples, windows, true);
+        examples(body, runId, saeId, samples, windows, Map.of(), shading, true);
+        if (noStore.isPresent()) {
+            body.append("<h2>Stored activations</h2><p class=\"note no-store\">")
+                    .append(Html.escape(noStore.get()))
+                    .append(": no top tokens or co-occurring features to show.</p>");
+        } else {
+            topTokens(body, activations.featureTokens(runId, saeId, index, STORE_ROWS));
+            coOccurring(body, runId, saeId, activations.coOccurringFeatures(runId, saeId, index, STORE_ROWS));
+        }
         return document("Feature " + index, body.toString());
     }
 
+    /**
+     * A document's tokens, each shaded by its strongest stored feature value and linking to the features stored
+     * at it ({@code position}: the token whose features are listed).
+     */
+    String doc(Params params) {
+        String runId = params.id("run");
+        String saeId = params.id("sae");
+        long docId = params.integer("doc");
+        OptionalLong selected = params.optionalNonNegative("position", MAX_UINT32);
+        TreeMap<Long, Integer> tokens = new TreeMap<>();
+        for (ContextWindow window : store.contextWindows(runId, List.of(docId)).getOrDefault(docId, List.of())) {
+            for (int i = 0; i < window.tokenIds().size(); i++) {
+                tokens.putIfAbsent(window.start() + i, window.tokenIds().get(i)); // windows may overlap
+            }
+        }
+        if (tokens.isEmpty()) {
+            throw HttpError.notFound("no document " + docId + " stored for run '" + runId + "'");
+        }
+        if (selected.isPresent() && !tokens.containsKey(selected.getAsLong())) {
+            throw HttpError.notFound("document " + docId + " has no stored token at position " + selected.getAsLong());
+        }
+        Optional<String> noStore = noActivationsStored(runId, saeId);
+        Map<Long, FeatureValue> strongest = noStore.isPresent()
+                ? Map.of()
+                : activations.strongestFeatures(runId, saeId, docId, tokens.firstKey(), tokens.lastKey() + 1);
+        Shading shading = new Shading(strongest.values().stream()
+                .mapToDouble(FeatureValue::activation)
+                .max()
+                .orElse(0));
+        StringBuilder body = new StringBuilder("<h1>Document ")
+                .append(docId)
+                .append(" of run ")
+                .append(runLink(runId))
+                .append(", SAE ")
+                .append(saeLink(runId, saeId, "density", 0, saeId))
+                .append("</h1>");
+        if (noStore.isPresent()) {
+            body.append("<p class=\"note no-store\">")
+                    .append(Html.escape(noStore.get()))
+                    .append(".</p>");
+        } else {
+            body.append("<p class=\"note\">")
+                    .append(tokens.size())
+                    .append(" tokens, each shaded by its strongest stored feature value (the strongest here, ")
+                    .append(Html.number(shading.full()))
+                    .append(", fully); click a token for its features.</p>");
+        }
+        body.append("<p class=\"document\">");
+        long previous = tokens.firstKey() - 1;
+        for (Map.Entry<Long, Integer> token : tokens.entrySet()) {
+            long position = token.getKey();
+            if (position != previous + 1) {
+                body.append("<span class=\"note\"> … </span>"); // positions no stored window holds
+            }
+            previous = position;
+            FeatureValue value = strongest.get(position);
+            boolean isSelected = selected.isPresent() && selected.getAsLong() == position;
+            body.append(tokenLink(
+                    docLink(runId, saeId, docId, position),
+                    token.getValue(),
+                    position,
+                    isSelected ? "tok sel" : "tok",
+                    value == null ? "" : " data-feature=\"" + value.feature() + "\"",
+                    value == null ? "no stored feature" : "strongest feature " + value.feature(),
+                    value == null ? OptionalDouble.empty() : OptionalDouble.of(value.activation()),
+                    shading));
+        }
+        body.append("</p>");
+        if (selected.isPresent()) {
+            long position = selected.getAsLong();
+            body.append("<h2>Features at position ")
+                    .append(position)
+                    .append(" (")
+                    .append(tokenSpan(tokens.get(position), "tok", ""))
+                    .append(")</h2>");
+            if (noStore.isPresent()) {
+                body.append("<p class=\"note no-store\">None stored.</p>");
+            } else {
+                List<FeatureValue> features = activations.featuresAtToken(runId, saeId, docId, position);
+                if (features.isEmpty()) {
+                    body.append("<p class=\"note\">No feature stored at this token.</p>");
+                } else {
+                    body.append("<table class=\"token-features\"><tr><th>feature</th><th>activation</th></tr>");
+                    for (FeatureValue value : features) {
+                        body.append("<tr><td>")
+                                .append(featureLink(runId, saeId, value.feature()))
+                                .append("</td><td class=\"n\" data-activation=\"")
+                                .append(value.activation())
+                                .append("\">")
+                                .append(Html.number(value.activation()))
+                                .append("</td></tr>");
+                    }
+                    body.append("</table>");
+                }
+            }
+        }
+        return document("Document " + docId, body.toString());
+    }
+
+    /**
+     * Why the activation store holds nothing for this SAE of the run ({@code store_policies}: policy none, or no
+     * policy recorded, as for a run from before the store), or empty when it may hold values.
+     */
+    private Optional<String> noActivationsStored(String runId, String saeId) {
+        String policy = store.storePolicies(runId).get(saeId);
+        if (policy == null) {
+            return Optional.of("Run " + runId + " recorded no activation store policy for SAE " + saeId
+                    + ", so it stored no activations");
+        }
+        return policy.equals(StorePoliciesRows.NONE)
+                ? Optional.of("Run " + runId + " stored no activations for SAE " + saeId + " (store policy none)")
+                : Optional.empty();
+    }
+
     private void examples(
-            StringBuilder body, List<Example> examples, Map<Long, List<ContextWindow>> windows, boolean intervals) {
+            StringBuilder body,
+            String runId,
+            String saeId,
+            List<Example> examples,
+            Map<Long, List<ContextWindow>> windows,
+            Map<Integer, Window> shaded,
+            Shading shading,
+            boolean intervals) {
         if (examples.isEmpty()) {
             body.append("<p class=\"note\">None stored.</p>");
             return;
@@ -295,18 +456,38 @@ final class Pages {
                     .append(e.rank())
                     .append("</td><td class=\"n\">")
                     .append(Html.number(e.activation()))
-                    .append("</td><td class=\"n\">")
+                    .append("</td><td class=\"n\"><a href=\"")
+                    .append(docLink(runId, saeId, e.docId(), e.position()))
+                    .append("\">")
                     .append(e.docId())
-                    .append("</td><td class=\"n\">")
+                    .append("</a></td><td class=\"n\">")
                     .append(e.position())
-                    .append("</td><td class=\"context\">");
+                    .append("</td>");
+            Window window = shaded.get(e.rank());
+            if (window != null && window.docId() == e.docId() && window.topPosition() == e.position()) {
+                body.append("<td class=\"window\">");
+                for (WindowToken t : window.tokens()) {
+                    body.append(tokenLink(
+                            docLink(runId, saeId, e.docId(), t.position()),
+                            t.tokenId(),
+                            t.position(),
+                            t.position() == e.position() ? "tok hit" : "tok",
+                            "",
+                            "activation",
+                            OptionalDouble.of(t.activation()),
+                            shading));
+                }
+                body.append("</td></tr>");
+                continue;
+            }
+            body.append("<td class=\"context\">");
             var context =
                     TokenContext.best(windows.getOrDefault(e.docId(), List.of()), e.position(), TokenContext.RADIUS);
             if (context.isPresent()) {
                 TokenContext c = context.get();
-                c.before().forEach(t -> body.append(token(t, false)));
-                body.append(token(c.token(), true));
-                c.after().forEach(t -> body.append(token(t, false)));
+                c.before().forEach(t -> body.append(tokenSpan(t, "tok", "")));
+                body.append(tokenSpan(c.token(), "tok hit", ""));
+                c.after().forEach(t -> body.append(tokenSpan(t, "tok", "")));
             } else {
                 body.append("<span class=\"note\">document not stored</span>");
             }
@@ -315,19 +496,108 @@ final class Pages {
         body.append("</table>");
     }
 
+    private void topTokens(StringBuilder body, List<TokenCount> tokens) {
+        body.append("<h2>Top tokens</h2>");
+        if (tokens.isEmpty()) {
+            body.append("<p class=\"note\">No activation of this feature stored.</p>");
+            return;
+        }
+        body.append("<table class=\"top-tokens\"><tr><th>token</th><th>fires</th><th>mean activation</th>"
+                + "<th>max activation</th></tr>");
+        for (TokenCount t : tokens) {
+            body.append("<tr data-token=\"")
+                    .append(t.tokenId())
+                    .append("\"><td>")
+                    .append(tokenSpan(t.tokenId(), "tok", ""))
+                    .append("</td><td class=\"n\">")
+                    .append(t.fires())
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(t.meanActivation()))
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(t.maxActivation()))
+                    .append("</td></tr>");
+        }
+        body.append("</table>");
+    }
+
+    private static void coOccurring(StringBuilder body, String runId, String saeId, List<CoFiring> features) {
+        body.append("<h2>Co-occurring features</h2>");
+        if (features.isEmpty()) {
+            body.append("<p class=\"note\">No other feature stored on this feature's tokens.</p>");
+            return;
+        }
+        body.append("<p class=\"note\">Features firing on the same tokens: tokens in common, tokens each fires on,"
+                + " and the Jaccard index (in common / on either).</p><table class=\"co-occurring\"><tr>"
+                + "<th>feature</th><th>tokens in common</th><th>its tokens</th><th>Jaccard</th></tr>");
+        for (CoFiring g : features) {
+            body.append("<tr><td>")
+                    .append(featureLink(runId, saeId, g.feature()))
+                    .append("</td><td class=\"n\">")
+                    .append(g.coFires())
+                    .append("</td><td class=\"n\">")
+                    .append(g.fires())
+                    .append("</td><td class=\"n\">")
+                    .append(Html.number(g.jaccard()))
+                    .append("</td></tr>");
+        }
+        body.append("</table>");
+    }
+
+    /**
+     * A token linking to its document page at its position, shaded by {@code value} (none: unshaded); the exact
+     * value and position travel as data attributes, the tooltip says what the shade is.
+     */
+    private String tokenLink(
+            String href,
+            int id,
+            long position,
+            String cssClass,
+            String extraAttributes,
+            String valueLabel,
+            OptionalDouble value,
+            Shading shading) {
+        StringBuilder attributes = new StringBuilder(" href=\"")
+                .append(href)
+                .append("\" data-position=\"")
+                .append(position)
+                .append('"')
+                .append(extraAttributes);
+        String tip = "position " + position + ", token " + id;
+        if (value.isPresent()) {
+            float activation = (float) value.getAsDouble();
+            attributes
+                    .append(" data-activation=\"")
+                    .append(activation)
+                    .append("\" style=\"")
+                    .append(shading.style(activation))
+                    .append('"');
+            tip += ", " + valueLabel + " " + Html.number(activation);
+        } else {
+            tip += ", " + valueLabel;
+        }
+        attributes.append(" title=\"").append(Html.escape(tip)).append('"');
+        return "<a class=\"" + cssClass + "\"" + attributes + ">" + Html.escape(tokenText(id)) + "</a>";
+    }
+
     /** A token: its text when a decoder was given (the id as tooltip), else its id. */
-    private String token(int id, boolean hit) {
-        String cls = hit ? "tok hit" : "tok";
+    private String tokenSpan(int id, String cssClass, String extraAttributes) {
         if (tokenDecoder == null) {
-            return "<span class=\"" + cls + "\">" + id + "</span>";
+            return "<span class=\"" + cssClass + "\"" + extraAttributes + ">" + id + "</span>";
         }
-        String text;
+        return "<span class=\"" + cssClass + "\" title=\"" + id + "\"" + extraAttributes + ">"
+                + Html.escape(tokenText(id)) + "</span>";
+    }
+
+    /** The decoded text of a token, or its id without a decoder. */
+    private String tokenText(int id) {
+        if (tokenDecoder == null) {
+            return String.valueOf(id);
+        }
         try {
-            text = tokenDecoder.apply(id);
+            return tokenDecoder.apply(id);
         } catch (RuntimeException e) {
-            text = "⟨" + id + "⟩"; // an id outside the tokenizer's vocabulary: show it rather than fail the page
+            return "⟨" + id + "⟩"; // an id outside the tokenizer's vocabulary: show it rather than fail the page
         }
-        return "<span class=\"" + cls + "\" title=\"" + id + "\">" + Html.escape(text) + "</span>";
     }
 
     /** A density threshold as the page labels it: 0.1 as {@code 10 %} (decimal, so no binary rounding shows). */
@@ -354,6 +624,12 @@ final class Pages {
         return "<a href=\"/sae?run=" + Html.escape(Html.urlParam(runId)) + "&amp;sae="
                 + Html.escape(Html.urlParam(saeId)) + "&amp;sort=" + sort + "&amp;page=" + page + "\">"
                 + Html.escape(text) + "</a>";
+    }
+
+    /** The href of a document page (already escaped for an attribute), opened at a token. */
+    private static String docLink(String runId, String saeId, long docId, long position) {
+        return "/doc?run=" + Html.escape(Html.urlParam(runId)) + "&amp;sae=" + Html.escape(Html.urlParam(saeId))
+                + "&amp;doc=" + docId + "&amp;position=" + position;
     }
 
     private static String featureLink(String runId, String saeId, long feature) {

@@ -5,6 +5,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
 /**
@@ -17,6 +18,7 @@ final class Params {
 
     static final int MAX_LENGTH = 400;
     private static final Pattern ASCII_DIGITS = Pattern.compile("[0-9]+");
+    private static final Pattern SIGNED_ASCII_DIGITS = Pattern.compile("-?[0-9]+");
     /** Room for a handful of parameters at their longest, percent-encoded. */
     private static final int MAX_QUERY_LENGTH = 8 * 3 * MAX_LENGTH;
 
@@ -98,6 +100,26 @@ final class Params {
     long nonNegative(String name, long max, long fallback) {
         String value = values.get(name);
         return value == null || value.isEmpty() ? fallback : parse(name, value, max);
+    }
+
+    /** A required integer, negative ones too (document ids may be negative). */
+    long integer(String name) {
+        String value = text(name);
+        if (!SIGNED_ASCII_DIGITS.matcher(value).matches()) {
+            throw HttpError.badRequest("parameter '" + name + "' must be a whole number in ASCII digits, with an"
+                    + " optional leading '-', got '" + value + "'");
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw HttpError.badRequest("parameter '" + name + "' is too large, got '" + value + "'");
+        }
+    }
+
+    /** An optional integer in [0, max]; empty when absent or empty. */
+    OptionalLong optionalNonNegative(String name, long max) {
+        String value = values.get(name);
+        return value == null || value.isEmpty() ? OptionalLong.empty() : OptionalLong.of(parse(name, value, max));
     }
 
     /** An optional parameter that must be one of {@code allowed}; the first is the default. */

@@ -360,7 +360,7 @@ class DashboardITCase {
             closedPort = socket.getLocalPort();
         }
         try (Dashboard orphan = Dashboard.start("http://127.0.0.1:" + closedPort, reader, DB, 0)) {
-            for (String path : List.of("/", "/run?id=x", "/feature?run=x&sae=y&f=1")) {
+            for (String path : List.of("/", "/run?id=x", "/feature?run=x&sae=y&f=1", "/doc?run=x&sae=y&doc=-1")) {
                 HttpResponse<String> page = get(orphan, path);
                 assertError(page, 503, "ClickHouse is unavailable");
                 assertNoSql(page);
@@ -372,7 +372,12 @@ class DashboardITCase {
     @Test
     void aServerErrorIs503WithoutTheSqlOrTheServerMessage() throws Exception {
         try (Dashboard missing = Dashboard.start(SERVICES.clickHouse().httpUrl(), reader, "no_such_db", 0)) {
-            for (String path : List.of("/", "/run?id=" + enc(RUN), "/sae?run=x&sae=y", "/feature?run=x&sae=y&f=1")) {
+            for (String path : List.of(
+                    "/",
+                    "/run?id=" + enc(RUN),
+                    "/sae?run=x&sae=y",
+                    "/feature?run=x&sae=y&f=1",
+                    "/doc?run=x&sae=y&doc=1&position=2")) {
                 HttpResponse<String> page = get(missing, path);
                 assertError(page, 503, "no ScopeFlow results in this database yet");
                 assertNoSql(page);
@@ -402,7 +407,9 @@ class DashboardITCase {
                     "/sae?run=" + enc(value) + "&sae=" + enc(SAE),
                     "/sae?run=" + enc(RUN) + "&sae=" + enc(value),
                     "/feature?run=" + enc(value) + "&sae=" + enc(SAE) + "&f=1",
-                    "/feature?run=" + enc(RUN) + "&sae=" + enc(value) + "&f=1")) {
+                    "/feature?run=" + enc(RUN) + "&sae=" + enc(value) + "&f=1",
+                    "/doc?run=" + enc(value) + "&sae=" + enc(SAE) + "&doc=42",
+                    "/doc?run=" + enc(RUN) + "&sae=" + enc(value) + "&doc=42")) {
                 HttpResponse<String> page = get(dashboard, path);
                 assertThat(page.statusCode()).as(path).isEqualTo(400);
                 assertNoSql(page);
@@ -420,8 +427,8 @@ class DashboardITCase {
                     .isEqualTo(400);
         }
         // The 300,000-character parameter of the report: 400 without echoing it, for every page and name.
-        for (String path : List.of("/", "/run", "/sae", "/feature")) {
-            for (String name : List.of("id", "run", "sae", "f", "page", "sort", "other")) {
+        for (String path : List.of("/", "/run", "/sae", "/feature", "/doc")) {
+            for (String name : List.of("id", "run", "sae", "f", "page", "sort", "doc", "position", "other")) {
                 HttpResponse<String> page = get(dashboard, path + "?" + name + "=" + overlong);
                 assertThat(page.statusCode()).as(path + " " + name).isEqualTo(400);
                 assertThat(page.body()).doesNotContain("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");

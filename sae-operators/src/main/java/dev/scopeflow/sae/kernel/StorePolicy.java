@@ -1,5 +1,6 @@
 package dev.scopeflow.sae.kernel;
 
+import dev.scopeflow.schemas.results.StorePoliciesRows;
 import java.util.Locale;
 
 /**
@@ -63,7 +64,7 @@ public final class StorePolicy {
         if (words.length == 1 && name.equals("all")) {
             return all();
         }
-        if (words.length == 1 && name.equals("none")) {
+        if (words.length == 1 && name.equals(StorePoliciesRows.NONE)) {
             return none();
         }
         if (words.length == 2 && name.equals("min-activation")) {
@@ -164,7 +165,7 @@ public final class StorePolicy {
     public String toString() {
         return switch (kind) {
             case ALL -> "all";
-            case NONE -> "none";
+            case NONE -> StorePoliciesRows.NONE;
             case MIN_ACTIVATION -> "min-activation " + minActivation;
             case TOP_PER_TOKEN -> "top-per-token " + topPerToken;
         };

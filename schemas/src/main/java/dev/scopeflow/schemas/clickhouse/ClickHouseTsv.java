@@ -105,6 +105,19 @@ public final class ClickHouseTsv {
     }
 
     /**
+     * A Float32/Float64 field as ClickHouse writes it: Java's syntax plus {@code inf}, {@code -inf} and {@code nan}
+     * (the inverse of {@link #format} for floats).
+     */
+    public static double parseReal(String field) {
+        return switch (field) {
+            case "inf", "+inf" -> Double.POSITIVE_INFINITY;
+            case "-inf" -> Double.NEGATIVE_INFINITY;
+            case "nan", "-nan" -> Double.NaN;
+            default -> Double.parseDouble(field);
+        };
+    }
+
+    /**
      * Splits an array literal as ClickHouse writes it ({@code ['a','b']}, {@code [1,2]}) into its elements:
      * quoted strings unquoted and unescaped, {@code NULL} as {@code null}, anything else (numbers, nested
      * arrays, tuples) as its literal text.

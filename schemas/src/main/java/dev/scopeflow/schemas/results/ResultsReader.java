@@ -168,13 +168,13 @@ public final class ResultsReader {
                     row.get(0),
                     new Reconstruction(
                             Long.parseLong(row.get(1)),
-                            real(row.get(2)),
-                            real(row.get(3)),
-                            real(row.get(4)),
-                            real(row.get(5)),
-                            real(row.get(6)),
-                            real(row.get(7)),
-                            real(row.get(8))));
+                            ClickHouseTsv.parseReal(row.get(2)),
+                            ClickHouseTsv.parseReal(row.get(3)),
+                            ClickHouseTsv.parseReal(row.get(4)),
+                            ClickHouseTsv.parseReal(row.get(5)),
+                            ClickHouseTsv.parseReal(row.get(6)),
+                            ClickHouseTsv.parseReal(row.get(7)),
+                            ClickHouseTsv.parseReal(row.get(8))));
         }
         // Grouped by (n_tokens, fire_count): a few thousand rows even for wide SAEs, and exact densities. Ordered,
         // since servers return groups in different orders (18.16 and 26.x do).
@@ -287,7 +287,10 @@ public final class ResultsReader {
                 + FeatureHistogramsRows.TABLE.in(db) + " FINAL" + featureWhere(runId, saeId, feature)
                 + " ORDER BY bin")) {
             bins.add(new HistogramBin(
-                    Integer.parseInt(row.get(0)), real(row.get(1)), real(row.get(2)), Long.parseLong(row.get(3))));
+                    Integer.parseInt(row.get(0)),
+                    ClickHouseTsv.parseReal(row.get(1)),
+                    ClickHouseTsv.parseReal(row.get(2)),
+                    Long.parseLong(row.get(3))));
         }
         return bins;
     }
@@ -327,12 +330,12 @@ public final class ResultsReader {
         for (List<String> row : rows) {
             examples.add(new Example(
                     Integer.parseInt(row.get(0)),
-                    real(row.get(1)),
-                    real(row.get(2)),
+                    ClickHouseTsv.parseReal(row.get(1)),
+                    ClickHouseTsv.parseReal(row.get(2)),
                     Integer.parseInt(row.get(3)),
                     Long.parseLong(row.get(4)),
                     Long.parseLong(row.get(5)),
-                    real(row.get(6))));
+                    ClickHouseTsv.parseReal(row.get(6))));
         }
         return examples;
     }
@@ -376,8 +379,8 @@ public final class ResultsReader {
                 Long.parseLong(row.get(0)),
                 Long.parseLong(row.get(1)),
                 Long.parseLong(row.get(2)),
-                real(row.get(3)),
-                real(row.get(4)));
+                ClickHouseTsv.parseReal(row.get(3)),
+                ClickHouseTsv.parseReal(row.get(4)));
     }
 
     private static String runWhere(String runId) {
@@ -394,15 +397,5 @@ public final class ResultsReader {
 
     private static String quotedList(Collection<String> values) {
         return values.stream().map(ClickHouseTsv::quote).collect(Collectors.joining(", "));
-    }
-
-    /** ClickHouse's float text: Java's syntax plus {@code inf}, {@code -inf} and {@code nan}. */
-    static double real(String text) {
-        return switch (text) {
-            case "inf", "+inf" -> Double.POSITIVE_INFINITY;
-            case "-inf" -> Double.NEGATIVE_INFINITY;
-            case "nan", "-nan" -> Double.NaN;
-            default -> Double.parseDouble(text);
-        };
     }
 }

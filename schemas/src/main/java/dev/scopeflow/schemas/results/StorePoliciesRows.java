@@ -9,6 +9,9 @@ import java.time.Instant;
  */
 public final class StorePoliciesRows extends TsvRows {
 
+    /** The policy of an SAE whose activations the job stores none of: readers say so rather than show nothing. */
+    public static final String NONE = "none";
+
     public static final ResultsTable TABLE = ResultsTable.of(
             "store_policies", "run_id String", "sae_id String", "policy String", "updated_at DateTime('UTC')");
 

@@ -92,6 +92,17 @@ class ClickHouseTsvTest {
     }
 
     @Test
+    void parsesFloatsAsFormatWritesThem() {
+        for (double value :
+                new double[] {0.0, -2.5, 1e-45, Float.MAX_VALUE, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            assertThat(ClickHouseTsv.parseReal(ClickHouseTsv.format(value))).isEqualTo(value);
+        }
+        assertThat(ClickHouseTsv.parseReal(ClickHouseTsv.format(Float.NaN))).isNaN();
+        assertThat(ClickHouseTsv.parseReal("-nan")).isNaN();
+        assertThat(ClickHouseTsv.parseReal("+inf")).isEqualTo(Double.POSITIVE_INFINITY);
+    }
+
+    @Test
     void formatsArraysAsQuotedLiterals() {
         assertThat(ClickHouseTsv.format(List.of("a", "b'c", "t\tn\n"))).isEqualTo("['a','b\\'c','t\\tn\\n']");
         assertThat(ClickHouseTsv.format(new int[] {1, 2})).isEqualTo("[1,2]");
