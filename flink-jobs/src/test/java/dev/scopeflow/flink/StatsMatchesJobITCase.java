@@ -271,7 +271,16 @@ class StatsMatchesJobITCase {
         while (entry.find()) {
             summary.put(entry.group(1), entry.group(2).trim());
         }
-        List<String> keys = List.of("n_tokens", "l0", "mse", "fvu", "explained_variance", "cosine");
+        List<String> keys = List.of(
+                "n_tokens",
+                "l0",
+                "mse",
+                "mse_per_token",
+                "fvu",
+                "explained_variance",
+                "cosine",
+                "l2_ratio",
+                "relative_reconstruction_bias");
         String want = keys.stream()
                 .map(k -> normalise(summary.get(k), k.equals("n_tokens") ? 'L' : 'D'))
                 .collect(Collectors.joining("/"));
@@ -279,7 +288,7 @@ class StatsMatchesJobITCase {
                         jdbc,
                         "SELECT " + String.join(", ", keys) + " FROM " + DB
                                 + ".reconstruction_stats FINAL WHERE run_id = ?",
-                        "LDDDDD"))
+                        "LDDDDDDDD"))
                 .containsExactly(want);
     }
 }

@@ -490,9 +490,13 @@ def stats_run(out, seed, n_seq, seq_len, d_in, d_sae, top_k, dense_threshold):
         dots = (xs * recon).sum(axis=1)
         cos = np.where(xn * rn > 0, dots / np.where(xn * rn > 0, xn * rn, 1), 0.0)
         density = fire_count / n
+        ratio = np.where(xn > 0, rn / np.where(xn > 0, xn, 1), 0.0)
         summary = {"n_tokens": int(n), "l0": float(fires.sum(axis=1).mean()), "mse": float(err / (n * d_in)),
+                   "mse_per_token": float(err / n),
                    "fvu": float(err / centred), "explained_variance": float(1 - err / centred),
-                   "cosine": float(cos.mean()), "dead": int((fire_count == 0).sum()),
+                   "cosine": float(cos.mean()), "l2_ratio": float(ratio.mean()),
+                   "relative_reconstruction_bias": float((rn ** 2).sum() / dots.sum()),
+                   "dead": int((fire_count == 0).sum()),
                    "dense": int((density > dense_threshold).sum()), "frac_alive": float((fire_count > 0).mean())}
         with open(os.path.join(d, "summary.json"), "w") as f:
             json.dump(summary, f)

@@ -33,8 +33,9 @@ import java.util.Optional;
  *   <li>{@code interval_samples.csv}: {@code feature,interval_index,lower_edge,upper_edge,sample_rank,doc,pos,
  *       activation}, the {@link IntervalSamples} of each feature that fired, rank 1 = highest activation (the
  *       job's {@code interval_samples} rows); the overflow bin's and interval's upper edge is {@code Infinity};</li>
- *   <li>{@code summary.json}: {@code n_tokens, l0, mse, fvu, explained_variance, cosine, dead, dense,
- *       frac_alive} (null where undefined, e.g. no tokens).</li>
+ *   <li>{@code summary.json}: {@code n_tokens, l0, mse, mse_per_token, fvu, explained_variance, cosine,
+ *       l2_ratio, relative_reconstruction_bias, dead, dense, frac_alive} (null where undefined, e.g. no tokens;
+ *       see {@link ReconstructionStats} for each).</li>
  * </ul>
  * A token counts when it is real ({@link ActivationArrayFiles}: mask 1, inside its token list) and, with
  * {@code excludeBos}, when its id
@@ -190,9 +191,13 @@ public final class StatsRun {
                 + "  \"n_tokens\": " + summary.tokens() + ",\n"
                 + "  \"l0\": " + number(reconstruction.l0()) + ",\n"
                 + "  \"mse\": " + number(reconstruction.mse()) + ",\n"
+                + "  \"mse_per_token\": " + number(reconstruction.msePerToken()) + ",\n"
                 + "  \"fvu\": " + number(reconstruction.fvu()) + ",\n"
                 + "  \"explained_variance\": " + number(reconstruction.explainedVariance()) + ",\n"
                 + "  \"cosine\": " + number(reconstruction.cosine()) + ",\n"
+                + "  \"l2_ratio\": " + number(reconstruction.l2Ratio()) + ",\n"
+                + "  \"relative_reconstruction_bias\": " + number(reconstruction.relativeReconstructionBias())
+                + ",\n"
                 + "  \"dead\": " + summary.dead() + ",\n"
                 + "  \"dense\": " + summary.dense() + ",\n"
                 + "  \"frac_alive\": " + number(summary.fracAlive()) + "\n"

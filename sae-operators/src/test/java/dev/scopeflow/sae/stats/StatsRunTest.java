@@ -71,7 +71,18 @@ class StatsRunTest {
         actualSummary.fieldNames().forEachRemaining(keys::add);
         assertThat(keys)
                 .containsExactlyInAnyOrder(
-                        "n_tokens", "l0", "mse", "fvu", "explained_variance", "cosine", "dead", "dense", "frac_alive");
+                        "n_tokens",
+                        "l0",
+                        "mse",
+                        "mse_per_token",
+                        "fvu",
+                        "explained_variance",
+                        "cosine",
+                        "l2_ratio",
+                        "relative_reconstruction_bias",
+                        "dead",
+                        "dense",
+                        "frac_alive");
         for (Map.Entry<String, JsonNode> field : expectedSummary.properties()) {
             JsonNode e = field.getValue();
             JsonNode a = actualSummary.get(field.getKey());
