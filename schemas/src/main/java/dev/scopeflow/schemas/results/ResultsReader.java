@@ -304,7 +304,10 @@ public final class ResultsReader {
                 + featureWhere(runId, saeId, feature) + " ORDER BY interval_index DESC, sample_rank"));
     }
 
-    /** The stored context windows of the given documents of a run, by document (a document may have several). */
+    /**
+     * The stored context windows of the given documents of a run, by document (a document may have several), in
+     * window order: without the ORDER BY, current ClickHouse returns a document's windows in any order.
+     */
     public Map<Long, List<ContextWindow>> contextWindows(String runId, Collection<Long> docIds) {
         Map<Long, List<ContextWindow>> windows = new HashMap<>();
         if (docIds.isEmpty()) {
@@ -312,7 +315,8 @@ public final class ResultsReader {
         }
         String in = docIds.stream().distinct().map(String::valueOf).collect(Collectors.joining(", "));
         for (List<String> row : clickHouse.query("SELECT doc_id, window_start, token_ids FROM "
-                + DocumentsRows.TABLE.in(db) + " FINAL" + runWhere(runId) + " AND doc_id IN (" + in + ")")) {
+                + DocumentsRows.TABLE.in(db) + " FINAL" + runWhere(runId) + " AND doc_id IN (" + in + ")"
+                + " ORDER BY doc_id, window_start")) {
             List<Integer> tokens = ClickHouseTsv.parseArray(row.get(2)).stream()
                     .map(Integer::valueOf)
                     .toList();
