@@ -304,10 +304,7 @@ public final class ResultsReader {
                 + featureWhere(runId, saeId, feature) + " ORDER BY interval_index DESC, sample_rank"));
     }
 
-    /**
-     * The stored context windows of the given documents of a run, by document (a document may have several), in
-     * window order: without the ORDER BY, current ClickHouse returns a document's windows in any order.
-     */
+    /** The stored context windows of the given documents of a run, by document (a document may have several). */
     public Map<Long, List<ContextWindow>> contextWindows(String runId, Collection<Long> docIds) {
         Map<Long, List<ContextWindow>> windows = new HashMap<>();
         if (docIds.isEmpty()) {
@@ -315,8 +312,7 @@ public final class ResultsReader {
         }
         String in = docIds.stream().distinct().map(String::valueOf).collect(Collectors.joining(", "));
         for (List<String> row : clickHouse.query("SELECT doc_id, window_start, token_ids FROM "
-                + DocumentsRows.TABLE.in(db) + " FINAL" + runWhere(runId) + " AND doc_id IN (" + in + ")"
-                + " ORDER BY doc_id, window_start")) {
+                + DocumentsRows.TABLE.in(db) + " FINAL" + runWhere(runId) + " AND doc_id IN (" + in + ")")) {
             List<Integer> tokens = ClickHouseTsv.parseArray(row.get(2)).stream()
                     .map(Integer::valueOf)
                     .toList();
