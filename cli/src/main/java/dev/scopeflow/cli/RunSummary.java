@@ -2,11 +2,13 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.clickhouse.QueryResult;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.SaeEvaluation;
 import dev.scopeflow.schemas.results.SaeSummary;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -85,6 +87,54 @@ final class RunSummary {
                 "SELECT feature, rank, doc_id, position, activation FROM " + db + ".top_examples FINAL WHERE run_id = "
                         + run + " AND feature = 0 ORDER BY sae_id, rank",
                 "SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL");
+    }
+
+    /**
+     * A named query's answer with a {@code token} column, each token id's text quoted (leading spaces and line
+     * breaks are part of Gemma's tokens), then the {@code query --named} command line that prints it again.
+     */
+    static void printNamedAnswer(PrintStream out, Demo.NamedAnswer answer, String query) {
+        out.println();
+        out.println("Named query " + answer.name() + " (document "
+                + answer.arguments().get("doc") + ", positions "
+                + answer.arguments().get("from") + " <= p < "
+                + answer.arguments().get("to") + ", first SAE):");
+        ResultFormat.TABLE.print(withTokenText(answer), out);
+        out.println("The same answer, token ids only:  " + namedQueryCommand(query, answer));
+    }
+
+    /** {@code query --named NAME --param k=v ...}; values are run ids, SAE ids and numbers: no shell quoting. */
+    static String namedQueryCommand(String query, Demo.NamedAnswer answer) {
+        StringBuilder command = new StringBuilder(query).append(" --named ").append(answer.name());
+        answer.arguments()
+                .forEach((k, v) ->
+                        command.append(" --param ").append(k).append('=').append(v));
+        return command.toString();
+    }
+
+    private static QueryResult withTokenText(Demo.NamedAnswer answer) {
+        QueryResult rows = answer.rows();
+        int at = rows.columns().indexOf("token_id") + 1;
+        List<String> columns = new ArrayList<>(rows.columns());
+        List<String> types = new ArrayList<>(rows.types());
+        columns.add(at, "token");
+        types.add(at, "String");
+        List<List<String>> shown = new ArrayList<>();
+        for (List<String> row : rows.rows()) {
+            List<String> withText = new ArrayList<>(row);
+            withText.add(at, quoted(answer.tokenTexts().get(Integer.parseInt(row.get(at - 1)))));
+            shown.add(withText);
+        }
+        return new QueryResult(columns, types, shown);
+    }
+
+    private static String quoted(String text) {
+        return '"'
+                + text.replace("\\", "\\\\")
+                        .replace("\"", "\\\"")
+                        .replace("\n", "\\n")
+                        .replace("\t", "\\t")
+                + '"';
     }
 
     /** After the command stopped the services it started: where their data stays and how to query it. */

@@ -8,6 +8,8 @@ import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizerPackage;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.FeatureStats;
@@ -28,16 +30,24 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code scopeflow demo} end to end on real services, once on an embedded MiniCluster and once submitted as
- * the shaded job jar through a Flink REST endpoint; the printed summary must equal the statistics computed in
- * memory from the same SAE files and activations.
+ * {@code scopeflow demo} end to end on real services, once on an embedded MiniCluster (all of the bundled text) and
+ * once submitted as the shaded job jar through a Flink REST endpoint (its first 20 documents); the documents and
+ * stored token ids must be an independent tokenization of the bundled text ({@link DemoText}), the printed summary
+ * must equal the statistics computed in memory from the same SAE files and activations, and the named query's
+ * answer a brute force over the stored rows.
  */
 class DemoITCase {
 
@@ -61,7 +71,7 @@ class DemoITCase {
 
     @Test
     void demoOnEmbeddedMiniCluster() throws Exception {
-        checkDemo("embedded");
+        checkDemo("embedded", 100);
     }
 
     @Test
@@ -70,6 +80,7 @@ class DemoITCase {
         assertThat(jobJar).as("job jar copied at package time").isRegularFile();
         checkDemo(
                 "remote",
+                20,
                 "--flink",
                 "127.0.0.1:" + flinkCluster.restPort(),
                 "--job-jar",
@@ -165,9 +176,9 @@ class DemoITCase {
                 .isEqualTo(want);
     }
 
-    private static void checkDemo(String name, String... flinkOptions) throws Exception {
+    private static void checkDemo(String name, int maxDocs, String... flinkOptions) throws Exception {
         Demo.Settings settings = new Demo.Settings(
-                SERVICES.workDir().resolve(name), "run-" + name, Site.parse("mlp.4"), 12, 33, 40, 300, 2, 2, 5);
+                SERVICES.workDir().resolve(name), "run-" + name, Site.parse("mlp.4"), maxDocs, 33, 40, 300, 2, 2, 5);
         List<String> args =
                 new ArrayList<>(List.of("--kafka", SERVICES.kafka().bootstrapServers(), "--database", "demo_" + name));
         args.addAll(SERVICES.clickHouseWriterOptions());
@@ -181,11 +192,31 @@ class DemoITCase {
             report = Demo.run(settings, services, logStream);
         }
 
-        assertThat(report.tokens()).isEqualTo(12 * 33);
+        List<DemoText.Window> windows = DemoText.windows(maxDocs, 33);
+        long documents = Math.min(maxDocs, DemoText.texts().size());
+        assertThat(windows.stream().filter(w -> w.windowStart() > 0))
+                .as("the text has documents longer than one window")
+                .isNotEmpty();
+        assertThat(report.documents()).isEqualTo(documents);
+        assertThat(report.windows()).isEqualTo(windows.size());
+        assertThat(report.tokens()).isEqualTo(DemoText.tokens(windows));
         assertThat(report.saes()).hasSize(2);
-        List<ActivationBatch> batches = new SyntheticActivations(
-                        settings.runId(), "any", settings.site(), 40, ActivationDtype.BF16, settings.seed())
-                .documents(0, 12, 33, 64);
+        String db = "demo_" + name;
+        String run = "run_id = 'run-" + name + "'";
+        ClickHouseHttp http = SERVICES.clickHouse().http();
+        assertStoredDocumentsAre(http, db, run, windows);
+        assertStoredTokenIdsAreTheDocumentTokens(http, db, run, windows);
+
+        // The activations the demo must have published for those windows.
+        SyntheticActivations source =
+                new SyntheticActivations(settings.runId(), "any", settings.site(), 40, ActivationDtype.BF16, 5);
+        List<ActivationBatch> batches = new ArrayList<>();
+        for (DemoText.Window w : windows) {
+            int[] positions = IntStream.range(w.windowStart(), w.windowStart() + w.tokenIds().length)
+                    .toArray();
+            batches.addAll(source.tokens(w.docId(), positions, w.tokenIds(), Demo.MAX_ROWS));
+        }
+        long counted = DemoText.countedTokens(windows);
         for (int i = 0; i < 2; i++) {
             ResultsReader.SaeEvaluation evaluation = report.saes().get(i);
             SaeSummary printed = evaluation.summary().orElseThrow();
@@ -202,7 +233,7 @@ class DemoITCase {
                 dead += expected.fireCount(f) == 0 ? 1 : 0;
                 dense += expected.fireCount(f) * 10 > expected.tokens() ? 1 : 0; // density > 10 % in integers
             }
-            assertThat(printed.tokens()).isEqualTo(expected.tokens()).isEqualTo(12 * 32);
+            assertThat(printed.tokens()).isEqualTo(expected.tokens()).isEqualTo(counted);
             assertThat(printed.features()).isEqualTo(300);
             assertThat(printed.dead()).isEqualTo(dead).isGreaterThanOrEqualTo(4); // every 97th cannot fire
             assertThat(printed.dense()).isEqualTo(dense).isGreaterThan(0);
@@ -211,11 +242,101 @@ class DemoITCase {
                     .isCloseTo(reconstruction.fvu(), within(1e-9 * Math.abs(reconstruction.fvu())));
             assertThat(printedReconstruction.cosine()).isCloseTo(reconstruction.cosine(), within(1e-9));
         }
-        List<List<String>> runs = SERVICES.clickHouse()
-                .http()
-                .query("SELECT status, tokens FROM demo_" + name + ".runs FINAL WHERE run_id = 'run-" + name + "'");
-        assertThat(runs).containsExactly(List.of("finished", String.valueOf(12 * 32)));
-        assertThat(log.toString(StandardCharsets.UTF_8)).contains("published 396 tokens of mlp.4 activations");
+        List<List<String>> runs = http.query("SELECT status, tokens, corpus FROM " + db + ".runs FINAL WHERE " + run);
+        assertThat(runs).hasSize(1);
+        assertThat(runs.get(0).subList(0, 2)).containsExactly("finished", String.valueOf(counted));
+        assertThat(runs.get(0).get(2)).contains("the tokens are real, the activations random");
+        assertThat(log.toString(StandardCharsets.UTF_8))
+                .contains("published " + documents + " documents of " + Demo.CORPUS + " in " + windows.size()
+                        + " windows")
+                .contains("synthetic mlp.4 activations of their " + DemoText.tokens(windows) + " tokens");
+        assertAnswerIsTheTopFeaturesOfTheStoredRows(http, db, run, report, windows);
+    }
+
+    /**
+     * The documents table holds exactly the independently cut windows: ids, starts, token ids, first-window text.
+     * (With the demo's windows switched off, one window per document, checkDemo already fails on the window count.)
+     */
+    private static void assertStoredDocumentsAre(
+            ClickHouseHttp http, String db, String run, List<DemoText.Window> windows) {
+        List<List<String>> want = new ArrayList<>();
+        for (DemoText.Window w : windows) {
+            want.add(List.of(
+                    String.valueOf(w.docId()),
+                    String.valueOf(w.windowStart()),
+                    Arrays.stream(w.tokenIds()).mapToObj(String::valueOf).collect(Collectors.joining(",", "[", "]")),
+                    w.text()));
+        }
+        assertThat(http.query("SELECT doc_id, window_start, token_ids, text FROM " + db + ".documents FINAL WHERE "
+                        + run + " ORDER BY doc_id, window_start"))
+                .isEqualTo(want);
+    }
+
+    /**
+     * Every stored activation (both SAEs) carries the document's token at its (doc_id, position). Checked to fail
+     * with the demo publishing every token id plus one.
+     */
+    private static void assertStoredTokenIdsAreTheDocumentTokens(
+            ClickHouseHttp http, String db, String run, List<DemoText.Window> windows) {
+        Map<String, Integer> tokenAt = new HashMap<>();
+        for (DemoText.Window w : windows) {
+            for (int i = 0; i < w.tokenIds().length; i++) {
+                tokenAt.put(w.docId() + "/" + (w.windowStart() + i), w.tokenIds()[i]);
+            }
+        }
+        List<List<String>> stored =
+                http.query("SELECT doc_id, position, token_id FROM " + db + ".feature_activations FINAL WHERE " + run);
+        assertThat(stored).hasSizeGreaterThan(windows.size());
+        for (List<String> row : stored) {
+            assertThat(row.get(2))
+                    .as("token at doc %s position %s", row.get(0), row.get(1))
+                    .isEqualTo(String.valueOf(tokenAt.get(row.get(0) + "/" + row.get(1))));
+        }
+    }
+
+    /**
+     * The named query's answer equals a brute force over the first SAE's stored rows of document 0 (read from the
+     * feature → tokens table, not the by-token table the query reads): per position 1 ≤ p < 9 its 2 highest
+     * activations, ties by feature; each token's text is the tokenizer's. Checked to fail with the demo asking
+     * for 3 features per token.
+     */
+    private static void assertAnswerIsTheTopFeaturesOfTheStoredRows(
+            ClickHouseHttp http, String db, String run, Demo.Report report, List<DemoText.Window> windows)
+            throws Exception {
+        Demo.NamedAnswer answer = report.answer();
+        String sae = report.saes().get(0).saeId();
+        List<List<String>> stored = new ArrayList<>(http.query("SELECT position, token_id, feature, activation FROM "
+                + db + ".feature_activations FINAL WHERE " + run + " AND sae_id = '" + sae + "' AND doc_id = 0"));
+        stored.removeIf(row -> Integer.parseInt(row.get(0)) < 1 || Integer.parseInt(row.get(0)) >= 9);
+        stored.sort(Comparator.<List<String>>comparingInt(row -> Integer.parseInt(row.get(0)))
+                .thenComparing(row -> -Float.parseFloat(row.get(3)))
+                .thenComparingInt(row -> Integer.parseInt(row.get(2))));
+        List<List<String>> want = new ArrayList<>();
+        Map<String, Integer> perPosition = new HashMap<>();
+        for (List<String> row : stored) {
+            if (perPosition.merge(row.get(0), 1, Integer::sum) <= 2) {
+                want.add(row);
+            }
+        }
+        assertThat(want).as("8 positions, 2 features each").hasSize(16);
+        assertThat(answer.name()).isEqualTo("top-features-per-token");
+        assertThat(answer.rows().columns()).containsExactly("position", "token_id", "feature", "activation");
+        assertThat(answer.rows().rows()).isEqualTo(want);
+        int[] doc0 = windows.get(0).tokenIds();
+        try (GemmaTokenizer tokenizer = GemmaTokenizerPackage.load()) {
+            for (List<String> row : answer.rows().rows()) {
+                int token = Integer.parseInt(row.get(1));
+                assertThat(token).isEqualTo(doc0[Integer.parseInt(row.get(0))]);
+                assertThat(answer.tokenTexts().get(token)).isEqualTo(tokenizer.decode(token));
+            }
+        }
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        RunSummary.printNamedAnswer(
+                new PrintStream(printed, true, StandardCharsets.UTF_8), answer, "./scopeflow query");
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+                .contains("\"" + answer.tokenTexts().get(doc0[2]) + "\"")
+                .contains("./scopeflow query --named top-features-per-token --param run=" + report.runId()
+                        + " --param sae=" + sae + " --param doc=0 --param from=1 --param to=9 --param n=2");
     }
 
     private static FeatureStats inMemory(Path params, List<ActivationBatch> batches, ReconstructionStats reconstruction)

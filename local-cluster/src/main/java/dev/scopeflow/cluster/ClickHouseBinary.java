@@ -1,5 +1,6 @@
 package dev.scopeflow.cluster;
 
+import dev.scopeflow.schemas.ScopeFlowCache;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,7 +28,6 @@ import java.util.regex.Pattern;
  */
 record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environment) {
 
-    static final String CACHE_ENV = "SCOPEFLOW_CACHE";
     static final String FETCH_SCRIPT = "fetch-clickhouse.sh";
     static final String MULTIARCH = "x86_64-linux-gnu";
     private static final long FETCH_TIMEOUT_MINUTES = 15;
@@ -50,9 +50,7 @@ record ClickHouseBinary(List<String> commandPrefix, Map<String, String> environm
 
     /** {@code $SCOPEFLOW_CACHE/clickhouse}, else {@code ~/.cache/scopeflow/clickhouse}. */
     static Path cacheDir(Map<String, String> env, Path home) {
-        String root = env.get(CACHE_ENV);
-        Path base = root == null || root.isBlank() ? home.resolve(".cache").resolve("scopeflow") : Path.of(root);
-        return base.resolve("clickhouse").toAbsolutePath().normalize();
+        return ScopeFlowCache.dir("clickhouse", env, home);
     }
 
     static Optional<ClickHouseBinary> onPath(String pathVariable) {

@@ -6,6 +6,7 @@ import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.format.HalfFloats;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -58,6 +59,38 @@ public final class SyntheticActivations {
         return generate(firstDoc, docs, seqLen, maxRows, true);
     }
 
+    /**
+     * Activations of given tokens of document {@code doc} (real ones, e.g. a tokenized text's window): row {@code r}
+     * is token {@code tokenIds[r]} at {@code positions[r]}, in batches of at most {@code maxRows} rows. Values are
+     * drawn as {@link #documents}' are (BOS, EOS and PAD rows scaled up), from a generator seeded by the document
+     * and its first position, so the same tokens at the same place always get the same values.
+     */
+    public List<ActivationBatch> tokens(long doc, int[] positions, int[] tokenIds, int maxRows) {
+        if (positions.length != tokenIds.length || maxRows <= 0) {
+            throw new IllegalArgumentException("need as many positions as token ids and maxRows > 0; got "
+                    + positions.length + ", " + tokenIds.length + ", " + maxRows);
+        }
+        List<ActivationBatch> batches = new ArrayList<>();
+        if (positions.length == 0) {
+            return batches;
+        }
+        SplittableRandom random = new SplittableRandom((seed * 1_000_003L + doc) * 1_000_033L + positions[0]);
+        for (int start = 0; start < positions.length; start += maxRows) {
+            int rows = Math.min(maxRows, positions.length - start);
+            long[] docIds = new long[rows];
+            Arrays.fill(docIds, doc);
+            int[] batchPositions = Arrays.copyOfRange(positions, start, start + rows);
+            int[] batchTokens = Arrays.copyOfRange(tokenIds, start, start + rows);
+            float[] values = new float[rows * width];
+            for (int r = 0; r < rows; r++) {
+                fillRow(values, r, batchTokens[r], random);
+            }
+            batches.add(new ActivationBatch(
+                    runId, modelId, site, width, dtype, docIds, batchPositions, batchTokens, values));
+        }
+        return batches;
+    }
+
     private List<ActivationBatch> generate(long firstDoc, int docs, int seqLen, int maxRows, boolean padded) {
         if (docs < 0 || seqLen <= 0 || maxRows <= 0) {
             throw new IllegalArgumentException(
@@ -88,14 +121,19 @@ public final class SyntheticActivations {
             docIds[r] = doc;
             positions[r] = position;
             tokenIds[r] = tokenAt(position, textEnd, random);
-            double scale = scaleOf(tokenIds[r]);
-            for (int d = 0; d < width; d++) {
-                double offset = 0.25 * ((d % 7) - 3);
-                float v = (float) (scale * (offset + gaussian(random)));
-                values[r * width + d] = dtype == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
-            }
+            fillRow(values, r, tokenIds[r], random);
         }
         return new ActivationBatch(runId, modelId, site, width, dtype, docIds, positions, tokenIds, values);
+    }
+
+    /** Row {@code r} of {@code values}: Gaussian around a per-dimension offset, scaled by the token's kind. */
+    private void fillRow(float[] values, int r, int tokenId, SplittableRandom random) {
+        double scale = scaleOf(tokenId);
+        for (int d = 0; d < width; d++) {
+            double offset = 0.25 * ((d % 7) - 3);
+            float v = (float) (scale * (offset + gaussian(random)));
+            values[r * width + d] = dtype == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
+        }
     }
 
     private static int tokenAt(int position, int textEnd, SplittableRandom random) {

@@ -6,6 +6,7 @@ import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.format.HalfFloats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,6 +69,46 @@ class SyntheticActivationsTest {
         // A document regenerated alone equals its copy in the whole set.
         assertThat(tokenIds(source.paddedDocuments(7, 1, SEQ_LEN, 16).get(2)))
                 .isEqualTo(tokenIds(first.get(7 * 3 + 2)));
+    }
+
+    @Test
+    void givenTokensKeepTheirIdsAndPositionsInBatchesOfOneDocument() {
+        int[] positions = {5, 6, 7, 8, 9, 10, 11};
+        int[] tokenIds = {651, GemmaTokens.BOS, 3922, 576, 8186, 603, 7127};
+        List<ActivationBatch> batches = source.tokens(4, positions, tokenIds, 3);
+
+        assertThat(batches).extracting(ActivationBatch::rows).containsExactly(3, 3, 1);
+        List<Integer> gotPositions = new ArrayList<>();
+        List<Integer> gotTokens = new ArrayList<>();
+        double bosNorm = 0;
+        double textNorm = 0;
+        for (ActivationBatch batch : batches) {
+            assertThat(batch.width()).isEqualTo(8);
+            assertThat(batch.dtype()).isEqualTo(ActivationDtype.BF16);
+            for (int r = 0; r < batch.rows(); r++) {
+                assertThat(batch.docId(r)).isEqualTo(4);
+                gotPositions.add(batch.position(r));
+                gotTokens.add(batch.tokenId(r));
+                double norm = 0;
+                for (int d = 0; d < 8; d++) {
+                    float v = batch.values()[r * 8 + d];
+                    assertThat(HalfFloats.roundToBf16(v)).as("already bf16").isEqualTo(v);
+                    norm += v * v;
+                }
+                if (batch.tokenId(r) == GemmaTokens.BOS) {
+                    bosNorm = norm;
+                } else {
+                    textNorm = Math.max(textNorm, norm);
+                }
+            }
+        }
+        assertThat(gotPositions).containsExactly(5, 6, 7, 8, 9, 10, 11);
+        assertThat(gotTokens).containsExactly(651, GemmaTokens.BOS, 3922, 576, 8186, 603, 7127);
+        assertThat(bosNorm).as("BOS scaled up like documents' BOS").isGreaterThan(textNorm);
+        List<ActivationBatch> again = source.tokens(4, positions, tokenIds, 3);
+        for (int i = 0; i < batches.size(); i++) {
+            assertThat(again.get(i).values()).isEqualTo(batches.get(i).values());
+        }
     }
 
     private static Map<Long, List<Integer>> tokensByDoc(List<ActivationBatch> batches) {

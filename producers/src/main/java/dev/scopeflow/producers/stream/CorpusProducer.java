@@ -32,6 +32,9 @@ public final class CorpusProducer {
     /** Values per Kafka record: 1 MiB, ~227 rows of Gemma 2 2B's 2304-wide residual stream in bf16. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 
+    /** Characters of a document's text its first window carries (the rest is in the tokens only). */
+    public static final int DEFAULT_MAX_DOCUMENT_TEXT_CHARS = 65_536;
+
     /** Run settings; {@link #of} fills the defaults (bf16, 1024-token windows, 8 windows per forward, 1 MiB). */
     public record Settings(
             String runId,
@@ -70,7 +73,7 @@ public final class CorpusProducer {
                     8,
                     DEFAULT_MAX_RECORD_BYTES,
                     Long.MAX_VALUE,
-                    65_536);
+                    DEFAULT_MAX_DOCUMENT_TEXT_CHARS);
         }
 
         public Settings withDtype(ActivationDtype d) {
@@ -157,7 +160,8 @@ public final class CorpusProducer {
             counts[0]++;
             List<ContextWindows.Window> windows = splitter.split(tokenizer.encode(doc.text()));
             for (int w = 0; w < windows.size(); w++) {
-                documents.accept(documentRecord(settings, doc, w, windows.get(w)));
+                documents.accept(
+                        documentWindow(settings.runId(), doc, w, windows.get(w), settings.maxDocumentTextChars()));
                 pending.add(new PendingWindow(doc, w, windows.get(w)));
                 if (pending.size() == settings.batchSize()) {
                     forward(model, settings, pending, activations, counts);
@@ -189,15 +193,19 @@ public final class CorpusProducer {
         return dtype == ActivationDtype.BF16 ? HalfFloats.roundToBf16(v) : v;
     }
 
-    private static DocumentWindow documentRecord(Settings settings, Document doc, int index, ContextWindows.Window w) {
+    /**
+     * The documents-topic record of window {@code index} of {@code doc}: the window's document tokens (a prepended
+     * BOS is not one); the first window also carries the text, cut after {@code maxTextChars}, and the source.
+     */
+    public static DocumentWindow documentWindow(
+            String runId, Document doc, int index, ContextWindows.Window w, int maxTextChars) {
         int[] tokens = w.prependedBos() ? java.util.Arrays.copyOfRange(w.tokens(), 1, w.tokens().length) : w.tokens();
         if (index > 0) {
-            return new DocumentWindow(
-                    settings.runId(), doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
+            return new DocumentWindow(runId, doc.id(), index, w.firstDocumentPosition(), tokens, null, null, false);
         }
-        boolean cut = doc.text().length() > settings.maxDocumentTextChars();
-        String text = cut ? doc.text().substring(0, settings.maxDocumentTextChars()) : doc.text();
-        return new DocumentWindow(settings.runId(), doc.id(), 0, 0, tokens, text, doc.source(), cut);
+        boolean cut = doc.text().length() > maxTextChars;
+        String text = cut ? doc.text().substring(0, maxTextChars) : doc.text();
+        return new DocumentWindow(runId, doc.id(), 0, 0, tokens, text, doc.source(), cut);
     }
 
     private static void forward(

