@@ -7,6 +7,7 @@ import dev.scopeflow.schemas.clickhouse.ClickHouseException;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.DocumentsRows;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.RunProgressRows;
@@ -49,7 +50,7 @@ class ClickHouseMigrationsITCase {
     @Test
     void migrationsApplyOnceAndAreRecorded() {
         assertThat(ch.ping()).isTrue();
-        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5, 6, 7);
+        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
         assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
         assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
                 .containsExactly(
@@ -59,7 +60,8 @@ class ClickHouseMigrationsITCase {
                         List.of("4", "run_sites"),
                         List.of("5", "site_progress"),
                         List.of("6", "activation_store"),
-                        List.of("7", "reconstruction_sums"));
+                        List.of("7", "reconstruction_sums"),
+                        List.of("8", "documents_granules"));
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactly(
@@ -98,7 +100,7 @@ class ClickHouseMigrationsITCase {
                 .add(SiteProgressRows.UNDECODABLE_RUN_ID, 2, 0, 2, t, 2)
                 .insertInto(ch, db);
 
-        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5, 6, 7);
+        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
         String select = "SELECT run_id, site, records, tokens, dead_letters, toString(updated_at), version FROM " + db
                 + ".site_progress FINAL ORDER BY run_id";
         List<List<String>> expected = List.of(
@@ -114,6 +116,47 @@ class ClickHouseMigrationsITCase {
         migrations.get(4).statements().forEach(ch::execute);
         assertThat(ch.query("SELECT count() FROM " + db + ".site_progress")).containsExactly(List.of("2"));
         assertThat(ch.query(select)).isEqualTo(expected);
+    }
+
+    /**
+     * V008 moves `documents` into 64-row granules: windows written before it are all there after it, once, and
+     * applying it again (as after a partial failure) keeps them.
+     */
+    @Test
+    void v008KeepsTheDocumentsItMoves() {
+        String db = "scopeflow_v007";
+        List<ClickHouseMigrations.Migration> migrations = ClickHouseMigrations.load(db);
+        // A database as V007 left it: V001-V007 applied and recorded, as apply records them.
+        for (ClickHouseMigrations.Migration m : migrations.subList(0, 7)) {
+            m.statements().forEach(ch::execute);
+            ch.insert(
+                    db + ".schema_migrations",
+                    List.of("version", "name", "applied_at"),
+                    List.of(List.of(m.version(), m.name(), Instant.now())));
+        }
+        new DocumentsRows(3)
+                .add("r", 1, 0, new int[] {2, 5, 6}, "one")
+                .add("r", 1, 1024, new int[] {7}, "")
+                .add("r", 2, 0, new int[] {2}, "two")
+                .insertInto(ch, db);
+        String select = "SELECT doc_id, window_start, token_ids, text FROM " + db
+                + ".documents FINAL ORDER BY doc_id, window_start";
+        List<List<String>> before = ch.query(select);
+        assertThat(before).hasSize(3);
+
+        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(8);
+        assertThat(ch.query(select)).isEqualTo(before);
+        assertThat(ch.query("SELECT create_table_query FROM system.tables WHERE database = '" + db
+                                + "' AND name = 'documents'")
+                        .get(0)
+                        .get(0))
+                .contains("index_granularity = 64");
+        assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + db + "' AND name LIKE 'documents%'"))
+                .containsExactly(List.of("documents"));
+
+        migrations.get(7).statements().forEach(ch::execute);
+        assertThat(ch.query("SELECT count() FROM " + db + ".documents")).containsExactly(List.of("3"));
+        assertThat(ch.query(select)).isEqualTo(before);
     }
 
     @Test

@@ -40,8 +40,8 @@ class NamedQueryTest {
             "width",
             "2");
 
-    private static final Pattern TABLE_READ =
-            Pattern.compile("FROM db\\.(\\w+)( FINAL)?(?: ARRAY JOIN \\S+ AS \\w+)?( WHERE (.{0,80}))?");
+    private static final Pattern TABLE_READ = Pattern.compile(
+            "FROM db\\.(\\w+)( FINAL)?(?: ARRAY JOIN \\S+ AS \\w+(?:, \\S+ AS \\w+)*)?( WHERE (.{0,80}))?");
 
     @Test
     void everyTableIsReadDeduplicatedByItsKeyPrefix() {
