@@ -99,6 +99,46 @@ public final class TinyGemma {
         }
     }
 
+    /**
+     * Writes a Gemma Scope params.npz for {@code site} fitted loosely to the site's values on the sequences of
+     * {@code tokensFile} (numpy {@code make-sae}: about 40 % of features active, thresholds > 0).
+     */
+    public static Path writeSae(Path model, Path tokensFile, String site, int dSae, int seed, Path out) {
+        python(
+                "make-sae",
+                "--model",
+                model.toString(),
+                "--tokens",
+                tokensFile.toString(),
+                "--site",
+                site,
+                "--d-sae",
+                String.valueOf(dSae),
+                "--seed",
+                String.valueOf(seed),
+                "--out",
+                out.toString());
+        return out;
+    }
+
+    /**
+     * The numpy reference's downstream metrics of each {@code ID=SITE=NPZ} on the sequences of {@code tokensFile},
+     * keyed by id (plus {@code stats}: how much the softcaps and the sliding window bite).
+     */
+    public static JsonNode evaluate(Path model, Path tokensFile, List<String> saes) {
+        List<String> args =
+                new ArrayList<>(List.of("eval", "--model", model.toString(), "--tokens", tokensFile.toString()));
+        for (String sae : saes) {
+            args.add("--sae");
+            args.add(sae);
+        }
+        try {
+            return JSON.readTree(python(args.toArray(String[]::new)));
+        } catch (IOException e) {
+            throw new IllegalStateException("reference report is not JSON", e);
+        }
+    }
+
     /** Sequences of different lengths (right padding matters), BOS first, ids in [3, vocab). */
     public static List<int[]> sampleSequences() {
         int[] lengths = {13, 7, 1, 10};
