@@ -242,9 +242,10 @@ public final class Gemma2Model implements AutoCloseable {
 
     /**
      * The model-in-the-loop evaluation of each splice on {@code batch}: one clean forward shared by all splices;
-     * per splice, a pass with the site's value replaced by the splice's reconstruction and one with it replaced by
-     * 0, at every real position whose token is not BOS (BOS and padding keep the clean value). Both rerun only the
-     * site's layer and those after it, from the residual cached on the clean pass where it enters the site's layer.
+     * per splice, a pass with the site's value replaced by the splice's reconstruction, and per site one with it
+     * replaced by 0 (shared by the splices at that site), at every real position whose token is not BOS (BOS and
+     * padding keep the clean value). Both rerun only the site's layer and those after it, from the residual cached
+     * on the clean pass where it enters the site's layer.
      * A counted prediction is a position t whose next position is real; cross-entropies and KL(clean ‖ other) over
      * the (softcapped) logits are summed per sequence in float64, the head taken over
      * {@link #HEAD_CHUNK_VALUES} logits at a time so no [batch, seq, vocab] array is ever held.
@@ -303,24 +304,61 @@ public final class Gemma2Model implements AutoCloseable {
                 }
                 x = step(scope, x, i, attention, NO_HOOK, !cache);
             }
-            List<NDArray> finals = new ArrayList<>(); // clean, then sae and zero of each splice
-            finals.add(countedFinal(x, countedRows));
-            for (Splice splice : splices) {
-                for (SiteReplacement replacement : new SiteReplacement[] {splice.replacement(), null}) {
-                    SiteHook hook =
-                            (site, value) -> site.equals(splice.site()) ? replaced(value, spliced, replacement) : value;
-                    int layer = splice.site().layer();
-                    NDArray y = step(scope, entering.get(layer), layer, attention, hook, false);
-                    for (int i = layer + 1; i < config.numLayers(); i++) {
-                        y = step(scope, y, i, attention, NO_HOOK, true);
-                    }
-                    finals.add(countedFinal(y, countedRows));
+            NDArray clean = countedFinal(x, countedRows);
+            // Zeroing depends on the site only: SAEs at one site share its zero pass.
+            List<Pass> passes = new ArrayList<>();
+            Map<Site, Pass> zeroPasses = new HashMap<>();
+            for (int i = 0; i < splices.size(); i++) {
+                Site site = splices.get(i).site();
+                NDArray sae = rerun(
+                        scope,
+                        entering,
+                        attention,
+                        site,
+                        spliced,
+                        splices.get(i).replacement());
+                passes.add(new Pass(countedFinal(sae, countedRows), new ArrayList<>(List.of(i)), false));
+                Pass zero = zeroPasses.get(site);
+                if (zero == null) {
+                    NDArray zeroed = rerun(scope, entering, attention, site, spliced, null);
+                    zero = new Pass(countedFinal(zeroed, countedRows), new ArrayList<>(), true);
+                    zeroPasses.put(site, zero);
+                    passes.add(zero);
                 }
+                zero.splices().add(i);
             }
             accumulateHead(
-                    scope, finals, targets, countedSequence, Math.max(1, headChunkValues / config.vocabSize()), result);
+                    scope,
+                    clean,
+                    passes,
+                    targets,
+                    countedSequence,
+                    Math.max(1, headChunkValues / config.vocabSize()),
+                    result);
         }
         return result.build();
+    }
+
+    /** A spliced or zeroed pass: its counted final hidden states and the splices whose sums it feeds. */
+    private record Pass(NDArray finalHidden, List<Integer> splices, boolean zero) {}
+
+    /**
+     * The residual after the last layer with {@code site}'s value replaced ({@code replacement} null: by 0) at the
+     * {@code spliced} rows, rerun from the residual cached where it enters the site's layer.
+     */
+    private NDArray rerun(
+            NDManager scope,
+            Map<Integer, NDArray> entering,
+            Attention attention,
+            Site site,
+            boolean[] spliced,
+            SiteReplacement replacement) {
+        SiteHook hook = (at, value) -> at.equals(site) ? replaced(value, spliced, replacement) : value;
+        NDArray y = step(scope, entering.get(site.layer()), site.layer(), attention, hook, false);
+        for (int i = site.layer() + 1; i < config.numLayers(); i++) {
+            y = step(scope, y, i, attention, NO_HOOK, true);
+        }
+        return y;
     }
 
     /**
@@ -336,12 +374,13 @@ public final class Gemma2Model implements AutoCloseable {
     }
 
     /**
-     * Per chunk of counted positions: clean log-probabilities once, then each other pass's, reduced on the device
+     * Per chunk of counted positions: clean log-probabilities once, then each pass's, reduced on the device
      * to one CE and one KL value per position, which are summed into float64 on the host.
      */
     private void accumulateHead(
             NDManager scope,
-            List<NDArray> finals,
+            NDArray clean,
+            List<Pass> passes,
             List<Long> targets,
             List<Integer> countedSequence,
             int chunk,
@@ -353,17 +392,16 @@ public final class Gemma2Model implements AutoCloseable {
             try (NDManager chunkScope = scope.newSubManager()) {
                 NDArray target = chunkScope.create(Arrays.copyOfRange(allTargets, r0, r1), new Shape(r1 - r0, 1));
                 NDIndex rows = new NDIndex(r0 + ":" + r1);
-                NDArray cleanLogProbs =
-                        head(finals.get(0).get(chunkScope, rows)).logSoftmax(1);
+                NDArray cleanLogProbs = head(clean.get(chunkScope, rows)).logSoftmax(1);
                 NDArray cleanProbs = cleanLogProbs.exp();
                 float[] ceClean = cleanLogProbs.gather(target, 1).neg().toFloatArray();
                 for (int r = r0; r < r1; r++) {
                     result.addClean(countedSequence.get(r), ceClean[r - r0]);
                 }
-                for (int other = 1; other < finals.size(); other++) {
+                for (Pass pass : passes) {
                     try (NDManager passScope = chunkScope.newSubManager()) {
                         NDArray logProbs =
-                                head(finals.get(other).get(passScope, rows)).logSoftmax(1);
+                                head(pass.finalHidden().get(passScope, rows)).logSoftmax(1);
                         float[] ce = logProbs.gather(target, 1).neg().toFloatArray();
                         // Written on logProbs so every [chunk, vocab] temporary belongs to passScope.
                         float[] kl = logProbs.neg()
@@ -371,10 +409,10 @@ public final class Gemma2Model implements AutoCloseable {
                                 .mul(cleanProbs)
                                 .sum(new int[] {1})
                                 .toFloatArray();
-                        int splice = (other - 1) / 2;
-                        boolean zero = (other - 1) % 2 == 1;
-                        for (int r = r0; r < r1; r++) {
-                            result.addOther(splice, zero, countedSequence.get(r), ce[r - r0], kl[r - r0]);
+                        for (int splice : pass.splices()) {
+                            for (int r = r0; r < r1; r++) {
+                                result.addOther(splice, pass.zero(), countedSequence.get(r), ce[r - r0], kl[r - r0]);
+                            }
                         }
                     }
                 }

@@ -21,14 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link Gemma2Model#evaluate} against the independent float64 numpy reference ({@code gemma2_reference.py eval}) on
  * a tiny checkpoint where GQA, a sliding window shorter than the sequences and both softcaps bite, with a
  * JumpReLU SAE at a res, an att and an mlp site in one call and right padding (sequences of 13, 7, 1 and 10
- * tokens, BOS first). CE to 1e-5 relative, KL to 1e-3 relative, prediction counts exact.
+ * tokens, BOS first), and a second SAE at res.1 (sharing the site's zero pass). CE to 1e-5 relative, KL to 1e-3
+ * relative, prediction counts exact.
  *
  * <p>Checked to fail with the mechanism off: splicing the BOS rows too (every real position spliced) fails res.1's
- * ce_sae; a head that takes the first chunk's rows for every chunk ({@code "0:" + (r1 - r0)}) fails ce_clean.
+ * ce_sae; a head that takes the first chunk's rows for every chunk ({@code "0:" + (r1 - r0)}) fails ce_clean; every
+ * splice sharing the first zero pass, whatever its site, fails att.2's ce_zero.
  */
 class Gemma2EvaluateTest {
 
-    private static final String[] SITES = {"res.1", "att.2", "mlp.0"};
+    /** Two SAEs at res.1: they share its zero pass. */
+    private static final String[] SITES = {"res.1", "att.2", "mlp.0", "res.1"};
 
     @TempDir
     static Path tmp;
@@ -46,9 +49,9 @@ class Gemma2EvaluateTest {
         splices = new ArrayList<>();
         List<String> specs = new ArrayList<>();
         for (int i = 0; i < SITES.length; i++) {
-            Path sae = TinyGemma.writeSae(model, tokens, SITES[i], 16, 20 + i, tmp.resolve(SITES[i] + ".npz"));
+            Path sae = TinyGemma.writeSae(model, tokens, SITES[i], 16, 20 + i, tmp.resolve(i + ".npz"));
             splices.add(new Splice(Site.parse(SITES[i]), new TestingJumpRelu(sae)));
-            specs.add(SITES[i] + "=" + SITES[i] + "=" + sae);
+            specs.add(i + "=" + SITES[i] + "=" + sae);
         }
         reference = TinyGemma.evaluate(model, tokens, specs);
     }
@@ -72,7 +75,7 @@ class Gemma2EvaluateTest {
                     batch(TinyGemma.sampleSequences()), splices, 5 * m.config().vocabSize());
         }
         for (int i = 0; i < SITES.length; i++) {
-            JsonNode want = reference.get(SITES[i]);
+            JsonNode want = reference.get(String.valueOf(i));
             // float32 pre-activations must not flip a feature the float64 reference does not flip
             assertThat(want.get("min_threshold_margin").asDouble())
                     .as("fixture margin")
