@@ -208,7 +208,7 @@ public final class Gemma2Model implements AutoCloseable {
         wanted.addAll(sites);
         wanted.forEach(this::checkSite);
         if (withLogits) {
-            requireAllLayers("logits");
+            requireAllLayers("logits need");
         }
         if (wanted.isEmpty() && !withLogits) {
             throw new IllegalArgumentException("nothing to capture: no sites and no logits requested");
@@ -260,12 +260,12 @@ public final class Gemma2Model implements AutoCloseable {
             throw new IllegalArgumentException("nothing to evaluate: no splices");
         }
         splices.forEach(s -> checkSite(s.site()));
-        requireAllLayers("an evaluation");
+        requireAllLayers("an evaluation needs");
         checkBatch(batch);
         int b = batch.batchSize();
         int t = batch.seqLen();
         boolean[] spliced = new boolean[b * t];
-        boolean[] counted = new boolean[b * t];
+        List<Long> countedPositions = new ArrayList<>(); // flat index s * t + p
         List<Integer> countedSequence = new ArrayList<>();
         List<Long> targets = new ArrayList<>();
         for (int s = 0; s < b; s++) {
@@ -273,7 +273,7 @@ public final class Gemma2Model implements AutoCloseable {
             for (int p = 0; p < tokens.length; p++) {
                 spliced[s * t + p] = tokens[p] != config.bosTokenId();
                 if (p + 1 < tokens.length) {
-                    counted[s * t + p] = true;
+                    countedPositions.add((long) s * t + p);
                     countedSequence.add(s);
                     targets.add((long) tokens[p + 1]);
                 }
@@ -285,12 +285,8 @@ public final class Gemma2Model implements AutoCloseable {
         }
         try (NDManager scope = manager.newSubManager()) {
             Attention attention = attention(scope, batch);
-            long[] countedIndex = new long[targets.size()];
-            for (int r = 0, c = 0; r < counted.length; r++) {
-                if (counted[r]) {
-                    countedIndex[c++] = r;
-                }
-            }
+            long[] countedIndex =
+                    countedPositions.stream().mapToLong(Long::longValue).toArray();
             // a broadcast view, not a [predictions, hidden] copy of the index
             NDArray countedRows = scope.create(countedIndex, new Shape(countedIndex.length, 1))
                     .broadcast(countedIndex.length, config.hiddenSize());
@@ -459,10 +455,11 @@ public final class Gemma2Model implements AutoCloseable {
         return value.getManager().create(v, value.getShape());
     }
 
+    /** {@code what} is the subject and verb, e.g. "logits need". */
     private void requireAllLayers(String what) {
         if (finalNormScale == null) {
             throw new IllegalStateException(
-                    what + " needs all " + config.numLayers() + " layers; only " + loadedLayers + " were loaded");
+                    what + " all " + config.numLayers() + " layers; only " + loadedLayers + " were loaded");
         }
     }
 
