@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             RunJobCommand.class,
             RunCommand.class,
             LogitEffectsCommand.class,
+            EvalCommand.class,
             DashboardCommand.class
         })
 public final class ScopeFlow {

@@ -1,17 +1,13 @@
 package dev.scopeflow.producers.capture;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.scopeflow.producers.corpus.CorpusReader;
-import dev.scopeflow.producers.corpus.Document;
 import dev.scopeflow.producers.model.CaptureResult;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.model.TokenBatch;
-import dev.scopeflow.producers.tokenizer.ContextWindows;
-import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.producers.tokenizer.TokenSequences;
 import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.Site;
-import dev.scopeflow.schemas.format.ActivationArrayFiles;
 import dev.scopeflow.schemas.format.NpyWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,8 +36,10 @@ public final class CaptureExport {
     public static Result run(CaptureRequest request) {
         long start = System.nanoTime();
         Gemma2Config config = Gemma2Config.load(request.model());
-        List<int[]> sequences =
-                request.tokensFile() != null ? readTokens(request.tokensFile()) : tokenizeText(request, config);
+        List<int[]> sequences = request.tokensFile() != null
+                ? TokenSequences.fromTokensFile(request.tokensFile())
+                : TokenSequences.fromTextFile(
+                        request.textFile(), request.model(), config.bosTokenId(), request.contextLength());
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("no input sequences (empty input file?)");
         }
@@ -175,36 +173,5 @@ public final class CaptureExport {
             throw new UncheckedIOException("cannot write " + file, e);
         }
         return file;
-    }
-
-    /** tokens.json as {@link ActivationArrayFiles#readTokens} reads it, every list non-empty (a forward needs one). */
-    private static List<int[]> readTokens(Path file) {
-        List<int[]> sequences;
-        try {
-            sequences = ActivationArrayFiles.readTokens(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        for (int i = 0; i < sequences.size(); i++) {
-            if (sequences.get(i).length == 0) {
-                throw new IllegalArgumentException(file + ": entry " + i + " is an empty list; capture needs at least "
-                        + "one token per sequence");
-            }
-        }
-        return sequences;
-    }
-
-    private static List<int[]> tokenizeText(CaptureRequest request, Gemma2Config config) {
-        List<int[]> sequences = new ArrayList<>();
-        ContextWindows windows = new ContextWindows(request.contextLength(), config.bosTokenId());
-        try (GemmaTokenizer tokenizer = GemmaTokenizer.load(request.model(), config.bosTokenId());
-                CorpusReader corpus = CorpusReader.textLines(request.textFile())) {
-            for (Document doc : corpus) {
-                for (ContextWindows.Window w : windows.split(tokenizer.encode(doc.text()))) {
-                    sequences.add(w.tokens());
-                }
-            }
-        }
-        return sequences;
     }
 }

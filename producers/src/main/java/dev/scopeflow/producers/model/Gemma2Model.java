@@ -11,7 +11,9 @@ import ai.djl.ndarray.types.SparseFormat;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +31,9 @@ import java.util.TreeSet;
 public final class Gemma2Model implements AutoCloseable {
 
     private static final String PREFIX = "model.";
+
+    /** Logits per head chunk of an evaluation: 32 Mi float32 (128 MiB), 131 positions of a 256000 vocabulary. */
+    static final int HEAD_CHUNK_VALUES = 1 << 25;
 
     private final Gemma2Config config;
     private final NDManager manager;
@@ -202,77 +207,339 @@ public final class Gemma2Model implements AutoCloseable {
                 : a.kind().compareTo(b.kind()));
         wanted.addAll(sites);
         wanted.forEach(this::checkSite);
-        if (withLogits && finalNormScale == null) {
-            throw new IllegalStateException(
-                    "logits need all " + config.numLayers() + " layers; only " + loadedLayers + " were loaded");
+        if (withLogits) {
+            requireAllLayers("logits need");
         }
         if (wanted.isEmpty() && !withLogits) {
             throw new IllegalArgumentException("nothing to capture: no sites and no logits requested");
         }
-        if (batch.maxTokenId() >= config.vocabSize()) {
-            throw new IllegalArgumentException(
-                    "token id " + batch.maxTokenId() + " is outside the vocabulary of " + config.vocabSize());
-        }
+        checkBatch(batch);
         int b = batch.batchSize();
         int t = batch.seqLen();
-        if (t > ropeLength) {
-            throw new IllegalArgumentException(
-                    "sequence length " + t + " exceeds the " + ropeLength + " positions this model was loaded for");
-        }
         int lastLayer = withLogits ? config.numLayers() - 1 : wanted.last().layer();
         Map<Site, float[]> values = new LinkedHashMap<>();
         Map<Site, Integer> widths = new LinkedHashMap<>();
+        SiteHook recorder = (site, value) -> {
+            if (wanted.contains(site)) {
+                values.put(site, value.toFloatArray());
+                widths.put(site, (int) value.getShape().get(2));
+            }
+            return value;
+        };
         float[] logits = null;
         try (NDManager scope = manager.newSubManager()) {
-            NDArray ids = scope.create(batch.paddedIds(), new Shape(b, t));
-            // Called on ids so the result belongs to this forward's scope, not to the model's manager.
-            NDArray x = ids.getNDArrayInternal()
-                    .embedding(ids, embedding, SparseFormat.DENSE)
-                    .singletonOrThrow();
-            // HF casts the normalizer to the model dtype (float32 here) before multiplying.
-            x = x.mul((float) Math.sqrt(config.hiddenSize()));
-            NDArray cos = ropeCos.get(scope, new NDIndex("0:" + t));
-            NDArray sin = ropeSin.get(scope, new NDIndex("0:" + t));
-            NDArray globalMask = scope.create(additiveMask(batch, Integer.MAX_VALUE), new Shape(b, 1, t, t));
-            NDArray slidingMask = scope.create(additiveMask(batch, config.slidingWindow()), new Shape(b, 1, t, t));
+            Attention attention = attention(scope, batch);
+            NDArray x = embed(scope, batch);
             for (int i = 0; i <= lastLayer; i++) {
-                try (NDManager layerScope = scope.newSubManager()) {
-                    x.tempAttach(layerScope);
-                    NDArray out = layer(
-                            i,
-                            x,
-                            cos,
-                            sin,
-                            config.isSlidingLayer(i) ? slidingMask : globalMask,
-                            wanted,
-                            values,
-                            widths);
-                    out.attach(scope);
-                    x.close(); // the previous residual stream is no longer needed
-                    x = out;
-                }
+                x = step(scope, x, i, attention, recorder, true);
             }
             if (withLogits) {
-                NDArray normed = rmsNorm(x, finalNormScale);
-                NDArray z = linear(normed, embedding);
-                if (config.finalLogitSoftcap().isPresent()) {
-                    z = softcap(z, (float) config.finalLogitSoftcap().getAsDouble());
-                }
-                logits = z.toFloatArray();
+                logits = head(rmsNorm(x, finalNormScale)).toFloatArray();
             }
         }
         return new CaptureResult(b, t, values, widths, logits, config.vocabSize());
     }
 
-    private NDArray layer(
-            int index,
-            NDArray x,
-            NDArray cos,
-            NDArray sin,
-            NDArray mask,
-            TreeSet<Site> wanted,
-            Map<Site, float[]> values,
-            Map<Site, Integer> widths) {
+    /**
+     * The model-in-the-loop evaluation of each splice on {@code batch}: one clean forward shared by all splices;
+     * per splice, a pass with the site's value replaced by the splice's reconstruction, and per site one with it
+     * replaced by 0 (shared by the splices at that site), at every real position whose token is not BOS (BOS and
+     * padding keep the clean value). Both rerun only the site's layer and those after it, from the residual cached
+     * on the clean pass where it enters the site's layer.
+     * A counted prediction is a position t whose next position is real; cross-entropies and KL(clean ‖ other) over
+     * the (softcapped) logits are summed per sequence in float64, the head taken over
+     * {@link #HEAD_CHUNK_VALUES} logits at a time so no [batch, seq, vocab] array is ever held.
+     */
+    public SpliceEvaluation evaluate(TokenBatch batch, List<Splice> splices) {
+        return evaluate(batch, splices, HEAD_CHUNK_VALUES);
+    }
+
+    /** As {@link #evaluate(TokenBatch, List)} with the head over {@code headChunkValues} logits at a time. */
+    SpliceEvaluation evaluate(TokenBatch batch, List<Splice> splices, int headChunkValues) {
+        if (splices.isEmpty()) {
+            throw new IllegalArgumentException("nothing to evaluate: no splices");
+        }
+        splices.forEach(s -> checkSite(s.site()));
+        requireAllLayers("an evaluation needs");
+        checkBatch(batch);
+        int b = batch.batchSize();
+        int t = batch.seqLen();
+        boolean[] spliced = new boolean[b * t];
+        List<Long> countedPositions = new ArrayList<>(); // flat index s * t + p
+        List<Integer> countedSequence = new ArrayList<>();
+        List<Long> targets = new ArrayList<>();
+        for (int s = 0; s < b; s++) {
+            int[] tokens = batch.tokens(s);
+            for (int p = 0; p < tokens.length; p++) {
+                spliced[s * t + p] = tokens[p] != config.bosTokenId();
+                if (p + 1 < tokens.length) {
+                    countedPositions.add((long) s * t + p);
+                    countedSequence.add(s);
+                    targets.add((long) tokens[p + 1]);
+                }
+            }
+        }
+        SpliceEvaluation.Builder result = new SpliceEvaluation.Builder(splices.size(), b);
+        if (targets.isEmpty()) {
+            return result.build(); // single-token sequences predict nothing
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            Attention attention = attention(scope, batch);
+            long[] countedIndex =
+                    countedPositions.stream().mapToLong(Long::longValue).toArray();
+            // a broadcast view, not a [predictions, hidden] copy of the index
+            NDArray countedRows = scope.create(countedIndex, new Shape(countedIndex.length, 1))
+                    .broadcast(countedIndex.length, config.hiddenSize());
+            Map<Integer, NDArray> entering = new HashMap<>();
+            splices.forEach(s -> entering.put(s.site().layer(), null));
+            NDArray x = embed(scope, batch);
+            for (int i = 0; i < config.numLayers(); i++) {
+                boolean cache = entering.containsKey(i);
+                if (cache) {
+                    entering.put(i, x);
+                }
+                x = step(scope, x, i, attention, NO_HOOK, !cache);
+            }
+            NDArray clean = countedFinal(x, countedRows);
+            // Zeroing depends on the site only: SAEs at one site share its zero pass.
+            List<Pass> passes = new ArrayList<>();
+            Map<Site, Pass> zeroPasses = new HashMap<>();
+            for (int i = 0; i < splices.size(); i++) {
+                Site site = splices.get(i).site();
+                NDArray sae = rerun(
+                        scope,
+                        entering,
+                        attention,
+                        site,
+                        spliced,
+                        splices.get(i).replacement());
+                passes.add(new Pass(countedFinal(sae, countedRows), new ArrayList<>(List.of(i)), false));
+                Pass zero = zeroPasses.get(site);
+                if (zero == null) {
+                    NDArray zeroed = rerun(scope, entering, attention, site, spliced, null);
+                    zero = new Pass(countedFinal(zeroed, countedRows), new ArrayList<>(), true);
+                    zeroPasses.put(site, zero);
+                    passes.add(zero);
+                }
+                zero.splices().add(i);
+            }
+            accumulateHead(
+                    scope,
+                    clean,
+                    passes,
+                    targets,
+                    countedSequence,
+                    Math.max(1, headChunkValues / config.vocabSize()),
+                    result);
+        }
+        return result.build();
+    }
+
+    /** A spliced or zeroed pass: its counted final hidden states and the splices whose sums it feeds. */
+    private record Pass(NDArray finalHidden, List<Integer> splices, boolean zero) {}
+
+    /**
+     * The residual after the last layer with {@code site}'s value replaced ({@code replacement} null: by 0) at the
+     * {@code spliced} rows, rerun from the residual cached where it enters the site's layer.
+     */
+    private NDArray rerun(
+            NDManager scope,
+            Map<Integer, NDArray> entering,
+            Attention attention,
+            Site site,
+            boolean[] spliced,
+            SiteReplacement replacement) {
+        SiteHook hook = (at, value) -> at.equals(site) ? replaced(value, spliced, replacement) : value;
+        NDArray y = step(scope, entering.get(site.layer()), site.layer(), attention, hook, false);
+        for (int i = site.layer() + 1; i < config.numLayers(); i++) {
+            y = step(scope, y, i, attention, NO_HOOK, true);
+        }
+        return y;
+    }
+
+    /**
+     * Final norm of the counted positions only, [predictions, hidden]; {@code countedRows} holds each one's flat
+     * position, repeated across the hidden dimension (a gather index). Closes the residual it is given.
+     */
+    private NDArray countedFinal(NDArray x, NDArray countedRows) {
+        NDArray rows = x.reshape(-1, config.hiddenSize()).gather(countedRows, 0);
+        NDArray normed = rmsNorm(rows, finalNormScale);
+        rows.close();
+        x.close();
+        return normed;
+    }
+
+    /**
+     * Per chunk of counted positions: clean log-probabilities once, then each pass's, reduced on the device
+     * to one CE and one KL value per position, which are summed into float64 on the host.
+     */
+    private void accumulateHead(
+            NDManager scope,
+            NDArray clean,
+            List<Pass> passes,
+            List<Long> targets,
+            List<Integer> countedSequence,
+            int chunk,
+            SpliceEvaluation.Builder result) {
+        int n = targets.size();
+        long[] allTargets = targets.stream().mapToLong(Long::longValue).toArray();
+        for (int r0 = 0; r0 < n; r0 += chunk) {
+            int r1 = Math.min(n, r0 + chunk);
+            try (NDManager chunkScope = scope.newSubManager()) {
+                NDArray target = chunkScope.create(Arrays.copyOfRange(allTargets, r0, r1), new Shape(r1 - r0, 1));
+                NDIndex rows = new NDIndex(r0 + ":" + r1);
+                NDArray cleanLogProbs = head(clean.get(chunkScope, rows)).logSoftmax(1);
+                NDArray cleanProbs = cleanLogProbs.exp();
+                float[] ceClean = cleanLogProbs.gather(target, 1).neg().toFloatArray();
+                for (int r = r0; r < r1; r++) {
+                    result.addClean(countedSequence.get(r), ceClean[r - r0]);
+                }
+                for (Pass pass : passes) {
+                    try (NDManager passScope = chunkScope.newSubManager()) {
+                        NDArray logProbs =
+                                head(pass.finalHidden().get(passScope, rows)).logSoftmax(1);
+                        float[] ce = logProbs.gather(target, 1).neg().toFloatArray();
+                        // Written on logProbs so every [chunk, vocab] temporary belongs to passScope.
+                        float[] kl = logProbs.neg()
+                                .add(cleanLogProbs)
+                                .mul(cleanProbs)
+                                .sum(new int[] {1})
+                                .toFloatArray();
+                        for (int splice : pass.splices()) {
+                            for (int r = r0; r < r1; r++) {
+                                result.addOther(splice, pass.zero(), countedSequence.get(r), ce[r - r0], kl[r - r0]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code value} with the rows where {@code spliced} holds replaced by {@code replacement}'s output, or by 0
+     * when {@code replacement} is null; computed on the host so the replacement sees exactly the float32 values a
+     * capture would have written.
+     */
+    private static NDArray replaced(NDArray value, boolean[] spliced, SiteReplacement replacement) {
+        int width = (int) value.getShape().get(2);
+        float[] v = value.toFloatArray();
+        int rows = 0;
+        for (boolean s : spliced) {
+            rows += s ? 1 : 0;
+        }
+        if (replacement == null) {
+            for (int r = 0; r < spliced.length; r++) {
+                if (spliced[r]) {
+                    Arrays.fill(v, r * width, (r + 1) * width, 0f);
+                }
+            }
+        } else if (rows > 0) {
+            float[] x = new float[rows * width];
+            for (int r = 0, i = 0; r < spliced.length; r++) {
+                if (spliced[r]) {
+                    System.arraycopy(v, r * width, x, i++ * width, width);
+                }
+            }
+            float[] xHat = replacement.replace(x, rows);
+            if (xHat.length != x.length) {
+                throw new IllegalStateException("the replacement at a site of width " + width + " returned "
+                        + xHat.length + " values for " + rows + " rows");
+            }
+            for (int r = 0, i = 0; r < spliced.length; r++) {
+                if (spliced[r]) {
+                    System.arraycopy(xHat, i++ * width, v, r * width, width);
+                }
+            }
+        }
+        return value.getManager().create(v, value.getShape());
+    }
+
+    /** {@code what} is the subject and verb, e.g. "logits need". */
+    private void requireAllLayers(String what) {
+        if (finalNormScale == null) {
+            throw new IllegalStateException(
+                    what + " all " + config.numLayers() + " layers; only " + loadedLayers + " were loaded");
+        }
+    }
+
+    private void checkBatch(TokenBatch batch) {
+        if (batch.maxTokenId() >= config.vocabSize()) {
+            throw new IllegalArgumentException(
+                    "token id " + batch.maxTokenId() + " is outside the vocabulary of " + config.vocabSize());
+        }
+        if (batch.seqLen() > ropeLength) {
+            throw new IllegalArgumentException("sequence length " + batch.seqLen() + " exceeds the " + ropeLength
+                    + " positions this model was loaded for");
+        }
+    }
+
+    /** Token embeddings × sqrt(hidden), [batch, seq, hidden], owned by {@code scope}. */
+    private NDArray embed(NDManager scope, TokenBatch batch) {
+        NDArray ids = scope.create(batch.paddedIds(), new Shape(batch.batchSize(), batch.seqLen()));
+        // Called on ids so the result belongs to this forward's scope, not to the model's manager.
+        NDArray x = ids.getNDArrayInternal()
+                .embedding(ids, embedding, SparseFormat.DENSE)
+                .singletonOrThrow();
+        // HF casts the normalizer to the model dtype (float32 here) before multiplying.
+        return x.mul((float) Math.sqrt(config.hiddenSize()));
+    }
+
+    /** RoPE tables and the two additive masks of one batch, shared by every layer and pass over it. */
+    private record Attention(NDArray cos, NDArray sin, NDArray globalMask, NDArray slidingMask) {}
+
+    private Attention attention(NDManager scope, TokenBatch batch) {
+        int b = batch.batchSize();
+        int t = batch.seqLen();
+        return new Attention(
+                ropeCos.get(scope, new NDIndex("0:" + t)),
+                ropeSin.get(scope, new NDIndex("0:" + t)),
+                scope.create(additiveMask(batch, Integer.MAX_VALUE), new Shape(b, 1, t, t)),
+                scope.create(additiveMask(batch, config.slidingWindow()), new Shape(b, 1, t, t)));
+    }
+
+    /**
+     * Layer {@code index} on {@code x} with its intermediates freed when it returns; the output belongs to
+     * {@code scope}. {@code x} is closed unless the caller keeps it ({@code closeInput} false).
+     */
+    private NDArray step(
+            NDManager scope, NDArray x, int index, Attention attention, SiteHook hook, boolean closeInput) {
+        try (NDManager layerScope = scope.newSubManager()) {
+            x.tempAttach(layerScope);
+            NDArray out = layer(
+                    index,
+                    x,
+                    attention.cos(),
+                    attention.sin(),
+                    config.isSlidingLayer(index) ? attention.slidingMask() : attention.globalMask(),
+                    hook);
+            out.attach(scope);
+            if (closeInput) {
+                x.close(); // the previous residual stream is no longer needed
+            }
+            return out;
+        }
+    }
+
+    /** Softcapped logits of final-normed hidden states. */
+    private NDArray head(NDArray normed) {
+        NDArray z = linear(normed, embedding);
+        return config.finalLogitSoftcap().isPresent()
+                ? softcap(z, (float) config.finalLogitSoftcap().getAsDouble())
+                : z;
+    }
+
+    /**
+     * What a forward does at each site: capture reads the value, an evaluation may replace it. Returns the value
+     * the forward continues with.
+     */
+    private interface SiteHook {
+        NDArray at(Site site, NDArray value);
+    }
+
+    private static final SiteHook NO_HOOK = (site, value) -> value;
+
+    private NDArray layer(int index, NDArray x, NDArray cos, NDArray sin, NDArray mask, SiteHook hook) {
         Layer w = layers.get(index);
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
@@ -296,23 +563,13 @@ public final class Gemma2Model implements AutoCloseable {
         }
         NDArray probs = scores.add(mask).softmax(-1);
         NDArray attn = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
-        record(new Site(Site.Kind.ATT, index), attn, wanted, values, widths);
+        attn = hook.at(new Site(Site.Kind.ATT, index), attn);
 
         NDArray h = x.add(rmsNorm(linear(attn, w.o()), w.postAttnNorm()));
         NDList gateUp = linear(rmsNorm(h, w.preFfNorm()), w.gateUp()).split(2, 2);
         NDArray mlp = rmsNorm(linear(geluTanh(gateUp.get(0)).mul(gateUp.get(1)), w.down()), w.postFfNorm());
-        record(new Site(Site.Kind.MLP, index), mlp, wanted, values, widths);
-        NDArray out = h.add(mlp);
-        record(new Site(Site.Kind.RES, index), out, wanted, values, widths);
-        return out;
-    }
-
-    private void record(
-            Site site, NDArray value, TreeSet<Site> wanted, Map<Site, float[]> values, Map<Site, Integer> widths) {
-        if (wanted.contains(site)) {
-            values.put(site, value.toFloatArray());
-            widths.put(site, (int) value.getShape().get(2));
-        }
+        mlp = hook.at(new Site(Site.Kind.MLP, index), mlp);
+        return hook.at(new Site(Site.Kind.RES, index), h.add(mlp));
     }
 
     private static NDArray linear(NDArray x, NDArray weight) {

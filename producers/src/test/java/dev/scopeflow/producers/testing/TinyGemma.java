@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -79,14 +83,14 @@ public final class TinyGemma {
         String vocab = "{\"<pad>\":0,\"<eos>\":1,\"<bos>\":2,\"<unk>\":3,\"the\":10,\"city\":11,\"of\":12,\"light\":13,"
                 + "\"is\":14,\"paris\":15,\".\":16}";
         try {
-            java.nio.file.Files.writeString(
+            Files.writeString(
                     model.resolve("tokenizer.json"),
                     "{\"version\":\"1.0\",\"truncation\":null,"
                             + "\"padding\":null,\"added_tokens\":[],\"normalizer\":{\"type\":\"Lowercase\"},"
                             + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
                             + "\"model\":{\"type\":\"WordLevel\",\"vocab\":" + vocab + ",\"unk_token\":\"<unk>\"}}");
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -94,6 +98,46 @@ public final class TinyGemma {
     public static JsonNode check(Path model, Path captured) {
         try {
             return JSON.readTree(python("check", "--model", model.toString(), "--captured", captured.toString()));
+        } catch (IOException e) {
+            throw new IllegalStateException("reference report is not JSON", e);
+        }
+    }
+
+    /**
+     * Writes a Gemma Scope params.npz for {@code site} fitted loosely to the site's values on the sequences of
+     * {@code tokensFile} (numpy {@code make-sae}: about 40 % of features active, thresholds > 0).
+     */
+    public static Path writeSae(Path model, Path tokensFile, String site, int dSae, int seed, Path out) {
+        python(
+                "make-sae",
+                "--model",
+                model.toString(),
+                "--tokens",
+                tokensFile.toString(),
+                "--site",
+                site,
+                "--d-sae",
+                String.valueOf(dSae),
+                "--seed",
+                String.valueOf(seed),
+                "--out",
+                out.toString());
+        return out;
+    }
+
+    /**
+     * The numpy reference's downstream metrics of each {@code ID=SITE=NPZ} on the sequences of {@code tokensFile},
+     * keyed by id (plus {@code stats}: how much the softcaps and the sliding window bite).
+     */
+    public static JsonNode evaluate(Path model, Path tokensFile, List<String> saes) {
+        List<String> args =
+                new ArrayList<>(List.of("eval", "--model", model.toString(), "--tokens", tokensFile.toString()));
+        for (String sae : saes) {
+            args.add("--sae");
+            args.add(sae);
+        }
+        try {
+            return JSON.readTree(python(args.toArray(String[]::new)));
         } catch (IOException e) {
             throw new IllegalStateException("reference report is not JSON", e);
         }
@@ -116,15 +160,28 @@ public final class TinyGemma {
         return sequences;
     }
 
-    private static String python(String... args) {
-        Path script;
+    /** The reference script as a file: from this module's test classes, or copied out of its test jar (cli). */
+    private static Path script() {
+        URL resource = TinyGemma.class.getResource("/dev/scopeflow/producers/model/gemma2_reference.py");
         try {
-            script = Path.of(TinyGemma.class
-                    .getResource("/dev/scopeflow/producers/model/gemma2_reference.py")
-                    .toURI());
+            if (resource.getProtocol().equals("file")) {
+                return Path.of(resource.toURI());
+            }
+            Path copy = Files.createTempFile("gemma2_reference", ".py");
+            copy.toFile().deleteOnExit();
+            try (InputStream in = resource.openStream()) {
+                Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return copy;
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+    }
+
+    private static String python(String... args) {
+        Path script = script();
         List<String> command = new ArrayList<>(List.of("python3", script.toString()));
         command.addAll(List.of(args));
         try {

@@ -6,6 +6,12 @@
         reads DIR/tokens.json, DIR/attention_mask.npy and DIR/<site>.npy (+ logits.npy) written by the Java code,
         recomputes everything in float64 from the stored weights and prints a JSON report of relative errors
         (max |java - ref| / max |ref| over real tokens) and of how much the softcaps and the window bite.
+  make-sae --model DIR --tokens FILE --site SITE --d-sae N --seed S --out FILE.npz
+        writes a Gemma Scope params.npz (JumpReLU) fitted loosely to the site's values on those tokens: 20-60 % of
+        rows active per feature, thresholds far from every pre-activation, a least-squares decoder
+  eval --model DIR --tokens FILE --sae ID=SITE=NPZ [--sae ...]
+        the downstream metrics of each SAE (clean / SAE spliced / site zeroed at real non-BOS positions; CE and
+        KL(clean || other) over positions whose next token is real) as JSON keyed by SAE id, in float64
 
 Follows HF transformers' Gemma2ForCausalLM with eager attention; written from the HF semantics, not from the Java.
 """
@@ -136,7 +142,7 @@ def rotate_half(x):
     return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
 
 
-def forward(cfg, w, ids, lengths):
+def forward(cfg, w, ids, lengths, hook=lambda name, value: value):
     b, t = ids.shape
     h, heads, kv, d = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
@@ -178,14 +184,16 @@ def forward(cfg, w, ids, lengths):
         prob = np.exp(s)
         prob /= prob.sum(-1, keepdims=True)
         att = (prob @ v).transpose(0, 2, 1, 3).reshape(b, t, heads * d)
+        att = hook(f"att.{layer}", att)
         sites[f"att.{layer}"] = att
         x = x + rms_norm(att @ w[p + "self_attn.o_proj.weight"].T, w[p + "post_attention_layernorm.weight"], eps)
         m = rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], eps)
         g = m @ w[p + "mlp.gate_proj.weight"].T
         u = m @ w[p + "mlp.up_proj.weight"].T
         mlp = rms_norm((gelu_tanh(g) * u) @ w[p + "mlp.down_proj.weight"].T, w[p + "post_feedforward_layernorm.weight"], eps)
+        mlp = hook(f"mlp.{layer}", mlp)
         sites[f"mlp.{layer}"] = mlp
-        x = x + mlp
+        x = hook(f"res.{layer}", x + mlp)
         sites[f"res.{layer}"] = x
     logits = rms_norm(x, w["model.norm.weight"], eps) @ w["model.embed_tokens.weight"].T
     if final_cap is not None:
@@ -225,6 +233,116 @@ def check(args):
     json.dump(report, sys.stdout)
 
 
+def read_tokens(path, cfg):
+    tokens = json.load(open(path))
+    lengths = [len(s) for s in tokens]
+    ids = np.full((len(tokens), max(lengths)), cfg["pad_token_id"], dtype=np.int64)
+    for r, s in enumerate(tokens):
+        ids[r, :len(s)] = s
+    real = np.arange(ids.shape[1])[None, :] < np.asarray(lengths)[:, None]
+    return ids, lengths, real
+
+
+def spliced_positions(cfg, ids, real):
+    """Where the SAE replaces the site's value: real tokens that are not BOS."""
+    return real & (ids != cfg["bos_token_id"])
+
+
+def jumprelu_pre(sae, x):
+    return x @ sae["W_enc"] + sae["b_enc"]
+
+
+def jumprelu_reconstruct(sae, x):
+    pre = jumprelu_pre(sae, x)
+    f = np.where(pre > sae["threshold"], pre, 0.0)
+    f = np.where(f > 0, f, 0.0)  # a feature is active exactly when f > 0
+    return f @ sae["W_dec"] + sae["b_dec"]
+
+
+def make_sae(args):
+    cfg = json.load(open(os.path.join(args.model, "config.json")))
+    w = load_weights(args.model)
+    ids, lengths, real = read_tokens(args.tokens, cfg)
+    x = forward(cfg, w, ids, lengths)[0][args.site][spliced_positions(cfg, ids, real)]
+    rng = np.random.default_rng(args.seed)
+    d_in, d_sae = x.shape[1], args.d_sae
+    w_enc = rng.normal(0, 1, (d_in, d_sae))
+    raw = x @ w_enc
+    w_enc /= raw.std(0)
+    raw = x @ w_enc
+    # pre = raw + b_enc puts the 60 % quantile at 0.5; each threshold sits midway across the widest gap between
+    # neighbouring pre-activations of the 40-80 % quantiles, so float32 rounding cannot flip a feature
+    b_enc = 0.5 - np.quantile(raw, 0.6, axis=0)
+    pre = np.sort(raw + b_enc, axis=0)
+    n = pre.shape[0]
+    lo, hi = max(1, int(0.4 * n)), max(2, int(0.8 * n))
+    threshold = np.empty(d_sae)
+    for j in range(d_sae):
+        k = lo + int(np.argmax(pre[lo:hi, j] - pre[lo - 1:hi - 1, j]))
+        threshold[j] = (pre[k - 1, j] + pre[k, j]) / 2
+    f = raw + b_enc
+    f = np.where(f > threshold, f, 0.0)
+    # A least-squares decoder with fewer parameters than rows: a partial reconstruction, as real SAEs give.
+    design = np.concatenate([f, np.ones((f.shape[0], 1))], axis=1)
+    fit = np.linalg.lstsq(design, x, rcond=None)[0]
+    np.savez(args.out, W_enc=w_enc.astype(np.float32), W_dec=fit[:-1].astype(np.float32),
+             b_enc=b_enc.astype(np.float32), b_dec=fit[-1].astype(np.float32), threshold=threshold.astype(np.float32))
+
+
+def log_softmax(z):
+    m = z.max(-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(-1, keepdims=True))
+
+
+def evaluate(args):
+    cfg = json.load(open(os.path.join(args.model, "config.json")))
+    w = load_weights(args.model)
+    ids, lengths, real = read_tokens(args.tokens, cfg)
+    spliced = spliced_positions(cfg, ids, real)
+    predicted = np.zeros_like(real)
+    predicted[:, :-1] = real[:, 1:]              # t counts when t + 1 is real
+    targets = ids[:, 1:][predicted[:, :-1]]
+    clean, stats = forward(cfg, w, ids, lengths)
+
+    def ce_and_log_probs(logits):
+        lp = log_softmax(logits[predicted])
+        return -lp[np.arange(len(targets)), targets], lp
+
+    ce_clean, lp_clean = ce_and_log_probs(clean["logits"])
+    p_clean = np.exp(lp_clean)
+    report = {"stats": stats}
+    for spec in args.sae:
+        sae_id, site, path = spec.split("=", 2)
+        sae = {k: v.astype(np.float64) for k, v in np.load(path).items()}
+        x = clean[site][spliced]
+        # how far every pre-activation is from where its feature switches on (pre > threshold and pre > 0)
+        margin = float(np.abs(jumprelu_pre(sae, x) - np.maximum(sae["threshold"], 0.0)).min())
+
+        def replace_with(fn):
+            def hook(name, value):
+                if name != site:
+                    return value
+                out = value.copy()
+                out[spliced] = fn(value[spliced])
+                return out
+            return hook
+
+        out = {}
+        for kind, fn in (("sae", lambda v: jumprelu_reconstruct(sae, v)), ("zero", np.zeros_like)):
+            ce, lp = ce_and_log_probs(forward(cfg, w, ids, lengths, replace_with(fn))[0]["logits"])
+            out["ce_" + kind] = float(ce.mean())
+            out["kl_" + kind] = float((p_clean * (lp_clean - lp)).sum(-1).mean())
+        out["ce_clean"] = float(ce_clean.mean())
+        out["delta_lm_loss"] = out["ce_sae"] - out["ce_clean"]
+        out["ce_loss_recovered"] = (out["ce_zero"] - out["ce_sae"]) / (out["ce_zero"] - out["ce_clean"])
+        out["kl_div_score"] = (out["kl_zero"] - out["kl_sae"]) / out["kl_zero"]
+        out["n_predictions"] = int(len(targets))
+        out["min_threshold_margin"] = margin
+        out["spliced_positions"] = int(spliced.sum())
+        report[sae_id] = out
+    json.dump(report, sys.stdout)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -237,8 +355,19 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("--model", required=True)
     c.add_argument("--captured", required=True)
+    s = sub.add_parser("make-sae")
+    s.add_argument("--model", required=True)
+    s.add_argument("--tokens", required=True)
+    s.add_argument("--site", required=True)
+    s.add_argument("--d-sae", type=int, default=16)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    e = sub.add_parser("eval")
+    e.add_argument("--model", required=True)
+    e.add_argument("--tokens", required=True)
+    e.add_argument("--sae", action="append", required=True)
     args = ap.parse_args()
-    make(args) if args.cmd == "make" else check(args)
+    {"make": make, "check": check, "make-sae": make_sae, "eval": evaluate}[args.cmd](args)
 
 
 if __name__ == "__main__":
