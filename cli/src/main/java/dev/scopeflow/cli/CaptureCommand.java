@@ -2,13 +2,12 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.producers.capture.CaptureExport;
 import dev.scopeflow.producers.capture.CaptureRequest;
-import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -21,24 +20,8 @@ import picocli.CommandLine.Option;
         description = "Write Gemma 2 activations at Gemma Scope sites to .npy files (one per site).")
 final class CaptureCommand implements Callable<Integer> {
 
-    @Option(
-            names = "--model",
-            required = true,
-            description = "Hugging Face checkpoint directory (config.json, *.safetensors).")
-    Path model;
-
-    @ArgGroup(multiplicity = "1")
-    Input input;
-
-    static final class Input {
-        @Option(
-                names = "--text",
-                description = "Text file, one document per line (tokenized with BOS, cut into context windows).")
-        Path text;
-
-        @Option(names = "--tokens", description = "JSON list of token-id lists, used as-is (no BOS added).")
-        Path tokens;
-    }
+    @Mixin
+    ModelRunOptions modelRun;
 
     @Option(names = "--sites", required = true, split = ",", description = "Sites, e.g. res.3,att.1,mlp.0.")
     List<String> sites;
@@ -49,21 +32,6 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
-    @Option(
-            names = "--batch-size",
-            defaultValue = "8",
-            description = "Sequences per forward (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(
-            names = "--context-length",
-            defaultValue = "1024",
-            description = "Tokens per context window for --text (default: ${DEFAULT-VALUE}).")
-    int contextLength;
-
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
-    String device;
-
     @Option(names = "--logits", description = "Also write logits.npy (loads every layer).")
     boolean logits;
 
@@ -73,17 +41,17 @@ final class CaptureCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--format " + format + " is not supported (only npy)");
         }
         CaptureRequest.Builder request = CaptureRequest.builder()
-                .setModel(model)
+                .setModel(modelRun.model)
                 .setOutDir(out)
                 .setSites(sites.stream().map(Site::parse).toList())
-                .optBatchSize(batchSize)
-                .optContextLength(contextLength)
-                .optDevice(ComputeDevice.parse(device))
+                .optBatchSize(modelRun.batchSize)
+                .optContextLength(modelRun.contextLength)
+                .optDevice(modelRun.computeDevice())
                 .optLogits(logits);
-        if (input.text != null) {
-            request.setTextFile(input.text);
+        if (modelRun.text() != null) {
+            request.setTextFile(modelRun.text());
         } else {
-            request.setTokensFile(input.tokens);
+            request.setTokensFile(modelRun.tokens());
         }
         CaptureExport.Result result = CaptureExport.run(request.build());
         System.out.printf(

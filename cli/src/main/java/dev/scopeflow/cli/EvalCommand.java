@@ -25,8 +25,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,24 +42,8 @@ import picocli.CommandLine.Option;
                 + "kl_zero, kl_div_score, n_predictions.")
 final class EvalCommand implements Callable<Integer> {
 
-    @Option(
-            names = "--model",
-            required = true,
-            description = "Hugging Face checkpoint directory (config.json, *.safetensors).")
-    Path model;
-
-    @ArgGroup(multiplicity = "1")
-    Input input;
-
-    static final class Input {
-        @Option(
-                names = "--text",
-                description = "Text file, one document per line (tokenized with BOS, cut into context windows).")
-        Path text;
-
-        @Option(names = "--tokens", description = "JSON list of token-id lists, used as-is (no BOS added).")
-        Path tokens;
-    }
+    @Mixin
+    ModelRunOptions modelRun;
 
     @Option(
             names = "--sae",
@@ -72,21 +56,6 @@ final class EvalCommand implements Callable<Integer> {
     Path out;
 
     @Option(
-            names = "--batch-size",
-            defaultValue = "8",
-            description = "Sequences per forward (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(
-            names = "--context-length",
-            defaultValue = "1024",
-            description = "Tokens per context window for --text (default: ${DEFAULT-VALUE}).")
-    int contextLength;
-
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
-    String device;
-
-    @Option(
             names = "--backend",
             description =
                     "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
@@ -97,17 +66,18 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Gemma2Config config = Gemma2Config.load(model);
-        List<int[]> sequences = input.tokens != null
-                ? TokenSequences.fromTokensFile(input.tokens)
-                : TokenSequences.fromTextFile(input.text, model, config.bosTokenId(), contextLength);
+        Gemma2Config config = Gemma2Config.load(modelRun.model);
+        List<int[]> sequences = modelRun.tokens() != null
+                ? TokenSequences.fromTokensFile(modelRun.tokens())
+                : TokenSequences.fromTextFile(
+                        modelRun.text(), modelRun.model, config.bosTokenId(), modelRun.contextLength);
         Result result = run(
-                model,
+                modelRun.model,
                 sequences,
                 saes.stream().map(FeatureStatsJobMain::parseSae).toList(),
                 out,
-                batchSize,
-                ComputeDevice.parse(device),
+                modelRun.batchSize,
+                modelRun.computeDevice(),
                 backend != null ? backend : MatmulBackend.fastestAvailable());
         System.out.printf(
                 Locale.ROOT,
