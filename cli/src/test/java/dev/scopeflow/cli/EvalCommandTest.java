@@ -73,15 +73,7 @@ class EvalCommandTest {
                 new ObjectMapper().readTree(out.resolve("downstream.json").toFile());
         assertThat(fieldNames(written)).containsExactly("l2", "a1");
         JsonNode stats = reference.get("stats");
-        assertThat(stats.get("max_abs_score_over_cap").asDouble())
-                .as("attention softcap bites")
-                .isGreaterThan(1.5);
-        assertThat(stats.get("max_abs_logit_over_cap").asDouble())
-                .as("final softcap bites")
-                .isGreaterThan(1.5);
-        assertThat(stats.get("window_masked_pairs").asInt())
-                .as("sliding window masks keys")
-                .isPositive();
+        TinyGemma.assertSubtlePartsBite(stats);
         for (String id : List.of("l2", "a1")) {
             JsonNode got = written.get(id);
             JsonNode want = reference.get(id);

@@ -59,15 +59,7 @@ class Gemma2EvaluateTest {
     @Test
     void matchesTheNumpyReferenceWithTheHeadInChunks() {
         JsonNode stats = reference.get("stats");
-        assertThat(stats.get("max_abs_score_over_cap").asDouble())
-                .as("attention softcap bites")
-                .isGreaterThan(1.5);
-        assertThat(stats.get("max_abs_logit_over_cap").asDouble())
-                .as("final softcap bites")
-                .isGreaterThan(1.5);
-        assertThat(stats.get("window_masked_pairs").asInt())
-                .as("sliding window masks keys")
-                .isPositive();
+        TinyGemma.assertSubtlePartsBite(stats);
         SpliceEvaluation evaluation;
         try (Gemma2Model m = load()) {
             // 5 positions per head chunk: the 27 counted predictions take 6 chunks, the last one partial

@@ -1,5 +1,7 @@
 package dev.scopeflow.producers.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -129,6 +131,23 @@ public final class TinyGemma {
      * The numpy reference's downstream metrics of each {@code ID=SITE=NPZ} on the sequences of {@code tokensFile},
      * keyed by id (plus {@code stats}: how much the softcaps and the sliding window bite).
      */
+    /**
+     * A reference run is only a test of the subtle parts if they bite: the attention and final softcaps are
+     * reached (by more than 1.5 over the cap) and the sliding window masks keys; {@code stats} is the reference's
+     * "stats" object.
+     */
+    public static void assertSubtlePartsBite(JsonNode stats) {
+        assertThat(stats.get("max_abs_score_over_cap").asDouble())
+                .as("attention softcap bites")
+                .isGreaterThan(1.5);
+        assertThat(stats.get("max_abs_logit_over_cap").asDouble())
+                .as("final softcap bites")
+                .isGreaterThan(1.5);
+        assertThat(stats.get("window_masked_pairs").asInt())
+                .as("sliding window masks keys")
+                .isPositive();
+    }
+
     public static JsonNode evaluate(Path model, Path tokensFile, List<String> saes) {
         List<String> args =
                 new ArrayList<>(List.of("eval", "--model", model.toString(), "--tokens", tokensFile.toString()));
