@@ -7,7 +7,7 @@ import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.corpus.Document;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
-import dev.scopeflow.producers.kafka.DocumentPublisher;
+import dev.scopeflow.producers.kafka.JsonRecordPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.tokenizer.ContextWindows;
@@ -15,6 +15,7 @@ import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizerPackage;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
@@ -210,7 +211,7 @@ public final class Demo {
         long batches = 0;
         try (CorpusReader corpus = CorpusReader.jsonl(text, TEXT_FIELD);
                 ActivationPublisher activations = new ActivationPublisher(producer, topics);
-                DocumentPublisher documentWindows = new DocumentPublisher(producer, topics)) {
+                JsonRecordPublisher<DocumentWindow> documentWindows = JsonRecordPublisher.documents(producer, topics)) {
             for (Document doc : corpus) {
                 if (documents == s.maxDocs()) {
                     break;

@@ -6,24 +6,18 @@ import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.model.Gemma2Model;
-import dev.scopeflow.producers.model.Splice;
 import dev.scopeflow.producers.model.SpliceEvaluation;
 import dev.scopeflow.producers.model.TokenBatch;
 import dev.scopeflow.producers.tokenizer.TokenSequences;
 import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.sae.model.SaeLoader;
-import dev.scopeflow.sae.model.SparseAutoencoder;
 import dev.scopeflow.schemas.DownstreamSums;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -123,39 +117,19 @@ final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         }
-        Set<String> ids = new HashSet<>();
-        saes.forEach(s -> {
-            if (!ids.add(s.saeId())) {
-                throw new IllegalArgumentException("--sae id '" + s.saeId() + "' is given twice");
-            }
-        });
-        List<SparseAutoencoder> loaded = new ArrayList<>();
         Map<String, DownstreamSums> sums = new LinkedHashMap<>();
-        try (Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.allLayers(device))) {
-            List<Splice> splices = new ArrayList<>();
-            for (SaeSpec spec : saes) {
-                SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), backend);
-                loaded.add(sae);
-                int width = model.width(spec.site());
-                if (sae.dIn() != width) {
-                    throw new IllegalArgumentException("SAE " + spec.saeId() + " (" + spec.path() + ") has d_in "
-                            + sae.dIn() + ", but site " + spec.site() + " of " + modelDir + " has width " + width);
-                }
-                // Exactly what the statistics job computes from a captured activation: float32 encode, decode.
-                splices.add(new Splice(spec.site(), (x, rows) -> sae.decode(sae.encode(x, rows))));
-                sums.put(spec.saeId(), DownstreamSums.EMPTY);
-            }
+        saes.forEach(s -> sums.put(s.saeId(), DownstreamSums.EMPTY));
+        try (SaeSplices splices = SaeSplices.load(modelDir, saes, backend, "--sae");
+                Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.allLayers(device))) {
             int pad = model.config().padTokenId();
             for (int first = 0; first < sequences.size(); first += batchSize) {
                 TokenBatch batch = TokenBatch.rightPadded(
                         sequences.subList(first, Math.min(sequences.size(), first + batchSize)), pad);
-                SpliceEvaluation evaluation = model.evaluate(batch, splices);
+                SpliceEvaluation evaluation = model.evaluate(batch, splices.splices());
                 for (int i = 0; i < saes.size(); i++) {
                     sums.merge(saes.get(i).saeId(), evaluation.total(i), DownstreamSums::plus);
                 }
             }
-        } finally {
-            loaded.forEach(SparseAutoencoder::close);
         }
         Files.createDirectories(outDir);
         Path file = outDir.resolve("downstream.json");

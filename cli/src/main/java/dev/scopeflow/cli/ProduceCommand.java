@@ -1,12 +1,15 @@
 package dev.scopeflow.cli;
 
+import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -86,8 +89,15 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--allow-empty", description = "Accept a corpus without documents (exit 0, nothing published).")
     boolean allowEmpty;
 
+    @Option(
+            names = "--eval-sae",
+            description = "ID=SITE=PATH: also evaluate this SAE with the model in the loop on every window (CE loss "
+                    + "recovered, KL; as scopeflow eval) and publish each window's sums to the evaluations topic, "
+                    + "which the job adds up into downstream_stats. Repeatable; loads the whole model.")
+    List<String> evalSaes = List.of();
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         CorpusProducer.Settings settings = CorpusProducer.Settings.of(
                         runId,
                         KafkaProduction.modelId(model),
@@ -98,7 +108,12 @@ final class ProduceCommand implements Callable<Integer> {
         CorpusProducer.Report report;
         TopicNames topics;
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
-        try (Services resolved = services.resolve(System.err)) {
+        try (SaeSplices evaluated = SaeSplices.load(
+                        model,
+                        evalSaes.stream().map(FeatureStatsJobMain::parseSae).toList(),
+                        MatmulBackend.fastestAvailable(),
+                        "--eval-sae");
+                Services resolved = services.resolve(System.err)) {
             topics = resolved.topics();
             RunSitesRecording.check(resolved, runId, append, null, null);
             report = KafkaProduction.run(
@@ -109,6 +124,7 @@ final class ProduceCommand implements Callable<Integer> {
                     topics,
                     KafkaProduction.DEFAULT_PARTITIONS,
                     settings,
+                    evaluated.evaluations(),
                     new KafkaProduction.Policy(append, allowEmpty, RunSitesRecording.recorder(resolved)),
                     ComputeDevice.parse(device),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
@@ -127,6 +143,14 @@ final class ProduceCommand implements Callable<Integer> {
                 settings.dtype().code(),
                 topics.activations(),
                 topics.documents());
+        if (report.evaluatedWindows() > 0) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%d windows evaluated with %d SAE(s) in the loop to %s%n",
+                    report.evaluatedWindows(),
+                    evalSaes.size(),
+                    topics.evaluations());
+        }
         System.out.println("corpus: " + report.corpus());
         return 0;
     }

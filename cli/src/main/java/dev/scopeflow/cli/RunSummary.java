@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What a command that ran the job for a run prints ({@code demo}, {@code run}): the per-SAE summary read back from
@@ -34,12 +35,18 @@ final class RunSummary {
         return evaluations;
     }
 
-    /** One line per SAE: tokens, features, dead, dense, mean L0, FVU, cosine. */
+    /**
+     * One line per SAE: tokens, features, dead, dense, mean L0, FVU, cosine; and, when a producer evaluated any of
+     * them with the model in the loop, CE loss recovered, ΔLM loss and the KL score ({@code -} for an SAE it did
+     * not evaluate).
+     */
     static void printTable(PrintStream out, List<SaeEvaluation> saes) {
         int idWidth = Math.max(
                 36, saes.stream().mapToInt(e -> e.saeId().length()).max().orElse(0));
-        out.printf(
-                "%-" + idWidth + "s %8s %8s %6s %6s %8s %7s %7s%n",
+        boolean downstream = saes.stream().anyMatch(e -> e.downstream().isPresent());
+        StringBuilder header = new StringBuilder(String.format(
+                Locale.ROOT,
+                "%-" + idWidth + "s %8s %8s %6s %6s %8s %7s %7s",
                 "SAE",
                 "tokens",
                 "features",
@@ -47,12 +54,17 @@ final class RunSummary {
                 "dense",
                 "mean L0",
                 "FVU",
-                "cosine");
+                "cosine"));
+        if (downstream) {
+            header.append(String.format(Locale.ROOT, " %8s %9s %8s", "CE rec.", "dLM loss", "KL score"));
+        }
+        out.println(header);
         for (SaeEvaluation e : saes) {
             SaeSummary s = e.summary().orElseThrow();
             ResultsReader.Reconstruction rec = e.reconstruction().orElseThrow();
-            out.printf(
-                    "%-" + idWidth + "s %8d %8d %6d %6d %8.2f %7.4f %7.4f%n",
+            StringBuilder line = new StringBuilder(String.format(
+                    Locale.ROOT,
+                    "%-" + idWidth + "s %8d %8d %6d %6d %8.2f %7.4f %7.4f",
                     e.saeId(),
                     s.tokens(),
                     s.features(),
@@ -60,7 +72,18 @@ final class RunSummary {
                     s.dense(),
                     s.meanL0(),
                     rec.fvu(),
-                    rec.cosine());
+                    rec.cosine()));
+            if (downstream) {
+                line.append(e.downstream()
+                        .map(d -> String.format(
+                                Locale.ROOT,
+                                " %8.4f %9.4f %8.4f",
+                                d.sums().ceLossRecovered(),
+                                d.sums().deltaLmLoss(),
+                                d.sums().klDivScore()))
+                        .orElse(String.format(Locale.ROOT, " %8s %9s %8s", "-", "-", "-")));
+            }
+            out.println(line);
         }
     }
 
@@ -86,6 +109,8 @@ final class RunSummary {
                         + ".reconstruction_stats FINAL WHERE run_id = " + run,
                 "SELECT feature, rank, doc_id, position, activation FROM " + db + ".top_examples FINAL WHERE run_id = "
                         + run + " AND feature = 0 ORDER BY sae_id, rank",
+                "SELECT sae_id, ce_loss_recovered, delta_lm_loss, kl_div_score, n_predictions FROM " + db
+                        + ".downstream_stats FINAL WHERE run_id = " + run,
                 "SELECT run_id, status, tokens, saes FROM " + db + ".runs FINAL");
     }
 

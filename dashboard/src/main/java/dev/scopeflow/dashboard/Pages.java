@@ -5,6 +5,7 @@ import dev.scopeflow.dashboard.ActivationStore.FeatureValue;
 import dev.scopeflow.dashboard.ActivationStore.TokenCount;
 import dev.scopeflow.dashboard.ActivationStore.Window;
 import dev.scopeflow.dashboard.ActivationStore.WindowToken;
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsReader.ContextWindow;
 import dev.scopeflow.schemas.results.ResultsReader.Example;
@@ -165,6 +166,19 @@ final class Pages {
             } else {
                 row(body, "reconstruction", "<span class=\"note\">no reconstruction_stats yet</span>");
             }
+            // Only SAEs a producer evaluated with the model in the loop (--eval-sae) have these.
+            sae.downstream().ifPresent(d -> {
+                DownstreamSums m = d.sums();
+                row(body, "CE loss recovered", Html.number(m.ceLossRecovered()));
+                row(body, "ΔLM loss (CE SAE − clean)", Html.number(m.deltaLmLoss()));
+                row(
+                        body,
+                        "CE clean / SAE / zero",
+                        Html.number(m.ceClean()) + " / " + Html.number(m.ceSae()) + " / " + Html.number(m.ceZero()));
+                row(body, "KL SAE / zero", Html.number(m.klSae()) + " / " + Html.number(m.klZero()));
+                row(body, "KL div score", Html.number(m.klDivScore()));
+                row(body, "predictions (windows)", m.nPredictions() + " (" + d.windows() + ")");
+            });
             if (sae.summary().isPresent()) {
                 SaeSummary c = sae.summary().get();
                 row(body, "features", String.valueOf(c.features()));

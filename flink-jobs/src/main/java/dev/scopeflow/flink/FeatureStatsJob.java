@@ -3,7 +3,8 @@ package dev.scopeflow.flink;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.operators.DocumentDecodeFunction;
-import dev.scopeflow.flink.operators.RunProgressFunction;
+import dev.scopeflow.flink.operators.EvaluationDecodeFunction;
+import dev.scopeflow.flink.operators.KeyedTotalFunction;
 import dev.scopeflow.flink.operators.SaeEncodeFunction;
 import dev.scopeflow.flink.operators.SaeStatsFunction;
 import dev.scopeflow.flink.registry.RunJobValidation;
@@ -11,6 +12,7 @@ import dev.scopeflow.flink.registry.RunsRegistry;
 import dev.scopeflow.flink.sinks.ClickHouseActivationsSink;
 import dev.scopeflow.flink.sinks.ClickHouseDocumentsSink;
 import dev.scopeflow.flink.sinks.ClickHouseSnapshotSink;
+import dev.scopeflow.flink.sinks.DownstreamStatsTable;
 import dev.scopeflow.flink.sinks.RetryPolicy;
 import dev.scopeflow.flink.sinks.RunProgressTable;
 import dev.scopeflow.flink.sinks.SaeStatsTables;
@@ -20,6 +22,7 @@ import dev.scopeflow.flink.types.DocumentRow;
 import dev.scopeflow.flink.types.RawKafkaRecord;
 import dev.scopeflow.flink.types.RunProgress;
 import dev.scopeflow.flink.types.SaeCodesBatch;
+import dev.scopeflow.flink.types.SaeDownstream;
 import dev.scopeflow.flink.types.SaeStatsSnapshot;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
@@ -28,12 +31,14 @@ import dev.scopeflow.schemas.results.ResultsReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -47,6 +52,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * batch's site) → per-(run, SAE) statistics (feature counts, top examples, reconstruction) in keyed state →
  * whole snapshots committed to ClickHouse at checkpoints; per-(run, site) progress likewise; the encoded
  * activations each SAE's store policy keeps → {@code feature_activations}, straight from the encode operator;
+ * per-window model-in-the-loop sums of the evaluations topic → per-(run, SAE) totals → {@code downstream_stats};
  * undecodable or mismatched records → dead-letter topic.
  *
  * <p>{@link #build} takes the input stream and returns the output streams, so tests run the same graph on
@@ -94,7 +100,7 @@ public final class FeatureStatsJob {
                 .uid("sae-stats");
         DataStream<RunProgress> progress = codes.getSideOutput(SaeEncodeFunction.PROGRESS)
                 .keyBy(RunProgress::key)
-                .process(new RunProgressFunction(config.snapshotIntervalMillis()))
+                .process(new KeyedTotalFunction<>(RunProgress.class, config.snapshotIntervalMillis()))
                 .name("run-progress")
                 .uid("run-progress");
         return new Outputs(codes, snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
@@ -227,17 +233,55 @@ public final class FeatureStatsJob {
                         endpoints.clickHouseUrl(), endpoints.clickHouseLogin(), endpoints.database(), retry))
                 .name("clickhouse-documents")
                 .uid("clickhouse-documents");
+        SingleOutputStreamOperator<SaeDownstream> evaluations = env.fromSource(
+                        kafkaSource(endpoints, evaluationsTopic(endpoints), config.runId()),
+                        WatermarkStrategy.noWatermarks(),
+                        "evaluations")
+                .uid("evaluations-source")
+                .process(new EvaluationDecodeFunction(config.runId()))
+                .name("evaluation-decode")
+                .uid("evaluation-decode");
+        evaluations
+                .keyBy(SaeDownstream::key)
+                .process(new KeyedTotalFunction<>(SaeDownstream.class, config.snapshotIntervalMillis()))
+                .name("downstream-stats")
+                .uid("downstream-stats")
+                .sinkTo(new ClickHouseSnapshotSink<>(
+                        endpoints.clickHouseUrl(),
+                        endpoints.clickHouseLogin(),
+                        endpoints.database(),
+                        retry,
+                        new DownstreamStatsTable(),
+                        new SaeDownstream.Serializer()))
+                .name("clickhouse-downstream-stats")
+                .uid("clickhouse-downstream-stats");
         outputs.deadLetters()
                 .union(documents.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
+                .union(evaluations.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
                 .sinkTo(deadLetterSink(endpoints))
                 .name("dead-letter-sink")
                 .uid("dead-letter-sink");
     }
 
+    /**
+     * The evaluations topic as a pattern: runs produced without {@code --eval-sae} by producers older than the topic
+     * have none, and a pattern matching no topic reads nothing where a missing named topic would fail the job.
+     */
+    private static Pattern evaluationsTopic(Endpoints endpoints) {
+        return Pattern.compile(Pattern.quote(endpoints.topics().evaluations()));
+    }
+
     static KafkaSource<RawKafkaRecord> kafkaSource(Endpoints endpoints, String topic, String runId) {
-        var builder = KafkaSource.<RawKafkaRecord>builder()
-                .setBootstrapServers(endpoints.kafkaBootstrap())
-                .setTopics(List.of(topic))
+        return kafkaSource(endpoints, KafkaSource.<RawKafkaRecord>builder().setTopics(List.of(topic)), runId);
+    }
+
+    private static KafkaSource<RawKafkaRecord> kafkaSource(Endpoints endpoints, Pattern topic, String runId) {
+        return kafkaSource(endpoints, KafkaSource.<RawKafkaRecord>builder().setTopicPattern(topic), runId);
+    }
+
+    private static KafkaSource<RawKafkaRecord> kafkaSource(
+            Endpoints endpoints, KafkaSourceBuilder<RawKafkaRecord> builder, String runId) {
+        builder.setBootstrapServers(endpoints.kafkaBootstrap())
                 .setGroupId("scopeflow-stats-" + runId)
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new RawRecordDeserializer())

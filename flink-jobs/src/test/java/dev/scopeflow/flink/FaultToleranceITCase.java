@@ -7,26 +7,31 @@ import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
-import dev.scopeflow.producers.kafka.DocumentPublisher;
+import dev.scopeflow.producers.kafka.JsonRecordPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.SaeStatistics;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.DocumentWindow;
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.WindowEvaluation;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
+import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.ResultsTable;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -60,8 +65,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The unbounded statistics job through faults, on a real KRaft broker, a MiniCluster and a real ClickHouse
  * server: activations (padded documents: BOS, text, EOS, PAD) and their document windows are published in
  * chunks while the job runs, faults are injected between chunks, and the final rows in ClickHouse must equal
- * the in-memory statistics of everything published (counts exact, pad/EOS/BOS excluded) and the published
- * windows (under FINAL, the contract: no window missing, none twice).
+ * the in-memory statistics of everything published (counts exact, pad/EOS/BOS excluded), the published
+ * windows (under FINAL, the contract: no window missing, none twice) and, from the evaluations topic published with
+ * the windows, each SAE's downstream totals bit for bit (issue 12).
  *
  * <p>Each test also proves its fault took effect and what carried the job across it, since exact final rows
  * alone prove little: a restart that lost all state re-reads from the earliest offset and recomputes the same
@@ -133,6 +139,10 @@ class FaultToleranceITCase {
                     .as("records the encoder read since the last restore")
                     .isEqualTo(run.recordsOf(6, CHUNKS))
                     .isLessThan(run.batches.size());
+            // One evaluation per record, published with it: that stream restored its offsets too.
+            assertThat(run.recordsIn("evaluation-decode"))
+                    .as("evaluation records decoded since the last restore")
+                    .isEqualTo(run.recordsOf(6, CHUNKS));
         }
     }
 
@@ -245,10 +255,15 @@ class FaultToleranceITCase {
         final SaeSpec sae;
         final List<ActivationBatch> batches;
         final List<DocumentWindow> windows;
+        /** One per window, published with it: two SAEs' model-in-the-loop sums (issue 12). */
+        final List<WindowEvaluation> evaluations;
+
         final JobID jobId;
         private final JobClient job;
         private final ActivationPublisher activations;
-        private final DocumentPublisher documents;
+        private final JsonRecordPublisher<DocumentWindow> documents;
+        private final JsonRecordPublisher<WindowEvaluation> evaluated;
+        private long evaluationsPublished;
 
         final StorePolicy store;
 
@@ -268,6 +283,7 @@ class FaultToleranceITCase {
             batches = new SyntheticActivations(runId, "test-model", site, 32, ActivationDtype.BF16, 3)
                     .paddedDocuments(0, 48, SEQ_LEN, ROWS_PER_BATCH);
             windows = batches.stream().map(this::window).toList();
+            evaluations = windows.stream().map(this::evaluation).toList();
             assertThat(batches.stream()
                             .flatMap(b -> IntStream.range(0, b.rows()).mapToObj(b::tokenId)))
                     .as("the data holds every kind of row the job must skip")
@@ -284,8 +300,46 @@ class FaultToleranceITCase {
             job = env.executeAsync(FeatureStatsJob.jobName(config));
             jobId = job.getJobID();
             activations = new ActivationPublisher(SERVICES.kafka().bootstrapServers(), topics);
-            documents = new DocumentPublisher(
+            documents = JsonRecordPublisher.documents(
                     ActivationPublisher.producerProperties(SERVICES.kafka().bootstrapServers()), topics);
+            evaluated = JsonRecordPublisher.evaluations(
+                    ActivationPublisher.producerProperties(SERVICES.kafka().bootstrapServers()), topics);
+        }
+
+        /**
+         * A window's sums for two SAEs: multiples of 1/64 below 2^14, so every total over the run is exact in
+         * float64 in any order and the job's totals can be compared bit for bit.
+         */
+        private WindowEvaluation evaluation(DocumentWindow w) {
+            java.util.Random random = new java.util.Random(w.docId() * 1000 + w.window());
+            List<WindowEvaluation.Entry> entries = new ArrayList<>();
+            for (String sae : List.of("eval-res", "eval-att")) {
+                double[] sums = random.doubles(5, 0, 1 << 14)
+                        .map(v -> Math.floor(v * 64) / 64)
+                        .toArray();
+                entries.add(new WindowEvaluation.Entry(
+                        sae,
+                        Site.parse(sae.equals("eval-res") ? "res.6" : "att.2"),
+                        new DownstreamSums(w.tokenIds().length - 1, sums[0], sums[1], sums[2], sums[3], sums[4])));
+            }
+            return new WindowEvaluation(runId, w.docId(), w.window(), entries);
+        }
+
+        /** What downstream_stats must hold: per SAE, the exact totals of every window published. */
+        Map<String, ResultsReader.Downstream> expectedDownstream() {
+            Map<String, ResultsReader.Downstream> totals = new TreeMap<>();
+            for (WindowEvaluation e : evaluations) {
+                for (WindowEvaluation.Entry sae : e.saes()) {
+                    totals.merge(
+                            sae.saeId(),
+                            new ResultsReader.Downstream(sae.site().toString(), 1, sae.sums()),
+                            (a, b) -> new ResultsReader.Downstream(
+                                    a.site(),
+                                    a.windows() + b.windows(),
+                                    a.sums().plus(b.sums())));
+                }
+            }
+            return totals;
         }
 
         /** One window per batch: the batch's token ids; the document's first window also carries a text. */
@@ -323,13 +377,17 @@ class FaultToleranceITCase {
             if (withDocuments) {
                 windows.subList(from, to).forEach(documents);
                 documents.flush();
+                evaluations.subList(from, to).forEach(evaluated);
+                evaluated.flush();
+                evaluationsPublished += to - from;
             }
         }
 
         /**
          * Waits until every task runs on one task manager, a checkpoint completed since the job's last restore,
          * and the statistics and progress of chunks {@code 0 .. chunks-1} (everything published so far, fewer
-         * tokens than the run will have) were committed; returns that task manager. So every sink is idle
+         * tokens than the run will have) and the downstream totals of every evaluation published so far were
+         * committed; returns that task manager. So every sink is idle
          * and the latest checkpoint covers exactly those chunks when the fault comes.
          */
         ResourceID awaitCheckpointedCommit(int chunks) throws Exception {
@@ -353,7 +411,9 @@ class FaultToleranceITCase {
                 assertThat(tokens)
                         .as("tokens committed so far never exceed those published")
                         .isLessThanOrEqualTo(published);
-                boolean committed = tokens == published && committedRecords() == recordsOf(0, chunks);
+                boolean committed = tokens == published
+                        && committedRecords() == recordsOf(0, chunks)
+                        && committedEvaluationWindows() == evaluationsPublished;
                 return taskManagers.size() == 1 && checkpointed && committed
                         ? taskManagers.iterator().next()
                         : null;
@@ -404,6 +464,15 @@ class FaultToleranceITCase {
             return rows.isEmpty() ? 0 : Long.parseLong(rows.get(0).get(0));
         }
 
+        /** Windows in the run's committed downstream totals (the fewest over its SAEs; 0 before any). */
+        long committedEvaluationWindows() {
+            return new ResultsReader(SERVICES.clickHouse().http(), db)
+                    .downstream(runId).values().stream()
+                            .mapToLong(ResultsReader.Downstream::windows)
+                            .min()
+                            .orElse(0);
+        }
+
         long committedTokens() {
             List<List<String>> rows = SERVICES.clickHouse()
                     .http()
@@ -426,7 +495,12 @@ class FaultToleranceITCase {
 
         /** Records the encode operator took in, summed over its live subtasks (since their last start). */
         long recordsReadByEncoder() {
-            return metrics.findOperatorMetricGroups(jobId, "sae-encode").stream()
+            return recordsIn("sae-encode");
+        }
+
+        /** Records operator {@code name} took in, summed over its live subtasks (since their last start). */
+        long recordsIn(String name) {
+            return metrics.findOperatorMetricGroups(jobId, name).stream()
                     .mapToLong(
                             g -> g.getIOMetricGroup().getNumRecordsInCounter().getCount())
                     .sum();
@@ -507,6 +581,16 @@ class FaultToleranceITCase {
             long unmerged = query(rows.formatted("")).size();
             System.out.printf("%s: %d document windows, %d rows without FINAL%n", runId, published.size(), unmerged);
             assertThat(unmerged).isGreaterThanOrEqualTo(published.size());
+            // The evaluations stream: per (run, SAE) totals, each window added once.
+            ResultsReader reader = new ResultsReader(SERVICES.clickHouse().http(), db);
+            await(
+                    "downstream sums of every window",
+                    () -> reader.downstream(runId).values().stream().allMatch(d -> d.windows() == evaluations.size())
+                            ? true
+                            : null);
+            assertThat(new TreeMap<>(reader.downstream(runId)))
+                    .as("downstream_stats: every window's sums, once")
+                    .isEqualTo(expectedDownstream());
         }
 
         private List<String> query(String sql) {
@@ -543,7 +627,8 @@ class FaultToleranceITCase {
         @Override
         public void close() throws Exception {
             try (activations;
-                    documents) {
+                    documents;
+                    evaluated) {
                 job.cancel().get();
             }
         }

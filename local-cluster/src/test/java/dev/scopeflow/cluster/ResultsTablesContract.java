@@ -2,11 +2,13 @@ package dev.scopeflow.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
 import dev.scopeflow.schemas.results.DocumentsRows;
+import dev.scopeflow.schemas.results.DownstreamStatsRows;
 import dev.scopeflow.schemas.results.FeatureActivationsByTokenRows;
 import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.FeatureHistogramsRows;
@@ -52,7 +54,8 @@ public abstract class ResultsTablesContract {
             DocumentsRows.TABLE,
             FeatureActivationsRows.TABLE,
             FeatureActivationsByTokenRows.TABLE,
-            StorePoliciesRows.TABLE);
+            StorePoliciesRows.TABLE,
+            DownstreamStatsRows.TABLE);
 
     private ClickHouseHttp ch;
 
@@ -212,6 +215,56 @@ public abstract class ResultsTablesContract {
         new StorePoliciesRows().add("r", "s", "top-per-token 8", t1).insertInto(ch, DB);
         assertThat(select(StorePoliciesRows.TABLE))
                 .containsExactly(List.of("r", "s", "top-per-token 8", "2024-01-02 03:04:05"));
+
+        new DownstreamStatsRows()
+                .add("r", "s", "res.3", 9, new DownstreamSums(4, 2, 3, 6, 0.5, 2), t1)
+                .add("r", "empty", "att.0", 1, DownstreamSums.EMPTY, t1)
+                .insertInto(ch, DB);
+        assertThat(ch.query("SELECT " + String.join(", ", DownstreamStatsRows.TABLE.columnNames()) + " FROM "
+                        + DownstreamStatsRows.TABLE.in(DB) + " ORDER BY sae_id DESC"))
+                .containsExactly(
+                        List.of(
+                                "r",
+                                "s",
+                                "res.3",
+                                "9",
+                                "4",
+                                "2",
+                                "3",
+                                "6",
+                                "0.5",
+                                "2",
+                                "0.5",
+                                "0.75",
+                                "1.5",
+                                "0.25",
+                                "0.75",
+                                "0.125",
+                                "0.5",
+                                "0.75",
+                                "2024-01-02 03:04:05",
+                                "9"),
+                        List.of(
+                                "r",
+                                "empty",
+                                "att.0",
+                                "1",
+                                "0",
+                                "0",
+                                "0",
+                                "0",
+                                "0",
+                                "0",
+                                "nan",
+                                "nan",
+                                "nan",
+                                "nan",
+                                "nan",
+                                "nan",
+                                "nan",
+                                "nan",
+                                "2024-01-02 03:04:05",
+                                "1"));
     }
 
     /** Every column, named one by one in the description's order. */

@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
  * record format (e.g. activation schema v2 goes to {@code activations.v2}), so old and new producers can
  * run side by side. A prefix separates deployments sharing a cluster ({@code dev}, {@code ci-1234}).
  *
- * <p>Record keys: {@link #docKey} — the document id as 8 bytes big-endian — on both the activations and
- * documents topics, so all batches of one document land on one partition, in order.
+ * <p>Record keys: {@link #docKey} — the document id as 8 bytes big-endian — on the activations, documents and
+ * evaluations topics, so all batches of one document land on one partition, in order.
  */
 public final class TopicNames {
 
@@ -63,6 +63,14 @@ public final class TopicNames {
     /** Document text and token ids, keyed by {@link #docKey}. */
     public String documents() {
         return prefix + ".documents.v1";
+    }
+
+    /**
+     * Per-window model-in-the-loop sums of the SAEs a producer evaluates ({@link WindowEvaluation}, JSON), keyed by
+     * {@link #docKey}.
+     */
+    public String evaluations() {
+        return prefix + ".evals.v1";
     }
 
     /** Records a consumer could not decode, with the original key and value and the reason in headers. */

@@ -16,7 +16,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * per-record delta and, summed in keyed state, as a snapshot versioned by {@link #version()}. Flink POJO; also
  * the progress sink's committable.
  */
-public class RunProgress implements VersionedSnapshot {
+public class RunProgress implements Total<RunProgress> {
     public String runId;
     /** {@code res.20}, or {@link dev.scopeflow.schemas.results.SiteProgressRows#NO_SITE} for undecodable records. */
     public String site;
@@ -35,6 +35,7 @@ public class RunProgress implements VersionedSnapshot {
         this.deadLetters = deadLetters;
     }
 
+    @Override
     public RunProgress plus(RunProgress delta) {
         return new RunProgress(
                 runId, site, records + delta.records, tokens + delta.tokens, deadLetters + delta.deadLetters);

@@ -3,6 +3,7 @@ package dev.scopeflow.flink.types;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -48,6 +49,22 @@ class CommittableSerializersTest {
         Arrays.fill(s.state, (byte) 7);
         SaeStatsSnapshot back = serializer.deserialize(serializer.getVersion(), serializer.serialize(s));
         assertThat(back).usingRecursiveComparison().isEqualTo(s);
+    }
+
+    @Test
+    void downstreamTotalsRoundTripBitForBit() throws IOException {
+        SaeDownstream.Serializer serializer = new SaeDownstream.Serializer();
+        SaeDownstream d = new SaeDownstream(
+                "run", "l20/16k", "res.20", 9, new DownstreamSums(1023, 0.1 + 0.2, Math.PI, -0.0, 1e-300, 7.0 / 3));
+        SaeDownstream back = serializer.deserialize(serializer.getVersion(), serializer.serialize(d));
+        assertThat(back).usingRecursiveComparison().isEqualTo(d);
+        assertThat(back.sums()).isEqualTo(d.sums());
+        assertThatThrownBy(() -> serializer.deserialize(2, serializer.serialize(d)))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("unknown SaeDownstream version 2");
+        byte[] bytes = serializer.serialize(d);
+        assertThatThrownBy(() -> serializer.deserialize(1, Arrays.copyOf(bytes, bytes.length - 1)))
+                .isInstanceOf(IOException.class);
     }
 
     @Test

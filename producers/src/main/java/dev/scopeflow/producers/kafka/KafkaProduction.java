@@ -10,9 +10,11 @@ import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.WindowEvaluation;
 import dev.scopeflow.schemas.format.ActivationArrayFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -20,7 +22,8 @@ import java.util.function.Consumer;
 
 /**
  * {@code scopeflow produce}: a corpus through a Gemma 2 checkpoint into Kafka — activation batches (Arrow, bf16 by
- * default) on the activations topic and document windows on the documents topic, both keyed by document id.
+ * default) on the activations topic, document windows on the documents topic and, for SAEs evaluated with the model
+ * in the loop, per-window sums on the evaluations topic, all keyed by document id.
  * Creates the topics when missing. Loads only the layers the sites need. {@link #publishArray} does the same for an
  * activation array that needs no model.
  */
@@ -73,9 +76,11 @@ public final class KafkaProduction {
     }
 
     /**
-     * Publishes the corpus's activations and document windows. Unless {@code policy.append()}, refuses a run id that
-     * already has document records in Kafka: a rerun after a crash would count every token published before it twice.
-     * Unless {@code policy.allowEmpty()}, a corpus without documents is an error.
+     * Publishes the corpus's activations and document windows, and with {@code evaluations} each window's
+     * model-in-the-loop sums to the evaluations topic (the whole model is loaded then; else only the layers up to the
+     * deepest site). Unless {@code policy.append()}, refuses a run id that already has document records in Kafka: a
+     * rerun after a crash would count every token published before it twice. Unless {@code policy.allowEmpty()}, a
+     * corpus without documents is an error.
      */
     public static CorpusProducer.Report run(
             Path modelDir,
@@ -85,20 +90,25 @@ public final class KafkaProduction {
             TopicNames topics,
             int partitions,
             CorpusProducer.Settings settings,
+            List<CorpusProducer.Evaluation> evaluations,
             Policy policy,
             ComputeDevice device,
             ProducerProgress progress) {
         int lastLayer = settings.sites().stream().mapToInt(Site::layer).max().orElseThrow();
         prepareTopics(bootstrapServers, topics, partitions, settings.runId(), policy);
         Properties props = ActivationPublisher.producerProperties(bootstrapServers);
+        Gemma2Model.LoadOptions load = evaluations.isEmpty()
+                ? Gemma2Model.LoadOptions.upToLayer(device, lastLayer)
+                : Gemma2Model.LoadOptions.allLayers(device);
         CorpusProducer.Report report;
-        try (Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.upToLayer(device, lastLayer));
+        try (Gemma2Model model = Gemma2Model.load(modelDir, load);
                 GemmaTokenizer tokenizer =
                         GemmaTokenizer.load(modelDir, model.config().bosTokenId());
                 CorpusReader corpus =
                         CorpusReader.open(corpusPath, textField, CorpusReader.DEFAULT_MAX_DOCUMENT_BYTES);
                 ActivationPublisher activations = new ActivationPublisher(props, topics);
-                DocumentPublisher documents = new DocumentPublisher(props, topics)) {
+                JsonRecordPublisher<DocumentWindow> documents = JsonRecordPublisher.documents(props, topics);
+                JsonRecordPublisher<WindowEvaluation> evaluated = JsonRecordPublisher.evaluations(props, topics)) {
             Map<Site, Integer> widths = new LinkedHashMap<>();
             settings.sites().forEach(site -> widths.put(site, model.width(site)));
             // Document windows go out before their activations, so recording on the first one records the run
@@ -112,7 +122,13 @@ public final class KafkaProduction {
                 documents.accept(window);
             };
             report = CorpusProducer.run(
-                    model, tokenizer, corpus, settings, activations::publish, recordingDocuments, progress);
+                    model,
+                    tokenizer,
+                    corpus,
+                    settings,
+                    evaluations,
+                    new CorpusProducer.Sinks(activations::publish, recordingDocuments, evaluated),
+                    progress);
         }
         return policy.allowEmpty() ? report : report.requireDocuments(corpusPath);
     }
@@ -141,7 +157,7 @@ public final class KafkaProduction {
         }
         Properties props = ActivationPublisher.producerProperties(bootstrapServers);
         try (ActivationPublisher activations = new ActivationPublisher(props, topics);
-                DocumentPublisher documents = new DocumentPublisher(props, topics)) {
+                JsonRecordPublisher<DocumentWindow> documents = JsonRecordPublisher.documents(props, topics)) {
             return ActivationArrayProducer.run(input, settings, activations::publish, documents);
         }
     }

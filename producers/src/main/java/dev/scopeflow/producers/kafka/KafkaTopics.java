@@ -21,8 +21,8 @@ public final class KafkaTopics {
     private KafkaTopics() {}
 
     /**
-     * Ensures the activations, documents and dead-letter topics exist. Activations get {@code partitions}
-     * partitions (the consumer parallelism ceiling); replication is the broker's default.
+     * Ensures the activations, documents, evaluations and dead-letter topics exist. All but the dead letters get
+     * {@code partitions} partitions (the consumer parallelism ceiling); replication is the broker's default.
      */
     public static void ensure(String bootstrapServers, TopicNames topics, int partitions) {
         try (Admin admin = Admin.create(Map.of(
@@ -34,6 +34,7 @@ public final class KafkaTopics {
             List<NewTopic> missing = List.of(
                             new NewTopic(topics.activations(), Optional.of(partitions), Optional.empty()),
                             new NewTopic(topics.documents(), Optional.of(partitions), Optional.empty()),
+                            new NewTopic(topics.evaluations(), Optional.of(partitions), Optional.empty()),
                             new NewTopic(topics.deadLetter(), Optional.of(1), Optional.empty()))
                     .stream()
                     .filter(t -> !existing.contains(t.name()))

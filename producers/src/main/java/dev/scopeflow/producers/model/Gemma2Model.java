@@ -202,11 +202,7 @@ public final class Gemma2Model implements AutoCloseable {
      * {@code withLogits}). Stops after the last layer a site needs when no logits are wanted.
      */
     public CaptureResult capture(TokenBatch batch, Collection<Site> sites, boolean withLogits) {
-        TreeSet<Site> wanted = new TreeSet<>((a, b) -> a.layer() != b.layer()
-                ? Integer.compare(a.layer(), b.layer())
-                : a.kind().compareTo(b.kind()));
-        wanted.addAll(sites);
-        wanted.forEach(this::checkSite);
+        TreeSet<Site> wanted = siteOrder(sites);
         if (withLogits) {
             requireAllLayers("logits need");
         }
@@ -214,18 +210,8 @@ public final class Gemma2Model implements AutoCloseable {
             throw new IllegalArgumentException("nothing to capture: no sites and no logits requested");
         }
         checkBatch(batch);
-        int b = batch.batchSize();
-        int t = batch.seqLen();
         int lastLayer = withLogits ? config.numLayers() - 1 : wanted.last().layer();
-        Map<Site, float[]> values = new LinkedHashMap<>();
-        Map<Site, Integer> widths = new LinkedHashMap<>();
-        SiteHook recorder = (site, value) -> {
-            if (wanted.contains(site)) {
-                values.put(site, value.toFloatArray());
-                widths.put(site, (int) value.getShape().get(2));
-            }
-            return value;
-        };
+        Recorder recorder = new Recorder(wanted);
         float[] logits = null;
         try (NDManager scope = manager.newSubManager()) {
             Attention attention = attention(scope, batch);
@@ -237,7 +223,41 @@ public final class Gemma2Model implements AutoCloseable {
                 logits = head(rmsNorm(x, finalNormScale)).toFloatArray();
             }
         }
-        return new CaptureResult(b, t, values, widths, logits, config.vocabSize());
+        return recorder.result(batch, logits);
+    }
+
+    /** {@code sites} checked against the model, ordered as a forward meets them (by layer, then kind). */
+    private TreeSet<Site> siteOrder(Collection<Site> sites) {
+        TreeSet<Site> ordered = new TreeSet<>((a, b) -> a.layer() != b.layer()
+                ? Integer.compare(a.layer(), b.layer())
+                : a.kind().compareTo(b.kind()));
+        ordered.addAll(sites);
+        ordered.forEach(this::checkSite);
+        return ordered;
+    }
+
+    /** The hook of a capturing forward: copies the value at each wanted site to the host. */
+    private final class Recorder implements SiteHook {
+        private final Collection<Site> wanted;
+        private final Map<Site, float[]> values = new LinkedHashMap<>();
+        private final Map<Site, Integer> widths = new LinkedHashMap<>();
+
+        Recorder(Collection<Site> wanted) {
+            this.wanted = wanted;
+        }
+
+        @Override
+        public NDArray at(Site site, NDArray value) {
+            if (wanted.contains(site)) {
+                values.put(site, value.toFloatArray());
+                widths.put(site, (int) value.getShape().get(2));
+            }
+            return value;
+        }
+
+        CaptureResult result(TokenBatch batch, float[] logits) {
+            return new CaptureResult(batch.batchSize(), batch.seqLen(), values, widths, logits, config.vocabSize());
+        }
     }
 
     /**
@@ -251,15 +271,28 @@ public final class Gemma2Model implements AutoCloseable {
      * {@link #HEAD_CHUNK_VALUES} logits at a time so no [batch, seq, vocab] array is ever held.
      */
     public SpliceEvaluation evaluate(TokenBatch batch, List<Splice> splices) {
-        return evaluate(batch, splices, HEAD_CHUNK_VALUES);
+        return evaluate(batch, splices, List.of(), HEAD_CHUNK_VALUES).evaluation();
     }
 
-    /** As {@link #evaluate(TokenBatch, List)} with the head over {@code headChunkValues} logits at a time. */
-    SpliceEvaluation evaluate(TokenBatch batch, List<Splice> splices, int headChunkValues) {
+    /**
+     * {@link #evaluate(TokenBatch, List)} that also captures {@code sites} on its clean forward, as
+     * {@link #capture} would (what a producer that evaluates publishes): one clean forward serves both.
+     */
+    public CapturedEvaluation evaluateAndCapture(TokenBatch batch, List<Splice> splices, Collection<Site> sites) {
+        return evaluate(batch, splices, sites, HEAD_CHUNK_VALUES);
+    }
+
+    /** The result of {@link #evaluateAndCapture}. */
+    public record CapturedEvaluation(CaptureResult capture, SpliceEvaluation evaluation) {}
+
+    /** As {@link #evaluateAndCapture} with the head over {@code headChunkValues} logits at a time. */
+    CapturedEvaluation evaluate(
+            TokenBatch batch, List<Splice> splices, Collection<Site> captureSites, int headChunkValues) {
         if (splices.isEmpty()) {
             throw new IllegalArgumentException("nothing to evaluate: no splices");
         }
         splices.forEach(s -> checkSite(s.site()));
+        Recorder recorder = new Recorder(siteOrder(captureSites));
         requireAllLayers("an evaluation needs");
         checkBatch(batch);
         int b = batch.batchSize();
@@ -280,8 +313,10 @@ public final class Gemma2Model implements AutoCloseable {
             }
         }
         SpliceEvaluation.Builder result = new SpliceEvaluation.Builder(splices.size(), b);
-        if (targets.isEmpty()) {
-            return result.build(); // single-token sequences predict nothing
+        if (targets.isEmpty()) { // single-token sequences predict nothing
+            CaptureResult captured =
+                    captureSites.isEmpty() ? recorder.result(batch, null) : capture(batch, captureSites, false);
+            return new CapturedEvaluation(captured, result.build());
         }
         try (NDManager scope = manager.newSubManager()) {
             Attention attention = attention(scope, batch);
@@ -298,7 +333,7 @@ public final class Gemma2Model implements AutoCloseable {
                 if (cache) {
                     entering.put(i, x);
                 }
-                x = step(scope, x, i, attention, NO_HOOK, !cache);
+                x = step(scope, x, i, attention, recorder, !cache);
             }
             NDArray clean = countedFinal(x, countedRows);
             // Zeroing depends on the site only: SAEs at one site share its zero pass.
@@ -332,7 +367,7 @@ public final class Gemma2Model implements AutoCloseable {
                     Math.max(1, headChunkValues / config.vocabSize()),
                     result);
         }
-        return result.build();
+        return new CapturedEvaluation(recorder.result(batch, null), result.build());
     }
 
     /** A spliced or zeroed pass: its counted final hidden states and the splices whose sums it feeds. */

@@ -5,6 +5,8 @@ import dev.scopeflow.producers.corpus.CorpusStats;
 import dev.scopeflow.producers.corpus.Document;
 import dev.scopeflow.producers.model.CaptureResult;
 import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.model.Splice;
+import dev.scopeflow.producers.model.SpliceEvaluation;
 import dev.scopeflow.producers.model.TokenBatch;
 import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
@@ -13,6 +15,7 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.WindowEvaluation;
 import dev.scopeflow.schemas.format.HalfFloats;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +28,10 @@ import java.util.function.Consumer;
  * consecutive documents are batched {@code batchSize} at a time; each window yields, per site, batches of at most
  * {@code maxRecordBytes} of values (a batch never spans two documents, so it has one Kafka key). Rows are document
  * positions; the BOS prepended to a document's later windows is not a document token and is not emitted.
- * Sinks are plain consumers, so tests run the same loop without Kafka.
+ * With {@link Evaluation}s, each batch goes through {@link Gemma2Model#evaluateAndCapture} instead (its clean
+ * forward captures the sites) and each window also yields one {@link WindowEvaluation} with every SAE's sums over
+ * that window exactly as {@code scopeflow eval} computes them for it. Sinks are plain consumers, so tests run the
+ * same loop without Kafka.
  */
 public final class CorpusProducer {
 
@@ -110,13 +116,28 @@ public final class CorpusProducer {
         }
     }
 
-    /** What a run did. */
+    /** An SAE evaluated with the model in the loop on every window ({@code --eval-sae ID=SITE=PATH}). */
+    public record Evaluation(String saeId, Splice splice) {
+        public Evaluation {
+            Objects.requireNonNull(saeId, "saeId");
+            Objects.requireNonNull(splice, "splice");
+        }
+    }
+
+    /** Where a run's records go. */
+    public record Sinks(
+            Consumer<ActivationBatch> activations,
+            Consumer<DocumentWindow> documents,
+            Consumer<WindowEvaluation> evaluations) {}
+
+    /** What a run did; {@code evaluatedWindows} is 0 without {@link Evaluation}s. */
     public record Report(
             long documents,
             long windows,
             long tokens,
             long activationBatches,
             long forwardPasses,
+            long evaluatedWindows,
             CorpusStats corpus,
             double seconds) {
         public double tokensPerSecond() {
@@ -144,15 +165,17 @@ public final class CorpusProducer {
             GemmaTokenizer tokenizer,
             CorpusReader corpus,
             Settings settings,
-            Consumer<ActivationBatch> activations,
-            Consumer<DocumentWindow> documents,
+            List<Evaluation> evaluations,
+            Sinks sinks,
             ProducerProgress progress) {
         long start = System.nanoTime();
         settings.sites().forEach(model::width); // fails early on a site the model lacks
+        evaluations.forEach(e -> model.width(e.splice().site()));
         ContextWindows splitter = new ContextWindows(settings.contextLength(), tokenizer.bosTokenId());
         List<PendingWindow> pending = new ArrayList<>();
         progress.start();
-        long[] counts = new long[5]; // documents, windows, tokens, batches, forwards
+        long[] counts = new long[6]; // documents, windows, tokens, batches, forwards, evaluated windows
+        Consumer<DocumentWindow> documents = sinks.documents();
         for (Document doc : corpus) {
             if (counts[0] >= settings.maxDocuments()) {
                 break;
@@ -164,13 +187,13 @@ public final class CorpusProducer {
                         documentWindow(settings.runId(), doc, w, windows.get(w), settings.maxDocumentTextChars()));
                 pending.add(new PendingWindow(doc, w, windows.get(w)));
                 if (pending.size() == settings.batchSize()) {
-                    forward(model, settings, pending, activations, counts);
+                    forward(model, settings, evaluations, pending, sinks, counts);
                     progress.update(counts[0], counts[2], corpus.fractionRead());
                 }
             }
         }
         if (!pending.isEmpty()) {
-            forward(model, settings, pending, activations, counts);
+            forward(model, settings, evaluations, pending, sinks, counts);
         }
         progress.finish(counts[0], counts[2]);
         return new Report(
@@ -179,6 +202,7 @@ public final class CorpusProducer {
                 counts[2],
                 counts[3],
                 counts[4],
+                counts[5],
                 corpus.stats(),
                 (System.nanoTime() - start) / 1e9);
     }
@@ -211,12 +235,23 @@ public final class CorpusProducer {
     private static void forward(
             Gemma2Model model,
             Settings settings,
+            List<Evaluation> evaluations,
             List<PendingWindow> pending,
-            Consumer<ActivationBatch> activations,
+            Sinks sinks,
             long[] counts) {
         List<int[]> sequences = pending.stream().map(p -> p.window().tokens()).toList();
         TokenBatch batch = TokenBatch.rightPadded(sequences, model.config().padTokenId());
-        CaptureResult result = model.capture(batch, settings.sites(), false);
+        CaptureResult result;
+        if (evaluations.isEmpty()) {
+            result = model.capture(batch, settings.sites(), false);
+        } else {
+            Gemma2Model.CapturedEvaluation both = model.evaluateAndCapture(
+                    batch, evaluations.stream().map(Evaluation::splice).toList(), settings.sites());
+            result = both.capture();
+            publishEvaluations(settings, evaluations, pending, both.evaluation(), sinks.evaluations());
+            counts[5] += pending.size();
+        }
+        Consumer<ActivationBatch> activations = sinks.activations();
         counts[4]++;
         for (int s = 0; s < pending.size(); s++) {
             PendingWindow p = pending.get(s);
@@ -236,6 +271,24 @@ public final class CorpusProducer {
             }
         }
         pending.clear();
+    }
+
+    /** One record per window: each SAE's sums over that window's counted predictions. */
+    private static void publishEvaluations(
+            Settings settings,
+            List<Evaluation> evaluations,
+            List<PendingWindow> pending,
+            SpliceEvaluation evaluation,
+            Consumer<WindowEvaluation> sink) {
+        for (int s = 0; s < pending.size(); s++) {
+            List<WindowEvaluation.Entry> entries = new ArrayList<>(evaluations.size());
+            for (int i = 0; i < evaluations.size(); i++) {
+                Evaluation e = evaluations.get(i);
+                entries.add(new WindowEvaluation.Entry(e.saeId(), e.splice().site(), evaluation.sums(i, s)));
+            }
+            PendingWindow p = pending.get(s);
+            sink.accept(new WindowEvaluation(settings.runId(), p.doc().id(), p.index(), entries));
+        }
     }
 
     private static ActivationBatch activationBatch(

@@ -53,6 +53,7 @@ class KafkaProductionITCase {
                 topics,
                 2,
                 CorpusProducer.Settings.of("run-it", "tiny", List.of(Site.parse("res.2"))),
+                List.of(),
                 KafkaProduction.Policy.NEW_RUN,
                 ComputeDevice.CPU,
                 ProducerProgress.NONE);
@@ -160,6 +161,7 @@ class KafkaProductionITCase {
                 topics,
                 2,
                 CorpusProducer.Settings.of(runId, "tiny", sites),
+                List.of(),
                 policy,
                 ComputeDevice.CPU,
                 ProducerProgress.NONE);

@@ -64,7 +64,11 @@ class Gemma2EvaluateTest {
         try (Gemma2Model m = load()) {
             // 5 positions per head chunk: the 27 counted predictions take 6 chunks, the last one partial
             evaluation = m.evaluate(
-                    batch(TinyGemma.sampleSequences()), splices, 5 * m.config().vocabSize());
+                            batch(TinyGemma.sampleSequences()),
+                            splices,
+                            List.of(),
+                            5 * m.config().vocabSize())
+                    .evaluation();
         }
         for (int i = 0; i < SITES.length; i++) {
             JsonNode want = reference.get(String.valueOf(i));
@@ -94,6 +98,25 @@ class Gemma2EvaluateTest {
                     assertThat(t.sumKlSae()).isCloseTo(a.sumKlSae(), within(1e-5));
                     assertThat(t.sumKlZero()).isCloseTo(a.sumKlZero(), within(1e-5));
                 }
+            }
+        }
+    }
+
+    @Test
+    void evaluateAndCaptureCapturesWhatCaptureDoesAndEvaluatesTheSame() {
+        List<int[]> sequences = TinyGemma.sampleSequences();
+        List<Site> sites = List.of(Site.parse("res.1"), Site.parse("att.0"), Site.parse("mlp.1"));
+        try (Gemma2Model m = load()) {
+            Gemma2Model.CapturedEvaluation both = m.evaluateAndCapture(batch(sequences), splices, sites);
+            CaptureResult alone = m.capture(batch(sequences), sites, false);
+            SpliceEvaluation evaluation = m.evaluate(batch(sequences), splices);
+            assertThat(both.capture().sites()).containsExactlyInAnyOrderElementsOf(sites);
+            for (Site site : sites) {
+                // the same forward on the same batch: bit for bit
+                assertThat(both.capture().values(site)).as(site.toString()).containsExactly(alone.values(site));
+            }
+            for (int i = 0; i < SITES.length; i++) {
+                assertThat(both.evaluation().total(i)).isEqualTo(evaluation.total(i));
             }
         }
     }

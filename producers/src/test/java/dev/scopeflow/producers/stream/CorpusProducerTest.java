@@ -2,18 +2,26 @@ package dev.scopeflow.producers.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.model.CaptureResult;
 import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.model.Splice;
+import dev.scopeflow.producers.model.SpliceEvaluation;
 import dev.scopeflow.producers.model.TokenBatch;
+import dev.scopeflow.producers.testing.TestingJumpRelu;
 import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.producers.tokenizer.ContextWindows;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.DocumentWindow;
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.WindowEvaluation;
 import dev.scopeflow.schemas.format.HalfFloats;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,22 +53,114 @@ class CorpusProducerTest {
                 "the city of light is paris .\n\nparis\nthe city of light is paris . the city of light\n");
     }
 
-    private record Run(CorpusProducer.Report report, List<ActivationBatch> batches, List<DocumentWindow> docs) {}
+    private record Run(
+            CorpusProducer.Report report,
+            List<ActivationBatch> batches,
+            List<DocumentWindow> docs,
+            List<WindowEvaluation> evaluations) {}
 
     private static Run run(CorpusProducer.Settings settings) {
-        return run(settings, corpusFile);
+        return run(settings, corpusFile, List.of());
     }
 
     private static Run run(CorpusProducer.Settings settings, Path corpusPath) {
+        return run(settings, corpusPath, List.of());
+    }
+
+    private static Run run(
+            CorpusProducer.Settings settings, Path corpusPath, List<CorpusProducer.Evaluation> evaluations) {
         List<ActivationBatch> batches = new ArrayList<>();
         List<DocumentWindow> docs = new ArrayList<>();
-        try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1));
+        List<WindowEvaluation> evaluated = new ArrayList<>();
+        Gemma2Model.LoadOptions load = evaluations.isEmpty()
+                ? Gemma2Model.LoadOptions.upToLayer(ComputeDevice.CPU, 1)
+                : Gemma2Model.LoadOptions.allLayers(ComputeDevice.CPU);
+        try (Gemma2Model gemma = Gemma2Model.load(model, load);
                 GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2);
                 CorpusReader corpus = CorpusReader.textLines(corpusPath)) {
             CorpusProducer.Report report = CorpusProducer.run(
-                    gemma, tokenizer, corpus, settings, batches::add, docs::add, ProducerProgress.NONE);
-            return new Run(report, batches, docs);
+                    gemma,
+                    tokenizer,
+                    corpus,
+                    settings,
+                    evaluations,
+                    new CorpusProducer.Sinks(batches::add, docs::add, evaluated::add),
+                    ProducerProgress.NONE);
+            return new Run(report, batches, docs, evaluated);
         }
+    }
+
+    @Test
+    void anEvaluatingRunPublishesTheSameActivationsAndEachWindowsSumsAsAnEvaluationOfThatWindowAlone()
+            throws IOException {
+        Path tokens = tmp.resolve("sample-tokens.json");
+        new ObjectMapper().writeValue(tokens.toFile(), TinyGemma.sampleSequences());
+        List<CorpusProducer.Evaluation> evaluations = List.of(
+                evaluation("a", "res.1", TinyGemma.writeSae(model, tokens, "res.1", 16, 31, tmp.resolve("a.npz"))),
+                evaluation("b", "att.2", TinyGemma.writeSae(model, tokens, "att.2", 16, 32, tmp.resolve("b.npz"))));
+        // 6-token windows, 2 per forward: the long document is cut into windows with a prepended BOS
+        CorpusProducer.Settings settings = CorpusProducer.Settings.of("r-eval", "tiny", SITES)
+                .withDtype(ActivationDtype.F32)
+                .withContextLength(6)
+                .withBatchSize(2);
+        Run plain = run(settings, corpusFile, List.of());
+        Run evaluated = run(settings, corpusFile, evaluations);
+
+        // the clean pass of the evaluation is the capture: the same values bit for bit
+        assertThat(evaluated.batches()).hasSameSizeAs(plain.batches());
+        for (int i = 0; i < plain.batches().size(); i++) {
+            assertThat(evaluated.batches().get(i).values())
+                    .containsExactly(plain.batches().get(i).values());
+        }
+        assertThat(plain.evaluations()).isEmpty();
+        assertThat(evaluated.report().evaluatedWindows())
+                .isEqualTo(evaluated.report().windows());
+        assertThat(evaluated.evaluations())
+                .extracting(e -> e.docId() + "/" + e.window())
+                .containsExactlyElementsOf(evaluated.docs().stream()
+                        .map(d -> d.docId() + "/" + d.window())
+                        .toList());
+
+        ContextWindows splitter = new ContextWindows(6, 2);
+        try (Gemma2Model gemma = Gemma2Model.load(model, Gemma2Model.LoadOptions.allLayers(ComputeDevice.CPU));
+                GemmaTokenizer tokenizer = GemmaTokenizer.load(model, 2)) {
+            List<String> texts = Files.readAllLines(corpusFile).stream()
+                    .filter(line -> !line.isBlank())
+                    .toList();
+            int next = 0;
+            for (int d = 0; d < texts.size(); d++) {
+                List<ContextWindows.Window> windows = splitter.split(tokenizer.encode(texts.get(d)));
+                for (ContextWindows.Window w : windows) {
+                    SpliceEvaluation alone = gemma.evaluate(
+                            TokenBatch.rightPadded(List.of(w.tokens()), 0),
+                            evaluations.stream()
+                                    .map(CorpusProducer.Evaluation::splice)
+                                    .toList());
+                    WindowEvaluation got = evaluated.evaluations().get(next++);
+                    for (int i = 0; i < evaluations.size(); i++) {
+                        WindowEvaluation.Entry entry = got.saes().get(i);
+                        assertThat(entry.saeId()).isEqualTo(evaluations.get(i).saeId());
+                        assertThat(entry.site())
+                                .isEqualTo(evaluations.get(i).splice().site());
+                        DownstreamSums want = alone.sums(i, 0);
+                        DownstreamSums have = entry.sums();
+                        assertThat(have.nPredictions())
+                                .isEqualTo(want.nPredictions())
+                                .isEqualTo(w.tokens().length - 1);
+                        assertThat(have.sumCeClean()).isCloseTo(want.sumCeClean(), within(1e-4));
+                        assertThat(have.sumCeSae()).isCloseTo(want.sumCeSae(), within(1e-4));
+                        assertThat(have.sumCeZero()).isCloseTo(want.sumCeZero(), within(1e-4));
+                        assertThat(have.sumKlSae()).isCloseTo(want.sumKlSae(), within(1e-5));
+                        assertThat(have.sumKlZero()).isCloseTo(want.sumKlZero(), within(1e-5));
+                    }
+                }
+            }
+            assertThat(next).isEqualTo(evaluated.evaluations().size()).isGreaterThan(texts.size());
+        }
+    }
+
+    private static CorpusProducer.Evaluation evaluation(String id, String site, Path npz) {
+        return new CorpusProducer.Evaluation(id, new Splice(Site.parse(site), new TestingJumpRelu(npz)));
     }
 
     @Test

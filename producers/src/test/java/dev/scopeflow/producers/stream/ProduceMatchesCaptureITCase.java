@@ -101,6 +101,7 @@ class ProduceMatchesCaptureITCase {
                 topics,
                 KafkaProduction.DEFAULT_PARTITIONS,
                 settings,
+                List.of(),
                 KafkaProduction.Policy.NEW_RUN,
                 ComputeDevice.CPU,
                 ProducerProgress.NONE);

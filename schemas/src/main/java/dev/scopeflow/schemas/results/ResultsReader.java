@@ -1,5 +1,6 @@
 package dev.scopeflow.schemas.results;
 
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
@@ -66,14 +67,19 @@ public final class ResultsReader {
 
     /**
      * One SAE's results in a run. {@code summary} uses the default dense threshold and counts the features with a
-     * stats row; {@code fireCounts} are the groups it was computed from (empty without stats).
+     * stats row; {@code fireCounts} are the groups it was computed from (empty without stats); {@code downstream}
+     * is its model-in-the-loop evaluation when a producer evaluated it ({@code --eval-sae}).
      */
     public record SaeEvaluation(
             String saeId,
             Optional<SaeInfo> info,
             Optional<Reconstruction> reconstruction,
             Optional<SaeSummary> summary,
-            List<SaeSummary.FireCounts> fireCounts) {}
+            List<SaeSummary.FireCounts> fireCounts,
+            Optional<Downstream> downstream) {}
+
+    /** {@code downstream_stats}: an SAE's sums over the {@code windows} windows of a run the job counted. */
+    public record Downstream(String site, long windows, DownstreamSums sums) {}
 
     public record Feature(long feature, long tokens, long fireCount, double activationSum, double activationMax) {
         public double density() {
@@ -186,9 +192,11 @@ public final class ResultsReader {
                     .add(new SaeSummary.FireCounts(
                             Long.parseLong(row.get(1)), Long.parseLong(row.get(2)), Long.parseLong(row.get(3))));
         }
+        Map<String, Downstream> downstream = downstream(runId);
         Set<String> ids = new LinkedHashSet<>(saeIds);
         reconstructions.keySet().stream().sorted().forEach(ids::add);
         groups.keySet().stream().sorted().forEach(ids::add);
+        downstream.keySet().stream().sorted().forEach(ids::add);
         Map<String, SaeInfo> infos = saeInfos(ids);
         List<SaeEvaluation> evaluations = new ArrayList<>(ids.size());
         for (String sae : ids) {
@@ -201,9 +209,32 @@ public final class ResultsReader {
                     Optional.ofNullable(infos.get(sae)),
                     Optional.ofNullable(reconstructions.get(sae)),
                     summary,
-                    List.copyOf(fireCounts)));
+                    List.copyOf(fireCounts),
+                    Optional.ofNullable(downstream.get(sae))));
         }
         return evaluations;
+    }
+
+    /** Each SAE's {@code downstream_stats} row of a run, by SAE id. */
+    public Map<String, Downstream> downstream(String runId) {
+        Map<String, Downstream> bySae = new HashMap<>();
+        for (List<String> row : clickHouse.query("SELECT sae_id, site, windows, n_predictions, sum_ce_clean, "
+                + "sum_ce_sae, sum_ce_zero, sum_kl_sae, sum_kl_zero FROM " + DownstreamStatsRows.TABLE.in(db)
+                + " FINAL" + runWhere(runId))) {
+            bySae.put(
+                    row.get(0),
+                    new Downstream(
+                            row.get(1),
+                            Long.parseLong(row.get(2)),
+                            new DownstreamSums(
+                                    Long.parseLong(row.get(3)),
+                                    ClickHouseTsv.parseReal(row.get(4)),
+                                    ClickHouseTsv.parseReal(row.get(5)),
+                                    ClickHouseTsv.parseReal(row.get(6)),
+                                    ClickHouseTsv.parseReal(row.get(7)),
+                                    ClickHouseTsv.parseReal(row.get(8)))));
+        }
+        return bySae;
     }
 
     private Map<String, SaeInfo> saeInfos(Set<String> saeIds) {

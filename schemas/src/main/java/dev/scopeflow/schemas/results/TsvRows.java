@@ -10,7 +10,13 @@ import java.util.List;
  * follow its table's column order. Not thread-safe.
  */
 public abstract sealed class TsvRows
-        permits RunsRows, SaesRows, RunProgressRows, RunSitesRows, SiteProgressRows, StorePoliciesRows {
+        permits RunsRows,
+                SaesRows,
+                RunProgressRows,
+                RunSitesRows,
+                SiteProgressRows,
+                StorePoliciesRows,
+                DownstreamStatsRows {
 
     private final ResultsTable table;
     private final List<List<Object>> rows = new ArrayList<>();

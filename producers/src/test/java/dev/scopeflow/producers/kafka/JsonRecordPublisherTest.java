@@ -11,7 +11,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /** Document records share the activations' send tracking: a failure surfaces on flush, naming the topic. */
-class DocumentPublisherTest {
+class JsonRecordPublisherTest {
 
     private static final TopicNames TOPICS = TopicNames.withPrefix("t");
 
@@ -19,7 +19,7 @@ class DocumentPublisherTest {
     void aFailedSendSurfacesOnFlushNamingTheDocumentsTopic() {
         MockProducer<byte[], byte[]> producer =
                 new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
-        DocumentPublisher publisher = new DocumentPublisher(producer, TOPICS);
+        JsonRecordPublisher<DocumentWindow> publisher = JsonRecordPublisher.documents(producer, TOPICS);
         publisher.accept(record(1));
         publisher.accept(record(2));
         producer.errorNext(new NotEnoughReplicasException("2 in-sync replicas, 3 required"));
