@@ -81,6 +81,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       recomputes them) and only "records the encoder read since the last restore" failed: 144, not 36.
  *   <li>The sinks' retries: {@code ClickHouseSnapshotSink.defaultRetryPolicy()} giving up after 0 ms: the
  *       ClickHouse test (no restarts allowed) failed with the job FAILED at the first outage.
+ *   <li>The evaluations stream's restore (issue 12): the downstream totals' keyed state renamed per attempt, so a
+ *       restart finds none while the source resumes from its restored offsets: the task-manager test failed
+ *       waiting, before its second crash, for the committed downstream windows to reach those published (the
+ *       restarted totals count only windows read after the crash, and their smaller versions never replace the
+ *       committed row).
  *   <li>Pad/EOS exclusion: {@code TokenFilter.gemmaDefault()} excluding BOS only: the task-manager test failed
  *       before its first crash at "tokens committed so far never exceed those published" (468 &gt; 387).
  * </ul>
