@@ -3,10 +3,12 @@ package dev.scopeflow.dashboard;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.scopeflow.cluster.RealServices;
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.DocumentsRows;
+import dev.scopeflow.schemas.results.DownstreamStatsRows;
 import dev.scopeflow.schemas.results.FeatureHistogramsRows;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.IntervalSamplesRows;
@@ -158,6 +160,11 @@ class DashboardITCase {
                 .add(RUN, SAE, 10, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 10, 1.0, SUMS)
                 .add(RUN, SAE, TOKENS, 12.5, 0.25, fvu, 1 - fvu, 0.875, 0.9375, 1.0625, TOKENS, 0.5, SUMS)
                 .insertInto(ch, DB);
+        // an older, smaller snapshot that FINAL must hide; and the newest one (sums chosen so every metric is exact)
+        new DownstreamStatsRows()
+                .add(RUN, SAE, "res.20", 1, new DownstreamSums(2, 9, 9, 9, 9, 9), t0)
+                .add(RUN, SAE, "res.20", 7, new DownstreamSums(8, 16, 20, 48, 2, 16), t0.plusSeconds(60))
+                .insertInto(ch, DB);
 
         FeatureStatsRows stats = new FeatureStatsRows(2 * FEATURES);
         for (int f = 0; f < FEATURES; f++) {
@@ -233,6 +240,15 @@ class DashboardITCase {
                 .contains(metric("MSE", Html.number(0.25)))
                 .contains(metric("cosine", Html.number(0.875)))
                 .contains(metric("relative reconstruction bias", Html.number(1.0625)));
+        // downstream_stats' newest row: CE 2 / 2.5 / 6 per prediction, KL 0.25 / 2
+        assertThat(html)
+                .contains(metric("CE loss recovered", Html.number((6 - 2.5) / (6 - 2))))
+                .contains(metric("ΔLM loss (CE SAE − clean)", Html.number(0.5)))
+                .contains(metric(
+                        "CE clean / SAE / zero", Html.number(2) + " / " + Html.number(2.5) + " / " + Html.number(6)))
+                .contains(metric("KL SAE / zero", Html.number(0.25) + " / " + Html.number(2)))
+                .contains(metric("KL div score", Html.number((2 - 0.25) / 2)))
+                .contains(metric("predictions (windows)", "8 (7)"));
 
         long dead = IntStream.range(0, FEATURES).filter(f -> fires(f) == 0).count();
         long dense =
