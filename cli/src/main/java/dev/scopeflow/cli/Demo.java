@@ -61,6 +61,9 @@ public final class Demo {
     /** Rows per activation batch: a few batches per window at the demo's sizes. */
     static final int MAX_ROWS = 64;
 
+    /** Partitions of the demo's topics. */
+    static final int PARTITIONS = 4;
+
     /** The named query the demo answers: the top features of the first tokens of document 0. */
     static final String ANSWERED_QUERY = "top-features-per-token";
 
@@ -105,7 +108,7 @@ public final class Demo {
         Instant start = Instant.now();
         ClickHouseHttp clickHouse = services.clickHouse();
         TopicNames topics = services.topics();
-        KafkaTopics.ensure(services.kafkaBootstrap(), topics, 4);
+        KafkaTopics.ensure(services.kafkaBootstrap(), topics, PARTITIONS);
 
         List<SaeSpec> saes = writeSaes(s, clickHouse, log);
         // What produce records before publishing, so run-job's checks hold for the demo's run too.

@@ -7,7 +7,13 @@ import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.dashboard.Dashboard;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunsRegistry;
+import dev.scopeflow.producers.kafka.ActivationPublisher;
+import dev.scopeflow.producers.kafka.JsonRecordPublisher;
+import dev.scopeflow.producers.kafka.KafkaTopics;
+import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.Site;
+import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.WindowEvaluation;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
@@ -135,8 +141,30 @@ class ModernClickHouseDialectITCase {
         ServiceOptions options = TestingServiceOptions.parse(
                 ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE, Service.FLINK), args.toArray(String[]::new));
         PrintStream log = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        publishEvaluations(TopicNames.withPrefix("dialect-" + name));
         try (Services services = options.resolve(log)) {
             return Demo.run(settings, services, log);
+        }
+    }
+
+    /**
+     * What {@code produce --eval-sae} would publish for three windows of the run (the demo has no model), so the
+     * job's downstream sink writes {@code downstream_stats} on both servers too.
+     */
+    private static void publishEvaluations(TopicNames topics) {
+        KafkaTopics.ensure(SERVICES.kafka().bootstrapServers(), topics, Demo.PARTITIONS);
+        try (JsonRecordPublisher<WindowEvaluation> evaluations = JsonRecordPublisher.evaluations(
+                ActivationPublisher.producerProperties(SERVICES.kafka().bootstrapServers()), topics)) {
+            for (int doc = 0; doc < 3; doc++) {
+                evaluations.accept(new WindowEvaluation(
+                        RUN,
+                        doc,
+                        0,
+                        List.of(new WindowEvaluation.Entry(
+                                "eval-res.6",
+                                Site.parse("res.6"),
+                                new DownstreamSums(20, 40 + doc, 45, 90, 0.5, 8 + doc)))));
+            }
         }
     }
 
@@ -158,7 +186,8 @@ class ModernClickHouseDialectITCase {
                 .stream()
                 .map(row -> row.get(0))
                 .toList();
-        assertThat(tables).contains("feature_stats", "feature_activations_by_token", "top_examples", "runs");
+        assertThat(tables)
+                .contains("feature_stats", "feature_activations_by_token", "top_examples", "runs", "downstream_stats");
         for (String table : tables) {
             List<List<String>> rows = dump(current, table);
             assertThat(rows).as(table).isNotEmpty().isEqualTo(dump(old, table));
