@@ -3,7 +3,7 @@ package dev.scopeflow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.model.Splice;

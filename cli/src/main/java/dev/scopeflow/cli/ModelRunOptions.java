@@ -1,6 +1,6 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.schemas.ComputeDevice;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;

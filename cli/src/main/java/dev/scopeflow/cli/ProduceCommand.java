@@ -1,7 +1,7 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.producers.kafka.KafkaProduction;
-import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.ActivationDtype;

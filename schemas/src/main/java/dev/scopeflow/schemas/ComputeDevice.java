@@ -1,36 +1,50 @@
-package dev.scopeflow.producers.model;
+package dev.scopeflow.schemas;
 
-import ai.djl.Device;
-import ai.djl.engine.Engine;
 import java.util.Locale;
 
-/** Where the forward runs. CUDA needs a GPU and PyTorch CUDA natives on the classpath instead of the CPU ones. */
+/**
+ * Where libtorch work runs — the Gemma 2 forward and the TORCH encode kernel — as every {@code --device} option
+ * names it. CUDA needs a GPU and the PyTorch CUDA natives on the classpath ({@code mvn -Pcuda}, or DJL's
+ * {@code PYTORCH_LIBRARY_PATH}) instead of the CPU ones. Plain Java, so that both DJL users ({@code producers},
+ * {@code sae-operators}) share one parse and one error rule.
+ */
 public enum ComputeDevice {
     CPU,
     CUDA,
     AUTO;
 
+    /** The option's name in every command and in the job's arguments. */
+    public static final String OPTION = "--device";
+
     public static ComputeDevice parse(String text) {
         try {
             return valueOf(text.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("device '" + text + "' is not one of cpu, cuda, auto", e);
+            throw new IllegalArgumentException(OPTION + " '" + text + "' is not one of cpu, cuda, auto", e);
         }
     }
 
-    /** The DJL device; CUDA fails clearly when PyTorch sees no GPU, AUTO falls back to the CPU. */
-    Device resolve(Engine engine) {
-        int gpus = engine.getGpuCount();
+    /**
+     * Whether to run on the GPU when {@code engine} (e.g. "PyTorch 2.7.1") sees {@code gpusVisible} GPUs: CUDA fails
+     * with the option named when it sees none, AUTO falls back to the CPU.
+     */
+    public boolean usesGpu(int gpusVisible, String engine) {
         return switch (this) {
-            case CPU -> Device.cpu();
-            case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
+            case CPU -> false;
+            case AUTO -> gpusVisible > 0;
             case CUDA -> {
-                if (gpus == 0) {
-                    throw new IllegalStateException("device cuda requested, but PyTorch " + engine.getVersion()
-                            + " sees no GPU (CUDA natives missing from the classpath, or no driver)");
+                if (gpusVisible <= 0) {
+                    throw new IllegalStateException(OPTION + " cuda: " + engine + " sees no GPU (the CUDA natives"
+                            + " are not on the classpath — build with -Pcuda or set PYTORCH_LIBRARY_PATH — or there"
+                            + " is no NVIDIA driver); use " + OPTION + " cpu or auto");
                 }
-                yield Device.gpu();
+                yield true;
             }
         };
+    }
+
+    /** As the option spells it. */
+    public String optionValue() {
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.scopeflow.producers.corpus.CorpusReader;
 import dev.scopeflow.producers.model.CaptureResult;
-import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.model.TokenBatch;
 import dev.scopeflow.producers.testing.TinyGemma;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.schemas.ActivationBatch;
 import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.format.HalfFloats;
