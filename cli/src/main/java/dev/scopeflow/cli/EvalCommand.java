@@ -3,7 +3,6 @@ package dev.scopeflow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.model.Splice;
@@ -13,6 +12,7 @@ import dev.scopeflow.producers.tokenizer.TokenSequences;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.DownstreamSums;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -134,7 +134,7 @@ final class EvalCommand implements Callable<Integer> {
         try (Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.allLayers(device))) {
             List<Splice> splices = new ArrayList<>();
             for (SaeSpec spec : saes) {
-                SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), backend);
+                SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), backend, device);
                 loaded.add(sae);
                 int width = model.width(spec.site());
                 if (sae.dIn() != width) {

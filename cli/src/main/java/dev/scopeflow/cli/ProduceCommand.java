@@ -1,10 +1,10 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.producers.kafka.KafkaProduction;
-import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import java.nio.file.Path;
