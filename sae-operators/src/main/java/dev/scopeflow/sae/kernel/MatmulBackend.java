@@ -25,7 +25,7 @@ public enum MatmulBackend {
     },
     /**
      * libtorch's multithreaded sgemm through DJL (~170 GFLOP/s on 2 cores). Needs DJL's {@code api},
-     * {@code pytorch-engine}, {@code pytorch-jni} and the natives ({@code pytorch-native-cpu}, or CUDA ones with {@code -Pcuda}) on the classpath: they are
+     * {@code pytorch-engine}, {@code pytorch-jni} and {@code pytorch-native-cpu} on the classpath: they are
      * optional dependencies of sae-operators, so callers that pick TORCH declare them. Threads:
      * {@code -Dai.djl.pytorch.num_threads}. On {@link ComputeDevice#CUDA} the weights live on the GPU and need the
      * CUDA natives instead ({@code mvn -Pcuda}).
