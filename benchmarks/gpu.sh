@@ -59,9 +59,16 @@ else
     fi
     offline=(-o)
     if [[ ${ONLINE:-0} == 1 ]]; then offline=(); fi
+    # Maven does not recompile when only the profile changes (DJL 0.36 <-> 0.33): drop the classes built with the other
+    if [[ "$(cat target/gpu-build-profile 2>/dev/null)" != "${profile[*]}" ]]; then
+        for module in schemas sae-operators local-cluster producers benchmarks; do
+            rm -rf "$module/target/classes" "$module/target/test-classes"
+        done
+    fi
     # One reactor run: sibling modules resolve to their target/classes, so nothing is installed into ~/.m2.
     mvn -B -q "${offline[@]}" "${profile[@]}" -pl producers,benchmarks -am test-compile dependency:build-classpath \
         -Dmdep.includeScope=runtime -Dmdep.outputFile=target/gpu-classpath.txt
+    mkdir -p target && printf '%s' "${profile[*]}" >target/gpu-build-profile
     deps="$(cat producers/target/gpu-classpath.txt):$(cat benchmarks/target/gpu-classpath.txt)"
     if [[ -n $stage ]]; then
         rm -rf "$stage" && mkdir -p "$stage/lib" "$stage/classes"
