@@ -1,5 +1,7 @@
 package dev.scopeflow.benchmarks;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -11,6 +13,7 @@ import dev.scopeflow.sae.stats.FeatureStats;
 import dev.scopeflow.sae.stats.IntervalSamples;
 import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.schemas.ComputeDevice;
 import java.nio.FloatBuffer;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +23,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -30,6 +34,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@link #ROWS} tokens, against a plain f32 matmul {@code [ROWS x 2304] @ [2304 x 16384]} on the same libtorch,
  * all in tokens/s. Weights are Gaussian with JumpReLU thresholds placed for an L0 of about 64 (Gemma Scope 16k
  * SAEs have L0 ~20-150), so decode and the accumulators see a realistic number of active features.
+ *
+ * <p>{@link #device} ({@code -p device=cuda}) puts both the yardstick and the SAE's encoder on that device; each
+ * timed call ends with values back on the host, so a GPU's asynchronous launches are waited for.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -41,6 +48,16 @@ public class EncodeBenchmark {
     static final int ROWS = 1024;
     /** P(N(0,1) > 2.66) = 0.0039: ~64 of 16384 features active per token. */
     static final float THRESHOLD = 2.66f;
+
+    /** {@code --device}: cpu, cuda or auto. */
+    @Param({"cpu"})
+    public String device;
+
+    /** Shapes: the Gemma-2-2B 16k SAE for JMH; {@link PairedRatio} may shrink them for a dry run. */
+    int dIn = D_IN;
+
+    int dSae = D_SAE;
+    int rows = ROWS;
 
     private float[] x;
     private long[] docs;
@@ -57,33 +74,39 @@ public class EncodeBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        ComputeDevice on = ComputeDevice.parse(device);
         Random random = new Random(42);
-        float[] wEnc = gaussian(random, D_IN * D_SAE, 1 / Math.sqrt(D_IN));
-        x = gaussian(random, ROWS * D_IN, 1);
-        docs = new long[ROWS];
-        positions = new int[ROWS];
-        for (int r = 0; r < ROWS; r++) {
+        float[] wEnc = gaussian(random, dIn * dSae, 1 / Math.sqrt(dIn));
+        x = gaussian(random, rows * dIn, 1);
+        docs = new long[rows];
+        positions = new int[rows];
+        for (int r = 0; r < rows; r++) {
             docs[r] = r / 128;
             positions[r] = r % 128;
         }
-        float[] threshold = new float[D_SAE];
+        float[] threshold = new float[dSae];
         java.util.Arrays.fill(threshold, THRESHOLD);
-        manager = NDManager.newBaseManager();
-        xTensor = manager.create(FloatBuffer.wrap(x), new Shape(ROWS, D_IN));
-        wTensor = manager.create(FloatBuffer.wrap(wEnc), new Shape(D_IN, D_SAE));
-        sae = JumpReluSae.builder(D_IN, D_SAE)
+        sae = JumpReluSae.builder(dIn, dSae)
                 .optBackend(MatmulBackend.TORCH)
+                .optDevice(on)
                 .setWEnc(wEnc)
-                .setBEnc(new float[D_SAE])
+                .setBEnc(new float[dSae])
                 .setThreshold(threshold)
-                .setWDec(gaussian(random, D_SAE * D_IN, 1 / Math.sqrt(64)))
-                .setBDec(new float[D_IN])
+                .setWDec(gaussian(random, dSae * dIn, 1 / Math.sqrt(64)))
+                .setBDec(new float[dIn])
                 .build();
-        features = new FeatureStats(D_SAE);
-        reconstruction = new ReconstructionStats(D_IN);
-        top = new TopExamples(D_SAE);
-        histogram = new ActivationHistogram(D_SAE);
-        intervals = new IntervalSamples(D_SAE);
+        // the yardstick on the device the encoder landed on (AUTO resolved the same way)
+        Engine engine = Engine.getEngine("PyTorch");
+        manager = NDManager.newBaseManager(
+                on.usesGpu(engine.getGpuCount(), "PyTorch " + engine.getVersion()) ? Device.gpu() : Device.cpu(),
+                "PyTorch");
+        xTensor = manager.create(FloatBuffer.wrap(x), new Shape(rows, dIn));
+        wTensor = manager.create(FloatBuffer.wrap(wEnc), new Shape(dIn, dSae));
+        features = new FeatureStats(dSae);
+        reconstruction = new ReconstructionStats(dIn);
+        top = new TopExamples(dSae);
+        histogram = new ActivationHistogram(dSae);
+        intervals = new IntervalSamples(dSae);
     }
 
     @TearDown(Level.Trial)
@@ -92,14 +115,17 @@ public class EncodeBenchmark {
         manager.close();
     }
 
-    /** The yardstick: libtorch sgemm of the same shape, operands already in native memory, no bias. */
+    /**
+     * The yardstick: libtorch sgemm of the same shape, operands already in the device's memory, no bias; one value
+     * comes back to the host so that a GPU's kernel is waited for.
+     */
     @Benchmark
     @OperationsPerInvocation(ROWS)
-    public Shape matmul() {
+    public float matmul() {
         try (NDManager scope = manager.newSubManager()) {
             NDArray out = xTensor.matMul(wTensor);
             out.attach(scope);
-            return out.getShape();
+            return out.getFloat(0, 0);
         }
     }
 
@@ -107,14 +133,14 @@ public class EncodeBenchmark {
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public SparseCodes encode() {
-        return sae.encode(x, ROWS);
+        return sae.encode(x, rows);
     }
 
     /** Encode, sparse decode, FeatureStats, ReconstructionStats and TopExamples. */
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public SparseCodes encodeAndStats() {
-        SparseCodes codes = sae.encode(x, ROWS);
+        SparseCodes codes = sae.encode(x, rows);
         features.addAll(codes);
         top.addAll(codes, docs, positions);
         reconstruction.addAll(x, sae.decode(codes), codes);
@@ -125,7 +151,7 @@ public class EncodeBenchmark {
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public SparseCodes encodeAndAllStats() {
-        SparseCodes codes = sae.encode(x, ROWS);
+        SparseCodes codes = sae.encode(x, rows);
         features.addAll(codes);
         top.addAll(codes, docs, positions);
         histogram.addAll(codes);

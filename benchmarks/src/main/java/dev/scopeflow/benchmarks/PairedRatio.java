@@ -8,7 +8,8 @@ import java.util.function.Supplier;
  * The ratios of {@link EncodeBenchmark} measured in interleaved rounds: each round times one batch of the plain
  * matmul, encode and encode + statistics back to back, so load from other processes on a shared machine hits
  * all three alike, and the median per-round ratio is reported. Complements the JMH run, whose benchmarks run
- * one after another. Args: rounds (default 30).
+ * one after another. Args: rounds (default 30), device (cpu, cuda or auto; default cpu), and for a quick dry run
+ * smaller shapes d_in d_sae rows (default the Gemma-2-2B 16k SAE on 1024 rows).
  */
 public final class PairedRatio {
 
@@ -17,7 +18,15 @@ public final class PairedRatio {
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         EncodeBenchmark b = new EncodeBenchmark();
+        b.device = args.length > 1 ? args[1] : "cpu";
+        if (args.length > 4) {
+            b.dIn = Integer.parseInt(args[2]);
+            b.dSae = Integer.parseInt(args[3]);
+            b.rows = Integer.parseInt(args[4]);
+        }
         b.setUp();
+        System.out.printf(
+                Locale.ROOT, "encode: d_in %d, d_sae %d, %d rows, device %s%n", b.dIn, b.dSae, b.rows, b.device);
         String[] names = {"matmul", "encode", "encodeAndStats", "encodeAndAllStats"};
         Supplier<?>[] ops = {b::matmul, b::encode, b::encodeAndStats, b::encodeAndAllStats};
         for (int warm = 0; warm < 3; warm++) {
@@ -41,7 +50,7 @@ public final class PairedRatio {
                     Locale.ROOT,
                     "%-18s median %8.1f tokens/s   fraction of matmul (median per round) %.3f%n",
                     names[op],
-                    EncodeBenchmark.ROWS / median(seconds[op]),
+                    b.rows / median(seconds[op]),
                     median(ratio));
         }
         double[] overhead = new double[rounds];
@@ -56,7 +65,7 @@ public final class PairedRatio {
                         + "interval samples %.1f %%); matmul %.1f GFLOP/s%n",
                 100 * median(overhead),
                 100 * median(overheadAll),
-                2.0 * EncodeBenchmark.ROWS * EncodeBenchmark.D_IN * EncodeBenchmark.D_SAE / matmul / 1e9);
+                2.0 * b.rows * b.dIn * b.dSae / matmul / 1e9);
     }
 
     private static double median(double[] values) {

@@ -3,13 +3,13 @@ package dev.scopeflow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.config.SaeSpec;
-import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.model.SpliceEvaluation;
 import dev.scopeflow.producers.model.TokenBatch;
 import dev.scopeflow.producers.tokenizer.TokenSequences;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.DownstreamSums;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -119,7 +119,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         Map<String, DownstreamSums> sums = new LinkedHashMap<>();
         saes.forEach(s -> sums.put(s.saeId(), DownstreamSums.EMPTY));
-        try (SaeSplices splices = SaeSplices.load(modelDir, saes, backend, "--sae");
+        try (SaeSplices splices = SaeSplices.load(modelDir, saes, backend, device, "--sae");
                 Gemma2Model model = Gemma2Model.load(modelDir, Gemma2Model.LoadOptions.allLayers(device))) {
             int pad = model.config().padTokenId();
             for (int first = 0; first < sequences.size(); first += batchSize) {

@@ -6,6 +6,7 @@ import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.stats.TopExamples;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** What the statistics job computes and stores, for every command that runs it (run-job, run). */
@@ -39,13 +40,19 @@ final class JobOptions {
                     + "quote a policy with a space. ID=POLICY sets one SAE's policy; repeatable.")
     List<String> store = new ArrayList<>();
 
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
     /** The job's config for {@code runId} from these options; a bad SAE or policy fails with a message naming it. */
     FeatureStatsJobConfig.Builder config(String runId) {
-        FeatureStatsJobConfig.Builder config =
-                FeatureStatsJobConfig.builder().setRunId(runId).optTopK(topK).optBackend(backend);
+        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder()
+                .setRunId(runId)
+                .optTopK(topK)
+                .optBackend(backend)
+                .optDevice(device.computeDevice());
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
         store.forEach(policy -> FeatureStatsJobMain.addStorePolicy(config, policy));
         return config;

@@ -1,8 +1,9 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.schemas.ComputeDevice;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,8 +43,8 @@ final class ModelRunOptions {
             description = "Tokens per context window for --text (default: ${DEFAULT-VALUE}).")
     int contextLength;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     Path text() {
         return input.text;
@@ -54,6 +55,6 @@ final class ModelRunOptions {
     }
 
     ComputeDevice computeDevice() {
-        return ComputeDevice.parse(device);
+        return device.computeDevice();
     }
 }

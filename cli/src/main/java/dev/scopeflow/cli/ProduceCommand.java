@@ -2,7 +2,6 @@ package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.producers.kafka.KafkaProduction;
-import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.sae.kernel.MatmulBackend;
@@ -77,8 +76,8 @@ final class ProduceCommand implements Callable<Integer> {
             description = "Context windows per forward (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Option(
             names = "--append",
@@ -112,6 +111,7 @@ final class ProduceCommand implements Callable<Integer> {
                         model,
                         evalSaes.stream().map(FeatureStatsJobMain::parseSae).toList(),
                         MatmulBackend.fastestAvailable(),
+                        device.computeDevice(),
                         "--eval-sae");
                 Services resolved = services.resolve(System.err)) {
             topics = resolved.topics();
@@ -126,7 +126,7 @@ final class ProduceCommand implements Callable<Integer> {
                     settings,
                     evaluated.evaluations(),
                     new KafkaProduction.Policy(append, allowEmpty, RunSitesRecording.recorder(resolved)),
-                    ComputeDevice.parse(device),
+                    device.computeDevice(),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }
         System.out.printf(

@@ -7,6 +7,7 @@ import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
+import dev.scopeflow.schemas.ComputeDevice;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,8 +31,9 @@ final class SaeSplices implements AutoCloseable {
         this.evaluations = evaluations;
     }
 
-    /** {@code option} names the command's option in errors, e.g. {@code --eval-sae}. */
-    static SaeSplices load(Path modelDir, List<SaeSpec> specs, MatmulBackend backend, String option)
+    /** SAEs encoded by {@code backend} on {@code device}; {@code option} names the command's option in errors. */
+    static SaeSplices load(
+            Path modelDir, List<SaeSpec> specs, MatmulBackend backend, ComputeDevice device, String option)
             throws IOException {
         Set<String> ids = new HashSet<>();
         specs.forEach(s -> {
@@ -51,7 +53,7 @@ final class SaeSplices implements AutoCloseable {
                     throw new IllegalArgumentException(option + " " + spec.saeId() + ": site " + spec.site()
                             + " is beyond " + modelDir + ", which has " + config.numLayers() + " layers");
                 }
-                SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), backend);
+                SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), backend, device);
                 loaded.add(sae);
                 int width = config.siteWidth(spec.site().kind());
                 if (sae.dIn() != width) {

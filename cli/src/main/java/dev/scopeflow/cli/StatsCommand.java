@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code scopeflow stats}: SAE feature statistics of one activation file, a thin shell over {@link StatsRun}. */
@@ -56,6 +57,9 @@ final class StatsCommand implements Callable<Integer> {
                     "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
     MatmulBackend backend;
 
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
@@ -72,6 +76,7 @@ final class StatsCommand implements Callable<Integer> {
                 .optTopK(topK)
                 .optDenseThreshold(denseThreshold)
                 .optBackend(backend != null ? backend : MatmulBackend.fastestAvailable())
+                .optDevice(device.computeDevice())
                 .build());
         SaeSummary s = result.summary();
         System.out.printf(

@@ -5,6 +5,7 @@ import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseLogin;
@@ -32,7 +33,9 @@ import org.apache.flink.util.MultipleParameterTool;
  * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --store POLICY} (which
  * activations go to {@code feature_activations}: {@code all} (default), {@code none}, {@code 'min-activation X'} or
  * {@code 'top-per-token N'}, quoted as one argument; {@code ID=POLICY} for one SAE; repeatable), {@code --backend java|torch}
- * (default java; torch needs DJL on the cluster), {@code --model-id} and {@code --corpus} (for the runs registry),
+ * (default java; torch needs DJL on the cluster), {@code --device cpu|cuda|auto} (where torch encodes on each task
+ * manager; default cpu; cuda needs a GPU and CUDA natives there), {@code --model-id} and {@code --corpus} (for the
+ * runs registry),
  * {@code --clickhouse-user} (its password from {@code SCOPEFLOW_CLICKHOUSE_PASSWORD} or the first line of
  * {@code --clickhouse-password-file}; never a command-line value, never logged),
  * and the failure-rate restart strategy: the job gives up, and the run is marked failed, after more than
@@ -72,6 +75,7 @@ public final class FeatureStatsJobMain {
             }
         }
         config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
+        config.optDevice(ComputeDevice.parse(params.get("device", "cpu")));
         config.optFailureRate(
                 params.getInt("max-failures-per-interval", FeatureStatsJobConfig.DEFAULT_MAX_FAILURES_PER_INTERVAL),
                 Duration.ofMillis(params.getLong(

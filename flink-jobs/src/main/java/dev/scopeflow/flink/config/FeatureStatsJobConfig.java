@@ -4,6 +4,7 @@ import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.TokenFilter;
 import dev.scopeflow.sae.stats.TopExamples;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.RunId;
 import java.io.Serializable;
 import java.time.Duration;
@@ -38,6 +39,7 @@ public final class FeatureStatsJobConfig implements Serializable {
     private final long snapshotIntervalMillis;
     private final int topK;
     private final MatmulBackend backend;
+    private final ComputeDevice device;
     private final int maxFailuresPerInterval;
     private final Duration failureRateInterval;
     private final Duration restartDelay;
@@ -56,6 +58,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         this.snapshotIntervalMillis = b.snapshotInterval.toMillis();
         this.topK = b.topK;
         this.backend = b.backend;
+        this.device = b.device;
         this.maxFailuresPerInterval = b.maxFailuresPerInterval;
         this.failureRateInterval = b.failureRateInterval;
         this.restartDelay = b.restartDelay;
@@ -90,6 +93,11 @@ public final class FeatureStatsJobConfig implements Serializable {
 
     public MatmulBackend backend() {
         return backend;
+    }
+
+    /** Where the encode kernel runs on each task manager. */
+    public ComputeDevice device() {
+        return device;
     }
 
     /** What the job stores in {@code feature_activations} for this SAE of the job. */
@@ -137,6 +145,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         private Duration snapshotInterval = Duration.ZERO;
         private int topK = TopExamples.DEFAULT_K;
         private MatmulBackend backend = MatmulBackend.JAVA;
+        private ComputeDevice device = ComputeDevice.CPU;
         private int maxFailuresPerInterval = DEFAULT_MAX_FAILURES_PER_INTERVAL;
         private Duration failureRateInterval = DEFAULT_FAILURE_RATE_INTERVAL;
         private Duration restartDelay = DEFAULT_RESTART_DELAY;
@@ -184,6 +193,15 @@ public final class FeatureStatsJobConfig implements Serializable {
         }
 
         /**
+         * Where the TORCH kernel encodes on each task manager; default CPU. CUDA needs a GPU and the CUDA natives
+         * on the task managers and fails the job's start where PyTorch sees no GPU; JAVA cannot use it.
+         */
+        public Builder optDevice(ComputeDevice device) {
+            this.device = Objects.requireNonNull(device, "device");
+            return this;
+        }
+
+        /**
          * Gives up when more than {@code maxFailures} failures happen within {@code interval}, restarting
          * {@code delay} after each; default {@value #DEFAULT_MAX_FAILURES_PER_INTERVAL} per 10 minutes, 10 s apart
          * (the sinks already retry ClickHouse for 3 minutes before a failure counts).
@@ -227,6 +245,7 @@ public final class FeatureStatsJobConfig implements Serializable {
             if (topK <= 0) {
                 throw new IllegalArgumentException("run " + runId + ": top-k must be > 0, got " + topK);
             }
+            backend.requireRunsOn(device);
             if (snapshotInterval.isNegative()) {
                 throw new IllegalArgumentException("snapshot interval must be >= 0, got " + snapshotInterval);
             }

@@ -70,7 +70,7 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         saesBySite = new HashMap<>();
         for (SaeSpec spec : config.saes()) {
             // A Gemma Scope params.npz (or a directory holding one) or a SAELens directory.
-            SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), config.backend());
+            SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), config.backend(), config.device());
             saesBySite.computeIfAbsent(spec.site(), s -> new ArrayList<>()).add(new LoadedSae(spec.saeId(), sae));
         }
         deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");

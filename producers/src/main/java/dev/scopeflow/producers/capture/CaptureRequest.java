@@ -1,6 +1,6 @@
 package dev.scopeflow.producers.capture;
 
-import dev.scopeflow.producers.model.ComputeDevice;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Path;
 import java.util.List;

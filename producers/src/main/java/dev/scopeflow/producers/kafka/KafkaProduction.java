@@ -1,12 +1,12 @@
 package dev.scopeflow.producers.kafka;
 
 import dev.scopeflow.producers.corpus.CorpusReader;
-import dev.scopeflow.producers.model.ComputeDevice;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.stream.ActivationArrayProducer;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.DocumentWindow;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -97,7 +98,9 @@ public final class Gemma2Model implements AutoCloseable {
             throw new IllegalArgumentException("lastLayer must be >= 0, got " + options.lastLayer());
         }
         Engine engine = Engine.getEngine("PyTorch");
-        Device device = options.device().resolve(engine);
+        Device device = options.device().usesGpu(engine.getGpuCount(), "PyTorch " + engine.getVersion())
+                ? Device.gpu()
+                : Device.cpu();
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(checkpointDir)) {
             WeightLoader loader = new WeightLoader(checkpoint, manager);

@@ -2,6 +2,7 @@ package dev.scopeflow.producers.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Files;
 import java.nio.file.Path;

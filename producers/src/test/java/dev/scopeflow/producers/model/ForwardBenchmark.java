@@ -1,10 +1,12 @@
 package dev.scopeflow.producers.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +20,10 @@ import java.util.SplittableRandom;
  * head_dim 256, intermediate 9216; vocab cut to 8192 since no logits are computed), against the f32 matmul
  * GFLOP/s measured in the same process. Not a test: run by hand (see BENCHMARKS.md).
  *
- * <pre>java -cp ... dev.scopeflow.producers.model.ForwardBenchmark [layers=4] [batch=8] [seqLen=128] [reps=3]</pre>
+ * <pre>java -cp ... dev.scopeflow.producers.model.ForwardBenchmark [layers=4] [batch=8] [seqLen=128] [reps=3] [device=cpu]</pre>
+ *
+ * <p>{@code device} is {@code cpu}, {@code cuda} or {@code auto} ({@code --device}); the reference matmul runs on the
+ * model's device, and both are timed up to a copy back to the host, so a GPU's asynchronous launches are waited for.
  */
 public final class ForwardBenchmark {
 
@@ -27,6 +32,7 @@ public final class ForwardBenchmark {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         int seqLen = args.length > 2 ? Integer.parseInt(args[2]) : 128;
         int reps = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        ComputeDevice device = ComputeDevice.parse(args.length > 4 ? args[4] : "cpu");
         Path dir = Files.createTempDirectory("gemma2-2b-shaped");
         ObjectNode c = TinyGemma.defaultConfig();
         c.put("hidden_size", 2304)
@@ -49,9 +55,10 @@ public final class ForwardBenchmark {
                 Runtime.getRuntime().availableProcessors());
 
         long loadStart = System.nanoTime();
-        try (Gemma2Model model = Gemma2Model.load(dir, Gemma2Model.LoadOptions.allLayers(ComputeDevice.CPU));
-                MatmulReference matmul = new MatmulReference(batch * seqLen, 2304, 9216)) {
-            System.out.printf(Locale.ROOT, "load: %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+        try (Gemma2Model model = Gemma2Model.load(dir, Gemma2Model.LoadOptions.allLayers(device));
+                MatmulReference matmul = new MatmulReference(model.device(), batch * seqLen, 2304, 9216)) {
+            System.out.printf(
+                    Locale.ROOT, "load: %.1f s on %s%n", (System.nanoTime() - loadStart) / 1e9, model.device());
             SplittableRandom random = new SplittableRandom(1);
             List<int[]> sequences = new ArrayList<>();
             for (int b = 0; b < batch; b++) {
@@ -111,12 +118,13 @@ public final class ForwardBenchmark {
 
     /** One f32 [m×k]@[k×n] matmul on libtorch, the shape of the forward's largest projections. */
     private static final class MatmulReference implements AutoCloseable {
-        private final NDManager manager = NDManager.newBaseManager("PyTorch");
+        private final NDManager manager;
         private final NDArray a;
         private final NDArray b;
         private final double flops;
 
-        MatmulReference(int m, int k, int n) {
+        MatmulReference(Device device, int m, int k, int n) {
+            manager = NDManager.newBaseManager(device, "PyTorch");
             a = manager.randomNormal(new Shape(m, k));
             b = manager.randomNormal(new Shape(k, n));
             flops = 2.0 * m * k * n;
@@ -128,7 +136,9 @@ public final class ForwardBenchmark {
 
         double seconds() {
             long start = System.nanoTime();
-            a.matMul(b).close();
+            try (NDArray c = a.matMul(b)) {
+                c.getFloat(0, 0); // one value back to the host: waits for the GPU's kernel (a no-op wait on the CPU)
+            }
             return (System.nanoTime() - start) / 1e9;
         }
 

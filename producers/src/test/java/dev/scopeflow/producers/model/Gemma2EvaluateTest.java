@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.producers.testing.TestingJumpRelu;
 import dev.scopeflow.producers.testing.TinyGemma;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.DownstreamSums;
 import dev.scopeflow.schemas.Site;
 import java.io.IOException;

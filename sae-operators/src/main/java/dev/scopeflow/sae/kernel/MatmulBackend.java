@@ -1,5 +1,7 @@
 package dev.scopeflow.sae.kernel;
 
+import dev.scopeflow.schemas.ComputeDevice;
+
 /**
  * Which {@link EncoderKernel} an SAE encodes with. Both compute the same f32 matmul; sums are accumulated in a
  * different order, so pre-activations agree to float rounding, not bit for bit.
@@ -8,20 +10,35 @@ public enum MatmulBackend {
     /** Plain Java, cache-blocked and auto-vectorised; no native code (~20 GFLOP/s on 2 cores). */
     JAVA {
         @Override
-        public EncoderKernel create(float[] w, float[] bias, int dIn, int dOut) {
+        public EncoderKernel create(float[] w, float[] bias, int dIn, int dOut, ComputeDevice device) {
+            requireRunsOn(device);
             return new BlockedMatmul(w, bias, dIn, dOut);
+        }
+
+        @Override
+        public void requireRunsOn(ComputeDevice device) {
+            if (device == ComputeDevice.CUDA) {
+                throw new IllegalArgumentException(ComputeDevice.OPTION + " cuda needs the TORCH encode kernel"
+                        + " (--backend TORCH): the JAVA kernel runs on the CPU only");
+            }
         }
     },
     /**
      * libtorch's multithreaded sgemm through DJL (~170 GFLOP/s on 2 cores). Needs DJL's {@code api},
      * {@code pytorch-engine}, {@code pytorch-jni} and {@code pytorch-native-cpu} on the classpath: they are
      * optional dependencies of sae-operators, so callers that pick TORCH declare them. Threads:
-     * {@code -Dai.djl.pytorch.num_threads}.
+     * {@code -Dai.djl.pytorch.num_threads}. On {@link ComputeDevice#CUDA} the weights live on the GPU and need the
+     * CUDA natives instead ({@code mvn -Pcuda}).
      */
     TORCH {
         @Override
-        public EncoderKernel create(float[] w, float[] bias, int dIn, int dOut) {
-            return new TorchMatmul(w, bias, dIn, dOut);
+        public EncoderKernel create(float[] w, float[] bias, int dIn, int dOut, ComputeDevice device) {
+            return new TorchMatmul(w, bias, dIn, dOut, device);
+        }
+
+        @Override
+        public void requireRunsOn(ComputeDevice device) {
+            // every device: whether a GPU is there is known only where the kernel is created (TorchMatmul)
         }
     };
 
@@ -36,8 +53,22 @@ public enum MatmulBackend {
     }
 
     /**
-     * A kernel for {@code x · W + bias}; {@code w} row-major {@code [dIn x dOut]} is copied (not kept),
+     * A kernel for {@code x · W + bias} on the CPU; {@code w} row-major {@code [dIn x dOut]} is copied (not kept),
      * {@code bias} has length dOut.
      */
-    public abstract EncoderKernel create(float[] w, float[] bias, int dIn, int dOut);
+    public EncoderKernel create(float[] w, float[] bias, int dIn, int dOut) {
+        return create(w, bias, dIn, dOut, ComputeDevice.CPU);
+    }
+
+    /**
+     * As {@link #create(float[], float[], int, int)}, on {@code device}: JAVA fails on CUDA, TORCH fails on CUDA
+     * when PyTorch sees no GPU; AUTO is the GPU where TORCH sees one, else the CPU.
+     */
+    public abstract EncoderKernel create(float[] w, float[] bias, int dIn, int dOut, ComputeDevice device);
+
+    /**
+     * Fails when this kernel cannot run on {@code device} at all (JAVA on CUDA), so a command or a job config
+     * rejects the combination before any weights are read.
+     */
+    public abstract void requireRunsOn(ComputeDevice device);
 }

@@ -1,9 +1,12 @@
 package dev.scopeflow.sae.kernel;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtEngine;
+import dev.scopeflow.schemas.ComputeDevice;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
@@ -26,14 +29,17 @@ final class TorchMatmul implements EncoderKernel {
     private final NDArray weightT;
     private final NDArray bias;
 
-    TorchMatmul(float[] w, float[] bias, int dIn, int dOut) {
+    TorchMatmul(float[] w, float[] bias, int dIn, int dOut, ComputeDevice device) {
         if ((long) dIn * dOut != w.length || bias.length != dOut) {
             throw new IllegalArgumentException("W has " + w.length + " values, bias " + bias.length + ", expected "
                     + dIn + " x " + dOut + " and " + dOut);
         }
         this.dIn = dIn;
         this.dOut = dOut;
-        this.manager = NDManager.newBaseManager(PtEngine.getInstance().defaultDevice(), PtEngine.ENGINE_NAME);
+        Engine engine = PtEngine.getInstance();
+        Device on =
+                device.usesGpu(engine.getGpuCount(), "PyTorch " + engine.getVersion()) ? Device.gpu() : Device.cpu();
+        this.manager = NDManager.newBaseManager(on, PtEngine.ENGINE_NAME);
         this.weightT = manager.create(FloatBuffer.wrap(transpose(w, dIn, dOut)), new Shape(dOut, dIn));
         this.bias = manager.create(bias.clone());
     }

@@ -4,6 +4,7 @@ import dev.scopeflow.sae.kernel.EncoderKernel;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.SparseDecoder;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.format.NpzReader;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,10 +41,11 @@ public final class JumpReluSae implements SparseAutoencoder {
             float[] threshold,
             float[] wDec,
             float[] bDec,
-            MatmulBackend backend) {
+            MatmulBackend backend,
+            ComputeDevice device) {
         this.dIn = dIn;
         this.dSae = dSae;
-        this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
+        this.encoder = backend.create(wEnc, bEnc, dIn, dSae, device);
         this.activeAbove = activeAbove(threshold);
         this.decoder = new SparseDecoder(wDec, bDec, dSae, dIn);
     }
@@ -68,12 +70,19 @@ public final class JumpReluSae implements SparseAutoencoder {
 
     /** As {@link #loadGemmaScope(Path)}, encoding with the given backend. */
     public static JumpReluSae loadGemmaScope(Path paramsNpz, MatmulBackend backend) throws IOException {
+        return loadGemmaScope(paramsNpz, backend, ComputeDevice.CPU);
+    }
+
+    /** As {@link #loadGemmaScope(Path)}, encoding with the given backend on {@code device}. */
+    public static JumpReluSae loadGemmaScope(Path paramsNpz, MatmulBackend backend, ComputeDevice device)
+            throws IOException {
         try (NpzReader npz = NpzReader.open(paramsNpz)) {
             SaeDescription shape = describe(npz);
             try {
                 return builder(shape.dIn(), shape.dSae())
                         .optSource(paramsNpz.toString())
                         .optBackend(backend)
+                        .optDevice(device)
                         .setWEnc(npz.read(W_ENC).data())
                         .setBEnc(npz.read(B_ENC).data())
                         .setThreshold(npz.read(THRESHOLD).data())
@@ -198,6 +207,7 @@ public final class JumpReluSae implements SparseAutoencoder {
         private float[] wDec;
         private float[] bDec;
         private MatmulBackend backend = MatmulBackend.JAVA;
+        private ComputeDevice device = ComputeDevice.CPU;
 
         private Builder(int dIn, int dSae) {
             if (dIn <= 0 || dSae <= 0) {
@@ -240,6 +250,12 @@ public final class JumpReluSae implements SparseAutoencoder {
             return this;
         }
 
+        /** Where the encoder runs; {@link ComputeDevice#CPU} unless set. */
+        public Builder optDevice(ComputeDevice device) {
+            this.device = java.util.Objects.requireNonNull(device, "device");
+            return this;
+        }
+
         /** Where the weights came from, for error messages. */
         public Builder optSource(String source) {
             this.source = source;
@@ -253,7 +269,7 @@ public final class JumpReluSae implements SparseAutoencoder {
             checks.require(B_ENC, bEnc, dSae);
             checks.require(B_DEC, bDec, dIn);
             checks.require(THRESHOLD, threshold, dSae);
-            return new JumpReluSae(dIn, dSae, wEnc, bEnc, threshold, wDec, bDec, backend);
+            return new JumpReluSae(dIn, dSae, wEnc, bEnc, threshold, wDec, bDec, backend, device);
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.scopeflow.sae.kernel.EncoderKernel;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.SparseDecoder;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.format.Json;
 import dev.scopeflow.schemas.format.SafetensorsFile;
 import java.io.IOException;
@@ -74,7 +75,8 @@ public final class SaeLensSae implements SparseAutoencoder {
             float[] threshold,
             float[] wDec,
             float[] bDec,
-            MatmulBackend backend) {
+            MatmulBackend backend,
+            ComputeDevice device) {
         if (architecture == Architecture.TOPK && (k <= 0 || k > dSae)) {
             throw new IllegalArgumentException("topk needs 0 < k <= d_sae (" + dSae + "), got " + k);
         }
@@ -84,7 +86,7 @@ public final class SaeLensSae implements SparseAutoencoder {
         this.k = k;
         this.applyBDecToInput = applyBDecToInput;
         this.normalization = normalization;
-        this.encoder = backend.create(wEnc, bEnc, dIn, dSae);
+        this.encoder = backend.create(wEnc, bEnc, dIn, dSae, device);
         this.activeAbove = switch (architecture) {
             case STANDARD -> new float[dSae];
             case JUMPRELU -> JumpReluSae.activeAbove(threshold);
@@ -101,6 +103,11 @@ public final class SaeLensSae implements SparseAutoencoder {
 
     /** As {@link #load(Path)}, encoding with the given backend. */
     public static SaeLensSae load(Path directory, MatmulBackend backend) throws IOException {
+        return load(directory, backend, ComputeDevice.CPU);
+    }
+
+    /** As {@link #load(Path)}, encoding with the given backend on {@code device}. */
+    public static SaeLensSae load(Path directory, MatmulBackend backend, ComputeDevice device) throws IOException {
         Config cfg = Config.read(directory);
         Path weightsFile = directory.resolve(WEIGHTS_FILE);
         try (SafetensorsFile weights = SafetensorsFile.open(weightsFile)) {
@@ -139,7 +146,8 @@ public final class SaeLensSae implements SparseAutoencoder {
                     threshold,
                     wDec,
                     bDec,
-                    backend);
+                    backend,
+                    device);
         }
     }
 

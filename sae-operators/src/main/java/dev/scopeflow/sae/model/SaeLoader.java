@@ -1,6 +1,7 @@
 package dev.scopeflow.sae.model;
 
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.schemas.ComputeDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +16,14 @@ public final class SaeLoader {
      * directory with {@code cfg.json} as an SAELens SAE.
      */
     public static SparseAutoencoder load(Path path, MatmulBackend backend) throws IOException {
+        return load(path, backend, ComputeDevice.CPU);
+    }
+
+    /** As {@link #load(Path, MatmulBackend)}, encoding on {@code device}. */
+    public static SparseAutoencoder load(Path path, MatmulBackend backend, ComputeDevice device) throws IOException {
         return isSaeLens(path)
-                ? SaeLensSae.load(path, backend)
-                : JumpReluSae.loadGemmaScope(gemmaScopeNpz(path), backend);
+                ? SaeLensSae.load(path, backend, device)
+                : JumpReluSae.loadGemmaScope(gemmaScopeNpz(path), backend, device);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.SaeFormatException;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.GemmaTokens;
 import dev.scopeflow.schemas.NonFiniteValue;
 import dev.scopeflow.schemas.format.ActivationArrayFiles;
@@ -55,7 +56,7 @@ public final class StatsRun {
         int seqLen = input.seqLen();
         int dIn = input.width();
         boolean[] counts = countedTokens(input, request.excludeBos);
-        try (SparseAutoencoder sae = SaeLoader.load(request.sae, request.backend)) {
+        try (SparseAutoencoder sae = SaeLoader.load(request.sae, request.backend, request.device)) {
             if (sae.dIn() != dIn) {
                 throw new SaeFormatException(request.activations + ": width " + dIn + " does not match the SAE's d_in "
                         + sae.dIn() + " (" + request.sae + ")");
@@ -226,6 +227,7 @@ public final class StatsRun {
         private final int topK;
         private final double denseThreshold;
         private final MatmulBackend backend;
+        private final ComputeDevice device;
 
         private Request(Builder b) {
             this.sae = b.sae;
@@ -237,6 +239,7 @@ public final class StatsRun {
             this.topK = b.topK;
             this.denseThreshold = b.denseThreshold;
             this.backend = b.backend;
+            this.device = b.device;
         }
 
         /** Required: sae, activations, out. */
@@ -250,6 +253,7 @@ public final class StatsRun {
             private int topK = TopExamples.DEFAULT_K;
             private double denseThreshold = SaeSummary.DEFAULT_DENSE_THRESHOLD;
             private MatmulBackend backend = MatmulBackend.JAVA;
+            private ComputeDevice device = ComputeDevice.CPU;
 
             private Builder() {}
 
@@ -304,11 +308,19 @@ public final class StatsRun {
                 return this;
             }
 
+            /** Where the encoder runs (default CPU); CUDA needs the TORCH backend. */
+            public Builder optDevice(ComputeDevice device) {
+                this.device = device;
+                return this;
+            }
+
             public Request build() {
                 Objects.requireNonNull(sae, "sae (--sae) is required");
                 Objects.requireNonNull(activations, "activations (--activations) is required");
                 Objects.requireNonNull(out, "out (--out) is required");
                 Objects.requireNonNull(backend, "backend");
+                Objects.requireNonNull(device, "device");
+                backend.requireRunsOn(device);
                 if (excludeBos && tokens == null) {
                     throw new IllegalArgumentException(
                             "--exclude-bos needs --tokens (the token ids say which are BOS)");

@@ -9,6 +9,7 @@ import dev.scopeflow.sae.TestingArrays;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.ReferenceEncoder;
 import dev.scopeflow.sae.kernel.SparseCodes;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.format.FileFormatException;
 import dev.scopeflow.schemas.format.SafetensorsFile;
 import java.nio.file.Path;
@@ -100,7 +101,8 @@ class SaeLensSaeTest {
                 null,
                 wDec.clone(),
                 bDec.clone(),
-                MatmulBackend.JAVA);
+                MatmulBackend.JAVA,
+                ComputeDevice.CPU);
         SaeLensSae relu = new SaeLensSae(
                 dIn,
                 dSae,
@@ -113,7 +115,8 @@ class SaeLensSaeTest {
                 null,
                 wDec.clone(),
                 bDec.clone(),
-                MatmulBackend.JAVA);
+                MatmulBackend.JAVA,
+                ComputeDevice.CPU);
 
         assertThat(topK.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeTopK(x, rows, wEnc, bEnc, k, dIn, dSae));
         SparseCodes reluCodes = relu.encode(x, rows);
@@ -139,7 +142,8 @@ class SaeLensSaeTest {
                 null,
                 identity.clone(),
                 new float[5],
-                MatmulBackend.JAVA);
+                MatmulBackend.JAVA,
+                ComputeDevice.CPU);
         SparseCodes codes = sae.encode(new float[] {1f, 2f, 2f, 5f, 2f}, 1);
         assertThat(codes.toDense()).containsExactly(0f, 2f, 2f, 5f, 0f);
         // a negative pre-activation in the top k is dropped by the ReLU after selection
@@ -218,7 +222,8 @@ class SaeLensSaeTest {
                         null,
                         wDec.clone(),
                         new float[dIn],
-                        backend);
+                        backend,
+                        ComputeDevice.CPU);
                 SaeLensSae jumpRelu = new SaeLensSae(
                         dIn,
                         dSae,
@@ -231,7 +236,8 @@ class SaeLensSaeTest {
                         threshold.clone(),
                         wDec.clone(),
                         new float[dIn],
-                        backend)) {
+                        backend,
+                        ComputeDevice.CPU)) {
             assertThat(relu.encode(x, rows)).isEqualTo(ReferenceEncoder.encodeRelu(x, rows, wEnc, bEnc, dIn, dSae));
             assertThat(jumpRelu.encode(x, rows))
                     .isEqualTo(ReferenceEncoder.encodeJumpRelu(x, rows, wEnc, bEnc, threshold, dIn, dSae));

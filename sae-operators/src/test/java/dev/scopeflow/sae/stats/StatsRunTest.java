@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.scopeflow.sae.NumpyFixtures;
 import dev.scopeflow.sae.kernel.MatmulBackend;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.format.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,6 +117,14 @@ class StatsRunTest {
                         .optExcludeBos(true)
                         .build())
                 .hasMessageContaining("--exclude-bos needs --tokens");
+        assertThatThrownBy(() -> StatsRun.request()
+                        .setSae(dir.resolve("params.npz"))
+                        .setActivations(dir.resolve("activations.npy"))
+                        .setOut(dir.resolve("x"))
+                        .optBackend(MatmulBackend.JAVA)
+                        .optDevice(ComputeDevice.CUDA)
+                        .build())
+                .hasMessageStartingWith("--device cuda needs the TORCH encode kernel");
         assertThatThrownBy(() -> StatsRun.run(StatsRun.request()
                         .setSae(dir.resolve("params.npz"))
                         .setActivations(dir.resolve("attention_mask.npy"))
