@@ -53,7 +53,7 @@ final class StatsCommand implements Callable<Integer> {
     @Option(
             names = "--backend",
             description =
-                    "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
+                    "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when libtorch loads, else JAVA).")
     MatmulBackend backend;
 
     @Option(names = "--out", required = true, description = "Output directory.")
@@ -71,7 +71,7 @@ final class StatsCommand implements Callable<Integer> {
                 .optExcludeBos(excludeBos)
                 .optTopK(topK)
                 .optDenseThreshold(denseThreshold)
-                .optBackend(backend != null ? backend : MatmulBackend.fastestAvailable())
+                .optBackend(backend != null ? backend : MatmulBackend.AUTO.resolve())
                 .build());
         SaeSummary s = result.summary();
         System.out.printf(
