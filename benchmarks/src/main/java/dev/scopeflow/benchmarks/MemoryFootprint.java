@@ -9,6 +9,7 @@ import dev.scopeflow.sae.stats.IntervalSamples;
 import dev.scopeflow.sae.stats.ReconstructionStats;
 import dev.scopeflow.sae.stats.TopExamples;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -28,7 +29,7 @@ public final class MemoryFootprint {
     public static void main(String[] args) {
         Random random = new Random(1);
         float[] threshold = new float[D_SAE];
-        for (MatmulBackend backend : MatmulBackend.values()) {
+        for (MatmulBackend backend : List.of(MatmulBackend.JAVA, MatmulBackend.TORCH)) {
             long before = usedHeap();
             JumpReluSae sae = JumpReluSae.builder(D_IN, D_SAE)
                     .optBackend(backend)

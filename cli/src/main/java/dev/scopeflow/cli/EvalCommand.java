@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(
             names = "--backend",
             description =
-                    "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
+                    "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when libtorch loads, else JAVA).")
     MatmulBackend backend;
 
     /** What {@link #run} wrote: the file and each SAE's sums, by id in the order given. */
@@ -72,7 +72,7 @@ final class EvalCommand implements Callable<Integer> {
                 out,
                 modelRun.batchSize,
                 modelRun.computeDevice(),
-                backend != null ? backend : MatmulBackend.fastestAvailable());
+                backend != null ? backend : MatmulBackend.AUTO.resolve());
         System.out.printf(
                 Locale.ROOT,
                 "evaluated %d SAEs over %d sequences in %.1f s%n",

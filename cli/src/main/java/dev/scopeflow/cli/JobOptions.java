@@ -27,10 +27,24 @@ final class JobOptions {
 
     @Option(
             names = "--backend",
-            defaultValue = "JAVA",
-            description =
-                    "Encode kernel: JAVA or TORCH (DJL libtorch; needs DJL where the job runs) (default: ${DEFAULT-VALUE}).")
+            defaultValue = "AUTO",
+            description = "Encode kernel: AUTO (TORCH where libtorch loads on the task manager, else JAVA), TORCH "
+                    + "(DJL libtorch; fails where it is missing) or JAVA (default: ${DEFAULT-VALUE}).")
     MatmulBackend backend;
+
+    @Option(
+            names = "--torch-threads",
+            paramLabel = "N",
+            description = "libtorch intra-op threads per encode subtask (default: the task manager's cores divided by "
+                    + "its encode subtasks, e.g. 2 cores at parallelism 2 give 1 each).")
+    int torchThreads;
+
+    @Option(
+            names = "--task-manager-cores",
+            paramLabel = "N",
+            description = "The cores each task manager shares out among its encode subtasks for --torch-threads' "
+                    + "default (default: its available processors).")
+    int taskManagerCores;
 
     @Option(
             names = "--store",
@@ -52,7 +66,9 @@ final class JobOptions {
                 .setRunId(runId)
                 .optTopK(topK)
                 .optBackend(backend)
-                .optDevice(device.computeDevice());
+                .optDevice(device.computeDevice())
+                .optTorchThreads(torchThreads)
+                .optTaskManagerCores(taskManagerCores);
         saes.forEach(sae -> config.addSae(FeatureStatsJobMain.parseSae(sae)));
         store.forEach(policy -> FeatureStatsJobMain.addStorePolicy(config, policy));
         return config;

@@ -55,7 +55,7 @@ final class LogitEffectsCommand implements Callable<Integer> {
 
     @Option(
             names = "--backend",
-            description = "Matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
+            description = "Matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when libtorch loads, else JAVA).")
     MatmulBackend backend;
 
     @Option(names = "--out", required = true, description = "Output CSV file.")
@@ -66,7 +66,7 @@ final class LogitEffectsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        MatmulBackend chosen = backend != null ? backend : MatmulBackend.fastestAvailable();
+        MatmulBackend chosen = backend != null ? backend : MatmulBackend.AUTO.resolve();
         Result r = run(sae, model, top, chosen, out);
         System.out.printf(
                 "logit effects of %d features over %d tokens (top %d each way, %s) in %.1f s%s%n",

@@ -110,7 +110,7 @@ final class ProduceCommand implements Callable<Integer> {
         try (SaeSplices evaluated = SaeSplices.load(
                         model,
                         evalSaes.stream().map(FeatureStatsJobMain::parseSae).toList(),
-                        MatmulBackend.fastestAvailable(),
+                        MatmulBackend.AUTO.resolve(),
                         device.computeDevice(),
                         "--eval-sae");
                 Services resolved = services.resolve(System.err)) {

@@ -54,7 +54,7 @@ final class StatsCommand implements Callable<Integer> {
     @Option(
             names = "--backend",
             description =
-                    "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when DJL is on the classpath).")
+                    "Encoder matmul: TORCH (libtorch via DJL) or JAVA (default: TORCH when libtorch loads, else JAVA).")
     MatmulBackend backend;
 
     @Mixin
@@ -75,7 +75,7 @@ final class StatsCommand implements Callable<Integer> {
                 .optExcludeBos(excludeBos)
                 .optTopK(topK)
                 .optDenseThreshold(denseThreshold)
-                .optBackend(backend != null ? backend : MatmulBackend.fastestAvailable())
+                .optBackend(backend != null ? backend : MatmulBackend.AUTO.resolve())
                 .optDevice(device.computeDevice())
                 .build());
         SaeSummary s = result.summary();

@@ -10,6 +10,8 @@ import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
 import dev.scopeflow.producers.tokenizer.GemmaTokenizerPackage;
+import dev.scopeflow.sae.kernel.LibTorch;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.FeatureStats;
@@ -126,7 +128,7 @@ class DemoITCase {
         int exit = ScopeFlow.commandLine().execute(args.toArray(String[]::new));
 
         assertThat(exit).isZero();
-        FeatureStats expected = inMemory(params, batches, new ReconstructionStats(24));
+        FeatureStats expected = inMemory(params, batches, 1, new ReconstructionStats(24));
         ClickHouseHttp http = SERVICES.clickHouse().http();
         assertThat(http.query(
                         "SELECT site, sha256, architecture, d_in, d_sae FROM cli_job.saes FINAL WHERE sae_id = 's1'"))
@@ -154,16 +156,14 @@ class DemoITCase {
         assertThat(http.query("SELECT sae_id, policy FROM cli_job.store_policies FINAL WHERE run_id = 'cli-run'"))
                 .containsExactly(List.of("s1", "top-per-token 2"));
         List<List<String>> want = new ArrayList<>();
-        JumpReluSae sae = JumpReluSae.loadGemmaScope(params);
-        for (ActivationBatch batch : batches) {
-            for (int r = 0; r < batch.rows(); r++) {
-                float[] row = new float[batch.width()];
-                System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
-                int l0 = sae.encode(row, 1).nnz();
-                if (batch.tokenId(r) != GemmaTokens.BOS && l0 > 0) {
+        for (EncodedBatch encoded : encodeAsTheJobDoes(params, batches, 1)) { // run-job --parallelism 1
+            for (int i = 0; i < encoded.rows().length; i++) {
+                int r = encoded.rows()[i];
+                int l0 = encoded.codes().l0(i);
+                if (l0 > 0) {
                     want.add(List.of(
-                            String.valueOf(batch.docId(r)),
-                            String.valueOf(batch.position(r)),
+                            String.valueOf(encoded.batch().docId(r)),
+                            String.valueOf(encoded.batch().position(r)),
                             String.valueOf(Math.min(2, l0))));
                 }
             }
@@ -223,8 +223,11 @@ class DemoITCase {
             ResultsReader.Reconstruction printedReconstruction =
                     evaluation.reconstruction().orElseThrow();
             ReconstructionStats reconstruction = new ReconstructionStats(40);
-            FeatureStats expected =
-                    inMemory(settings.workDir().resolve("saes/sae_" + i + "/params.npz"), batches, reconstruction);
+            FeatureStats expected = inMemory(
+                    settings.workDir().resolve("saes/sae_" + i + "/params.npz"),
+                    batches,
+                    settings.parallelism(),
+                    reconstruction);
             long fires = 0;
             long dead = 0;
             long dense = 0;
@@ -339,21 +342,51 @@ class DemoITCase {
                         + " --param sae=" + sae + " --param doc=0 --param from=1 --param to=9 --param n=2");
     }
 
-    private static FeatureStats inMemory(Path params, List<ActivationBatch> batches, ReconstructionStats reconstruction)
+    private static FeatureStats inMemory(
+            Path params, List<ActivationBatch> batches, int parallelism, ReconstructionStats reconstruction)
             throws Exception {
-        JumpReluSae sae = JumpReluSae.loadGemmaScope(params);
-        FeatureStats stats = new FeatureStats(sae.dSae());
-        for (ActivationBatch batch : batches) {
-            for (int r = 0; r < batch.rows(); r++) {
-                if (batch.tokenId(r) != GemmaTokens.BOS) {
-                    float[] row = new float[batch.width()];
-                    System.arraycopy(batch.values(), r * batch.width(), row, 0, batch.width());
-                    SparseCodes codes = sae.encode(row, 1);
-                    stats.addAll(codes);
-                    reconstruction.addAll(row, sae.decode(codes), codes);
-                }
-            }
+        FeatureStats stats = null;
+        for (EncodedBatch encoded : encodeAsTheJobDoes(params, batches, parallelism)) {
+            stats = stats != null ? stats : new FeatureStats(encoded.codes().dSae());
+            stats.addAll(encoded.codes());
+            reconstruction.addAll(encoded.x(), encoded.decoded(), encoded.codes());
         }
         return stats;
+    }
+
+    /** A batch's counted (non-BOS) rows, their values packed, their codes and the SAE's reconstruction of them. */
+    private record EncodedBatch(ActivationBatch batch, int[] rows, float[] x, SparseCodes codes, float[] decoded) {}
+
+    /**
+     * Each batch's counted rows encoded as one block with the job's default kernel (AUTO: TORCH here) and the
+     * libtorch threads of the job's encode subtasks ({@code parallelism} of them, one per slot, on this machine's
+     * cores), as the job encodes a record's counted rows. Token by token, or with other threads, would not do: for
+     * small blocks libtorch's bits for a row depend on the block's row count and on the thread count (seen on these
+     * shapes: 4 rows vs 2, 1 thread vs 2 at 5 rows), so only the job's own blocks and threads reproduce its codes.
+     */
+    private static List<EncodedBatch> encodeAsTheJobDoes(Path params, List<ActivationBatch> batches, int parallelism)
+            throws Exception {
+        List<EncodedBatch> encoded = new ArrayList<>();
+        int threadsBefore = LibTorch.intraOpThreads();
+        LibTorch.setIntraOpThreads(LibTorch.threadBudget(Runtime.getRuntime().availableProcessors(), parallelism));
+        try (JumpReluSae sae = JumpReluSae.loadGemmaScope(params, MatmulBackend.AUTO)) {
+            for (ActivationBatch batch : batches) {
+                int[] rows = IntStream.range(0, batch.rows())
+                        .filter(r -> batch.tokenId(r) != GemmaTokens.BOS)
+                        .toArray();
+                if (rows.length == 0) {
+                    continue;
+                }
+                float[] x = new float[rows.length * batch.width()];
+                for (int i = 0; i < rows.length; i++) {
+                    System.arraycopy(batch.values(), rows[i] * batch.width(), x, i * batch.width(), batch.width());
+                }
+                SparseCodes codes = sae.encode(x, rows.length);
+                encoded.add(new EncodedBatch(batch, rows, x, codes, sae.decode(codes)));
+            }
+        } finally {
+            LibTorch.setIntraOpThreads(threadsBefore);
+        }
+        return encoded;
     }
 }

@@ -115,9 +115,15 @@ class DeviceOptionTest {
         assertThat(byDefault.job.config("r").build().device()).isEqualTo(ComputeDevice.CPU);
 
         RunJobCommand javaOnCuda = new RunJobCommand();
-        new CommandLine(javaOnCuda).parseArgs("--run-id", "r", "--sae", "a=res.1=/a.npz", "--device", "cuda");
+        new CommandLine(javaOnCuda)
+                .parseArgs("--run-id", "r", "--sae", "a=res.1=/a.npz", "--backend", "JAVA", "--device", "cuda");
         assertThatThrownBy(() -> javaOnCuda.job.config("r").build())
                 .hasMessageStartingWith("--device cuda needs the TORCH encode kernel");
+
+        // the default kernel (auto) is resolved on each task manager: there it must be TORCH to run on CUDA
+        RunJobCommand autoOnCuda = new RunJobCommand();
+        new CommandLine(autoOnCuda).parseArgs("--run-id", "r", "--sae", "a=res.1=/a.npz", "--device", "cuda");
+        assertThat(autoOnCuda.job.config("r").build().device()).isEqualTo(ComputeDevice.CUDA);
     }
 
     @Test

@@ -33,7 +33,9 @@ class LogitEffectsCommandTest {
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(MatmulBackend.class)
+    @EnumSource(
+            value = MatmulBackend.class,
+            names = {"JAVA", "TORCH"})
     void csvMatchesNumpyWithDecodedTokens(MatmulBackend backend) throws Exception {
         python("make", dir, 11, HIDDEN, D_SAE, VOCAB);
         Path csv = dir.resolve("out/effects.csv");

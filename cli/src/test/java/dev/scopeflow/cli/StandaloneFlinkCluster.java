@@ -17,7 +17,9 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 /**
  * A Flink cluster in its own JVM whose classpath holds Flink and its dependencies only — no Kafka client, no
  * connector, no Arrow, none of our classes — like a real cluster's {@code lib/}. A job submitted to it through
- * REST works only if the job jar carries everything it needs.
+ * REST works only if the job jar carries everything it needs. DJL and the libtorch natives stay on its classpath, as
+ * README's cluster set-up puts them into {@code lib/} (the job jar never carries them), so the job's default kernel
+ * resolves to TORCH there.
  */
 final class StandaloneFlinkCluster implements AutoCloseable {
 

@@ -32,10 +32,12 @@ import org.apache.flink.util.MultipleParameterTool;
  * activations; statistics are then published every {@code --snapshot-interval-ms}, default 10000),
  * {@code --checkpoint-interval-ms} (default 10000), {@code --top-k} (default 20), {@code --store POLICY} (which
  * activations go to {@code feature_activations}: {@code all} (default), {@code none}, {@code 'min-activation X'} or
- * {@code 'top-per-token N'}, quoted as one argument; {@code ID=POLICY} for one SAE; repeatable), {@code --backend java|torch}
- * (default java; torch needs DJL on the cluster), {@code --device cpu|cuda|auto} (where torch encodes on each task
- * manager; default cpu; cuda needs a GPU and CUDA natives there), {@code --model-id} and {@code --corpus} (for the
- * runs registry),
+ * {@code 'top-per-token N'}, quoted as one argument; {@code ID=POLICY} for one SAE; repeatable), {@code --backend auto|java|torch}
+ * (the encode kernel; default auto: torch where libtorch loads on the task manager, see README "Using real
+ * clusters", else java), {@code --torch-threads N} (libtorch intra-op threads per encode subtask; default: the task
+ * manager's cores divided by its encode subtasks), {@code --task-manager-cores N} (the cores that default shares out;
+ * default: the task manager's available processors), {@code --device cpu|cuda|auto} (where torch encodes on each
+ * task manager; default cpu; cuda needs a GPU and CUDA natives there), {@code --model-id} and {@code --corpus} (for the runs registry),
  * {@code --clickhouse-user} (its password from {@code SCOPEFLOW_CLICKHOUSE_PASSWORD} or the first line of
  * {@code --clickhouse-password-file}; never a command-line value, never logged),
  * and the failure-rate restart strategy: the job gives up, and the run is marked failed, after more than
@@ -58,30 +60,7 @@ public final class FeatureStatsJobMain {
     public static JobExecutionResult run(StreamExecutionEnvironment env, MultipleParameterTool params)
             throws Exception {
         boolean unbounded = params.has("unbounded");
-        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(params.getRequired("run-id"));
-        if (!params.has("sae")) {
-            throw new IllegalArgumentException("at least one --sae ID=SITE=PATH is required");
-        }
-        for (String sae : params.getMultiParameterRequired("sae")) {
-            config.addSae(parseSae(sae));
-        }
-        if (unbounded) {
-            config.optSnapshotInterval(Duration.ofMillis(params.getLong("snapshot-interval-ms", 10_000)));
-        }
-        config.optTopK(params.getInt("top-k", TopExamples.DEFAULT_K));
-        if (params.has("store")) {
-            for (String store : params.getMultiParameterRequired("store")) {
-                addStorePolicy(config, store);
-            }
-        }
-        config.optBackend(MatmulBackend.valueOf(params.get("backend", "java").toUpperCase(Locale.ROOT)));
-        config.optDevice(ComputeDevice.parse(params.get("device", "cpu")));
-        config.optFailureRate(
-                params.getInt("max-failures-per-interval", FeatureStatsJobConfig.DEFAULT_MAX_FAILURES_PER_INTERVAL),
-                Duration.ofMillis(params.getLong(
-                        "failure-rate-interval-ms", FeatureStatsJobConfig.DEFAULT_FAILURE_RATE_INTERVAL.toMillis())),
-                Duration.ofMillis(
-                        params.getLong("restart-delay-ms", FeatureStatsJobConfig.DEFAULT_RESTART_DELAY.toMillis())));
+        FeatureStatsJobConfig config = config(params);
         env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
         FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
                 params.getRequired("kafka"),
@@ -96,7 +75,38 @@ public final class FeatureStatsJobMain {
         // Standalone, this is the one place the schema is brought up to date before the job writes to it.
         ClickHouseMigrations.apply(endpoints.clickHouse(), endpoints.database());
         return FeatureStatsJob.runRegistered(
-                env, endpoints, config.build(), params.get("model-id", ""), params.get("corpus", ""));
+                env, endpoints, config, params.get("model-id", ""), params.get("corpus", ""));
+    }
+
+    /** The job's config from the arguments (everything but endpoints and checkpointing). */
+    public static FeatureStatsJobConfig config(MultipleParameterTool params) {
+        FeatureStatsJobConfig.Builder config = FeatureStatsJobConfig.builder().setRunId(params.getRequired("run-id"));
+        if (!params.has("sae")) {
+            throw new IllegalArgumentException("at least one --sae ID=SITE=PATH is required");
+        }
+        for (String sae : params.getMultiParameterRequired("sae")) {
+            config.addSae(parseSae(sae));
+        }
+        if (params.has("unbounded")) {
+            config.optSnapshotInterval(Duration.ofMillis(params.getLong("snapshot-interval-ms", 10_000)));
+        }
+        config.optTopK(params.getInt("top-k", TopExamples.DEFAULT_K));
+        if (params.has("store")) {
+            for (String store : params.getMultiParameterRequired("store")) {
+                addStorePolicy(config, store);
+            }
+        }
+        config.optBackend(MatmulBackend.valueOf(params.get("backend", "auto").toUpperCase(Locale.ROOT)));
+        config.optDevice(ComputeDevice.parse(params.get("device", "cpu")));
+        config.optTorchThreads(params.getInt("torch-threads", 0));
+        config.optTaskManagerCores(params.getInt("task-manager-cores", 0));
+        config.optFailureRate(
+                params.getInt("max-failures-per-interval", FeatureStatsJobConfig.DEFAULT_MAX_FAILURES_PER_INTERVAL),
+                Duration.ofMillis(params.getLong(
+                        "failure-rate-interval-ms", FeatureStatsJobConfig.DEFAULT_FAILURE_RATE_INTERVAL.toMillis())),
+                Duration.ofMillis(
+                        params.getLong("restart-delay-ms", FeatureStatsJobConfig.DEFAULT_RESTART_DELAY.toMillis())));
+        return config.build();
     }
 
     /** {@code ID=SITE=PATH}, e.g. {@code res20=res.20=/saes/params.npz}. */

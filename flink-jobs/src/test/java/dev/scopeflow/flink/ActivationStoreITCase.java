@@ -96,8 +96,7 @@ class ActivationStoreITCase {
                 .hasSizeLessThan(expectedRows(top3, batches).size());
         assertThat(expected.get(min)).isNotEmpty().hasSizeLessThan(everyMinRow.size());
 
-        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
-                .setRunId(RUN)
+        FeatureStatsJobConfig config = StatsExpectations.jobConfig(RUN)
                 .addSae(all)
                 .addSae(top3)
                 .addSae(min)

@@ -181,7 +181,7 @@ class BadInputITCase {
     }
 
     private static FeatureStatsJobConfig.Builder config(String runId, SaeSpec sae) {
-        return FeatureStatsJobConfig.builder().setRunId(runId).addSae(sae);
+        return StatsExpectations.jobConfig(runId).addSae(sae);
     }
 
     private static StreamExecutionEnvironment environment() {

@@ -7,6 +7,8 @@ import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
+import dev.scopeflow.sae.kernel.LibTorch;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.model.JumpReluSae;
@@ -23,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -32,8 +35,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * End-to-end throughput of the statistics job (activations already in Kafka → ClickHouse rows committed)
  * against the standalone operator throughput (sae-operators encode + FeatureStats + TopExamples +
  * ReconstructionStats on the same batches, same parallelism, same JVM, same run). Run by hand, not by the
- * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism store (default 64 128 2 all; store is the job's
- * {@code --store} policy, e.g. none to measure the job without the activation store).
+ * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism store kernel (default 64 128 2 all auto; store is the
+ * job's {@code --store} policy, e.g. none to measure the job without the activation store; kernel is the job's
+ * {@code --backend}, e.g. java for the default before AUTO). The standalone side encodes with the kernel the job
+ * resolves to, each of its threads with the job's libtorch thread budget (this machine's cores / parallelism).
  */
 public final class EndToEndBenchmark {
 
@@ -45,6 +50,7 @@ public final class EndToEndBenchmark {
         int seqLen = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         StorePolicy store = StorePolicy.parse(args.length > 3 ? args[3] : "all");
+        MatmulBackend kernel = MatmulBackend.valueOf(args.length > 4 ? args[4].toUpperCase(Locale.ROOT) : "AUTO");
         Path dir = Files.createTempDirectory("scopeflow-e2e-bench");
         Path params = dir.resolve("sae/params.npz");
         Files.createDirectories(params.getParent());
@@ -71,7 +77,7 @@ public final class EndToEndBenchmark {
                 .mapToLong(b -> TokenFilter.gemmaDefault().countedRows(b).length)
                 .sum();
 
-        double standalone = standaloneTokensPerSecond(params, batches, parallelism, tokens);
+        double standalone = standaloneTokensPerSecond(params, batches, parallelism, kernel.resolve(), tokens);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
                 EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
             TopicNames topics = TopicNames.withPrefix("bench");
@@ -84,6 +90,7 @@ public final class EndToEndBenchmark {
                     .setRunId("bench")
                     .addSae(new SaeSpec("bench-16k", site, params.toString()))
                     .optStorePolicy(store)
+                    .optBackend(kernel)
                     .build();
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironment(parallelism, FeatureStatsJobMain.strictTypes());
@@ -118,8 +125,17 @@ public final class EndToEndBenchmark {
                 throw new IllegalStateException("stored " + stored + " activations, the statistics counted " + fired);
             }
             System.out.printf(
-                    "tokens %d, parallelism %d, d_in %d x d_sae %d, store %s: %d activations stored (%.1f per token)%n",
-                    tokens, parallelism, D_IN, D_SAE, store, stored, (double) stored / tokens);
+                    "tokens %d, parallelism %d, d_in %d x d_sae %d, store %s, kernel %s (%s): %d activations stored"
+                            + " (%.1f per token)%n",
+                    tokens,
+                    parallelism,
+                    D_IN,
+                    D_SAE,
+                    store,
+                    kernel,
+                    kernel.resolve(),
+                    stored,
+                    (double) stored / tokens);
             System.out.printf("standalone operators: %.1f tokens/s%n", standalone);
             System.out.printf(
                     "end to end (Kafka -> Flink -> ClickHouse, job start to committed): %.1f tokens/s in %.1f s%n",
@@ -130,8 +146,10 @@ public final class EndToEndBenchmark {
 
     /** The same work the job does per batch, on {@code parallelism} threads, without Kafka, Flink or ClickHouse. */
     private static double standaloneTokensPerSecond(
-            Path params, List<ActivationBatch> batches, int parallelism, long tokens) throws Exception {
-        try (JumpReluSae sae = JumpReluSae.loadGemmaScope(params)) {
+            Path params, List<ActivationBatch> batches, int parallelism, MatmulBackend kernel, long tokens)
+            throws Exception {
+        int torchThreads = LibTorch.threadBudget(Runtime.getRuntime().availableProcessors(), parallelism);
+        try (JumpReluSae sae = JumpReluSae.loadGemmaScope(params, kernel)) {
             ExecutorService pool = Executors.newFixedThreadPool(parallelism);
             try {
                 long start = System.nanoTime();
@@ -139,6 +157,9 @@ public final class EndToEndBenchmark {
                 for (int p = 0; p < parallelism; p++) {
                     int part = p;
                     parts.add(pool.submit(() -> {
+                        if (kernel == MatmulBackend.TORCH) {
+                            LibTorch.setIntraOpThreads(torchThreads);
+                        }
                         FeatureStats stats = new FeatureStats(D_SAE);
                         TopExamples top = new TopExamples(D_SAE);
                         ReconstructionStats reconstruction = new ReconstructionStats(D_IN);

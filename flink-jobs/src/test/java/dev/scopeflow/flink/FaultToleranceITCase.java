@@ -293,8 +293,7 @@ class FaultToleranceITCase {
                             .flatMap(b -> IntStream.range(0, b.rows()).mapToObj(b::tokenId)))
                     .as("the data holds every kind of row the job must skip")
                     .contains(GemmaTokens.PAD, GemmaTokens.EOS, GemmaTokens.BOS);
-            FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
-                    .setRunId(runId)
+            FeatureStatsJobConfig config = StatsExpectations.jobConfig(runId)
                     .addSae(sae)
                     .optSnapshotInterval(Duration.ofMillis(300))
                     .optStorePolicy(store)

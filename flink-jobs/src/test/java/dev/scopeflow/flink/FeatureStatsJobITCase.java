@@ -94,8 +94,7 @@ class FeatureStatsJobITCase {
                 new DocumentWindow("another-run", 600, 0, 0, new int[] {2, 7}, "not this run's", "test", false));
         publishDocuments(topics.documents(), documents);
 
-        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
-                .setRunId(runId)
+        FeatureStatsJobConfig config = StatsExpectations.jobConfig(runId)
                 .addSae(resA)
                 .addSae(resB)
                 .addSae(mlp)

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.scopeflow.cluster.RealServices;
+import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.sae.stats.FeatureStats;
@@ -39,6 +41,18 @@ public final class StatsExpectations {
                 services.clickHouse().writer(),
                 database,
                 bounded);
+    }
+
+    /**
+     * The job's config for tests whose expectations ({@link #inMemory}, {@code ActivationStoreExpectations}) encode
+     * token by token and are compared bit for bit: the JAVA kernel, whose sums for a row do not depend on which other
+     * rows are encoded with it. TORCH's (the default where libtorch loads) do: libtorch's bits for a row depend on the
+     * block's row count (a lone row takes another path) and, for small blocks, on the thread count, so a TORCH job
+     * agrees with token-by-token expectations to float rounding only (~1e-7 relative, seen on these tests). The default kernel's numbers are compared exactly with {@code scopeflow
+     * stats}, which encodes the same blocks, in {@link StatsMatchesJobITCase}.
+     */
+    public static FeatureStatsJobConfig.Builder jobConfig(String runId) {
+        return FeatureStatsJobConfig.builder().setRunId(runId).optBackend(MatmulBackend.JAVA);
     }
 
     /** Writes a random Gemma Scope params.npz with numpy (an independent writer of the real format). */

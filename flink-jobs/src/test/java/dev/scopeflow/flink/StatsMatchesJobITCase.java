@@ -41,10 +41,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * MiniCluster, real ClickHouse) on the same activations write identical numbers for every statistic both
  * produce: every row of feature_stats, top_examples, feature_histograms, interval_samples and
  * reconstruction_stats equals the corresponding CSV/JSON value exactly, floats and doubles included. Exact is
- * the right bar because both paths run the same arithmetic in the same order: the same JAVA kernel per token,
- * one batch per sequence (stats batches by sequence; here each sequence is published as one record to a
- * one-partition topic, read at parallelism 1), and the same {@code SaeStatistics} merging per-batch
- * reconstruction statistics.
+ * the right bar because both paths run the same arithmetic in the same order: the same kernel (both defaults,
+ * AUTO: TORCH here) on the same blocks of rows, one batch per sequence (stats batches by sequence; here each
+ * sequence is published as one record to a one-partition topic, read at parallelism 1, so the job's one encode
+ * subtask gets all the cores as libtorch threads, as {@code stats} does), and the same {@code SaeStatistics}
+ * merging per-batch reconstruction statistics. (It passes with JAVA on both sides too, its form before AUTO; a
+ * job and stats on different kernels differ in the last float bits.)
  *
  * <p>Token exclusion is aligned: tokens.json starts each sequence with BOS (and has one mid-sequence), ids are
  * otherwise never pad/EOS, stats runs with --exclude-bos, and the job's default filter drops BOS/pad/EOS.
@@ -102,7 +104,7 @@ class StatsMatchesJobITCase {
                 .setActivations(npy)
                 .optTokens(tokensJson)
                 .optExcludeBos(true)
-                .optBackend(MatmulBackend.JAVA)
+                .optBackend(MatmulBackend.AUTO) // what `scopeflow stats` uses by default
                 .setOut(out)
                 .build());
 

@@ -1,5 +1,6 @@
 package dev.scopeflow.flink.config;
 
+import dev.scopeflow.sae.kernel.LibTorch;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.StorePolicy;
 import dev.scopeflow.sae.stats.TokenFilter;
@@ -40,6 +41,11 @@ public final class FeatureStatsJobConfig implements Serializable {
     private final int topK;
     private final MatmulBackend backend;
     private final ComputeDevice device;
+    /** libtorch intra-op threads per encode subtask; 0: {@link LibTorch#threadBudget} on each task manager. */
+    private final int torchThreads;
+    /** The cores the thread budget shares out; 0: each task manager's available processors. */
+    private final int taskManagerCores;
+
     private final int maxFailuresPerInterval;
     private final Duration failureRateInterval;
     private final Duration restartDelay;
@@ -59,6 +65,8 @@ public final class FeatureStatsJobConfig implements Serializable {
         this.topK = b.topK;
         this.backend = b.backend;
         this.device = b.device;
+        this.torchThreads = b.torchThreads;
+        this.taskManagerCores = b.taskManagerCores;
         this.maxFailuresPerInterval = b.maxFailuresPerInterval;
         this.failureRateInterval = b.failureRateInterval;
         this.restartDelay = b.restartDelay;
@@ -91,6 +99,7 @@ public final class FeatureStatsJobConfig implements Serializable {
         return topK;
     }
 
+    /** The encode kernel as asked for; AUTO is resolved on each task manager, where the kernel is built. */
     public MatmulBackend backend() {
         return backend;
     }
@@ -98,6 +107,30 @@ public final class FeatureStatsJobConfig implements Serializable {
     /** Where the encode kernel runs on each task manager. */
     public ComputeDevice device() {
         return device;
+    }
+
+    /** {@code --torch-threads}: libtorch intra-op threads per encode subtask, or 0 for the budget. */
+    public int torchThreads() {
+        return torchThreads;
+    }
+
+    /** {@code --task-manager-cores}: the cores the budget shares out, or 0 for the task manager's processors. */
+    public int taskManagerCores() {
+        return taskManagerCores;
+    }
+
+    /**
+     * libtorch intra-op threads for each encode subtask of a task manager that has {@code availableProcessors} and
+     * runs {@code subtasksOnTaskManager} encode subtasks: {@link #torchThreads()} when set, else the cores
+     * ({@link #taskManagerCores()}, else {@code availableProcessors}) shared out by {@link LibTorch#threadBudget},
+     * so that subtasks × threads never exceeds them.
+     */
+    public int torchThreadsPerSubtask(int availableProcessors, int subtasksOnTaskManager) {
+        if (torchThreads > 0) {
+            return torchThreads;
+        }
+        return LibTorch.threadBudget(
+                taskManagerCores > 0 ? taskManagerCores : availableProcessors, subtasksOnTaskManager);
     }
 
     /** What the job stores in {@code feature_activations} for this SAE of the job. */
@@ -144,8 +177,10 @@ public final class FeatureStatsJobConfig implements Serializable {
         private Set<Integer> excludedTokenIds;
         private Duration snapshotInterval = Duration.ZERO;
         private int topK = TopExamples.DEFAULT_K;
-        private MatmulBackend backend = MatmulBackend.JAVA;
         private ComputeDevice device = ComputeDevice.CPU;
+        private MatmulBackend backend = MatmulBackend.AUTO;
+        private int torchThreads;
+        private int taskManagerCores;
         private int maxFailuresPerInterval = DEFAULT_MAX_FAILURES_PER_INTERVAL;
         private Duration failureRateInterval = DEFAULT_FAILURE_RATE_INTERVAL;
         private Duration restartDelay = DEFAULT_RESTART_DELAY;
@@ -183,9 +218,10 @@ public final class FeatureStatsJobConfig implements Serializable {
         }
 
         /**
-         * The encode kernel; default JAVA, which needs no native code on the task managers. TORCH (DJL
-         * libtorch) is faster but needs DJL on the cluster's classpath; both agree to float rounding only, so
-         * a run should keep one backend throughout.
+         * The encode kernel; default AUTO: TORCH (libtorch through DJL, several times faster) on task managers
+         * where libtorch loads, JAVA (no native code) elsewhere, decided by each task manager when the encoder
+         * opens. TORCH fails the job where libtorch is missing. The kernels agree to float rounding only, so a run
+         * should keep one kernel throughout (task managers that answer AUTO differently mix them).
          */
         public Builder optBackend(MatmulBackend backend) {
             this.backend = Objects.requireNonNull(backend, "backend");
@@ -198,6 +234,24 @@ public final class FeatureStatsJobConfig implements Serializable {
          */
         public Builder optDevice(ComputeDevice device) {
             this.device = Objects.requireNonNull(device, "device");
+            return this;
+        }
+
+        /**
+         * libtorch intra-op threads per encode subtask; default (0): the task manager's cores divided by the encode
+         * subtasks it runs ({@link FeatureStatsJobConfig#torchThreadsPerSubtask}).
+         */
+        public Builder optTorchThreads(int threads) {
+            this.torchThreads = threads;
+            return this;
+        }
+
+        /**
+         * The cores each task manager shares out among its encode subtasks; default (0): its available processors.
+         * Set it when a task manager shares its machine with other work.
+         */
+        public Builder optTaskManagerCores(int cores) {
+            this.taskManagerCores = cores;
             return this;
         }
 
@@ -246,6 +300,10 @@ public final class FeatureStatsJobConfig implements Serializable {
                 throw new IllegalArgumentException("run " + runId + ": top-k must be > 0, got " + topK);
             }
             backend.requireRunsOn(device);
+            if (torchThreads < 0 || taskManagerCores < 0) {
+                throw new IllegalArgumentException("run " + runId + ": torch threads and task manager cores must be"
+                        + " >= 1 (or 0 for the default), got " + torchThreads + " and " + taskManagerCores);
+            }
             if (snapshotInterval.isNegative()) {
                 throw new IllegalArgumentException("snapshot interval must be >= 0, got " + snapshotInterval);
             }

@@ -6,6 +6,8 @@ import dev.scopeflow.flink.types.DeadLetter;
 import dev.scopeflow.flink.types.RawKafkaRecord;
 import dev.scopeflow.flink.types.RunProgress;
 import dev.scopeflow.flink.types.SaeCodesBatch;
+import dev.scopeflow.sae.kernel.LibTorch;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.SaeLoader;
 import dev.scopeflow.sae.model.SparseAutoencoder;
@@ -24,11 +26,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes an Arrow activation batch and encodes its counted rows with every SAE registered for the batch's
@@ -42,6 +49,8 @@ import org.apache.flink.util.OutputTag;
 public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, SaeCodesBatch> {
 
     private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(SaeEncodeFunction.class);
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
@@ -68,14 +77,69 @@ public final class SaeEncodeFunction extends ProcessFunction<RawKafkaRecord, Sae
         codec = new ActivationBatchCodec();
         tokenFilter = config.tokenFilter();
         saesBySite = new HashMap<>();
+        MatmulBackend kernel = openKernel(getRuntimeContext());
         for (SaeSpec spec : config.saes()) {
             // A Gemma Scope params.npz (or a directory holding one) or a SAELens directory.
-            SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), config.backend(), config.device());
+            SparseAutoencoder sae = SaeLoader.load(Path.of(spec.path()), kernel, config.device());
             saesBySite.computeIfAbsent(spec.site(), s -> new ArrayList<>()).add(new LoadedSae(spec.saeId(), sae));
         }
         deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
         skippedBatches = getRuntimeContext().getMetricGroup().counter("skippedBatches");
         countedTokens = getRuntimeContext().getMetricGroup().counter("countedTokens");
+    }
+
+    /**
+     * Resolves the configured kernel here, on the task manager (which may differ from the submitting client), and for
+     * TORCH sets libtorch's intra-op threads on this task thread, the one that encodes. libtorch keeps one count per
+     * process, and every encode subtask of the task manager computes the same one.
+     */
+    private MatmulBackend openKernel(RuntimeContext context) {
+        String subtask = context.getTaskInfo().getTaskNameWithSubtasks();
+        if (config.backend() == MatmulBackend.JAVA) {
+            LOG.info("{}: SAE encode kernel JAVA (requested)", subtask);
+            return MatmulBackend.JAVA;
+        }
+        LibTorch.Availability torch = LibTorch.availability(); // probed once per JVM
+        MatmulBackend kernel;
+        try {
+            kernel = config.backend().resolve(torch);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("--backend " + config.backend() + ": " + e.getMessage(), e);
+        }
+        String why = (config.backend() == MatmulBackend.AUTO ? "auto: " : "requested: ") + torch.detail();
+        if (kernel == MatmulBackend.JAVA) {
+            LOG.info("{}: SAE encode kernel JAVA ({})", subtask, why);
+            return kernel;
+        }
+        int processors = Runtime.getRuntime().availableProcessors();
+        int subtasks = encodeSubtasksOnThisTaskManager(context);
+        int threads = config.torchThreadsPerSubtask(processors, subtasks);
+        LibTorch.setIntraOpThreads(threads);
+        LOG.info(
+                "{}: SAE encode kernel TORCH ({}), {} libtorch intra-op thread(s) per subtask ({})",
+                subtask,
+                why,
+                threads,
+                config.torchThreads() > 0
+                        ? "--torch-threads"
+                        : (config.taskManagerCores() > 0
+                                        ? config.taskManagerCores() + " cores (--task-manager-cores)"
+                                        : processors + " available processors")
+                                + " / " + subtasks + " encode subtask(s) on this task manager");
+        return kernel;
+    }
+
+    /**
+     * At most one encode subtask per slot: the task manager's slots, or fewer when the operator's parallelism is
+     * lower. (A MiniCluster with several task managers in one JVM is counted per task manager.)
+     */
+    private static int encodeSubtasksOnThisTaskManager(RuntimeContext context) {
+        int parallelism = context.getTaskInfo().getNumberOfParallelSubtasks();
+        if (context instanceof StreamingRuntimeContext streaming) {
+            int slots = streaming.getTaskManagerRuntimeInfo().getConfiguration().get(TaskManagerOptions.NUM_TASK_SLOTS);
+            return Math.max(1, Math.min(slots, parallelism));
+        }
+        return parallelism;
     }
 
     @Override

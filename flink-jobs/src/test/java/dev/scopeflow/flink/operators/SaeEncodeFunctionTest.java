@@ -9,6 +9,8 @@ import dev.scopeflow.flink.types.DeadLetter;
 import dev.scopeflow.flink.types.RawKafkaRecord;
 import dev.scopeflow.flink.types.RunProgress;
 import dev.scopeflow.flink.types.SaeCodesBatch;
+import dev.scopeflow.sae.kernel.LibTorch;
+import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
 import dev.scopeflow.sae.model.JumpReluSae;
 import dev.scopeflow.schemas.ActivationBatch;
@@ -19,6 +21,12 @@ import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.runtime.util.TestingTaskManagerRuntimeInfo;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -63,8 +71,10 @@ class SaeEncodeFunctionTest {
             float[] x = rows(batch, counted);
             for (SaeCodesBatch codes : out) {
                 SaeSpec spec = codes.saeId.equals("res-a") ? resA : resB;
-                SparseCodes expected =
-                        JumpReluSae.loadGemmaScope(Path.of(spec.path())).encode(x, counted.length);
+                // The job's default kernel, AUTO, is TORCH here (libtorch is on the test classpath: LibTorchTest);
+                // the kernels agree to float rounding, so the codes are compared with TORCH's bit for bit.
+                SparseCodes expected = JumpReluSae.loadGemmaScope(Path.of(spec.path()), MatmulBackend.TORCH)
+                        .encode(x, counted.length);
                 assertThat(codes.runId).isEqualTo(RUN);
                 assertThat(codes.toSparseCodes()).isEqualTo(expected);
                 assertThat(codes.docIds).containsExactly(7, 7, 7, 7);
@@ -152,6 +162,70 @@ class SaeEncodeFunctionTest {
             assertThat(progress(harness)).isEmpty();
             assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS)).isNullOrEmpty();
         }
+    }
+
+    @Test
+    void torchGetsTheTaskManagersCoresSharedAmongItsEncodeSubtasks() throws Exception {
+        // cores, slots, parallelism -> threads: the slots that can hold an encode subtask share the cores
+        assertThat(threadsAfterOpen(oneSae().optTaskManagerCores(4), 2, 2)).isEqualTo(2);
+        assertThat(threadsAfterOpen(oneSae().optTaskManagerCores(4), 4, 1)).isEqualTo(4); // 1 subtask in 4 slots
+        assertThat(threadsAfterOpen(oneSae().optTaskManagerCores(5), 2, 4)).isEqualTo(2);
+        assertThat(threadsAfterOpen(oneSae().optTorchThreads(3), 2, 2)).isEqualTo(3);
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertThat(threadsAfterOpen(oneSae(), 2, 2)).isEqualTo(Math.max(1, processors / 2));
+    }
+
+    @Test
+    void javaRequestedEncodesWithJavaAndLeavesLibtorchsThreadsAlone() throws Exception {
+        int before = LibTorch.intraOpThreads();
+        int other = before == 1 ? 2 : 1;
+        LibTorch.setIntraOpThreads(other);
+        try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new SaeEncodeFunction(oneSae().optBackend(MatmulBackend.JAVA)
+                                .optTorchThreads(3)
+                                .build()))) {
+            assertThat(LibTorch.intraOpThreads()).isEqualTo(other);
+            ActivationBatch batch = batch(RUN, RES_3, D_IN, new int[] {651, 3922, 576}, 5);
+            harness.processElement(record(batch, 1));
+            SparseCodes expected = JumpReluSae.loadGemmaScope(Path.of(resA.path()), MatmulBackend.JAVA)
+                    .encode(batch.values(), 3);
+            assertThat(harness.extractOutputValues())
+                    .singleElement()
+                    .satisfies(codes -> assertThat(codes.toSparseCodes()).isEqualTo(expected));
+        } finally {
+            LibTorch.setIntraOpThreads(before);
+        }
+    }
+
+    /**
+     * libtorch's intra-op threads on the encoding thread after the encoder opened on a task manager with {@code slots}
+     * slots at parallelism {@code parallelism}. The count is set to something else first, so an encoder that did not
+     * set it fails the caller's check (checked by removing the set in {@code SaeEncodeFunction.open} once).
+     */
+    private static int threadsAfterOpen(FeatureStatsJobConfig.Builder config, int slots, int parallelism)
+            throws Exception {
+        int before = LibTorch.intraOpThreads();
+        LibTorch.setIntraOpThreads(7);
+        Configuration taskManager = new Configuration();
+        taskManager.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+        try (MockEnvironment env = new MockEnvironmentBuilder()
+                        .setParallelism(parallelism)
+                        .setMaxParallelism(128)
+                        .setTaskManagerRuntimeInfo(new TestingTaskManagerRuntimeInfo(taskManager))
+                        .build();
+                OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness =
+                        new OneInputStreamOperatorTestHarness<>(
+                                new ProcessOperator<>(new SaeEncodeFunction(config.build())), env)) {
+            harness.open();
+            return LibTorch.intraOpThreads();
+        } finally {
+            LibTorch.setIntraOpThreads(before);
+        }
+    }
+
+    private static FeatureStatsJobConfig.Builder oneSae() {
+        return FeatureStatsJobConfig.builder().setRunId(RUN).addSae(resA);
     }
 
     private static OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness() throws Exception {

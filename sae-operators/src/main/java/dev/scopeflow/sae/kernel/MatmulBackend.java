@@ -3,8 +3,9 @@ package dev.scopeflow.sae.kernel;
 import dev.scopeflow.schemas.ComputeDevice;
 
 /**
- * Which {@link EncoderKernel} an SAE encodes with. Both compute the same f32 matmul; sums are accumulated in a
- * different order, so pre-activations agree to float rounding, not bit for bit.
+ * Which {@link EncoderKernel} an SAE encodes with: {@link #JAVA}, {@link #TORCH}, or {@link #AUTO}, whichever of the
+ * two is fastest in this JVM. JAVA and TORCH compute the same f32 matmul; sums are accumulated in a different order,
+ * so pre-activations agree to float rounding, not bit for bit.
  */
 public enum MatmulBackend {
     /** Plain Java, cache-blocked and auto-vectorised; no native code (~20 GFLOP/s on 2 cores). */
@@ -27,8 +28,8 @@ public enum MatmulBackend {
      * libtorch's multithreaded sgemm through DJL (~170 GFLOP/s on 2 cores). Needs DJL's {@code api},
      * {@code pytorch-engine}, {@code pytorch-jni} and {@code pytorch-native-cpu} on the classpath: they are
      * optional dependencies of sae-operators, so callers that pick TORCH declare them. Threads:
-     * {@code -Dai.djl.pytorch.num_threads}. On {@link ComputeDevice#CUDA} the weights live on the GPU and need the
-     * CUDA natives instead ({@code mvn -Pcuda}).
+     * {@link LibTorch#setIntraOpThreads} or {@code -Dai.djl.pytorch.num_threads}. On {@link ComputeDevice#CUDA} the
+     * weights live on the GPU and need the CUDA natives instead ({@code mvn -Pcuda}).
      */
     TORCH {
         @Override
@@ -40,16 +41,41 @@ public enum MatmulBackend {
         public void requireRunsOn(ComputeDevice device) {
             // every device: whether a GPU is there is known only where the kernel is created (TorchMatmul)
         }
+    },
+    /** TORCH when libtorch loads in this JVM ({@link LibTorch#availability()}), else JAVA. */
+    AUTO {
+        @Override
+        public EncoderKernel create(float[] w, float[] bias, int dIn, int dOut, ComputeDevice device) {
+            return resolve().create(w, bias, dIn, dOut, device);
+        }
+
+        @Override
+        public void requireRunsOn(ComputeDevice device) {
+            // decided where the kernel is made: on CUDA it must resolve to TORCH (JAVA's create says so)
+        }
     };
 
-    /** TORCH when DJL's PyTorch engine is on the classpath, else JAVA. Loads no native code itself. */
-    public static MatmulBackend fastestAvailable() {
-        try {
-            Class.forName("ai.djl.pytorch.engine.PtEngine", false, MatmulBackend.class.getClassLoader());
-            return TORCH;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return JAVA;
-        }
+    /** The kernel this choice encodes with in this JVM: JAVA or TORCH, never AUTO. */
+    public MatmulBackend resolve() {
+        return resolve(LibTorch.availability());
+    }
+
+    /**
+     * The kernel this choice encodes with given whether libtorch is available: AUTO is TORCH exactly when it is;
+     * TORCH without libtorch is an error that says why it is missing.
+     */
+    public MatmulBackend resolve(LibTorch.Availability torch) {
+        return switch (this) {
+            case JAVA -> JAVA;
+            case AUTO -> torch.loaded() ? TORCH : JAVA;
+            case TORCH -> {
+                if (!torch.loaded()) {
+                    throw new IllegalStateException("the TORCH encode kernel was requested but libtorch is not"
+                            + " available: " + torch.detail() + "; choose AUTO (falls back to JAVA) or JAVA");
+                }
+                yield TORCH;
+            }
+        };
     }
 
     /**
