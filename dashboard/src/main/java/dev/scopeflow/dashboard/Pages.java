@@ -136,6 +136,7 @@ final class Pages {
         });
         body.append("</table>");
         List<String> registered = overview.run().map(ResultsReader.Run::saes).orElse(List.of());
+        Map<String, String> storePolicies = store.storePolicies(runId);
         for (SaeEvaluation sae : store.evaluations(runId, registered)) {
             body.append("<h2>SAE ")
                     .append(saeLink(runId, sae.saeId(), "density", 0, sae.saeId()))
@@ -153,6 +154,7 @@ final class Pages {
             body.append("<table class=\"eval\" data-sae=\"")
                     .append(Html.escape(sae.saeId()))
                     .append("\">");
+            row(body, "activation store policy", Html.escape(storePolicies.getOrDefault(sae.saeId(), "none recorded")));
             if (sae.reconstruction().isPresent()) {
                 Reconstruction r = sae.reconstruction().get();
                 row(body, "tokens", String.valueOf(r.tokens()));

@@ -12,6 +12,7 @@ import dev.scopeflow.cluster.RealServices;
 import dev.scopeflow.schemas.clickhouse.ClickHouseHttp;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
+import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.StorePoliciesRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.net.URI;
@@ -95,6 +96,11 @@ class ActivationPagesITCase {
                 .add(NONE_RUN, SAE, StorePoliciesRows.NONE, Instant.EPOCH.plusSeconds(1))
                 .insertInto(ch, DB);
         new TopExamplesRows(1).add(NONE_RUN, SAE, 0, 1, 0, 0, 9f, 1).insertInto(ch, DB);
+        SiteProgressRows progress = new SiteProgressRows();
+        for (String run : List.of(RUN, NONE_RUN, OLD_RUN)) {
+            progress.add(run, "res.1", 1, 1, 0, Instant.EPOCH, 2); // so each run has a run page
+        }
+        progress.insertInto(ch, DB);
         dashboard = Dashboard.start(
                 SERVICES.clickHouse().httpUrl(), SERVICES.clickHouse().reader(), DB, 0, DECODER);
     }
@@ -293,6 +299,15 @@ class ActivationPagesITCase {
         int f = features().get(0);
         assertThat(page("/feature?run=" + enc(RUN) + "&sae=" + enc(SAE) + "&f=" + f))
                 .doesNotContain("<script");
+    }
+
+    @Test
+    void runPagesNameEachSaesStorePolicy() throws Exception {
+        assertThat(page("/run?id=" + enc(RUN))).contains("<th>activation store policy</th><td class=\"n\">all</td>");
+        assertThat(page("/run?id=" + enc(NONE_RUN)))
+                .contains("<th>activation store policy</th><td class=\"n\">" + StorePoliciesRows.NONE + "</td>");
+        assertThat(page("/run?id=" + enc(OLD_RUN)))
+                .contains("<th>activation store policy</th><td class=\"n\">none recorded</td>");
     }
 
     @Test

@@ -240,6 +240,8 @@ class DashboardITCase {
                 .contains(metric("MSE", Html.number(0.25)))
                 .contains(metric("cosine", Html.number(0.875)))
                 .contains(metric("relative reconstruction bias", Html.number(1.0625)));
+        // a run from before the activation store recorded no policy (ActivationPagesITCase has recorded ones)
+        assertThat(html).contains(metric("activation store policy", "none recorded"));
         // downstream_stats' newest row: CE 2 / 2.5 / 6 per prediction, KL 0.25 / 2
         assertThat(html)
                 .contains(metric("CE loss recovered", Html.number((6 - 2.5) / (6 - 2))))

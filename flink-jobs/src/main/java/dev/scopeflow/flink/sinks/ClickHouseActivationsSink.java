@@ -94,30 +94,51 @@ public final class ClickHouseActivationsSink implements Sink<SaeCodesBatch> {
             if (policy.storesNothing()) {
                 return;
             }
-            SparseCodes kept = policy.select(batch.toSparseCodes());
-            for (int r = 0; r < kept.rows(); r++) {
-                int count = kept.l0(r);
-                if (count > tokenFeatures.length) {
-                    tokenFeatures = new int[count];
-                    tokenActivations = new float[count];
+            if (policy.storesEverything()) {
+                // the batch's own arrays: no SparseCodes rebuilt just to be selected in full
+                for (int r = 0; r < batch.rows(); r++) {
+                    int from = batch.rowStart[r];
+                    int count = batch.rowStart[r + 1] - from;
+                    reserve(count);
+                    System.arraycopy(batch.features, from, tokenFeatures, 0, count);
+                    System.arraycopy(batch.values, from, tokenActivations, 0, count);
+                    addToken(batch, r, count);
                 }
-                for (int i = 0, k = kept.start(r); k < kept.end(r); i++, k++) {
-                    tokenFeatures[i] = kept.feature(k);
-                    tokenActivations[i] = kept.value(k);
+            } else {
+                SparseCodes kept = policy.select(batch.toSparseCodes());
+                for (int r = 0; r < kept.rows(); r++) {
+                    int count = kept.l0(r);
+                    reserve(count);
+                    for (int i = 0, k = kept.start(r); k < kept.end(r); i++, k++) {
+                        tokenFeatures[i] = kept.feature(k);
+                        tokenActivations[i] = kept.value(k);
+                    }
+                    addToken(batch, r, count);
                 }
-                rows.addToken(
-                        batch.runId,
-                        batch.saeId,
-                        batch.docIds[r],
-                        batch.positions[r],
-                        batch.tokenIds[r],
-                        tokenFeatures,
-                        tokenActivations,
-                        count);
             }
             if (rows.bytes() >= MAX_BUFFERED_BYTES) {
                 flush(false);
             }
+        }
+
+        private void reserve(int count) {
+            if (count > tokenFeatures.length) {
+                tokenFeatures = new int[count];
+                tokenActivations = new float[count];
+            }
+        }
+
+        /** Row {@code r} of {@code batch} with the first {@code count} entries of the token buffers. */
+        private void addToken(SaeCodesBatch batch, int r, int count) {
+            rows.addToken(
+                    batch.runId,
+                    batch.saeId,
+                    batch.docIds[r],
+                    batch.positions[r],
+                    batch.tokenIds[r],
+                    tokenFeatures,
+                    tokenActivations,
+                    count);
         }
 
         @Override

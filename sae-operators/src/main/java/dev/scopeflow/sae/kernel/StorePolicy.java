@@ -98,6 +98,11 @@ public final class StorePolicy {
         throw new IllegalArgumentException("store policy '" + text + "' is not one of " + FORMS);
     }
 
+    /** Whether every code is stored ({@link #select} returns its input). */
+    public boolean storesEverything() {
+        return kind == Kind.ALL;
+    }
+
     /** Whether nothing is stored: the job then writes no activations at all. */
     public boolean storesNothing() {
         return kind == Kind.NONE;

@@ -87,6 +87,10 @@ class StorePolicyTest {
         assertThat(none.nnz()).isZero();
         assertThat(StorePolicy.none().storesNothing()).isTrue();
         assertThat(StorePolicy.all().storesNothing()).isFalse();
+        assertThat(StorePolicy.all().storesEverything()).isTrue();
+        assertThat(StorePolicy.none().storesEverything()).isFalse();
+        assertThat(StorePolicy.parse("top-per-token 3").storesEverything()).isFalse();
+        assertThat(StorePolicy.parse("min-activation 0.001").storesEverything()).isFalse();
     }
 
     @Test
