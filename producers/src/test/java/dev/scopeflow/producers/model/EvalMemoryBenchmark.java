@@ -34,19 +34,7 @@ public final class EvalMemoryBenchmark {
         int seqLen = args.length > 4 ? Integer.parseInt(args[4]) : 1024;
         int vocab = args.length > 5 ? Integer.parseInt(args[5]) : 256_000;
         if (mode.equals("write")) {
-            ObjectNode c = TinyGemma.defaultConfig();
-            c.put("hidden_size", 2304)
-                    .put("intermediate_size", 9216)
-                    .put("num_hidden_layers", layers)
-                    .put("num_attention_heads", 8)
-                    .put("num_key_value_heads", 4)
-                    .put("head_dim", 256)
-                    .put("vocab_size", vocab)
-                    .put("query_pre_attn_scalar", 256)
-                    .put("attn_logit_softcapping", 50.0)
-                    .put("final_logit_softcapping", 30.0)
-                    .put("sliding_window", 4096)
-                    .put("_weight_scale", 1.0);
+            ObjectNode c = TinyGemma.gemma2bShapedConfig(layers, vocab);
             TinyGemma.write(dir, c, "bf16", 1, 1);
             return;
         }

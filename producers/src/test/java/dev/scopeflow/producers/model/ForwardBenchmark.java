@@ -34,19 +34,7 @@ public final class ForwardBenchmark {
         int reps = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         ComputeDevice device = ComputeDevice.parse(args.length > 4 ? args[4] : "cpu");
         Path dir = Files.createTempDirectory("gemma2-2b-shaped");
-        ObjectNode c = TinyGemma.defaultConfig();
-        c.put("hidden_size", 2304)
-                .put("intermediate_size", 9216)
-                .put("num_hidden_layers", layers)
-                .put("num_attention_heads", 8)
-                .put("num_key_value_heads", 4)
-                .put("head_dim", 256)
-                .put("vocab_size", 8192)
-                .put("query_pre_attn_scalar", 256)
-                .put("attn_logit_softcapping", 50.0)
-                .put("final_logit_softcapping", 30.0)
-                .put("sliding_window", 4096)
-                .put("_weight_scale", 1.0);
+        ObjectNode c = TinyGemma.gemma2bShapedConfig(layers, 8192);
         TinyGemma.write(dir, c, "bf16", 1, 1);
         System.out.printf(
                 Locale.ROOT,

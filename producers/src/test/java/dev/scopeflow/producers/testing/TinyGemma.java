@@ -59,6 +59,27 @@ public final class TinyGemma {
         return c;
     }
 
+    /**
+     * Gemma 2 2B's shapes (hidden 2304, 8 heads, 4 kv heads, head_dim 256, intermediate 9216, softcaps 50/30) with
+     * {@code layers} layers and a {@code vocab}-token vocabulary: what the forward and evaluation benchmarks run.
+     */
+    public static ObjectNode gemma2bShapedConfig(int layers, int vocab) {
+        ObjectNode c = defaultConfig();
+        c.put("hidden_size", 2304)
+                .put("intermediate_size", 9216)
+                .put("num_hidden_layers", layers)
+                .put("num_attention_heads", 8)
+                .put("num_key_value_heads", 4)
+                .put("head_dim", 256)
+                .put("vocab_size", vocab)
+                .put("query_pre_attn_scalar", 256)
+                .put("attn_logit_softcapping", 50.0)
+                .put("final_logit_softcapping", 30.0)
+                .put("sliding_window", 4096)
+                .put("_weight_scale", 1.0);
+        return c;
+    }
+
     /** Writes a checkpoint with the default config. */
     public static Path write(Path dir, String dtype, int shards) {
         return write(dir, defaultConfig(), dtype, shards, 7);
