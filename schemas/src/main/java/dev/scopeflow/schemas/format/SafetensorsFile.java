@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,31 +20,49 @@ import java.util.Map;
  * One {@code .safetensors} file: an 8-byte little-endian header length, a JSON header, then raw little-endian
  * tensor data. The header is validated when the file is opened (every tensor's byte range must lie inside the
  * file and match its shape), so {@link #tensors()} describes the file without reading any data. Tensor data is
- * memory-mapped a window at a time and widened to float32 (F32, F16, BF16, F64) into the caller's buffer, so
- * reading never holds more than the caller asks for and tensors may exceed 2 GiB. DJL crashes on BF16, which is
- * why this reader exists at all.
+ * read a window at a time into one reusable buffer and widened to float32 (F32, F16, BF16, F64) into the caller's
+ * buffer, so reading never holds more than the caller asks for plus the window, and tensors may exceed 2 GiB. Reads
+ * rather than memory maps: mapped file pages count in the process's resident memory until the mapping is
+ * collected, which kept a loaded checkpoint's file resident beside its float32 weights (issue 14). DJL crashes on
+ * BF16, which is why this reader exists at all.
  */
 public final class SafetensorsFile implements AutoCloseable {
 
     private static final long MAX_HEADER_BYTES = 100L << 20;
-    /** Bytes mapped at once: a multiple of every element size, far below a mapping's 2 GiB limit. */
-    private static final long MAP_WINDOW_BYTES = 1L << 28;
+    /** Bytes read at once: a multiple of every element size. */
+    static final int DEFAULT_WINDOW_BYTES = 8 << 20;
 
     private final Path file;
     private final FileChannel channel;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private final int windowBytes;
+    /** Reused by every {@link #read} (which is synchronized), allocated at the first. */
+    private ByteBuffer window;
 
     private SafetensorsFile(
-            Path file, FileChannel channel, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+            Path file,
+            FileChannel channel,
+            Map<String, TensorInfo> tensors,
+            Map<String, String> metadata,
+            int windowBytes) {
         this.file = file;
         this.channel = channel;
         this.tensors = tensors;
         this.metadata = metadata;
+        this.windowBytes = windowBytes;
     }
 
     /** Opens the file and validates its header; format problems are {@link FileFormatException}s naming the file. */
     public static SafetensorsFile open(Path file) throws IOException {
+        return open(file, DEFAULT_WINDOW_BYTES);
+    }
+
+    /** As {@link #open(Path)}, reading {@code windowBytes} (a multiple of 8) at a time: tests use small windows. */
+    static SafetensorsFile open(Path file, int windowBytes) throws IOException {
+        if (windowBytes <= 0 || windowBytes % 8 != 0) {
+            throw new IllegalArgumentException("window of " + windowBytes + " bytes: must be a positive multiple of 8");
+        }
         if (!Files.isRegularFile(file)) {
             throw new FileFormatException(file + ": safetensors file does not exist");
         }
@@ -69,7 +86,11 @@ public final class SafetensorsFile implements AutoCloseable {
                 }
             }
             return new SafetensorsFile(
-                    file, channel, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+                    file,
+                    channel,
+                    Collections.unmodifiableMap(tensors),
+                    Collections.unmodifiableMap(metadata),
+                    windowBytes);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -173,9 +194,9 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /**
      * Widens {@code into.remaining()} elements of {@code tensor}, starting at element {@code firstElement}, into
-     * {@code into} (advancing its position). Only that slice of the file is mapped, a window at a time.
+     * {@code into} (advancing its position). Only that slice of the file is read, a window at a time.
      */
-    public void read(TensorInfo tensor, long firstElement, FloatBuffer into) throws IOException {
+    public synchronized void read(TensorInfo tensor, long firstElement, FloatBuffer into) throws IOException {
         if (!tensor.file().equals(file)) {
             throw new IllegalArgumentException(tensor + " is not in " + file);
         }
@@ -187,15 +208,18 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         long position = tensor.byteBegin() + firstElement * dtype.bytes();
         long end = position + count * dtype.bytes();
+        if (window == null) {
+            window = ByteBuffer.allocateDirect(windowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
         while (position < end) {
-            long length = Math.min(MAP_WINDOW_BYTES, end - position);
-            MappedByteBuffer mapped;
+            int length = (int) Math.min(windowBytes, end - position);
+            window.clear().limit(length);
             try {
-                mapped = channel.map(FileChannel.MapMode.READ_ONLY, position, length);
+                readFully(file, channel, window, position);
             } catch (IOException e) {
-                throw new IOException(file + ": cannot map tensor '" + tensor.name() + "': " + e.getMessage(), e);
+                throw new IOException(file + ": cannot read tensor '" + tensor.name() + "': " + e.getMessage(), e);
             }
-            widen(mapped.order(ByteOrder.LITTLE_ENDIAN), dtype, (int) (length / dtype.bytes()), into);
+            widen(window.flip(), dtype, length / dtype.bytes(), into);
             position += length;
         }
     }
@@ -238,7 +262,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** Closes the file; mappings already handed out stay valid until collected. */
+    /** Closes the file. */
     @Override
     public void close() {
         try {

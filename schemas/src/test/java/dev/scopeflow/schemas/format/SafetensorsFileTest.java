@@ -41,6 +41,44 @@ class SafetensorsFileTest {
         }
     }
 
+    /**
+     * Reads that span several windows (8 bytes here: 2 f32, 4 bf16 or 1 f64 value per window, and ranges that
+     * start and end inside one) give what one read of the whole tensor gives, for every dtype.
+     */
+    @Test
+    void readsAcrossManySmallWindowsAsInOne() throws Exception {
+        int n = 37;
+        ByteBuffer data = ByteBuffer.allocate(n * 4 + n * 2 + n * 8).order(ByteOrder.LITTLE_ENDIAN);
+        float[] want32 = new float[n];
+        for (int i = 0; i < n; i++) {
+            want32[i] = i * 0.75f - 9.5f;
+            data.putFloat(want32[i]);
+        }
+        for (int i = 0; i < n; i++) {
+            data.putShort((short) (Float.floatToRawIntBits(want32[i]) >>> 16)); // exact in bf16
+        }
+        for (int i = 0; i < n; i++) {
+            data.putDouble(want32[i]);
+        }
+        Path file = SafetensorsBytes.write(
+                tmp.resolve("w.safetensors"),
+                "{\"f\":{\"dtype\":\"F32\",\"shape\":[37],\"data_offsets\":[0,148]},"
+                        + "\"b\":{\"dtype\":\"BF16\",\"shape\":[37],\"data_offsets\":[148,222]},"
+                        + "\"d\":{\"dtype\":\"F64\",\"shape\":[37],\"data_offsets\":[222,518]}}",
+                data.array());
+        try (SafetensorsFile small = SafetensorsFile.open(file, 8)) {
+            for (String name : new String[] {"f", "b", "d"}) {
+                float[] whole = new float[n];
+                small.read(small.tensors().get(name), 0, FloatBuffer.wrap(whole));
+                assertThat(whole).as(name).containsExactly(want32);
+                float[] middle = new float[21];
+                small.read(small.tensors().get(name), 5, FloatBuffer.wrap(middle));
+                assertThat(middle).as(name).containsExactly(java.util.Arrays.copyOfRange(want32, 5, 26));
+            }
+        }
+        assertThatThrownBy(() -> SafetensorsFile.open(file, 12)).hasMessageContaining("positive multiple of 8");
+    }
+
     @Test
     void readsF32() throws Exception {
         ByteBuffer data = ByteBuffer.allocate(12)
