@@ -121,8 +121,19 @@ class ModernClickHouseDialectITCase {
                     .add(RUN, sae0, 3, 2, 5, 651, 0.25f)
                     .add(RUN, sae1, 7, 1, 0, 2, 3.0f)
                     .insertInto(server.http(), DB);
+            // Not the epoch: 18.16 prints it as 0000-00-00 00:00:00, 26.x as 1970-01-01 00:00:00.
             new RunCorpusRows()
-                    .add(RUN, "dialect.corpus.v1", "/corpus.jsonl", 8, 11, 1, 1, 1, 0, Instant.EPOCH)
+                    .add(
+                            RUN,
+                            "dialect.corpus.v1",
+                            "/corpus.jsonl",
+                            8,
+                            11,
+                            1,
+                            1,
+                            1,
+                            0,
+                            Instant.parse("2026-01-02T03:04:05Z"))
                     .insertInto(server.http(), DB);
             // What a job counts when a record decodes to no run.
             new SiteProgressRows()
