@@ -188,6 +188,24 @@ class EnqueueCommandITCase {
                 .isEqualTo(3);
     }
 
+    /** Control characters are 6 bytes each in JSON: 6 M of them make a record over the topic's 32 MiB. */
+    @Test
+    void aDocumentTooLargeForTheTopicIsNamedAndTheDocumentsBeforeItStayCommitted() throws Exception {
+        TopicNames topics = TopicNames.withPrefix("enqueue-large");
+        Path corpus = SERVICES.workDir().resolve("large.txt");
+        Files.writeString(corpus, "alpha\n" + "\u0001".repeat(6_000_000) + "\nomega\n", StandardCharsets.UTF_8);
+
+        CommandRun.Output out = CommandRun.execute(concat(enqueueArgs(topics, corpus, "large", DB)));
+        assertThat(out.exit()).isEqualTo(1);
+        int recordBytes = new CorpusDocument("large", 1, "\u0001".repeat(6_000_000), corpus + ":2").toJson().length;
+        assertThat(recordBytes).isEqualTo(6 * 6_000_000 + 51 + (corpus + ":2").length());
+        assertThat(out.err())
+                .contains("document 1 (" + corpus + ":2) is " + recordBytes + " bytes as a corpus record, over the "
+                        + (32 * 1024 * 1024 - 4096));
+        assertExactlyOnce(committed(topics, "large"), Map.of(0L, "alpha"));
+        assertThat(reader().enqueuedCorpus("large")).isEmpty();
+    }
+
     private static void assertExactlyOnce(List<CorpusDocument> documents, Map<Long, String> expected) {
         Map<Long, Long> copies =
                 documents.stream().collect(Collectors.groupingBy(CorpusDocument::docId, Collectors.counting()));

@@ -41,6 +41,9 @@ public final class CorpusEnqueue {
     /** A transaction is committed early once it holds this much text, so it stays well within its timeout. */
     static final long MAX_TRANSACTION_BYTES = 64L << 20;
 
+    /** The largest record value sent: the topic's limit less room for the key and the record and batch headers. */
+    static final int MAX_RECORD_BYTES = KafkaTopics.CORPUS_MAX_MESSAGE_BYTES - 4096;
+
     private CorpusEnqueue() {}
 
     /** Records a run whose every document is committed to the corpus topic (the CLI writes {@code run_corpus}). */
@@ -115,52 +118,60 @@ public final class CorpusEnqueue {
             long sent = 0;
             int inTransaction = 0;
             long transactionBytes = 0;
-            for (Document doc : corpus) {
-                if (doc.id() <= committed.lastDocId()) {
-                    skipped++;
-                    if (doc.id() == committed.lastDocId() && !doc.text().equals(committed.lastText())) {
-                        throw corpusChanged(
-                                corpusPath,
-                                runId,
-                                topic,
-                                "document " + doc.id() + " (" + doc.source()
-                                        + ") has other text than the one committed");
+            try {
+                for (Document doc : corpus) {
+                    if (doc.id() <= committed.lastDocId()) {
+                        skipped++;
+                        if (doc.id() == committed.lastDocId() && !doc.text().equals(committed.lastText())) {
+                            throw corpusChanged(
+                                    corpusPath,
+                                    runId,
+                                    topic,
+                                    "document " + doc.id() + " (" + doc.source()
+                                            + ") has other text than the one committed");
+                        }
+                        continue;
                     }
-                    continue;
+                    if (sent == 0) {
+                        requireCommittedPrefix(skipped, committed, corpusPath, runId, topic);
+                    }
+                    byte[] value = new CorpusDocument(runId, doc.id(), doc.text(), doc.source()).toJson();
+                    if (value.length > MAX_RECORD_BYTES) {
+                        if (inTransaction > 0) {
+                            producer.commitTransaction(); // a rerun resumes at this document, and says so again
+                            inTransaction = 0;
+                        }
+                        throw new IllegalArgumentException("document " + doc.id() + " (" + doc.source() + ") is "
+                                + value.length + " bytes as a corpus record, over the " + MAX_RECORD_BYTES
+                                + " the corpus topic takes; the documents before it are committed");
+                    }
+                    if (inTransaction == 0) {
+                        producer.beginTransaction();
+                    }
+                    producer.send(new ProducerRecord<>(topic, TopicNames.docKey(doc.id()), value));
+                    sent++;
+                    inTransaction++;
+                    transactionBytes += value.length;
+                    if (inTransaction >= settings.documentsPerTransaction()
+                            || transactionBytes >= MAX_TRANSACTION_BYTES) {
+                        producer.commitTransaction();
+                        inTransaction = 0;
+                        transactionBytes = 0;
+                    }
                 }
-                if (skipped != committed.documents()) {
-                    throw corpusChanged(
-                            corpusPath,
-                            runId,
-                            topic,
-                            "it has " + skipped + " documents up to id " + committed.lastDocId() + ", the topic "
-                                    + committed.documents());
-                }
-                if (inTransaction == 0) {
-                    producer.beginTransaction();
-                }
-                byte[] value = new CorpusDocument(runId, doc.id(), doc.text(), doc.source()).toJson();
-                producer.send(new ProducerRecord<>(topic, TopicNames.docKey(doc.id()), value));
-                sent++;
-                inTransaction++;
-                transactionBytes += value.length;
-                if (inTransaction >= settings.documentsPerTransaction() || transactionBytes >= MAX_TRANSACTION_BYTES) {
+                if (inTransaction > 0) {
                     producer.commitTransaction();
                     inTransaction = 0;
-                    transactionBytes = 0;
                 }
+            } catch (RuntimeException e) {
+                if (inTransaction > 0) {
+                    // Not left open until its timeout: an open transaction holds back every committed reader of
+                    // its partitions, other runs' enqueues and workers included.
+                    abortQuietly(producer, e);
+                }
+                throw e;
             }
-            if (inTransaction > 0) {
-                producer.commitTransaction();
-            }
-            if (skipped != committed.documents()) {
-                throw corpusChanged(
-                        corpusPath,
-                        runId,
-                        topic,
-                        "it has " + skipped + " documents up to id " + committed.lastDocId() + ", the topic "
-                                + committed.documents());
-            }
+            requireCommittedPrefix(skipped, committed, corpusPath, runId, topic);
             CorpusStats stats = corpus.stats();
             if (stats.documents() == 0) {
                 throw new IllegalArgumentException(
@@ -191,6 +202,27 @@ public final class CorpusEnqueue {
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(KafkaTopics.CORPUS_MAX_MESSAGE_BYTES));
         return props;
+    }
+
+    /** The corpus's documents up to the last committed id must be as many as the run has committed. */
+    private static void requireCommittedPrefix(
+            long skipped, CommittedCorpus committed, Path corpus, String runId, String topic) {
+        if (skipped != committed.documents()) {
+            throw corpusChanged(
+                    corpus,
+                    runId,
+                    topic,
+                    "it has " + skipped + " documents up to id " + committed.lastDocId() + ", the topic "
+                            + committed.documents());
+        }
+    }
+
+    private static void abortQuietly(Producer<byte[], byte[]> producer, RuntimeException cause) {
+        try {
+            producer.abortTransaction();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e); // fenced or broken: the next enqueue of the run aborts it
+        }
     }
 
     private static IllegalStateException corpusChanged(Path corpus, String runId, String topic, String what) {
