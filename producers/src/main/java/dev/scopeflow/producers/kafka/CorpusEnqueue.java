@@ -35,7 +35,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class CorpusEnqueue {
 
-    /** Documents per transaction by default: a commit costs a few ms, so this keeps them under 1 % of the time. */
+    /**
+     * Documents per transaction by default. Commits dominate with short documents: 19,570 one-line documents in
+     * transactions of 50 took 8.9 s on the local broker of the 2-core dev machine (~20 ms a commit); a resume
+     * redoes at most one transaction.
+     */
     public static final int DEFAULT_DOCUMENTS_PER_TRANSACTION = 500;
 
     /** A transaction is committed early once it holds this much text, so it stays well within its timeout. */
