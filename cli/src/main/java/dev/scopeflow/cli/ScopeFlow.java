@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ServicesCommand.class,
             StatsCommand.class,
             CaptureCommand.class,
+            EnqueueCommand.class,
             ProduceCommand.class,
             PublishCommand.class,
             RunJobCommand.class,

@@ -22,6 +22,7 @@ import dev.scopeflow.schemas.results.FeatureActivationsRows;
 import dev.scopeflow.schemas.results.NamedQueries;
 import dev.scopeflow.schemas.results.NamedQuery;
 import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.RunCorpusRows;
 import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.StorePoliciesRows;
@@ -120,6 +121,20 @@ class ModernClickHouseDialectITCase {
                     .add(RUN, sae0, 3, 2, 5, 651, 0.25f)
                     .add(RUN, sae1, 7, 1, 0, 2, 3.0f)
                     .insertInto(server.http(), DB);
+            // Not the epoch: 18.16 prints it as 0000-00-00 00:00:00, 26.x as 1970-01-01 00:00:00.
+            new RunCorpusRows()
+                    .add(
+                            RUN,
+                            "dialect.corpus.v1",
+                            "/corpus.jsonl",
+                            8,
+                            11,
+                            1,
+                            1,
+                            1,
+                            0,
+                            Instant.parse("2026-01-02T03:04:05Z"))
+                    .insertInto(server.http(), DB);
             // What a job counts when a record decodes to no run.
             new SiteProgressRows()
                     .add(SiteProgressRows.UNDECODABLE_RUN_ID, "", 3, 0, 3, Instant.EPOCH, 3)
@@ -212,6 +227,7 @@ class ModernClickHouseDialectITCase {
         reads.put("countedTokens", r -> r.countedTokens(RUN, List.of(Site.parse("res.6"), Site.parse("res.7"))));
         reads.put("evaluations", r -> r.evaluations(RUN, List.of(sae1)));
         reads.put("producedSites", r -> r.producedSites(RUN));
+        reads.put("enqueuedCorpus", r -> r.enqueuedCorpus(RUN).orElseThrow());
         reads.put("featureCount", r -> r.featureCount(RUN, sae0));
         reads.put("features by density", r -> r.features(RUN, sae0, false, 5, 20));
         reads.put("features by max", r -> r.features(RUN, sae1, true, 0, 20));

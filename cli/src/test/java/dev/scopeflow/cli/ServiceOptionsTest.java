@@ -18,10 +18,13 @@ class ServiceOptionsTest {
         assertThat(help("dashboard"))
                 .contains("--clickhouse", "--database", "--work-dir")
                 .doesNotContain("--kafka", "--flink");
-        // produce records the run's sites in ClickHouse (run_sites), which run-job checks SAEs against
-        assertThat(help("produce"))
-                .contains("--kafka", "--topic-prefix", "--work-dir", "--clickhouse", "--database")
-                .doesNotContain("--flink");
+        // produce records the run's sites in ClickHouse (run_sites), which run-job checks SAEs against; enqueue
+        // records the run's document count (run_corpus)
+        for (String command : new String[] {"produce", "enqueue"}) {
+            assertThat(help(command))
+                    .contains("--kafka", "--topic-prefix", "--work-dir", "--clickhouse", "--database")
+                    .doesNotContain("--flink");
+        }
         for (String command : new String[] {"demo", "run-job"}) {
             assertThat(help(command))
                     .contains(

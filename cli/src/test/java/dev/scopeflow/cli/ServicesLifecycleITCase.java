@@ -8,12 +8,9 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -125,27 +122,6 @@ class ServicesLifecycleITCase {
         }
     }
 
-    /** The cli main in a child JVM with this test's classpath (through an argument file: it is long). */
-    private static Process startForeground(Path log, String... args) throws IOException {
-        Path argFile = log.resolveSibling(log.getFileName() + ".args");
-        String classpath = System.getProperty("java.class.path");
-        Files.writeString(
-                argFile,
-                "-cp\n\"" + classpath.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n",
-                StandardCharsets.UTF_8);
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "--add-opens=java.base/java.nio=ALL-UNNAMED",
-                "@" + argFile,
-                ScopeFlow.class.getName()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-    }
-
     private static void awaitLine(Path log, String text, Process process) throws Exception {
         long deadline = System.nanoTime() + 180_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -200,7 +176,7 @@ class ServicesLifecycleITCase {
 
     /** {@code services start} in a child JVM on {@code ports[0..3]} (Kafka, its controller, ClickHouse HTTP and TCP). */
     private static Process startServices(Path log, Path workDir, int[] ports) throws IOException {
-        return startForeground(
+        return CommandProcess.start(
                 log,
                 "services",
                 "start",

@@ -16,6 +16,7 @@ import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.IntervalSamplesRows;
 import dev.scopeflow.schemas.results.ReconstructionStatsRows;
 import dev.scopeflow.schemas.results.ResultsTable;
+import dev.scopeflow.schemas.results.RunCorpusRows;
 import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.RunSitesRows;
 import dev.scopeflow.schemas.results.RunsRows;
@@ -49,6 +50,7 @@ public abstract class ResultsTablesContract {
             RunProgressRows.TABLE,
             RunsRows.TABLE,
             RunSitesRows.TABLE,
+            RunCorpusRows.TABLE,
             SiteProgressRows.TABLE,
             SaesRows.TABLE,
             DocumentsRows.TABLE,
@@ -211,6 +213,13 @@ public abstract class ResultsTablesContract {
         new RunSitesRows().add("r", Site.parse("att.3"), 2048, "m", t3).insertInto(ch, DB);
         assertThat(select(RunSitesRows.TABLE))
                 .containsExactly(List.of("r", "att.3", "2048", "m", "2024-11-12 13:14:15"));
+
+        new RunCorpusRows()
+                .add("r", "p.corpus.v1", "/c.jsonl", 7, 12, 2, 1, 2, 1, t2)
+                .insertInto(ch, DB);
+        assertThat(select(RunCorpusRows.TABLE))
+                .containsExactly(
+                        List.of("r", "p.corpus.v1", "/c.jsonl", "7", "12", "2", "1", "2", "1", "2024-06-07 08:09:10"));
 
         new StorePoliciesRows().add("r", "s", "top-per-token 8", t1).insertInto(ch, DB);
         assertThat(select(StorePoliciesRows.TABLE))

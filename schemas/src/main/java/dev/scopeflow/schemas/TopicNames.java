@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
  * record format (e.g. activation schema v2 goes to {@code activations.v2}), so old and new producers can
  * run side by side. A prefix separates deployments sharing a cluster ({@code dev}, {@code ci-1234}).
  *
- * <p>Record keys: {@link #docKey} — the document id as 8 bytes big-endian — on the activations, documents and
- * evaluations topics, so all batches of one document land on one partition, in order.
+ * <p>Record keys: {@link #docKey} — the document id as 8 bytes big-endian — on the corpus, activations, documents
+ * and evaluations topics, so all batches of one document land on one partition, in order.
  */
 public final class TopicNames {
 
@@ -53,6 +53,14 @@ public final class TopicNames {
 
     public String prefix() {
         return prefix;
+    }
+
+    /**
+     * The documents of enqueued runs ({@link CorpusDocument}, JSON), keyed by {@link #docKey}, written in Kafka
+     * transactions by {@code scopeflow enqueue}: read it with {@code isolation.level=read_committed}.
+     */
+    public String corpus() {
+        return prefix + ".corpus.v1";
     }
 
     /** Arrow activation batches ({@link ActivationBatchCodec}), keyed by {@link #docKey}. */

@@ -14,6 +14,7 @@ class TopicNamesTest {
         TopicNames topics = TopicNames.defaults();
         assertThat(topics.activations()).isEqualTo("scopeflow.activations.v1");
         assertThat(topics.documents()).isEqualTo("scopeflow.documents.v1");
+        assertThat(topics.corpus()).isEqualTo("scopeflow.corpus.v1");
         assertThat(topics.deadLetter()).isEqualTo("scopeflow.dead-letter.v1");
         assertThat(TopicNames.withPrefix("scopeflow")).isEqualTo(topics);
     }

@@ -21,8 +21,16 @@ public final class KafkaTopics {
     private KafkaTopics() {}
 
     /**
-     * Ensures the activations, documents, evaluations and dead-letter topics exist. All but the dead letters get
-     * {@code partitions} partitions (the consumer parallelism ceiling); replication is the broker's default.
+     * Largest record the corpus topic takes ({@code max.message.bytes}, set when this creates it): one document of
+     * up to {@link dev.scopeflow.producers.corpus.CorpusReader#DEFAULT_MAX_DOCUMENT_BYTES} as JSON, with room for
+     * escapes. Kafka's default (1 MiB) would refuse long documents that {@code produce} reads.
+     */
+    public static final int CORPUS_MAX_MESSAGE_BYTES = 32 << 20;
+
+    /**
+     * Ensures the corpus, activations, documents, evaluations and dead-letter topics exist. All but the dead letters
+     * get {@code partitions} partitions (the consumer parallelism ceiling: at most that many workers share a run's
+     * corpus); replication is the broker's default.
      */
     public static void ensure(String bootstrapServers, TopicNames topics, int partitions) {
         try (Admin admin = Admin.create(Map.of(
@@ -32,6 +40,8 @@ public final class KafkaTopics {
                 30_000))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = List.of(
+                            new NewTopic(topics.corpus(), Optional.of(partitions), Optional.empty())
+                                    .configs(Map.of("max.message.bytes", String.valueOf(CORPUS_MAX_MESSAGE_BYTES))),
                             new NewTopic(topics.activations(), Optional.of(partitions), Optional.empty()),
                             new NewTopic(topics.documents(), Optional.of(partitions), Optional.empty()),
                             new NewTopic(topics.evaluations(), Optional.of(partitions), Optional.empty()),

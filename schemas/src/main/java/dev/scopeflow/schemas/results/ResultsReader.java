@@ -47,6 +47,21 @@ public final class ResultsReader {
             String startedAt,
             String endedAt) {}
 
+    /**
+     * What {@code scopeflow enqueue} committed for a run ({@code run_corpus}): {@code documents} on {@code topic},
+     * out of {@code records} lines or files of {@code corpus}, the rest skipped as counted; time in UTC.
+     */
+    public record EnqueuedCorpus(
+            String topic,
+            String corpus,
+            long documents,
+            long records,
+            long empty,
+            long invalidUtf8,
+            long malformedJson,
+            long truncated,
+            String enqueuedAt) {}
+
     /** A run's progress summed over its sites; {@code updatedAt} is the latest of theirs. */
     public record Progress(long records, long tokens, long deadLetters, String updatedAt) {}
 
@@ -249,6 +264,28 @@ public final class ResultsReader {
                     new SaeInfo(row.get(1), row.get(2), Long.parseLong(row.get(3)), Long.parseLong(row.get(4))));
         }
         return infos;
+    }
+
+    /**
+     * The run's enqueued corpus if {@code scopeflow enqueue} completed it: its document count is what the run holds.
+     * Empty while enqueue is still going (or was interrupted) and for runs produced without it.
+     */
+    public Optional<EnqueuedCorpus> enqueuedCorpus(String runId) {
+        return clickHouse
+                .query("SELECT topic, corpus, documents, records, empty, invalid_utf8, malformed_json, truncated, "
+                        + "enqueued_at FROM " + RunCorpusRows.TABLE.in(db) + " FINAL" + runWhere(runId))
+                .stream()
+                .findFirst()
+                .map(row -> new EnqueuedCorpus(
+                        row.get(0),
+                        row.get(1),
+                        Long.parseLong(row.get(2)),
+                        Long.parseLong(row.get(3)),
+                        Long.parseLong(row.get(4)),
+                        Long.parseLong(row.get(5)),
+                        Long.parseLong(row.get(6)),
+                        Long.parseLong(row.get(7)),
+                        row.get(8)));
     }
 
     /** The sites a producer recorded for a run ({@code run_sites}) and the activation width at each; empty if none. */

@@ -14,6 +14,7 @@ public abstract sealed class TsvRows
                 SaesRows,
                 RunProgressRows,
                 RunSitesRows,
+                RunCorpusRows,
                 SiteProgressRows,
                 StorePoliciesRows,
                 DownstreamStatsRows {

@@ -1,0 +1,38 @@
+package dev.scopeflow.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the {@code scopeflow} command line in a child JVM with this test's classpath, for tests that need a process
+ * of its own: one that outlives a call, or one killed with SIGKILL ({@link Process#destroyForcibly()}).
+ */
+final class CommandProcess {
+
+    private CommandProcess() {}
+
+    /** Starts {@code args}; stdout and stderr go to {@code log}. The classpath goes through an argument file. */
+    static Process start(Path log, String... args) throws IOException {
+        Path argFile = log.resolveSibling(log.getFileName() + ".args");
+        String classpath = System.getProperty("java.class.path");
+        Files.writeString(
+                argFile,
+                "-cp\n\"" + classpath.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n",
+                StandardCharsets.UTF_8);
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                "@" + argFile,
+                ScopeFlow.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+}
