@@ -1,17 +1,12 @@
 package dev.scopeflow.cli;
 
-import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
-import dev.scopeflow.sae.kernel.MatmulBackend;
-import dev.scopeflow.schemas.ActivationDtype;
-import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,11 +29,8 @@ final class ProduceCommand implements Callable<Integer> {
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE);
 
-    @Option(
-            names = "--model",
-            required = true,
-            description = "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
-    Path model;
+    @Mixin
+    ProductionOptions production;
 
     @Option(
             names = "--corpus",
@@ -52,32 +44,8 @@ final class ProduceCommand implements Callable<Integer> {
             description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
     String jsonlField;
 
-    @Option(names = "--sites", required = true, split = ",", description = "Sites, e.g. res.12,mlp.3.")
-    List<String> sites;
-
     @Option(names = "--run-id", required = true, description = "Run id carried by every batch and document record.")
     String runId;
-
-    @Option(
-            names = "--dtype",
-            defaultValue = "bf16",
-            description = "Activation values on the wire: bf16 or f32 (default: ${DEFAULT-VALUE}).")
-    String dtype;
-
-    @Option(
-            names = "--context-length",
-            defaultValue = "1024",
-            description = "Tokens per context window, BOS included (default: ${DEFAULT-VALUE}).")
-    int contextLength;
-
-    @Option(
-            names = "--batch-size",
-            defaultValue = "8",
-            description = "Context windows per forward (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Mixin
-    DeviceOption device;
 
     @Option(
             names = "--append",
@@ -88,36 +56,18 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--allow-empty", description = "Accept a corpus without documents (exit 0, nothing published).")
     boolean allowEmpty;
 
-    @Option(
-            names = "--eval-sae",
-            description = "ID=SITE=PATH: also evaluate this SAE with the model in the loop on every window (CE loss "
-                    + "recovered, KL; as scopeflow eval) and publish each window's sums to the evaluations topic, "
-                    + "which the job adds up into downstream_stats. Repeatable; loads the whole model.")
-    List<String> evalSaes = List.of();
-
     @Override
     public Integer call() throws IOException {
-        CorpusProducer.Settings settings = CorpusProducer.Settings.of(
-                        runId,
-                        KafkaProduction.modelId(model),
-                        sites.stream().map(Site::parse).toList())
-                .withDtype(ActivationDtype.fromCode(dtype))
-                .withContextLength(contextLength)
-                .withBatchSize(batchSize);
+        CorpusProducer.Settings settings = production.settings(runId);
         CorpusProducer.Report report;
         TopicNames topics;
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
-        try (SaeSplices evaluated = SaeSplices.load(
-                        model,
-                        evalSaes.stream().map(FeatureStatsJobMain::parseSae).toList(),
-                        MatmulBackend.AUTO.resolve(),
-                        device.computeDevice(),
-                        "--eval-sae");
+        try (SaeSplices evaluated = production.loadEvaluations();
                 Services resolved = services.resolve(System.err)) {
             topics = resolved.topics();
             RunSitesRecording.check(resolved, runId, append, null, null);
             report = KafkaProduction.run(
-                    model,
+                    production.model,
                     corpus,
                     jsonlField,
                     resolved.kafkaBootstrap(),
@@ -126,7 +76,7 @@ final class ProduceCommand implements Callable<Integer> {
                     settings,
                     evaluated.evaluations(),
                     new KafkaProduction.Policy(append, allowEmpty, RunSitesRecording.recorder(resolved)),
-                    device.computeDevice(),
+                    production.device.computeDevice(),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }
         System.out.printf(
@@ -148,7 +98,7 @@ final class ProduceCommand implements Callable<Integer> {
                     Locale.ROOT,
                     "%d windows evaluated with %d SAE(s) in the loop to %s%n",
                     report.evaluatedWindows(),
-                    evalSaes.size(),
+                    production.evalSaes.size(),
                     topics.evaluations());
         }
         System.out.println("corpus: " + report.corpus());

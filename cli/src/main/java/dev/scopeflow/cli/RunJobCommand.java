@@ -5,9 +5,11 @@ import dev.scopeflow.flink.RunFailedException;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunsRegistry;
+import dev.scopeflow.producers.kafka.RunCompletion;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
+import dev.scopeflow.schemas.results.ResultsReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Spec;
  * {@code scopeflow run-job}: the feature-statistics job over activations already in Kafka (from
  * {@code scopeflow produce}), on an embedded MiniCluster or submitted to a Flink cluster's REST endpoint. A job
  * the producer's record does not fit (see {@code RunJobValidation}) is refused before anything is written; a job
- * that counted no token exits 1.
+ * that counted no token exits 1. A bounded job over an enqueued run ({@code run_corpus} records it) starts once the
+ * run's workers have produced every document ({@link RunCompletion}), so it counts the whole corpus.
  */
 @Command(
         name = "run-job",
@@ -107,6 +110,13 @@ final class RunJobCommand implements Callable<Integer> {
             PrintWriter err)
             throws Exception {
         String runId = config.runId();
+        if (bounded
+                && new ResultsReader(services.clickHouse(), services.database())
+                        .enqueuedCorpus(runId)
+                        .isPresent()) {
+            // An enqueued run: count it once its workers are done, not what they have committed so far.
+            RunCompletion.await(services.kafkaBootstrap(), services.topics(), runId, out::println);
+        }
         out.printf(
                 "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
                 runId, config.saes().size(), services.flink().describe(), bounded ? "" : " until cancelled");

@@ -45,4 +45,17 @@ final class RunSitesRecording {
             rows.insertInto(services.clickHouse(), services.database());
         };
     }
+
+    /**
+     * Like {@link #recorder}, for one of a run's workers: several record the same sites, so recording again is
+     * fine, but a site at another width than the run records (a worker started with another model) is refused
+     * before anything is published.
+     */
+    static KafkaProduction.SiteRecorder workerRecorder(Services services) {
+        KafkaProduction.SiteRecorder record = recorder(services);
+        return (run, modelId, widths) -> {
+            widths.forEach((site, width) -> check(services, run, true, site, width));
+            record.record(run, modelId, widths);
+        };
+    }
 }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             CaptureCommand.class,
             EnqueueCommand.class,
             ProduceCommand.class,
+            WorkerCommand.class,
             PublishCommand.class,
             RunJobCommand.class,
             RunCommand.class,

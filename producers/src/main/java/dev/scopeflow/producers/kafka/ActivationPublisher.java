@@ -23,6 +23,7 @@ public final class ActivationPublisher implements AutoCloseable {
     private final ActivationBatchCodec codec = new ActivationBatchCodec();
     private final String topic;
     private final KafkaSendTracker sends;
+    private final boolean closesProducer;
 
     public ActivationPublisher(String bootstrapServers, TopicNames topics) {
         this(producerProperties(bootstrapServers), topics);
@@ -34,9 +35,22 @@ public final class ActivationPublisher implements AutoCloseable {
 
     /** Publishes through {@code producer} (tests pass a {@code MockProducer}); closes it on {@link #close()}. */
     ActivationPublisher(Producer<byte[], byte[]> producer, TopicNames topics) {
+        this(producer, topics, true);
+    }
+
+    private ActivationPublisher(Producer<byte[], byte[]> producer, TopicNames topics, boolean closesProducer) {
         this.producer = producer;
         this.topic = topics.activations();
         this.sends = new KafkaSendTracker(topic, "activation batch");
+        this.closesProducer = closesProducer;
+    }
+
+    /**
+     * Publishes through a producer the caller shares with other publishers and closes itself (a worker's
+     * transactional producer, so one transaction holds every topic's records); {@link #close()} leaves it open.
+     */
+    static ActivationPublisher sharing(Producer<byte[], byte[]> producer, TopicNames topics) {
+        return new ActivationPublisher(producer, topics, false);
     }
 
     /** The settings every ScopeFlow activation producer uses; callers may add to them. */
@@ -88,7 +102,9 @@ public final class ActivationPublisher implements AutoCloseable {
         try {
             flush();
         } finally {
-            producer.close();
+            if (closesProducer) {
+                producer.close();
+            }
             codec.close();
         }
     }

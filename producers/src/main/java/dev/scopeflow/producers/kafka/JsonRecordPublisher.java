@@ -26,6 +26,7 @@ public final class JsonRecordPublisher<T> implements Consumer<T>, AutoCloseable 
     private final Function<T, byte[]> json;
     private final ToLongFunction<T> docId;
     private final KafkaSendTracker sends;
+    private final boolean closesProducer;
 
     /** Document windows to the documents topic. */
     public static JsonRecordPublisher<DocumentWindow> documents(Properties producerProperties, TopicNames topics) {
@@ -34,32 +35,64 @@ public final class JsonRecordPublisher<T> implements Consumer<T>, AutoCloseable 
 
     /** Per-window evaluation sums to the evaluations topic. */
     public static JsonRecordPublisher<WindowEvaluation> evaluations(Properties producerProperties, TopicNames topics) {
-        return new JsonRecordPublisher<>(
-                producer(producerProperties),
-                topics.evaluations(),
-                "evaluation",
-                WindowEvaluation::toJson,
-                WindowEvaluation::docId);
+        return evaluations(producer(producerProperties), topics, true);
     }
 
     /** Through {@code producer} (tests pass a {@code MockProducer}). */
     static JsonRecordPublisher<DocumentWindow> documents(Producer<byte[], byte[]> producer, TopicNames topics) {
-        return new JsonRecordPublisher<>(
-                producer, topics.documents(), "document", DocumentWindow::toJson, DocumentWindow::docId);
+        return documents(producer, topics, true);
     }
 
-    /** Closes {@code producer} on {@link #close()}; {@code what} names the records in errors. */
+    /**
+     * Through a producer the caller shares with other publishers and closes itself (a worker's transactional
+     * producer); {@link #close()} leaves it open.
+     */
+    static JsonRecordPublisher<DocumentWindow> documentsSharing(Producer<byte[], byte[]> producer, TopicNames topics) {
+        return documents(producer, topics, false);
+    }
+
+    /** Like {@link #documentsSharing}, for the evaluations topic. */
+    static JsonRecordPublisher<WindowEvaluation> evaluationsSharing(
+            Producer<byte[], byte[]> producer, TopicNames topics) {
+        return evaluations(producer, topics, false);
+    }
+
+    private static JsonRecordPublisher<DocumentWindow> documents(
+            Producer<byte[], byte[]> producer, TopicNames topics, boolean closesProducer) {
+        return new JsonRecordPublisher<>(
+                producer,
+                topics.documents(),
+                "document",
+                DocumentWindow::toJson,
+                DocumentWindow::docId,
+                closesProducer);
+    }
+
+    private static JsonRecordPublisher<WindowEvaluation> evaluations(
+            Producer<byte[], byte[]> producer, TopicNames topics, boolean closesProducer) {
+        return new JsonRecordPublisher<>(
+                producer,
+                topics.evaluations(),
+                "evaluation",
+                WindowEvaluation::toJson,
+                WindowEvaluation::docId,
+                closesProducer);
+    }
+
+    /** {@code what} names the records in errors; closes {@code producer} on {@link #close()} if it owns it. */
     private JsonRecordPublisher(
             Producer<byte[], byte[]> producer,
             String topic,
             String what,
             Function<T, byte[]> json,
-            ToLongFunction<T> docId) {
+            ToLongFunction<T> docId,
+            boolean closesProducer) {
         this.producer = producer;
         this.topic = topic;
         this.json = json;
         this.docId = docId;
         this.sends = new KafkaSendTracker(topic, what);
+        this.closesProducer = closesProducer;
     }
 
     private static Producer<byte[], byte[]> producer(Properties producerProperties) {
@@ -90,7 +123,9 @@ public final class JsonRecordPublisher<T> implements Consumer<T>, AutoCloseable 
         try {
             flush();
         } finally {
-            producer.close();
+            if (closesProducer) {
+                producer.close();
+            }
         }
     }
 }

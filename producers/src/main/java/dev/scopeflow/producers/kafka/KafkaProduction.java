@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -94,14 +95,10 @@ public final class KafkaProduction {
             Policy policy,
             ComputeDevice device,
             ProducerProgress progress) {
-        int lastLayer = settings.sites().stream().mapToInt(Site::layer).max().orElseThrow();
         prepareTopics(bootstrapServers, topics, partitions, settings.runId(), policy);
         Properties props = ActivationPublisher.producerProperties(bootstrapServers);
-        Gemma2Model.LoadOptions load = evaluations.isEmpty()
-                ? Gemma2Model.LoadOptions.upToLayer(device, lastLayer)
-                : Gemma2Model.LoadOptions.allLayers(device);
         CorpusProducer.Report report;
-        try (Gemma2Model model = Gemma2Model.load(modelDir, load);
+        try (Gemma2Model model = Gemma2Model.load(modelDir, loadOptions(settings, evaluations, device));
                 GemmaTokenizer tokenizer =
                         GemmaTokenizer.load(modelDir, model.config().bosTokenId());
                 CorpusReader corpus =
@@ -109,8 +106,7 @@ public final class KafkaProduction {
                 ActivationPublisher activations = new ActivationPublisher(props, topics);
                 JsonRecordPublisher<DocumentWindow> documents = JsonRecordPublisher.documents(props, topics);
                 JsonRecordPublisher<WindowEvaluation> evaluated = JsonRecordPublisher.evaluations(props, topics)) {
-            Map<Site, Integer> widths = new LinkedHashMap<>();
-            settings.sites().forEach(site -> widths.put(site, model.width(site)));
+            Map<Site, Integer> widths = widths(model, settings);
             // Document windows go out before their activations, so recording on the first one records the run
             // before any of its data exists, and an empty corpus records nothing.
             boolean[] recorded = {false};
@@ -131,6 +127,56 @@ public final class KafkaProduction {
                     progress);
         }
         return policy.allowEmpty() ? report : report.requireDocuments(corpusPath);
+    }
+
+    /**
+     * {@code scopeflow worker}: loads the model as {@link #run} does, records the run's sites and widths, and works
+     * on the run's documents from the corpus topic as a member of its worker group until the run is complete (see
+     * {@link CorpusWorker}). {@code enqueueComplete} says whether the run's enqueue has recorded its last document.
+     */
+    public static CorpusWorker.Report work(
+            Path modelDir,
+            String bootstrapServers,
+            TopicNames topics,
+            int partitions,
+            CorpusProducer.Settings settings,
+            List<CorpusProducer.Evaluation> evaluations,
+            CorpusWorker.Settings worker,
+            BooleanSupplier enqueueComplete,
+            SiteRecorder recorder,
+            ComputeDevice device,
+            ProducerProgress progress) {
+        KafkaTopics.ensure(bootstrapServers, topics, partitions);
+        try (Gemma2Model model = Gemma2Model.load(modelDir, loadOptions(settings, evaluations, device));
+                GemmaTokenizer tokenizer =
+                        GemmaTokenizer.load(modelDir, model.config().bosTokenId())) {
+            recorder.record(settings.runId(), settings.modelId(), widths(model, settings));
+            return CorpusWorker.run(
+                    model,
+                    tokenizer,
+                    bootstrapServers,
+                    topics,
+                    settings,
+                    evaluations,
+                    worker,
+                    enqueueComplete,
+                    progress);
+        }
+    }
+
+    /** The whole model with evaluations (their splices run every layer), else the layers up to the deepest site. */
+    private static Gemma2Model.LoadOptions loadOptions(
+            CorpusProducer.Settings settings, List<CorpusProducer.Evaluation> evaluations, ComputeDevice device) {
+        int lastLayer = settings.sites().stream().mapToInt(Site::layer).max().orElseThrow();
+        return evaluations.isEmpty()
+                ? Gemma2Model.LoadOptions.upToLayer(device, lastLayer)
+                : Gemma2Model.LoadOptions.allLayers(device);
+    }
+
+    private static Map<Site, Integer> widths(Gemma2Model model, CorpusProducer.Settings settings) {
+        Map<Site, Integer> widths = new LinkedHashMap<>();
+        settings.sites().forEach(site -> widths.put(site, model.width(site)));
+        return widths;
     }
 
     /**

@@ -169,42 +169,89 @@ public final class CorpusProducer {
             Sinks sinks,
             ProducerProgress progress) {
         long start = System.nanoTime();
-        settings.sites().forEach(model::width); // fails early on a site the model lacks
-        evaluations.forEach(e -> model.width(e.splice().site()));
-        ContextWindows splitter = new ContextWindows(settings.contextLength(), tokenizer.bosTokenId());
-        List<PendingWindow> pending = new ArrayList<>();
+        Session session = new Session(model, tokenizer, settings, evaluations, sinks);
         progress.start();
-        long[] counts = new long[6]; // documents, windows, tokens, batches, forwards, evaluated windows
-        Consumer<DocumentWindow> documents = sinks.documents();
         for (Document doc : corpus) {
-            if (counts[0] >= settings.maxDocuments()) {
+            if (session.documents() >= settings.maxDocuments()) {
                 break;
             }
+            if (session.accept(doc)) {
+                progress.update(session.documents(), session.tokens(), corpus.fractionRead());
+            }
+        }
+        session.flush();
+        progress.finish(session.documents(), session.tokens());
+        return session.report(corpus.stats(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * The pipeline one document at a time, for callers that own the document source ({@link #run} a corpus file, a
+     * worker the corpus topic): windows wait until {@code batchSize} of them fill a forward; {@link #flush} forwards
+     * the rest, so after it every accepted document's records have gone to the sinks. Not thread-safe.
+     */
+    public static final class Session {
+        private final Gemma2Model model;
+        private final Settings settings;
+        private final List<Evaluation> evaluations;
+        private final Sinks sinks;
+        private final ContextWindows splitter;
+        private final GemmaTokenizer tokenizer;
+        private final List<PendingWindow> pending = new ArrayList<>();
+        private final long[] counts = new long[6]; // documents, windows, tokens, batches, forwards, evaluated windows
+
+        /** Fails at once on a site or SAE site the model lacks. */
+        public Session(
+                Gemma2Model model,
+                GemmaTokenizer tokenizer,
+                Settings settings,
+                List<Evaluation> evaluations,
+                Sinks sinks) {
+            settings.sites().forEach(model::width);
+            evaluations.forEach(e -> model.width(e.splice().site()));
+            this.model = model;
+            this.tokenizer = tokenizer;
+            this.settings = settings;
+            this.evaluations = List.copyOf(evaluations);
+            this.sinks = sinks;
+            this.splitter = new ContextWindows(settings.contextLength(), tokenizer.bosTokenId());
+        }
+
+        /** Tokenizes {@code doc}, sends its windows and forwards every full batch; true if a forward ran. */
+        public boolean accept(Document doc) {
             counts[0]++;
+            long forwards = counts[4];
             List<ContextWindows.Window> windows = splitter.split(tokenizer.encode(doc.text()));
             for (int w = 0; w < windows.size(); w++) {
-                documents.accept(
-                        documentWindow(settings.runId(), doc, w, windows.get(w), settings.maxDocumentTextChars()));
+                sinks.documents()
+                        .accept(documentWindow(
+                                settings.runId(), doc, w, windows.get(w), settings.maxDocumentTextChars()));
                 pending.add(new PendingWindow(doc, w, windows.get(w)));
                 if (pending.size() == settings.batchSize()) {
                     forward(model, settings, evaluations, pending, sinks, counts);
-                    progress.update(counts[0], counts[2], corpus.fractionRead());
                 }
             }
+            return counts[4] > forwards;
         }
-        if (!pending.isEmpty()) {
-            forward(model, settings, evaluations, pending, sinks, counts);
+
+        /** Forwards the windows still waiting for a full batch. */
+        public void flush() {
+            if (!pending.isEmpty()) {
+                forward(model, settings, evaluations, pending, sinks, counts);
+            }
         }
-        progress.finish(counts[0], counts[2]);
-        return new Report(
-                counts[0],
-                counts[1],
-                counts[2],
-                counts[3],
-                counts[4],
-                counts[5],
-                corpus.stats(),
-                (System.nanoTime() - start) / 1e9);
+
+        public long documents() {
+            return counts[0];
+        }
+
+        public long tokens() {
+            return counts[2];
+        }
+
+        /** What the session did so far, over {@code corpus} in {@code seconds}. */
+        public Report report(CorpusStats corpus, double seconds) {
+            return new Report(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], corpus, seconds);
+        }
     }
 
     /** Rows of {@code width} values in one Kafka record of at most {@code maxRecordBytes} of values (at least 1). */

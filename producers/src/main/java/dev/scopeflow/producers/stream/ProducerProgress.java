@@ -14,6 +14,7 @@ public interface ProducerProgress {
     /** Called once when the corpus starts flowing, after the model is loaded, so rates and ETAs leave loading out. */
     default void start() {}
 
+    /** {@code fractionRead} is NaN where the source's size is unknown (a worker's share of a corpus topic). */
     void update(long documents, long tokens, double fractionRead);
 
     void finish(long documents, long tokens);

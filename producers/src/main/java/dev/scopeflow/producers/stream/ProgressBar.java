@@ -52,16 +52,17 @@ public final class ProgressBar implements ProducerProgress {
     static String line(long documents, long tokens, double fraction, double seconds) {
         double rate = seconds > 0 ? tokens / seconds : 0;
         int width = 24;
-        int filled = (int) Math.round(Math.max(0, Math.min(1, fraction)) * width);
+        boolean known = !Double.isNaN(fraction);
+        int filled = known ? (int) Math.round(Math.max(0, Math.min(1, fraction)) * width) : 0;
         String eta = fraction > 0 && fraction < 1
                 ? clock(seconds * (1 - fraction) / fraction)
                 : fraction >= 1 ? "done" : "--:--:--";
         return String.format(
                 Locale.ROOT,
-                "[%s%s] %5.1f%% | %,d docs | %,d tokens | %,.0f tok/s | ETA %s",
+                "[%s%s] %s | %,d docs | %,d tokens | %,.0f tok/s | ETA %s",
                 "#".repeat(filled),
                 " ".repeat(width - filled),
-                100 * fraction,
+                known ? String.format(Locale.ROOT, "%5.1f%%", 100 * fraction) : "    ?%",
                 documents,
                 tokens,
                 rate,

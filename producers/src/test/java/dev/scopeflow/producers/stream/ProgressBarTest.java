@@ -26,4 +26,14 @@ class ProgressBarTest {
                 .contains("100 tok/s")
                 .contains("ETA 00:00:30");
     }
+
+    @Test
+    void anUnknownFractionShowsNoPercentageAndNoEta() {
+        assertThat(ProgressBar.line(3, 1000, Double.NaN, 10))
+                .contains("?%")
+                .doesNotContain("NaN")
+                .contains("ETA --:--:--")
+                .contains("100 tok/s");
+        assertThat(ProgressBar.line(3, 1000, 0.5, 10)).contains(" 50.0%").contains("ETA 00:00:10");
+    }
 }

@@ -1,0 +1,107 @@
+package dev.scopeflow.cli;
+
+import dev.scopeflow.producers.kafka.CorpusWorker;
+import dev.scopeflow.producers.kafka.KafkaProduction;
+import dev.scopeflow.producers.stream.CorpusProducer;
+import dev.scopeflow.producers.stream.ProgressBar;
+import dev.scopeflow.schemas.results.ResultsReader;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code scopeflow worker}: one member of a run's worker group (see {@link CorpusWorker}). It stops once the run is
+ * complete: ClickHouse's {@code run_corpus} records its enqueue and the group has produced every document.
+ */
+@Command(
+        name = "worker",
+        mixinStandardHelpOptions = true,
+        description = "Produce a run's enqueued documents as one of its workers: documents from the corpus topic "
+                + "through Gemma 2 to activations, exactly once, in Kafka transactions with the consumed offsets.")
+final class WorkerCommand implements Callable<Integer> {
+
+    @Mixin
+    ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE);
+
+    @Mixin
+    ProductionOptions production;
+
+    @Option(names = "--run-id", required = true, description = "The run whose enqueued documents to produce.")
+    String runId;
+
+    @Option(
+            names = "--worker-id",
+            description = "This worker's name, unique among the run's live workers and the same when it restarts "
+                    + "(a restart then aborts what the killed one left open at once). Default: the host name.")
+    String workerId;
+
+    @Option(
+            names = "--documents-per-transaction",
+            defaultValue = "" + CorpusWorker.Settings.DEFAULT_DOCUMENTS_PER_TRANSACTION,
+            description = "Documents committed together with their offsets; a killed worker's open transaction is "
+                    + "redone (default: ${DEFAULT-VALUE}).")
+    int documentsPerTransaction;
+
+    @Option(
+            names = "--transaction-timeout",
+            defaultValue = "60",
+            description = "Seconds before Kafka aborts a transaction of a worker that died and did not come back "
+                    + "(readers of its partitions wait that long); a transaction commits after half of it at the "
+                    + "latest (default: ${DEFAULT-VALUE}, at most the broker's transaction.max.timeout.ms).")
+    int transactionTimeoutSeconds;
+
+    @Override
+    public Integer call() throws IOException {
+        CorpusProducer.Settings settings = production.settings(runId);
+        CorpusWorker.Settings worker = new CorpusWorker.Settings(
+                workerId == null ? defaultWorkerId() : workerId,
+                documentsPerTransaction,
+                Duration.ofSeconds(transactionTimeoutSeconds));
+        CorpusWorker.Report report;
+        try (SaeSplices evaluated = production.loadEvaluations();
+                Services resolved = services.resolve(System.err)) {
+            ResultsReader results = new ResultsReader(resolved.clickHouse(), resolved.database());
+            report = KafkaProduction.work(
+                    production.model,
+                    resolved.kafkaBootstrap(),
+                    resolved.topics(),
+                    KafkaProduction.DEFAULT_PARTITIONS,
+                    settings,
+                    evaluated.evaluations(),
+                    worker,
+                    () -> results.enqueuedCorpus(runId).isPresent(),
+                    RunSitesRecording.workerRecorder(resolved),
+                    production.device.computeDevice(),
+                    new ProgressBar(System.err, Duration.ofSeconds(1)));
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "worker %s of run %s: %d documents, %d tokens in %.1f s (%.0f tokens/s); %d transactions committed, "
+                        + "%d aborted and redone; %d corpus records of other runs passed over%n",
+                worker.workerId(),
+                runId,
+                report.documents(),
+                report.tokens(),
+                report.seconds(),
+                report.tokensPerSecond(),
+                report.transactions(),
+                report.abortedTransactions(),
+                report.skippedRecords());
+        return 0;
+    }
+
+    /** The host name in the characters a worker id may hold. */
+    private static String defaultWorkerId() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,493 @@
+package dev.scopeflow.producers.kafka;
+
+import dev.scopeflow.producers.corpus.Document;
+import dev.scopeflow.producers.model.Gemma2Model;
+import dev.scopeflow.producers.stream.CorpusProducer;
+import dev.scopeflow.producers.stream.ProducerProgress;
+import dev.scopeflow.producers.tokenizer.GemmaTokenizer;
+import dev.scopeflow.schemas.CorpusDocument;
+import dev.scopeflow.schemas.DocumentWindow;
+import dev.scopeflow.schemas.RunId;
+import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.WindowEvaluation;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code scopeflow worker}: one member of a run's worker group. It consumes the run's documents from the corpus
+ * topic ({@code scopeflow enqueue} put them there), runs them through the model exactly as {@code produce} does, and
+ * publishes their activation batches, document windows and evaluations <em>in a Kafka transaction together with the
+ * consumed offsets</em> (read-process-write). A worker killed at any point leaves an open transaction that is
+ * aborted (when it restarts under the same worker id, or at the transaction timeout), its offsets stay where the
+ * last commit put them, and the group hands its documents to whoever holds the partitions next: every document's
+ * records become visible to {@code read_committed} readers (the statistics job) exactly once.
+ *
+ * <p>Group and ids: all workers of a (corpus topic, run) share one consumer group ({@link #groupId}); the
+ * corpus topic's partition count bounds how many of them get documents. Each worker's transactional id is
+ * {@link #transactionalId} of its worker id: a restarted worker fences its former self and aborts what it left
+ * open at once; two live workers must have different ids (the older one stops, fenced). Transactions are fenced on
+ * the group's generation too (KIP-447), so a worker that lost its partitions in a rebalance cannot commit their
+ * offsets.
+ *
+ * <p>A transaction holds whole documents: after every document the worker checks whether the transaction has
+ * {@code documentsPerTransaction} documents or has been open half the transaction timeout, and if so forwards the
+ * windows still waiting for a batch and commits. The worker ends once the run is complete: its enqueue recorded
+ * (the caller's {@code enqueueComplete}) and the group's committed offsets at the end of every corpus partition.
+ */
+public final class CorpusWorker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CorpusWorker.class);
+    private static final Duration POLL = Duration.ofMillis(500);
+    /** How long the group waits for a silent worker before its partitions go to the others (Kafka's default: 45 s). */
+    static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final long IDLE_CHECK_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
+    /** Consecutive failed transactions before the worker gives up (a broker down for minutes, say). */
+    private static final int MAX_CONSECUTIVE_FAILURES = 10;
+
+    /** How a worker batches its transactions. */
+    public record Settings(String workerId, int documentsPerTransaction, Duration transactionTimeout) {
+        /** Kafka's own default transaction timeout; a transaction is committed after half of it at the latest. */
+        public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(1);
+
+        public static final int DEFAULT_DOCUMENTS_PER_TRANSACTION = 16;
+
+        public Settings {
+            RunId.validate(Objects.requireNonNull(workerId, "workerId")); // same alphabet as run ids
+            if (documentsPerTransaction < 1) {
+                throw new IllegalArgumentException(
+                        "documents per transaction must be >= 1, got " + documentsPerTransaction);
+            }
+            if (transactionTimeout.toMillis() < 2_000) {
+                throw new IllegalArgumentException("transaction timeout must be >= 2 s, got " + transactionTimeout);
+            }
+        }
+
+        public static Settings of(String workerId) {
+            return new Settings(workerId, DEFAULT_DOCUMENTS_PER_TRANSACTION, DEFAULT_TRANSACTION_TIMEOUT);
+        }
+    }
+
+    /**
+     * What this worker committed: documents and tokens of the run, corpus records of other runs or undecodable ones
+     * passed over; transactions committed and aborted (an aborted one's documents were done again).
+     */
+    public record Report(
+            long documents,
+            long tokens,
+            long skippedRecords,
+            long transactions,
+            long abortedTransactions,
+            double seconds) {
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+    }
+
+    private CorpusWorker() {}
+
+    /** The consumer group of every worker of {@code runId} (a run has one model: its run_sites record it). */
+    public static String groupId(TopicNames topics, String runId) {
+        return "scopeflow-worker." + topics.corpus() + "." + RunId.validate(runId);
+    }
+
+    /** The transactional id of worker {@code workerId} of {@code runId}: stable across restarts of that worker. */
+    public static String transactionalId(TopicNames topics, String runId, String workerId) {
+        return "scopeflow-worker." + topics.corpus() + "." + RunId.validate(runId) + "." + workerId;
+    }
+
+    /**
+     * Runs until the run is complete (see the class comment). {@code settings.runId()} and {@code modelId} pick the
+     * group; documents of other runs on the corpus topic are passed over (their offsets still committed).
+     */
+    public static Report run(
+            Gemma2Model model,
+            GemmaTokenizer tokenizer,
+            String bootstrapServers,
+            TopicNames topics,
+            CorpusProducer.Settings production,
+            List<CorpusProducer.Evaluation> evaluations,
+            Settings settings,
+            BooleanSupplier enqueueComplete,
+            ProducerProgress progress) {
+        String runId = production.runId();
+        try (Consumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                consumerProperties(bootstrapServers, groupId(topics, runId), settings),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            Loop loop = new Loop(
+                    model,
+                    tokenizer,
+                    bootstrapServers,
+                    topics,
+                    production,
+                    evaluations,
+                    settings,
+                    consumer,
+                    enqueueComplete,
+                    progress);
+            try {
+                return loop.run();
+            } finally {
+                loop.close();
+            }
+        }
+    }
+
+    static Properties consumerProperties(String bootstrapServers, String groupId, Settings settings) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.documentsPerTransaction());
+        // A poll's documents are all processed before the next poll: allow a slow device the time for them.
+        props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int)
+                Duration.ofMinutes(30).toMillis());
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, KafkaTopics.CORPUS_MAX_MESSAGE_BYTES);
+        // Heartbeats run on their own thread, so this only bounds how long a dead worker keeps its partitions.
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) SESSION_TIMEOUT.toMillis());
+        return props;
+    }
+
+    static Properties producerProperties(String bootstrapServers, String transactionalId, Settings settings) {
+        Properties props = ActivationPublisher.producerProperties(bootstrapServers);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int)
+                settings.transactionTimeout().toMillis());
+        return props;
+    }
+
+    /** The poll loop and its transaction; one per worker run. */
+    private static final class Loop {
+        private final Gemma2Model model;
+        private final GemmaTokenizer tokenizer;
+        private final String bootstrapServers;
+        private final TopicNames topics;
+        private final CorpusProducer.Settings production;
+        private final List<CorpusProducer.Evaluation> evaluations;
+        private final Settings settings;
+        private final Consumer<byte[], byte[]> consumer;
+        private final BooleanSupplier enqueueComplete;
+        private final ProducerProgress progress;
+        private final String transactionalId;
+        private final long started = System.nanoTime();
+
+        private Producer<byte[], byte[]> producer;
+        private Publishers publishers;
+        /** Offsets after the records the open transaction has processed. */
+        private final Map<TopicPartition, OffsetAndMetadata> pendingOffsets = new HashMap<>();
+
+        private boolean inTransaction;
+        private long transactionStart;
+        private long documentsInTransaction;
+        private long tokensAtTransactionStart;
+        private long documents;
+        private long tokens;
+        private long skipped;
+        private long transactions;
+        private long aborted;
+        private int consecutiveFailures;
+        private long lastIdleCheck;
+
+        Loop(
+                Gemma2Model model,
+                GemmaTokenizer tokenizer,
+                String bootstrapServers,
+                TopicNames topics,
+                CorpusProducer.Settings production,
+                List<CorpusProducer.Evaluation> evaluations,
+                Settings settings,
+                Consumer<byte[], byte[]> consumer,
+                BooleanSupplier enqueueComplete,
+                ProducerProgress progress) {
+            this.model = model;
+            this.tokenizer = tokenizer;
+            this.bootstrapServers = bootstrapServers;
+            this.topics = topics;
+            this.production = production;
+            this.evaluations = List.copyOf(evaluations);
+            this.settings = settings;
+            this.consumer = consumer;
+            this.enqueueComplete = enqueueComplete;
+            this.progress = progress;
+            this.transactionalId = transactionalId(topics, production.runId(), settings.workerId());
+        }
+
+        Report run() {
+            openProducer();
+            consumer.subscribe(List.of(topics.corpus()));
+            progress.start();
+            while (true) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                if (records.isEmpty()) {
+                    if (idleCheckDue()) {
+                        commitPastMarkers();
+                        if (runComplete()) {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                try {
+                    for (ConsumerRecord<byte[], byte[]> record : records) {
+                        process(record);
+                        if (transactionFull()) {
+                            commit();
+                        }
+                    }
+                    commit();
+                    consecutiveFailures = 0;
+                } catch (RuntimeException e) {
+                    if (!isKafkaFailure(e)) {
+                        throw e; // the model or a document: doing it again would fail again
+                    }
+                    recover(e);
+                }
+            }
+            progress.finish(documents, tokens);
+            return new Report(documents, tokens, skipped, transactions, aborted, (System.nanoTime() - started) / 1e9);
+        }
+
+        /** A Kafka error, or a publisher's report of a send Kafka failed. */
+        private static boolean isKafkaFailure(RuntimeException e) {
+            return e instanceof KafkaException || e.getCause() instanceof KafkaException;
+        }
+
+        private void process(ConsumerRecord<byte[], byte[]> record) {
+            if (!inTransaction) {
+                producer.beginTransaction();
+                inTransaction = true;
+                transactionStart = System.nanoTime();
+                documentsInTransaction = 0;
+                tokensAtTransactionStart = publishers.session.tokens();
+            }
+            CorpusDocument doc = decode(record);
+            if (doc != null && doc.runId().equals(production.runId())) {
+                if (publishers.session.accept(new Document(doc.docId(), doc.text(), doc.source()))) {
+                    progress.update(documents + documentsInTransaction + 1, tokens, Double.NaN);
+                }
+                documentsInTransaction++;
+            } else {
+                skipped++;
+            }
+            pendingOffsets.put(
+                    new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+        }
+
+        private boolean transactionFull() {
+            return documentsInTransaction >= settings.documentsPerTransaction()
+                    || System.nanoTime() - transactionStart
+                            > settings.transactionTimeout().toNanos() / 2;
+        }
+
+        /** Forwards what waits, adds the offsets and commits; a no-op without an open transaction. */
+        private void commit() {
+            if (!inTransaction) {
+                return;
+            }
+            publishers.session.flush();
+            producer.sendOffsetsToTransaction(Map.copyOf(pendingOffsets), consumer.groupMetadata());
+            producer.commitTransaction();
+            inTransaction = false;
+            pendingOffsets.clear();
+            transactions++;
+            documents += documentsInTransaction;
+            tokens += publishers.session.tokens() - tokensAtTransactionStart;
+            progress.update(documents, tokens, Double.NaN);
+        }
+
+        /**
+         * Aborts the open transaction (or, when the producer is fenced or broken, replaces the producer, which
+         * aborts it), starts over with fresh publishers and rewinds the consumer to the group's committed offsets,
+         * so the transaction's documents are done again. A fenced worker stops: another worker took its id.
+         */
+        private void recover(RuntimeException e) {
+            if (e instanceof ProducerFencedException) {
+                throw new IllegalStateException(
+                        "another worker started with worker id '" + settings.workerId() + "' (" + transactionalId
+                                + ") and took over; give each worker of a run its own --worker-id",
+                        e);
+            }
+            if (++consecutiveFailures > MAX_CONSECUTIVE_FAILURES) {
+                throw new IllegalStateException(
+                        "worker '" + settings.workerId() + "' of run '" + production.runId() + "' failed "
+                                + MAX_CONSECUTIVE_FAILURES + " transactions in a row on Kafka " + bootstrapServers
+                                + "; committed documents stay, start it again to go on: " + e.getMessage(),
+                        e);
+            }
+            LOG.warn("transaction of worker {} failed, aborting it and redoing its documents", transactionalId, e);
+            boolean fatal = e instanceof OutOfOrderSequenceException || e instanceof AuthorizationException;
+            if (inTransaction && !fatal) {
+                try {
+                    producer.abortTransaction();
+                } catch (KafkaException abortFailed) {
+                    fatal = true;
+                }
+            }
+            if (inTransaction) {
+                aborted++;
+            }
+            inTransaction = false;
+            pendingOffsets.clear();
+            if (fatal) {
+                producer.close(Duration.ZERO);
+                openProducer(); // initTransactions aborts what the old producer left open
+            } else {
+                publishers = new Publishers(producer); // the old ones remember the aborted sends' failures
+            }
+            rewind();
+        }
+
+        private void openProducer() {
+            producer = new KafkaProducer<>(
+                    producerProperties(bootstrapServers, transactionalId, settings),
+                    new ByteArraySerializer(),
+                    new ByteArraySerializer());
+            producer.initTransactions();
+            publishers = new Publishers(producer);
+        }
+
+        private void rewind() {
+            Set<TopicPartition> assigned = consumer.assignment();
+            if (assigned.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned);
+            Set<TopicPartition> fromStart =
+                    assigned.stream().filter(p -> committed.get(p) == null).collect(Collectors.toSet());
+            committed.forEach((p, at) -> {
+                if (at != null) {
+                    consumer.seek(p, at);
+                }
+            });
+            consumer.seekToBeginning(fromStart);
+        }
+
+        /** At most once a second, the idle worker looks at where the group stands. */
+        private boolean idleCheckDue() {
+            long now = System.nanoTime();
+            if (now - lastIdleCheck < IDLE_CHECK_INTERVAL_NANOS) {
+                return false;
+            }
+            lastIdleCheck = now;
+            return true;
+        }
+
+        /**
+         * Commits the positions of assigned partitions that are past their committed offsets with no record between:
+         * the transaction markers an enqueue writes after its last documents take offsets of their own, which a
+         * consumer skips but no processed record's offset + 1 reaches, so without this the group would never be at
+         * the end of the corpus.
+         */
+        private void commitPastMarkers() {
+            Set<TopicPartition> assigned = consumer.assignment();
+            if (assigned.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned);
+            Map<TopicPartition, OffsetAndMetadata> ahead = new HashMap<>();
+            for (TopicPartition p : assigned) {
+                long position = consumer.position(p);
+                OffsetAndMetadata at = committed.get(p);
+                if (at == null ? position > 0 : position > at.offset()) {
+                    ahead.put(p, new OffsetAndMetadata(position));
+                }
+            }
+            if (!ahead.isEmpty()) {
+                try {
+                    producer.beginTransaction();
+                    inTransaction = true;
+                    producer.sendOffsetsToTransaction(ahead, consumer.groupMetadata());
+                    producer.commitTransaction();
+                    inTransaction = false;
+                } catch (RuntimeException e) {
+                    if (!isKafkaFailure(e)) {
+                        throw e;
+                    }
+                    recover(e);
+                }
+            }
+        }
+
+        /**
+         * The run's enqueue is recorded complete and the group has committed offsets at the end of every corpus
+         * partition (read_committed ends: an enqueue's open transaction is not yet the end).
+         */
+        private boolean runComplete() {
+            return enqueueComplete.getAsBoolean() && RunCompletion.corpusConsumed(consumer, topics.corpus());
+        }
+
+        private CorpusDocument decode(ConsumerRecord<byte[], byte[]> record) {
+            try {
+                return record.value() == null ? null : CorpusDocument.fromJson(record.value());
+            } catch (IllegalArgumentException e) {
+                LOG.warn(
+                        "{}/{}@{} is not a corpus document, passed over: {}",
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        e.getMessage());
+                return null;
+            }
+        }
+
+        void close() {
+            if (producer != null) {
+                if (inTransaction) {
+                    try {
+                        producer.abortTransaction();
+                    } catch (KafkaException e) {
+                        LOG.warn("could not abort the open transaction of {}: {}", transactionalId, e.getMessage());
+                    }
+                }
+                producer.close();
+            }
+        }
+
+        /** The three publishers over the shared transactional producer and the production session feeding them. */
+        private final class Publishers {
+            final CorpusProducer.Session session;
+
+            Publishers(Producer<byte[], byte[]> producer) {
+                ActivationPublisher activations = ActivationPublisher.sharing(producer, topics);
+                JsonRecordPublisher<DocumentWindow> windows = JsonRecordPublisher.documentsSharing(producer, topics);
+                JsonRecordPublisher<WindowEvaluation> evaluated =
+                        JsonRecordPublisher.evaluationsSharing(producer, topics);
+                this.session = new CorpusProducer.Session(
+                        model,
+                        tokenizer,
+                        production,
+                        evaluations,
+                        new CorpusProducer.Sinks(activations::publish, windows, evaluated));
+            }
+        }
+    }
+}
