@@ -53,7 +53,8 @@ final class EnqueueCommand implements Callable<Integer> {
     public Integer call() {
         CorpusEnqueue.Report report;
         try (Services resolved = services.resolve(System.err)) {
-            report = enqueue(resolved, corpus, jsonlField, new CorpusEnqueue.Settings(runId, documentsPerTransaction));
+            report = enqueue(
+                    resolved, corpus, jsonlField, new CorpusEnqueue.Settings(runId, documentsPerTransaction, false));
         }
         System.out.printf(
                 Locale.ROOT,

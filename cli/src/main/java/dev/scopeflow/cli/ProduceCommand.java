@@ -1,23 +1,30 @@
 package dev.scopeflow.cli;
 
+import dev.scopeflow.producers.kafka.CorpusEnqueue;
+import dev.scopeflow.producers.kafka.CorpusWorker;
 import dev.scopeflow.producers.kafka.KafkaProduction;
+import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.results.ResultsReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code scopeflow produce}: streams a corpus through a Hugging Face Gemma 2 checkpoint into Kafka (see
- * {@link KafkaProduction}); the progress bar goes to stderr, the summary to stdout. Records the run's sites and
- * widths in ClickHouse's {@code run_sites} before its first record, which {@code run-job} checks SAEs against,
- * and refuses a run id that already has data there or in Kafka unless {@code --append}.
+ * {@code scopeflow produce}: streams a corpus through a Hugging Face Gemma 2 checkpoint into Kafka as
+ * {@code enqueue} followed by one local {@code worker} ({@link CorpusWorker}), so it is crash-safe: run again after a
+ * crash, it resumes the enqueue or the production where they stopped and no document is counted twice. The progress
+ * bar goes to stderr, the summary to stdout. A run id with data from elsewhere ({@code run_sites} records it, but
+ * no enqueue of this corpus) is refused. {@code --append} adds a corpus to such a run the old way, straight from the
+ * file ({@link KafkaProduction#run}; not resumable).
  */
 @Command(
         name = "produce",
@@ -25,6 +32,9 @@ import picocli.CommandLine.Option;
         description = "Stream a corpus through a Gemma 2 checkpoint to Kafka: Arrow activation batches at the given "
                 + "sites and the documents' token windows.")
 final class ProduceCommand implements Callable<Integer> {
+
+    /** The worker id of produce's own worker: a rerun after a crash aborts what the crashed one left open. */
+    static final String LOCAL_WORKER = "produce";
 
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE);
@@ -49,8 +59,8 @@ final class ProduceCommand implements Callable<Integer> {
 
     @Option(
             names = "--append",
-            description = "Add to a run id that already has data (e.g. a second corpus); without it produce refuses, "
-                    + "since rerunning a crashed produce would count its tokens twice.")
+            description = "Add this corpus to a run id that already has data (e.g. a second corpus), straight from the "
+                    + "file: not resumable, rerunning a crashed append would count its tokens twice.")
     boolean append;
 
     @Option(names = "--allow-empty", description = "Accept a corpus without documents (exit 0, nothing published).")
@@ -59,26 +69,93 @@ final class ProduceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         CorpusProducer.Settings settings = production.settings(runId);
-        CorpusProducer.Report report;
-        TopicNames topics;
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
         try (SaeSplices evaluated = production.loadEvaluations();
                 Services resolved = services.resolve(System.err)) {
-            topics = resolved.topics();
-            RunSitesRecording.check(resolved, runId, append, null, null);
-            report = KafkaProduction.run(
+            if (append) {
+                return appendDirectly(resolved, settings, evaluated);
+            }
+            Optional<String> corpusSummary = enqueueOrResume(resolved);
+            if (corpusSummary.isEmpty()) {
+                System.out.println("run " + runId + ": " + corpus + " holds no documents; nothing was published");
+                return 0;
+            }
+            CorpusWorker.Report report = KafkaProduction.work(
                     production.model,
-                    corpus,
-                    jsonlField,
                     resolved.kafkaBootstrap(),
-                    topics,
+                    resolved.topics(),
                     KafkaProduction.DEFAULT_PARTITIONS,
                     settings,
                     evaluated.evaluations(),
-                    new KafkaProduction.Policy(append, allowEmpty, RunSitesRecording.recorder(resolved)),
+                    CorpusWorker.Settings.of(LOCAL_WORKER),
+                    () -> true, // enqueued above
+                    RunSitesRecording.workerRecorder(resolved),
+                    WorkerCommand.progressRecorder(resolved),
                     production.device.computeDevice(),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
+            print(settings, resolved.topics(), report.production());
+            if (report.abortedTransactions() > 0) {
+                System.out.println(report.abortedTransactions() + " transaction(s) aborted on Kafka errors and redone");
+            }
+            System.out.println("corpus: " + corpusSummary.get());
         }
+        return 0;
+    }
+
+    /**
+     * Enqueues the corpus unless this run's enqueue is complete already (a produce that was interrupted, run again:
+     * then the corpus must be the same file). Returns what the enqueue recorded, or empty for a corpus without
+     * documents under {@code --allow-empty}.
+     */
+    private Optional<String> enqueueOrResume(Services resolved) {
+        ResultsReader reader = new ResultsReader(resolved.clickHouse(), resolved.database());
+        Optional<ResultsReader.EnqueuedCorpus> enqueued = reader.enqueuedCorpus(runId);
+        if (enqueued.isPresent()) {
+            String path = corpus.toAbsolutePath().normalize().toString();
+            ResultsReader.EnqueuedCorpus done = enqueued.get();
+            if (!done.corpus().equals(path)) {
+                throw new IllegalStateException("run id '" + runId + "' was enqueued from " + done.corpus() + ", not "
+                        + path + ": run produce again with that corpus to finish the run, or choose a new run id");
+            }
+            System.err.println("run " + runId + ": its " + done.documents() + " documents are enqueued already; "
+                    + "producing those not yet produced");
+            return Optional.of("records=" + done.records() + " documents=" + done.documents() + " empty="
+                    + done.empty() + " invalid_utf8=" + done.invalidUtf8() + " malformed_json=" + done.malformedJson()
+                    + " truncated=" + done.truncated());
+        }
+        RunSitesRecording.check(resolved, runId, false, null, null);
+        Gemma2Config.load(production.model); // a checkpoint that cannot load fails before anything is enqueued
+        CorpusEnqueue.Report report = EnqueueCommand.enqueue(
+                resolved,
+                corpus,
+                jsonlField,
+                new CorpusEnqueue.Settings(runId, CorpusEnqueue.DEFAULT_DOCUMENTS_PER_TRANSACTION, allowEmpty));
+        return report.documents() == 0
+                ? Optional.empty()
+                : Optional.of(report.stats().toString());
+    }
+
+    /** {@code --append}: the corpus straight through the model into a run that has data, without the corpus topic. */
+    private int appendDirectly(Services resolved, CorpusProducer.Settings settings, SaeSplices evaluated) {
+        RunSitesRecording.check(resolved, runId, true, null, null);
+        CorpusProducer.Report report = KafkaProduction.run(
+                production.model,
+                corpus,
+                jsonlField,
+                resolved.kafkaBootstrap(),
+                resolved.topics(),
+                KafkaProduction.DEFAULT_PARTITIONS,
+                settings,
+                evaluated.evaluations(),
+                new KafkaProduction.Policy(true, allowEmpty, RunSitesRecording.recorder(resolved)),
+                production.device.computeDevice(),
+                new ProgressBar(System.err, Duration.ofSeconds(1)));
+        print(settings, resolved.topics(), report);
+        System.out.println("corpus: " + report.corpus());
+        return 0;
+    }
+
+    private void print(CorpusProducer.Settings settings, TopicNames topics, CorpusProducer.Report report) {
         System.out.printf(
                 Locale.ROOT,
                 "run %s: %d documents, %d windows, %d tokens in %.1f s (%.0f tokens/s); "
@@ -101,7 +178,5 @@ final class ProduceCommand implements Callable<Integer> {
                     production.evalSaes.size(),
                     topics.evaluations());
         }
-        System.out.println("corpus: " + report.corpus());
-        return 0;
     }
 }

@@ -5,10 +5,13 @@ import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
 import dev.scopeflow.schemas.results.ResultsReader;
+import dev.scopeflow.schemas.results.WorkerProgressRows;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -77,23 +80,51 @@ final class WorkerCommand implements Callable<Integer> {
                     worker,
                     () -> results.enqueuedCorpus(runId).isPresent(),
                     RunSitesRecording.workerRecorder(resolved),
+                    WorkerCommand.progressRecorder(resolved),
                     production.device.computeDevice(),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }
-        System.out.printf(
+        print(System.out, worker.workerId(), runId, report);
+        return 0;
+    }
+
+    /** Writes a worker session's progress to ClickHouse's {@code worker_progress}. */
+    static CorpusWorker.ProgressRecorder progressRecorder(Services services) {
+        return (run, worker, session, report, finished) -> new WorkerProgressRows()
+                .add(
+                        run,
+                        worker,
+                        session,
+                        report.production().documents(),
+                        report.production().windows(),
+                        report.production().tokens(),
+                        report.transactions(),
+                        report.abortedTransactions(),
+                        finished,
+                        Instant.now())
+                .insertInto(services.clickHouse(), services.database());
+    }
+
+    /** The worker's summary line. */
+    static void print(PrintStream out, String workerId, String runId, CorpusWorker.Report report) {
+        CorpusProducer.Report done = report.production();
+        out.printf(
                 Locale.ROOT,
-                "worker %s of run %s: %d documents, %d tokens in %.1f s (%.0f tokens/s); %d transactions committed, "
-                        + "%d aborted and redone; %d corpus records of other runs passed over%n",
-                worker.workerId(),
+                "worker %s of run %s: %d documents, %d windows, %d tokens in %.1f s (%.0f tokens/s); %d activation "
+                        + "batches, %d windows evaluated; %d transactions committed, %d aborted and redone; %d corpus "
+                        + "records of other runs passed over%n",
+                workerId,
                 runId,
-                report.documents(),
-                report.tokens(),
-                report.seconds(),
-                report.tokensPerSecond(),
+                done.documents(),
+                done.windows(),
+                done.tokens(),
+                done.seconds(),
+                done.tokensPerSecond(),
+                done.activationBatches(),
+                done.evaluatedWindows(),
                 report.transactions(),
                 report.abortedTransactions(),
                 report.skippedRecords());
-        return 0;
     }
 
     /** The host name in the characters a worker id may hold. */

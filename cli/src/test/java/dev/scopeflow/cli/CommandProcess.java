@@ -17,6 +17,11 @@ final class CommandProcess {
 
     /** Starts {@code args}; stdout and stderr go to {@code log}. The classpath goes through an argument file. */
     static Process start(Path log, String... args) throws IOException {
+        return startWithHeap(log, "256m", args);
+    }
+
+    /** {@link #start(Path, String...)} with a heap of at most {@code maxHeap} (e.g. "2g"). */
+    static Process startWithHeap(Path log, String maxHeap, String... args) throws IOException {
         Path argFile = log.resolveSibling(log.getFileName() + ".args");
         String classpath = System.getProperty("java.class.path");
         Files.writeString(
@@ -25,7 +30,7 @@ final class CommandProcess {
                 StandardCharsets.UTF_8);
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
+                "-Xmx" + maxHeap,
                 "--add-opens=java.base/java.nio=ALL-UNNAMED",
                 "@" + argFile,
                 ScopeFlow.class.getName()));

@@ -26,6 +26,7 @@ import dev.scopeflow.schemas.results.RunCorpusRows;
 import dev.scopeflow.schemas.results.RunProgressRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.StorePoliciesRows;
+import dev.scopeflow.schemas.results.WorkerProgressRows;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -135,6 +136,11 @@ class ModernClickHouseDialectITCase {
                             0,
                             Instant.parse("2026-01-02T03:04:05Z"))
                     .insertInto(server.http(), DB);
+            new WorkerProgressRows()
+                    .add(RUN, "w0", "s0", 5, 6, 60, 2, 1, false, Instant.parse("2026-01-02T03:04:05Z"))
+                    .add(RUN, "w0", "s0", 8, 9, 90, 3, 1, true, Instant.parse("2026-01-02T03:04:06Z"))
+                    .add(RUN, "w1", "s1", 3, 3, 30, 1, 0, false, Instant.parse("2026-01-02T03:04:07Z"))
+                    .insertInto(server.http(), DB);
             // What a job counts when a record decodes to no run.
             new SiteProgressRows()
                     .add(SiteProgressRows.UNDECODABLE_RUN_ID, "", 3, 0, 3, Instant.EPOCH, 3)
@@ -228,6 +234,8 @@ class ModernClickHouseDialectITCase {
         reads.put("evaluations", r -> r.evaluations(RUN, List.of(sae1)));
         reads.put("producedSites", r -> r.producedSites(RUN));
         reads.put("enqueuedCorpus", r -> r.enqueuedCorpus(RUN).orElseThrow());
+        reads.put("workerProgress", r -> r.workerProgress(RUN));
+        reads.put("countedDocuments", r -> r.countedDocuments(RUN));
         reads.put("featureCount", r -> r.featureCount(RUN, sae0));
         reads.put("features by density", r -> r.features(RUN, sae0, false, 5, 20));
         reads.put("features by max", r -> r.features(RUN, sae1, true, 0, 20));

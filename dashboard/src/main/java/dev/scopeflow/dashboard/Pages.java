@@ -117,6 +117,50 @@ final class Pages {
         return document("Runs", body.append("</table>").toString());
     }
 
+    /**
+     * An enqueued run's documents (enqueued, produced by its workers, read by the job) and its worker sessions, as
+     * the run-progress named query counts them; nothing for a run produced without the corpus topic.
+     */
+    private void production(StringBuilder body, String runId) {
+        Optional<ResultsReader.EnqueuedCorpus> enqueued = store.enqueuedCorpus(runId);
+        List<ResultsReader.WorkerSession> sessions = store.workerProgress(runId);
+        if (enqueued.isEmpty() && sessions.isEmpty()) {
+            return;
+        }
+        body.append("<h2>Production</h2><table class=\"production\">");
+        row(
+                body,
+                "documents enqueued",
+                enqueued.map(e -> String.valueOf(e.documents())).orElse("enqueue not complete"));
+        row(
+                body,
+                "documents produced",
+                String.valueOf(sessions.stream()
+                        .mapToLong(ResultsReader.WorkerSession::documents)
+                        .sum()));
+        row(body, "documents counted", String.valueOf(store.countedDocuments(runId)));
+        body.append("</table><table><tr><th>worker</th><th>documents</th><th>tokens</th><th>transactions</th>"
+                + "<th>aborted</th><th>state</th><th>updated (UTC)</th></tr>");
+        for (ResultsReader.WorkerSession w : sessions) {
+            body.append("<tr><td>")
+                    .append(Html.escape(w.workerId()))
+                    .append("</td><td class=\"n\">")
+                    .append(w.documents())
+                    .append("</td><td class=\"n\">")
+                    .append(w.tokens())
+                    .append("</td><td class=\"n\">")
+                    .append(w.transactions())
+                    .append("</td><td class=\"n\">")
+                    .append(w.aborted())
+                    .append("</td><td>")
+                    .append(w.finished() ? "finished" : "working or stopped")
+                    .append("</td><td>")
+                    .append(Html.escape(w.updatedAt()))
+                    .append("</td></tr>");
+        }
+        body.append("</table>");
+    }
+
     String run(Params params) {
         String runId = params.id("id");
         RunOverview overview = store.run(runId).orElseThrow(() -> HttpError.notFound("no run '" + runId + "'"));
@@ -135,6 +179,7 @@ final class Pages {
             row(body, "dead letters", String.valueOf(p.deadLetters()));
         });
         body.append("</table>");
+        production(body, runId);
         List<String> registered = overview.run().map(ResultsReader.Run::saes).orElse(List.of());
         Map<String, String> storePolicies = store.storePolicies(runId);
         for (SaeEvaluation sae : store.evaluations(runId, registered)) {

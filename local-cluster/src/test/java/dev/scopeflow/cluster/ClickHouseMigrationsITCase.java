@@ -50,7 +50,7 @@ class ClickHouseMigrationsITCase {
     @Test
     void migrationsApplyOnceAndAreRecorded() {
         assertThat(ch.ping()).isTrue();
-        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        assertThat(firstApply).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
         assertThat(ClickHouseMigrations.apply(ch, DB)).isEmpty();
         assertThat(ch.query("SELECT version, name FROM " + DB + ".schema_migrations FINAL"))
                 .containsExactly(
@@ -63,7 +63,8 @@ class ClickHouseMigrationsITCase {
                         List.of("7", "reconstruction_sums"),
                         List.of("8", "documents_granules"),
                         List.of("9", "downstream_stats"),
-                        List.of("10", "run_corpus"));
+                        List.of("10", "run_corpus"),
+                        List.of("11", "worker_progress"));
         assertThat(ch.query("SELECT name FROM system.tables WHERE database = '" + DB + "' ORDER BY name"))
                 .extracting(row -> row.get(0))
                 .containsExactly(
@@ -83,7 +84,8 @@ class ClickHouseMigrationsITCase {
                         "schema_migrations",
                         "site_progress",
                         "store_policies",
-                        "top_examples");
+                        "top_examples",
+                        "worker_progress");
         assertThat(ch.query("SELECT type FROM system.columns WHERE database = '"
                         + DB
                         + "' AND table = 'runs' AND name = 'started_at'"))
@@ -104,7 +106,7 @@ class ClickHouseMigrationsITCase {
                 .add(SiteProgressRows.UNDECODABLE_RUN_ID, 2, 0, 2, t, 2)
                 .insertInto(ch, db);
 
-        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
         String select = "SELECT run_id, site, records, tokens, dead_letters, toString(updated_at), version FROM " + db
                 + ".site_progress FINAL ORDER BY run_id";
         List<List<String>> expected = List.of(
@@ -148,7 +150,7 @@ class ClickHouseMigrationsITCase {
         List<List<String>> before = ch.query(select);
         assertThat(before).hasSize(3);
 
-        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(8, 9, 10);
+        assertThat(ClickHouseMigrations.apply(ch, db)).containsExactly(8, 9, 10, 11);
         assertThat(ch.query(select)).isEqualTo(before);
         assertThat(ch.query("SELECT create_table_query FROM system.tables WHERE database = '" + db
                                 + "' AND name = 'documents'")

@@ -147,7 +147,8 @@ class NamedQueriesITCase {
                         "feature-windows",
                         "co-occurring-features",
                         "feature-tokens",
-                        "document-counts");
+                        "document-counts",
+                        "run-progress");
         assertThat(run("feature-windows", "feature", 0).columns())
                 .containsExactly("rank", "doc_id", "top_position", "position", "token_id", "activation");
     }

@@ -24,6 +24,7 @@ import dev.scopeflow.schemas.results.SaesRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.StorePoliciesRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
+import dev.scopeflow.schemas.results.WorkerProgressRows;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +58,8 @@ public abstract class ResultsTablesContract {
             FeatureActivationsRows.TABLE,
             FeatureActivationsByTokenRows.TABLE,
             StorePoliciesRows.TABLE,
-            DownstreamStatsRows.TABLE);
+            DownstreamStatsRows.TABLE,
+            WorkerProgressRows.TABLE);
 
     private ClickHouseHttp ch;
 
@@ -220,6 +222,15 @@ public abstract class ResultsTablesContract {
         assertThat(select(RunCorpusRows.TABLE))
                 .containsExactly(
                         List.of("r", "p.corpus.v1", "/c.jsonl", "7", "12", "2", "1", "2", "1", "2024-06-07 08:09:10"));
+
+        new WorkerProgressRows()
+                .add("r", "w0", "s1", 7, 9, 70, 3, 1, false, t1)
+                .add("r", "w0", "s1", 8, 11, 80, 4, 1, true, t2)
+                .insertInto(ch, DB);
+        assertThat(ch.query("SELECT " + String.join(", ", WorkerProgressRows.TABLE.columnNames()) + " FROM "
+                        + WorkerProgressRows.TABLE.in(DB) + " FINAL"))
+                .as("the later row of a session (version: transactions + aborted + finished) wins")
+                .containsExactly(List.of("r", "w0", "s1", "8", "11", "80", "4", "1", "1", "2024-06-07 08:09:10", "6"));
 
         new StorePoliciesRows().add("r", "s", "top-per-token 8", t1).insertInto(ch, DB);
         assertThat(select(StorePoliciesRows.TABLE))

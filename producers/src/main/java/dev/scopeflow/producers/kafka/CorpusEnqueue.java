@@ -56,8 +56,11 @@ public final class CorpusEnqueue {
         void record(String runId, String topic, CorpusStats stats);
     }
 
-    /** What to enqueue under which run id, and how many documents per transaction. */
-    public record Settings(String runId, int documentsPerTransaction) {
+    /**
+     * What to enqueue under which run id, how many documents per transaction, and whether a corpus without documents
+     * is accepted (then nothing is sent or recorded).
+     */
+    public record Settings(String runId, int documentsPerTransaction, boolean allowEmpty) {
         public Settings {
             RunId.validate(runId);
             if (documentsPerTransaction < 1) {
@@ -67,7 +70,7 @@ public final class CorpusEnqueue {
         }
 
         public static Settings of(String runId) {
-            return new Settings(runId, DEFAULT_DOCUMENTS_PER_TRANSACTION);
+            return new Settings(runId, DEFAULT_DOCUMENTS_PER_TRANSACTION, false);
         }
     }
 
@@ -178,6 +181,9 @@ public final class CorpusEnqueue {
             requireCommittedPrefix(skipped, committed, corpusPath, runId, topic);
             CorpusStats stats = corpus.stats();
             if (stats.documents() == 0) {
+                if (settings.allowEmpty()) {
+                    return new Report(topic, 0, 0, stats, (System.nanoTime() - started) / 1e9);
+                }
                 throw new IllegalArgumentException(
                         corpusPath + ": no documents to enqueue (" + stats + "); nothing was published");
             }

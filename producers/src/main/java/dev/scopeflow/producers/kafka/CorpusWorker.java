@@ -1,5 +1,6 @@
 package dev.scopeflow.producers.kafka;
 
+import dev.scopeflow.producers.corpus.CorpusStats;
 import dev.scopeflow.producers.corpus.Document;
 import dev.scopeflow.producers.model.Gemma2Model;
 import dev.scopeflow.producers.stream.CorpusProducer;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -95,20 +97,27 @@ public final class CorpusWorker {
     }
 
     /**
-     * What this worker committed: documents and tokens of the run, corpus records of other runs or undecodable ones
-     * passed over; transactions committed and aborted (an aborted one's documents were done again).
+     * What this worker committed ({@code production}: documents, windows, tokens, batches of committed transactions
+     * only; its corpus counts are empty, the enqueue has them), corpus records of other runs or undecodable ones
+     * passed over, transactions committed and aborted (an aborted one's documents were done again).
      */
     public record Report(
-            long documents,
-            long tokens,
-            long skippedRecords,
-            long transactions,
-            long abortedTransactions,
-            double seconds) {
-        public double tokensPerSecond() {
-            return seconds > 0 ? tokens / seconds : 0;
-        }
+            CorpusProducer.Report production, long skippedRecords, long transactions, long abortedTransactions) {}
+
+    /**
+     * Told what a worker session has committed: after a commit at most every {@link #PROGRESS_INTERVAL}, and once
+     * at the end with {@code finished}. The CLI writes it to ClickHouse's {@code worker_progress}; a recorder that
+     * fails is logged and does not stop the worker.
+     */
+    @FunctionalInterface
+    public interface ProgressRecorder {
+        ProgressRecorder NONE = (runId, workerId, session, report, finished) -> {};
+
+        void record(String runId, String workerId, String session, Report report, boolean finished);
     }
+
+    /** How often a worker's progress is recorded at most. */
+    public static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
 
     private CorpusWorker() {}
 
@@ -123,8 +132,8 @@ public final class CorpusWorker {
     }
 
     /**
-     * Runs until the run is complete (see the class comment). {@code settings.runId()} and {@code modelId} pick the
-     * group; documents of other runs on the corpus topic are passed over (their offsets still committed).
+     * Runs until the run is complete (see the class comment). {@code production.runId()} picks the group; documents
+     * of other runs on the corpus topic are passed over (their offsets still committed).
      */
     public static Report run(
             Gemma2Model model,
@@ -135,6 +144,7 @@ public final class CorpusWorker {
             List<CorpusProducer.Evaluation> evaluations,
             Settings settings,
             BooleanSupplier enqueueComplete,
+            ProgressRecorder recorder,
             ProducerProgress progress) {
         String runId = production.runId();
         try (Consumer<byte[], byte[]> consumer = new KafkaConsumer<>(
@@ -151,6 +161,7 @@ public final class CorpusWorker {
                     settings,
                     consumer,
                     enqueueComplete,
+                    recorder,
                     progress);
             try {
                 return loop.run();
@@ -197,6 +208,9 @@ public final class CorpusWorker {
         private final Consumer<byte[], byte[]> consumer;
         private final BooleanSupplier enqueueComplete;
         private final ProducerProgress progress;
+        private final ProgressRecorder recorder;
+        private final String session = UUID.randomUUID().toString();
+        private long lastRecorded = System.nanoTime();
         private final String transactionalId;
         private final long started = System.nanoTime();
 
@@ -208,9 +222,8 @@ public final class CorpusWorker {
         private boolean inTransaction;
         private long transactionStart;
         private long documentsInTransaction;
-        private long tokensAtTransactionStart;
-        private long documents;
-        private long tokens;
+        private CorpusProducer.Report atTransactionStart;
+        private CorpusProducer.Report committed = CorpusProducer.Report.none(new CorpusStats());
         private long skipped;
         private long transactions;
         private long aborted;
@@ -227,6 +240,7 @@ public final class CorpusWorker {
                 Settings settings,
                 Consumer<byte[], byte[]> consumer,
                 BooleanSupplier enqueueComplete,
+                ProgressRecorder recorder,
                 ProducerProgress progress) {
             this.model = model;
             this.tokenizer = tokenizer;
@@ -238,6 +252,7 @@ public final class CorpusWorker {
             this.consumer = consumer;
             this.enqueueComplete = enqueueComplete;
             this.progress = progress;
+            this.recorder = recorder;
             this.transactionalId = transactionalId(topics, production.runId(), settings.workerId());
         }
 
@@ -272,8 +287,18 @@ public final class CorpusWorker {
                     recover(e);
                 }
             }
-            progress.finish(documents, tokens);
-            return new Report(documents, tokens, skipped, transactions, aborted, (System.nanoTime() - started) / 1e9);
+            progress.finish(committed.documents(), committed.tokens());
+            Report report = report();
+            record(report, true);
+            return report;
+        }
+
+        private CorpusProducer.Report sessionSoFar() {
+            return publishers.session.report(committed.corpus(), 0);
+        }
+
+        private double secondsSinceStart() {
+            return (System.nanoTime() - started) / 1e9;
         }
 
         /** A Kafka error, or a publisher's report of a send Kafka failed. */
@@ -287,12 +312,12 @@ public final class CorpusWorker {
                 inTransaction = true;
                 transactionStart = System.nanoTime();
                 documentsInTransaction = 0;
-                tokensAtTransactionStart = publishers.session.tokens();
+                atTransactionStart = sessionSoFar();
             }
             CorpusDocument doc = decode(record);
             if (doc != null && doc.runId().equals(production.runId())) {
                 if (publishers.session.accept(new Document(doc.docId(), doc.text(), doc.source()))) {
-                    progress.update(documents + documentsInTransaction + 1, tokens, Double.NaN);
+                    progress.update(committed.documents() + documentsInTransaction + 1, committed.tokens(), Double.NaN);
                 }
                 documentsInTransaction++;
             } else {
@@ -319,9 +344,24 @@ public final class CorpusWorker {
             inTransaction = false;
             pendingOffsets.clear();
             transactions++;
-            documents += documentsInTransaction;
-            tokens += publishers.session.tokens() - tokensAtTransactionStart;
-            progress.update(documents, tokens, Double.NaN);
+            committed = committed.plus(sessionSoFar().since(atTransactionStart));
+            progress.update(committed.documents(), committed.tokens(), Double.NaN);
+            if (System.nanoTime() - lastRecorded > PROGRESS_INTERVAL.toNanos()) {
+                record(report(), false);
+            }
+        }
+
+        private Report report() {
+            return new Report(committed.withSeconds(secondsSinceStart()), skipped, transactions, aborted);
+        }
+
+        private void record(Report report, boolean finished) {
+            lastRecorded = System.nanoTime();
+            try {
+                recorder.record(production.runId(), settings.workerId(), session, report, finished);
+            } catch (RuntimeException e) {
+                LOG.warn("could not record the progress of worker {}: {}", settings.workerId(), e.getMessage());
+            }
         }
 
         /**

@@ -144,6 +144,7 @@ public final class KafkaProduction {
             CorpusWorker.Settings worker,
             BooleanSupplier enqueueComplete,
             SiteRecorder recorder,
+            CorpusWorker.ProgressRecorder progressRecorder,
             ComputeDevice device,
             ProducerProgress progress) {
         KafkaTopics.ensure(bootstrapServers, topics, partitions);
@@ -160,6 +161,7 @@ public final class KafkaProduction {
                     evaluations,
                     worker,
                     enqueueComplete,
+                    progressRecorder,
                     progress);
         }
     }

@@ -144,6 +144,42 @@ public final class CorpusProducer {
             return seconds > 0 ? tokens / seconds : 0;
         }
 
+        /** Nothing done yet over {@code corpus}. */
+        public static Report none(CorpusStats corpus) {
+            return new Report(0, 0, 0, 0, 0, 0, corpus, 0);
+        }
+
+        /** The counts of this report less {@code earlier}'s: what was done between the two; corpus and time this one's. */
+        public Report since(Report earlier) {
+            return new Report(
+                    documents - earlier.documents,
+                    windows - earlier.windows,
+                    tokens - earlier.tokens,
+                    activationBatches - earlier.activationBatches,
+                    forwardPasses - earlier.forwardPasses,
+                    evaluatedWindows - earlier.evaluatedWindows,
+                    corpus,
+                    seconds);
+        }
+
+        /** The counts of both; corpus and time this one's. */
+        public Report plus(Report more) {
+            return new Report(
+                    documents + more.documents,
+                    windows + more.windows,
+                    tokens + more.tokens,
+                    activationBatches + more.activationBatches,
+                    forwardPasses + more.forwardPasses,
+                    evaluatedWindows + more.evaluatedWindows,
+                    corpus,
+                    seconds);
+        }
+
+        public Report withSeconds(double s) {
+            return new Report(
+                    documents, windows, tokens, activationBatches, forwardPasses, evaluatedWindows, corpus, s);
+        }
+
         /** This report if the corpus held a document; else an error naming the corpus and what was in it. */
         public Report requireDocuments(Path corpusPath) {
             if (documents > 0) {

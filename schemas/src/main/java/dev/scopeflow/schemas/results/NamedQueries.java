@@ -34,6 +34,9 @@ import java.util.stream.Collectors;
  *   <li>{@code document-counts}: per document, the stored activations of the feature (or of every feature with
  *       {@code feature=all}); the {@code n} documents with most, {@code doc_id, fires (activations), tokens
  *       (positions with at least one), max_activation} by fires descending, then doc id.
+ *   <li>{@code run-progress} (run only): one row {@code enqueued} (run_corpus), {@code produced} (summed over the
+ *       run's worker sessions in worker_progress), {@code counted} (documents with a window the job has written to
+ *       documents), {@code worker_sessions}, {@code aborted_transactions}; 0 where nothing is recorded yet.
  * </ul>
  */
 public final class NamedQueries {
@@ -92,9 +95,26 @@ public final class NamedQueries {
                             SAE,
                             new Parameter("feature", Type.FEATURE_OR_ALL, Type.ALL, "feature index or 'all'"),
                             new Parameter("n", Type.NON_NEGATIVE_INTEGER, "100", "documents listed")),
-                    NamedQueries::documentCounts));
+                    NamedQueries::documentCounts),
+            new NamedQuery(
+                    "run-progress",
+                    "An enqueued run's documents: enqueued, produced by its workers, read by the job; and its worker "
+                            + "sessions.",
+                    List.of(RUN),
+                    NamedQueries::runProgress));
 
     private NamedQueries() {}
+
+    /** Aggregates only, so each subquery has its one row even before anything is recorded. */
+    private static String runProgress(String db, Arguments a) {
+        String run = " WHERE run_id = " + a.quoted("run");
+        String workers = WorkerProgressRows.TABLE.in(db) + " FINAL" + run;
+        return "SELECT (SELECT sum(documents) FROM " + RunCorpusRows.TABLE.in(db) + " FINAL" + run + ") AS enqueued,"
+                + " (SELECT sum(documents) FROM " + workers + ") AS produced,"
+                + " (SELECT uniqExact(doc_id) FROM " + DocumentsRows.TABLE.in(db) + run + ") AS counted,"
+                + " (SELECT count() FROM " + workers + ") AS worker_sessions,"
+                + " (SELECT sum(aborted) FROM " + workers + ") AS aborted_transactions";
+    }
 
     /** Every named query, in the order they are listed to users. */
     public static List<NamedQuery> all() {

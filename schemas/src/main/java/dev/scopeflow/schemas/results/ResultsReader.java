@@ -62,6 +62,21 @@ public final class ResultsReader {
             long truncated,
             String enqueuedAt) {}
 
+    /**
+     * One worker session of a run ({@code worker_progress}): what it committed so far; {@code finished} once it saw
+     * the run complete and stopped. Time in UTC.
+     */
+    public record WorkerSession(
+            String workerId,
+            String session,
+            long documents,
+            long windows,
+            long tokens,
+            long transactions,
+            long aborted,
+            boolean finished,
+            String updatedAt) {}
+
     /** A run's progress summed over its sites; {@code updatedAt} is the latest of theirs. */
     public record Progress(long records, long tokens, long deadLetters, String updatedAt) {}
 
@@ -286,6 +301,34 @@ public final class ResultsReader {
                         Long.parseLong(row.get(6)),
                         Long.parseLong(row.get(7)),
                         row.get(8)));
+    }
+
+    /** Documents of the run with a window in {@code documents}: those the job has read (run-progress's counted). */
+    public long countedDocuments(String runId) {
+        return Long.parseLong(clickHouse
+                .query("SELECT uniqExact(doc_id) FROM " + DocumentsRows.TABLE.in(db) + runWhere(runId))
+                .get(0)
+                .get(0));
+    }
+
+    /** The run's worker sessions, by worker id then start; empty for a run no worker has produced. */
+    public List<WorkerSession> workerProgress(String runId) {
+        return clickHouse
+                .query("SELECT worker_id, session, documents, windows, tokens, transactions, aborted, finished, "
+                        + "updated_at FROM " + WorkerProgressRows.TABLE.in(db) + " FINAL" + runWhere(runId)
+                        + " ORDER BY worker_id, updated_at, session")
+                .stream()
+                .map(row -> new WorkerSession(
+                        row.get(0),
+                        row.get(1),
+                        Long.parseLong(row.get(2)),
+                        Long.parseLong(row.get(3)),
+                        Long.parseLong(row.get(4)),
+                        Long.parseLong(row.get(5)),
+                        Long.parseLong(row.get(6)),
+                        row.get(7).equals("1"),
+                        row.get(8)))
+                .toList();
     }
 
     /** The sites a producer recorded for a run ({@code run_sites}) and the activation width at each; empty if none. */

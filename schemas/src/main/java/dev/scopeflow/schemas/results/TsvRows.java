@@ -15,6 +15,7 @@ public abstract sealed class TsvRows
                 RunProgressRows,
                 RunSitesRows,
                 RunCorpusRows,
+                WorkerProgressRows,
                 SiteProgressRows,
                 StorePoliciesRows,
                 DownstreamStatsRows {
