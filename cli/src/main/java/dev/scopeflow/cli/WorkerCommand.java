@@ -47,8 +47,8 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(
             names = "--documents-per-transaction",
             defaultValue = "" + CorpusWorker.Settings.DEFAULT_DOCUMENTS_PER_TRANSACTION,
-            description = "Documents committed together with their offsets; a killed worker's open transaction is "
-                    + "redone (default: ${DEFAULT-VALUE}).")
+            description = "Most documents committed together with their offsets; a transaction is committed after "
+                    + "10 s anyway, and a killed worker's open one is redone (default: ${DEFAULT-VALUE}).")
     int documentsPerTransaction;
 
     @Option(
@@ -56,7 +56,8 @@ final class WorkerCommand implements Callable<Integer> {
             defaultValue = "60",
             description = "Seconds before Kafka aborts a transaction of a worker that died and did not come back "
                     + "(readers of its partitions wait that long); a transaction commits after half of it at the "
-                    + "latest (default: ${DEFAULT-VALUE}, at most the broker's transaction.max.timeout.ms).")
+                    + "latest, so a document must take less (default: ${DEFAULT-VALUE}, at most the broker's "
+                    + "transaction.max.timeout.ms).")
     int transactionTimeoutSeconds;
 
     @Override

@@ -14,8 +14,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Issue 13's worker benchmark, run by hand: the same corpus through a 2-layer Gemma-2-2B-shaped checkpoint
- * (hidden 2304, 16k vocabulary, numpy-written; site res.1, 256-token windows, 4 per forward) on the embedded
+ * Issue 13's worker benchmark, run by hand: the same corpus through a 1-layer Gemma-2-2B-shaped checkpoint
+ * (hidden 2304, intermediate 9216, 16k vocabulary, numpy-written; site res.0, 256-token windows, 4 per forward) on the embedded
  * services, produced three ways, interleaved for {@code rounds} rounds in one session, each in its own JVM as deployed:
  *
  * <ul>
@@ -23,14 +23,17 @@ import java.util.regex.Pattern;
  *       idempotent, non-transactional producer;
  *   <li><b>1 worker</b>: {@code enqueue}, then one {@code worker}: the same records in transactions with the consumed
  *       offsets;
- *   <li><b>2 workers</b>: {@code enqueue}, then two {@code worker}s started together.
+ *   <li><b>2 workers</b>: {@code enqueue}, then two {@code worker}s started together, with 1 PyTorch thread each
+ *       (the 2 cores shared out) and with 2 each (PyTorch's default here: oversubscribed).
  * </ul>
  *
- * Throughput is the commands' own tokens/s (from the first document after the model is loaded to the end), so JVM
- * start and model loading are left out on every side; for two workers it is both workers' tokens over the longer
- * of their two times (each runs until the group has finished the run).
+ * The direct run and the single worker use PyTorch's default (2 threads).
  *
- * <pre>java -Xmx1g -cp ... dev.scopeflow.cli.WorkerBenchmark WORK_DIR [documents=1500] [rounds=2]</pre>
+ * Throughput is the commands' own tokens/s, which leave JVM start and model loading out on every side: produce's
+ * from its first document to its last send, a worker's from its first document to its last commit; for two
+ * workers it is both workers' tokens over the longer of their two times.
+ *
+ * <pre>java -Xmx1g -cp ... dev.scopeflow.cli.WorkerBenchmark WORK_DIR [documents=400] [rounds=2]</pre>
  */
 public final class WorkerBenchmark {
 
@@ -41,11 +44,11 @@ public final class WorkerBenchmark {
 
     public static void main(String[] args) throws Exception {
         Path work = Path.of(args[0]).toAbsolutePath();
-        int documents = args.length > 1 ? Integer.parseInt(args[1]) : 1500;
+        int documents = args.length > 1 ? Integer.parseInt(args[1]) : 400;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         Path model = work.resolve("model");
         if (!Files.exists(model.resolve("config.json"))) {
-            TinyGemma.write(model, TinyGemma.gemma2bShapedConfig(2, 16384), "bf16", 1, 7);
+            TinyGemma.write(model, TinyGemma.gemma2bShapedConfig(1, 16384), "bf16", 1, 7);
             TinyGemma.writeWordTokenizer(model);
         }
         Path corpus = work.resolve("corpus.txt");
@@ -67,10 +70,12 @@ public final class WorkerBenchmark {
                 double[] direct =
                         rate(run(work, "direct-" + round, produceArgs(services, model, corpus, "direct-" + suffix)));
                 table.add(row(round, "direct (produce --append)", direct));
-                double[] one = workers(work, services, model, corpus, "one-" + suffix, 1);
+                double[] one = workers(work, services, model, corpus, "one-" + suffix, 1, 2);
                 table.add(row(round, "1 worker", one));
-                double[] two = workers(work, services, model, corpus, "two-" + suffix, 2);
-                table.add(row(round, "2 workers", two));
+                double[] two = workers(work, services, model, corpus, "two-" + suffix, 2, 1);
+                table.add(row(round, "2 workers, 1 thread each", two));
+                double[] twoOversubscribed = workers(work, services, model, corpus, "twox-" + suffix, 2, 2);
+                table.add(row(round, "2 workers, 2 threads each", twoOversubscribed));
                 table.forEach(System.out::println);
             }
         }
@@ -92,7 +97,7 @@ public final class WorkerBenchmark {
                 "--model",
                 model.toString(),
                 "--sites",
-                "res.1",
+                "res.0",
                 "--run-id",
                 run,
                 "--context-length",
@@ -101,8 +106,11 @@ public final class WorkerBenchmark {
                 "4");
     }
 
-    /** Enqueues the corpus under {@code run}, starts {@code n} workers together, waits; {tokens, seconds, rate}. */
-    private static double[] workers(Path work, Path services, Path model, Path corpus, String run, int n)
+    /**
+     * Enqueues the corpus under {@code run}, starts {@code n} workers together with {@code threads} PyTorch threads
+     * each, waits; {tokens, seconds, rate}.
+     */
+    private static double[] workers(Path work, Path services, Path model, Path corpus, String run, int n, int threads)
             throws Exception {
         String log = run(
                 work,
@@ -118,7 +126,8 @@ public final class WorkerBenchmark {
             args.addAll(common(services, model, run));
             Path file = work.resolve(run + "-w" + i + ".log");
             logs.add(file);
-            processes.add(CommandProcess.startWithHeap(file, "2g", args.toArray(String[]::new)));
+            processes.add(CommandProcess.startWithJvmOptions(
+                    file, List.of("-Xmx2g", "-Dai.djl.pytorch.num_threads=" + threads), args.toArray(String[]::new)));
         }
         double tokens = 0;
         double seconds = 0;

@@ -13,7 +13,9 @@ import dev.scopeflow.schemas.results.FeatureHistogramsRows;
 import dev.scopeflow.schemas.results.FeatureStatsRows;
 import dev.scopeflow.schemas.results.IntervalSamplesRows;
 import dev.scopeflow.schemas.results.ReconstructionStatsRows;
+import dev.scopeflow.schemas.results.RunCorpusRows;
 import dev.scopeflow.schemas.results.RunsRows;
+import dev.scopeflow.schemas.results.WorkerProgressRows;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import dev.scopeflow.schemas.results.TopExamplesRows;
 import java.io.IOException;
@@ -187,6 +189,15 @@ class DashboardITCase {
                 .add(RUN, SAE, FEATURE, 6, 1.0f, 3.1622777f, 1, 43, 3, 2.5f, TOKENS)
                 .insertInto(ch, DB);
 
+        // An enqueued run of 12 documents, 9 produced (w0's later row replaces its earlier one), 2 read by the job
+        new RunCorpusRows()
+                .add(RUN, "p.corpus.v1", "/corpus.txt", 12, 14, 1, 1, 0, 0, t0)
+                .insertInto(ch, DB);
+        new WorkerProgressRows()
+                .add(RUN, "w0", "s0", 3, 3, 30, 1, 0, false, t0)
+                .add(RUN, "w0", "s0", 5, 6, 50, 2, 1, true, t0.plusSeconds(5))
+                .add(RUN, "w1", "s1", 4, 4, 40, 1, 0, false, t0.plusSeconds(6))
+                .insertInto(ch, DB);
         // doc 42: positions 0..15, 10..49 and 16..23; position 20 is best centred in the window starting at 10.
         new DocumentsRows(1024)
                 .add(RUN, 42, 0, IntStream.range(0, 16).toArray(), "doc 42")
@@ -240,6 +251,14 @@ class DashboardITCase {
                 .contains(metric("MSE", Html.number(0.25)))
                 .contains(metric("cosine", Html.number(0.875)))
                 .contains(metric("relative reconstruction bias", Html.number(1.0625)));
+        // production: enqueued from run_corpus, produced summed over worker sessions, counted = docs 42 and 43
+        assertThat(html)
+                .contains(metric("documents enqueued", "12"))
+                .contains(metric("documents produced", "9"))
+                .contains(metric("documents counted", "2"))
+                .contains("<td>w0</td><td class=\"n\">5</td><td class=\"n\">50</td><td class=\"n\">2</td>"
+                        + "<td class=\"n\">1</td><td>finished</td>")
+                .contains("<td>w1</td><td class=\"n\">4</td><td class=\"n\">40</td>");
         // a run from before the activation store recorded no policy (ActivationPagesITCase has recorded ones)
         assertThat(html).contains(metric("activation store policy", "none recorded"));
         // downstream_stats' newest row: CE 2 / 2.5 / 6 per prediction, KL 0.25 / 2

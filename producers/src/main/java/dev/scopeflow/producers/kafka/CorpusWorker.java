@@ -12,6 +12,7 @@ import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.WindowEvaluation;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -57,9 +59,10 @@ import org.slf4j.LoggerFactory;
  * the group's generation too (KIP-447), so a worker that lost its partitions in a rebalance cannot commit their
  * offsets.
  *
- * <p>A transaction holds whole documents: after every document the worker checks whether the transaction has
- * {@code documentsPerTransaction} documents or has been open half the transaction timeout, and if so forwards the
- * windows still waiting for a batch and commits. The worker ends once the run is complete: its enqueue recorded
+ * <p>A transaction holds whole documents, from as many polls as it takes: after every document the worker checks
+ * whether the transaction has {@code documentsPerTransaction} documents or has been open {@link #COMMIT_INTERVAL}
+ * (at most half the transaction timeout), and if so forwards the windows still waiting for a batch and commits; it
+ * commits too when a poll brings nothing, and before a rebalance takes partitions away. The worker ends once the run is complete: its enqueue recorded
  * (the caller's {@code enqueueComplete}) and the group's committed offsets at the end of every corpus partition.
  */
 public final class CorpusWorker {
@@ -73,12 +76,22 @@ public final class CorpusWorker {
     /** Consecutive failed transactions before the worker gives up (a broker down for minutes, say). */
     private static final int MAX_CONSECUTIVE_FAILURES = 10;
 
+    /**
+     * A transaction is committed once it has been open this long (or half the transaction timeout, if less): each
+     * commit stalls the model while the last sends are acknowledged and the markers written, so commits are few,
+     * and a killed worker's redo is at most this much work.
+     */
+    public static final Duration COMMIT_INTERVAL = Duration.ofSeconds(10);
+
+    /** Documents a poll hands over at most; a transaction spans polls, so this bounds only the work per poll. */
+    static final int MAX_POLL_RECORDS = 8;
+
     /** How a worker batches its transactions. */
     public record Settings(String workerId, int documentsPerTransaction, Duration transactionTimeout) {
         /** Kafka's own default transaction timeout; a transaction is committed after half of it at the latest. */
         public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(1);
 
-        public static final int DEFAULT_DOCUMENTS_PER_TRANSACTION = 16;
+        public static final int DEFAULT_DOCUMENTS_PER_TRANSACTION = 1000;
 
         public Settings {
             RunId.validate(Objects.requireNonNull(workerId, "workerId")); // same alphabet as run ids
@@ -98,7 +111,8 @@ public final class CorpusWorker {
 
     /**
      * What this worker committed ({@code production}: documents, windows, tokens, batches of committed transactions
-     * only; its corpus counts are empty, the enqueue has them), corpus records of other runs or undecodable ones
+     * only, over the seconds from its first document to its last commit; its corpus counts are empty, the enqueue
+     * has them), corpus records of other runs or undecodable ones
      * passed over, transactions committed and aborted (an aborted one's documents were done again).
      */
     public record Report(
@@ -178,7 +192,8 @@ public final class CorpusWorker {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.documentsPerTransaction());
+        props.put(
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(MAX_POLL_RECORDS, settings.documentsPerTransaction()));
         // A poll's documents are all processed before the next poll: allow a slow device the time for them.
         props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int)
                 Duration.ofMinutes(30).toMillis());
@@ -212,7 +227,6 @@ public final class CorpusWorker {
         private final String session = UUID.randomUUID().toString();
         private long lastRecorded = System.nanoTime();
         private final String transactionalId;
-        private final long started = System.nanoTime();
 
         private Producer<byte[], byte[]> producer;
         private Publishers publishers;
@@ -228,6 +242,10 @@ public final class CorpusWorker {
         private long transactions;
         private long aborted;
         private int consecutiveFailures;
+        /** From the first document to the last commit: what the report's rate is over (joining and waiting left out). */
+        private long firstDocumentNanos;
+
+        private long lastCommitNanos;
         private long lastIdleCheck;
 
         Loop(
@@ -258,11 +276,13 @@ public final class CorpusWorker {
 
         Report run() {
             openProducer();
-            consumer.subscribe(List.of(topics.corpus()));
+            consumer.subscribe(List.of(topics.corpus()), new CommitBeforeRebalance());
             progress.start();
             while (true) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
                 if (records.isEmpty()) {
+                    // Nothing more to do now: what the open transaction holds becomes visible.
+                    guarded(this::commit);
                     if (idleCheckDue()) {
                         commitPastMarkers();
                         if (runComplete()) {
@@ -271,21 +291,14 @@ public final class CorpusWorker {
                     }
                     continue;
                 }
-                try {
+                guarded(() -> {
                     for (ConsumerRecord<byte[], byte[]> record : records) {
                         process(record);
                         if (transactionFull()) {
                             commit();
                         }
                     }
-                    commit();
-                    consecutiveFailures = 0;
-                } catch (RuntimeException e) {
-                    if (!isKafkaFailure(e)) {
-                        throw e; // the model or a document: doing it again would fail again
-                    }
-                    recover(e);
-                }
+                });
             }
             progress.finish(committed.documents(), committed.tokens());
             Report report = report();
@@ -293,12 +306,44 @@ public final class CorpusWorker {
             return report;
         }
 
-        private CorpusProducer.Report sessionSoFar() {
-            return publishers.session.report(committed.corpus(), 0);
+        /** Runs {@code step}; a Kafka failure aborts the open transaction and rewinds ({@link #recover}). */
+        private void guarded(Runnable step) {
+            try {
+                step.run();
+                consecutiveFailures = 0;
+            } catch (RuntimeException e) {
+                if (!isKafkaFailure(e)) {
+                    throw e; // the model or a document: doing it again would fail again
+                }
+                recover(e);
+            }
         }
 
-        private double secondsSinceStart() {
-            return (System.nanoTime() - started) / 1e9;
+        /**
+         * Transactions span polls, so one may be open when a rebalance takes partitions away (inside
+         * {@code poll}): it is committed first, while this worker's generation still owns their offsets; if that
+         * fails it is aborted and its documents go to the partitions' next owner.
+         */
+        private final class CommitBeforeRebalance implements ConsumerRebalanceListener {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                guarded(Loop.this::commit);
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+
+            @Override
+            public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                // No longer a member: its offsets cannot be committed, so the documents are redone elsewhere.
+                if (inTransaction) {
+                    recover(new KafkaException("partitions lost while a transaction was open: " + partitions));
+                }
+            }
+        }
+
+        private CorpusProducer.Report sessionSoFar() {
+            return publishers.session.report(committed.corpus(), 0);
         }
 
         /** A Kafka error, or a publisher's report of a send Kafka failed. */
@@ -316,6 +361,9 @@ public final class CorpusWorker {
             }
             CorpusDocument doc = decode(record);
             if (doc != null && doc.runId().equals(production.runId())) {
+                if (firstDocumentNanos == 0) {
+                    firstDocumentNanos = System.nanoTime();
+                }
                 if (publishers.session.accept(new Document(doc.docId(), doc.text(), doc.source()))) {
                     progress.update(committed.documents() + documentsInTransaction + 1, committed.tokens(), Double.NaN);
                 }
@@ -328,9 +376,10 @@ public final class CorpusWorker {
         }
 
         private boolean transactionFull() {
+            long open = System.nanoTime() - transactionStart;
             return documentsInTransaction >= settings.documentsPerTransaction()
-                    || System.nanoTime() - transactionStart
-                            > settings.transactionTimeout().toNanos() / 2;
+                    || open > COMMIT_INTERVAL.toNanos()
+                    || open > settings.transactionTimeout().toNanos() / 2;
         }
 
         /** Forwards what waits, adds the offsets and commits; a no-op without an open transaction. */
@@ -344,6 +393,7 @@ public final class CorpusWorker {
             inTransaction = false;
             pendingOffsets.clear();
             transactions++;
+            lastCommitNanos = System.nanoTime();
             committed = committed.plus(sessionSoFar().since(atTransactionStart));
             progress.update(committed.documents(), committed.tokens(), Double.NaN);
             if (System.nanoTime() - lastRecorded > PROGRESS_INTERVAL.toNanos()) {
@@ -352,7 +402,8 @@ public final class CorpusWorker {
         }
 
         private Report report() {
-            return new Report(committed.withSeconds(secondsSinceStart()), skipped, transactions, aborted);
+            double busy = firstDocumentNanos == 0 ? 0 : Math.max(0, lastCommitNanos - firstDocumentNanos) / 1e9;
+            return new Report(committed.withSeconds(busy), skipped, transactions, aborted);
         }
 
         private void record(Report report, boolean finished) {
