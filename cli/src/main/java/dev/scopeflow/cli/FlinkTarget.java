@@ -1,6 +1,8 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJobMain;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
@@ -42,6 +44,17 @@ public record FlinkTarget(String restHost, int restPort, Path jobJar) {
         return new FlinkTarget(hostPort.substring(0, colon), port, jar);
     }
 
+    /** A fresh directory for one embedded job's checkpoints; Flink discards them when the job ends. */
+    private static Path localCheckpointDirectory() {
+        try {
+            Path dir = Files.createTempDirectory("scopeflow-checkpoints-");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for the embedded job's checkpoints", e);
+        }
+    }
+
     boolean isRemote() {
         return restHost != null;
     }
@@ -52,9 +65,9 @@ public record FlinkTarget(String restHost, int restPort, Path jobJar) {
 
     /** An environment on this target with strict types and checkpointing every {@code checkpointMillis}. */
     StreamExecutionEnvironment environment(int parallelism, long checkpointMillis) {
-        Configuration conf = FeatureStatsJobMain.strictTypes();
         StreamExecutionEnvironment env;
         if (isRemote()) {
+            Configuration conf = FeatureStatsJobMain.strictTypes(); // checkpoint storage: the cluster's own
             if (!Files.isRegularFile(jobJar)) {
                 throw new IllegalStateException("Flink job jar " + jobJar + " not found: build with "
                         + "`mvn install -DskipTests` or pass --job-jar");
@@ -64,7 +77,8 @@ public record FlinkTarget(String restHost, int restPort, Path jobJar) {
             env = StreamExecutionEnvironment.createRemoteEnvironment(restHost, restPort, conf, jobJar.toString());
             env.setParallelism(parallelism);
         } else {
-            env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+            env = StreamExecutionEnvironment.createLocalEnvironment(
+                    parallelism, FeatureStatsJobMain.localCluster(localCheckpointDirectory()));
         }
         env.enableCheckpointing(checkpointMillis);
         return env;

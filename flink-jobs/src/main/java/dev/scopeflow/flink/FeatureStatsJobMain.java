@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -137,6 +138,21 @@ public final class FeatureStatsJobMain {
     public static Configuration strictTypes() {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
+        return conf;
+    }
+
+    /**
+     * {@link #strictTypes()} for an embedded MiniCluster, with its checkpoints on local disk under
+     * {@code checkpointDir}: without a checkpoint storage Flink keeps checkpoints in the JobManager's memory, which
+     * refuses an operator's state over 5 MB, and a 16k SAE's statistics state (histograms, top examples, interval
+     * samples) outgrows that on a long run, failing every checkpoint and then the job.
+     */
+    public static Configuration localCluster(Path checkpointDir) {
+        Configuration conf = strictTypes();
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                checkpointDir.toUri().toString());
         return conf;
     }
 }

@@ -92,8 +92,8 @@ public final class EndToEndBenchmark {
                     .optStorePolicy(store)
                     .optBackend(kernel)
                     .build();
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironment(parallelism, FeatureStatsJobMain.strictTypes());
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
+                    parallelism, FeatureStatsJobMain.localCluster(Files.createTempDirectory("bench-checkpoints-")));
             env.enableCheckpointing(5_000);
             long start = System.nanoTime();
             FeatureStatsJob.run(
