@@ -310,7 +310,6 @@ public final class CorpusWorker {
         private void guarded(Runnable step) {
             try {
                 step.run();
-                consecutiveFailures = 0;
             } catch (RuntimeException e) {
                 if (!isKafkaFailure(e)) {
                     throw e; // the model or a document: doing it again would fail again
@@ -393,6 +392,7 @@ public final class CorpusWorker {
             inTransaction = false;
             pendingOffsets.clear();
             transactions++;
+            consecutiveFailures = 0;
             lastCommitNanos = System.nanoTime();
             committed = committed.plus(sessionSoFar().since(atTransactionStart));
             progress.update(committed.documents(), committed.tokens(), Double.NaN);
@@ -450,7 +450,18 @@ public final class CorpusWorker {
             pendingOffsets.clear();
             if (fatal) {
                 producer.close(Duration.ZERO);
-                openProducer(); // initTransactions aborts what the old producer left open
+                try {
+                    openProducer(); // initTransactions aborts what the old producer left open
+                } catch (KafkaException reopen) {
+                    reopen.addSuppressed(e);
+                    throw new IllegalStateException(
+                            "worker '" + settings.workerId() + "' of run '"
+                                    + production.runId() + "' could not start a new transactional producer on Kafka "
+                                    + bootstrapServers
+                                    + " after a failed transaction; committed documents stay, start it "
+                                    + "again to go on: " + reopen.getMessage(),
+                            reopen);
+                }
             } else {
                 publishers = new Publishers(producer); // the old ones remember the aborted sends' failures
             }
