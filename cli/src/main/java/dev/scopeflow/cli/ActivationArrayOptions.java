@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options naming an activation array to publish, shared by {@code publish} and {@code run}: the files in the
- * layout {@code scopeflow capture} writes ({@link ActivationArrayFiles}) and how the run records them.
+ * layout {@code scopeflow capture} writes ({@link ActivationArrayFiles}) and how the run records them (the wire
+ * dtype is {@link WireDtypeOption}).
  */
 final class ActivationArrayOptions {
 
@@ -38,12 +39,6 @@ final class ActivationArrayOptions {
     Path mask;
 
     @Option(
-            names = "--dtype",
-            defaultValue = "bf16",
-            description = "Activation values on the wire: bf16 or f32 (default: ${DEFAULT-VALUE}).")
-    String dtype;
-
-    @Option(
             names = "--model-id",
             defaultValue = "unknown",
             description = "Model the activations came from, recorded with the run (default: ${DEFAULT-VALUE}).")
@@ -58,8 +53,7 @@ final class ActivationArrayOptions {
         return ActivationArrayFiles.read(activations, mask, tokens);
     }
 
-    ActivationArrayProducer.Settings settings(String runId) {
-        return ActivationArrayProducer.Settings.of(runId, modelId, parsedSite())
-                .withDtype(ActivationDtype.fromCode(dtype));
+    ActivationArrayProducer.Settings settings(String runId, ActivationDtype dtype) {
+        return ActivationArrayProducer.Settings.of(runId, modelId, parsedSite()).withDtype(dtype);
     }
 }

@@ -4,7 +4,6 @@ import dev.scopeflow.producers.kafka.CorpusEnqueue;
 import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.RunCorpusRows;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -27,17 +26,8 @@ final class EnqueueCommand implements Callable<Integer> {
     @Mixin
     ServiceOptions services = ServiceOptions.writing(Service.KAFKA, Service.CLICKHOUSE);
 
-    @Option(
-            names = "--corpus",
-            required = true,
-            description = "Text file (one document per line), *.jsonl/*.json, or a directory (one document per file).")
-    Path corpus;
-
-    @Option(
-            names = "--jsonl-field",
-            defaultValue = "text",
-            description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
-    String jsonlField;
+    @Mixin
+    CorpusOptions corpus;
 
     @Option(names = "--run-id", required = true, description = "Run id carried by every document record.")
     String runId;
@@ -53,8 +43,7 @@ final class EnqueueCommand implements Callable<Integer> {
     public Integer call() {
         CorpusEnqueue.Report report;
         try (Services resolved = services.resolve(System.err)) {
-            report = enqueue(
-                    resolved, corpus, jsonlField, new CorpusEnqueue.Settings(runId, documentsPerTransaction, false));
+            report = enqueue(resolved, corpus, new CorpusEnqueue.Settings(runId, documentsPerTransaction, false));
         }
         System.out.printf(
                 Locale.ROOT,
@@ -73,8 +62,7 @@ final class EnqueueCommand implements Callable<Integer> {
      * Refuses a run {@code run_corpus} records (its corpus is complete: enqueuing again could only add documents
      * twice), enqueues, and records the run's count once every document is committed.
      */
-    static CorpusEnqueue.Report enqueue(
-            Services services, Path corpus, String jsonlField, CorpusEnqueue.Settings settings) {
+    static CorpusEnqueue.Report enqueue(Services services, CorpusOptions corpus, CorpusEnqueue.Settings settings) {
         String db = services.database();
         String runId = settings.runId();
         new ResultsReader(services.clickHouse(), db).enqueuedCorpus(runId).ifPresent(done -> {
@@ -84,8 +72,8 @@ final class EnqueueCommand implements Callable<Integer> {
                     + " UTC); nothing was published. Choose a new run id for another corpus");
         });
         return CorpusEnqueue.run(
-                corpus,
-                jsonlField,
+                corpus.corpus,
+                corpus.jsonlField,
                 services.kafkaBootstrap(),
                 services.topics(),
                 KafkaProduction.DEFAULT_PARTITIONS,
@@ -94,7 +82,7 @@ final class EnqueueCommand implements Callable<Integer> {
                         .add(
                                 run,
                                 topic,
-                                corpus.toAbsolutePath().normalize().toString(),
+                                corpus.corpus.toAbsolutePath().normalize().toString(),
                                 stats.documents(),
                                 stats.records(),
                                 stats.empty(),

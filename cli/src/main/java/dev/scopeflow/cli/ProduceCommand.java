@@ -6,9 +6,11 @@ import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.model.Gemma2Config;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.results.ResultsReader;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -42,17 +44,14 @@ final class ProduceCommand implements Callable<Integer> {
     @Mixin
     ProductionOptions production;
 
-    @Option(
-            names = "--corpus",
-            required = true,
-            description = "Text file (one document per line), *.jsonl/*.json, or a directory (one document per file).")
-    Path corpus;
+    @Mixin
+    CorpusOptions corpus;
 
-    @Option(
-            names = "--jsonl-field",
-            defaultValue = "text",
-            description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
-    String jsonlField;
+    @Mixin
+    WireDtypeOption wire;
+
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--run-id", required = true, description = "Run id carried by every batch and document record.")
     String runId;
@@ -68,50 +67,68 @@ final class ProduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        CorpusProducer.Settings settings = production.settings(runId);
+        CorpusProducer.Settings settings = production.settings(runId, wire.dtype());
         // The summary goes to stdout; where Kafka came from goes with the progress bar to stderr.
-        try (SaeSplices evaluated = production.loadEvaluations();
+        try (SaeSplices evaluated = production.loadEvaluations(device.computeDevice());
                 Services resolved = services.resolve(System.err)) {
             if (append) {
                 return appendDirectly(resolved, settings, evaluated);
             }
-            Optional<String> corpusSummary = enqueueOrResume(resolved);
-            if (corpusSummary.isEmpty()) {
-                System.out.println("run " + runId + ": " + corpus + " holds no documents; nothing was published");
-                return 0;
-            }
-            CorpusWorker.Report report = KafkaProduction.work(
-                    production.model,
-                    resolved.kafkaBootstrap(),
-                    resolved.topics(),
-                    KafkaProduction.DEFAULT_PARTITIONS,
-                    settings,
-                    evaluated.evaluations(),
-                    CorpusWorker.Settings.of(LOCAL_WORKER),
-                    () -> true, // enqueued above
-                    RunSitesRecording.workerRecorder(resolved),
-                    WorkerCommand.progressRecorder(resolved),
-                    production.device.computeDevice(),
-                    new ProgressBar(System.err, Duration.ofSeconds(1)));
-            print(settings, resolved.topics(), report.production());
-            if (report.abortedTransactions() > 0) {
-                System.out.println(report.abortedTransactions() + " transaction(s) aborted on Kafka errors and redone");
-            }
-            System.out.println("corpus: " + corpusSummary.get());
+            produce(resolved, production, corpus, settings, evaluated, device.computeDevice(), allowEmpty, System.out);
         }
         return 0;
     }
 
     /**
+     * What {@code produce} (and {@code run --model}) do: enqueue the corpus, or resume a run enqueued from the same
+     * corpus, then produce every document not yet produced with one local worker; the summary goes to {@code out}.
+     */
+    static void produce(
+            Services resolved,
+            ProductionOptions production,
+            CorpusOptions corpus,
+            CorpusProducer.Settings settings,
+            SaeSplices evaluated,
+            ComputeDevice device,
+            boolean allowEmpty,
+            PrintStream out) {
+        String runId = settings.runId();
+        Optional<String> corpusSummary = enqueueOrResume(resolved, runId, production.model, corpus, allowEmpty);
+        if (corpusSummary.isEmpty()) {
+            out.println("run " + runId + ": " + corpus.corpus + " holds no documents; nothing was published");
+            return;
+        }
+        CorpusWorker.Report report = KafkaProduction.work(
+                production.model,
+                resolved.kafkaBootstrap(),
+                resolved.topics(),
+                KafkaProduction.DEFAULT_PARTITIONS,
+                settings,
+                evaluated.evaluations(),
+                CorpusWorker.Settings.of(LOCAL_WORKER),
+                () -> true, // enqueued above
+                RunSitesRecording.workerRecorder(resolved),
+                WorkerCommand.progressRecorder(resolved),
+                device,
+                new ProgressBar(System.err, Duration.ofSeconds(1)));
+        print(out, settings, resolved.topics(), report.production(), production.evalSaes.size());
+        if (report.abortedTransactions() > 0) {
+            out.println(report.abortedTransactions() + " transaction(s) aborted on Kafka errors and redone");
+        }
+        out.println("corpus: " + corpusSummary.get());
+    }
+
+    /**
      * Enqueues the corpus unless this run's enqueue is complete already (a produce that was interrupted, run again:
      * then the corpus must be the same file). Returns what the enqueue recorded, or empty for a corpus without
-     * documents under {@code --allow-empty}.
+     * documents under {@code allowEmpty}.
      */
-    private Optional<String> enqueueOrResume(Services resolved) {
+    private static Optional<String> enqueueOrResume(
+            Services resolved, String runId, Path model, CorpusOptions corpus, boolean allowEmpty) {
         ResultsReader reader = new ResultsReader(resolved.clickHouse(), resolved.database());
         Optional<ResultsReader.EnqueuedCorpus> enqueued = reader.enqueuedCorpus(runId);
         if (enqueued.isPresent()) {
-            String path = corpus.toAbsolutePath().normalize().toString();
+            String path = corpus.corpus.toAbsolutePath().normalize().toString();
             ResultsReader.EnqueuedCorpus done = enqueued.get();
             if (!done.corpus().equals(path)) {
                 throw new IllegalStateException("run id '" + runId + "' was enqueued from " + done.corpus() + ", not "
@@ -124,11 +141,10 @@ final class ProduceCommand implements Callable<Integer> {
                     + " truncated=" + done.truncated());
         }
         RunSitesRecording.check(resolved, runId, false, null, null);
-        Gemma2Config.load(production.model); // a checkpoint that cannot load fails before anything is enqueued
+        Gemma2Config.load(model); // a checkpoint that cannot load fails before anything is enqueued
         CorpusEnqueue.Report report = EnqueueCommand.enqueue(
                 resolved,
                 corpus,
-                jsonlField,
                 new CorpusEnqueue.Settings(runId, CorpusEnqueue.DEFAULT_DOCUMENTS_PER_TRANSACTION, allowEmpty));
         return report.documents() == 0
                 ? Optional.empty()
@@ -140,27 +156,32 @@ final class ProduceCommand implements Callable<Integer> {
         RunSitesRecording.check(resolved, runId, true, null, null);
         CorpusProducer.Report report = KafkaProduction.run(
                 production.model,
-                corpus,
-                jsonlField,
+                corpus.corpus,
+                corpus.jsonlField,
                 resolved.kafkaBootstrap(),
                 resolved.topics(),
                 KafkaProduction.DEFAULT_PARTITIONS,
                 settings,
                 evaluated.evaluations(),
                 new KafkaProduction.Policy(true, allowEmpty, RunSitesRecording.recorder(resolved)),
-                production.device.computeDevice(),
+                device.computeDevice(),
                 new ProgressBar(System.err, Duration.ofSeconds(1)));
-        print(settings, resolved.topics(), report);
+        print(System.out, settings, resolved.topics(), report, production.evalSaes.size());
         System.out.println("corpus: " + report.corpus());
         return 0;
     }
 
-    private void print(CorpusProducer.Settings settings, TopicNames topics, CorpusProducer.Report report) {
-        System.out.printf(
+    private static void print(
+            PrintStream out,
+            CorpusProducer.Settings settings,
+            TopicNames topics,
+            CorpusProducer.Report report,
+            int evaluatedSaes) {
+        out.printf(
                 Locale.ROOT,
                 "run %s: %d documents, %d windows, %d tokens in %.1f s (%.0f tokens/s); "
                         + "%d activation batches (%s) to %s, document windows to %s%n",
-                runId,
+                settings.runId(),
                 report.documents(),
                 report.windows(),
                 report.tokens(),
@@ -171,11 +192,11 @@ final class ProduceCommand implements Callable<Integer> {
                 topics.activations(),
                 topics.documents());
         if (report.evaluatedWindows() > 0) {
-            System.out.printf(
+            out.printf(
                     Locale.ROOT,
                     "%d windows evaluated with %d SAE(s) in the loop to %s%n",
                     report.evaluatedWindows(),
-                    production.evalSaes.size(),
+                    evaluatedSaes,
                     topics.evaluations());
         }
     }

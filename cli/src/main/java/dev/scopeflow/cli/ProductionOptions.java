@@ -5,17 +5,19 @@ import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.schemas.ActivationDtype;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The options of a command that turns documents into a run's activations ({@code produce} from a corpus file,
- * {@code worker} from the corpus topic): the checkpoint, sites, wire dtype, windows, batch, device and the SAEs
- * evaluated with the model in the loop. One place, so both produce a document the same way.
+ * {@code worker} from the corpus topic, {@code run --model}): the checkpoint, sites, windows, batch and the SAEs
+ * evaluated with the model in the loop. One place, so all produce a document the same way. The wire dtype and the
+ * device are the commands' own mixins ({@link WireDtypeOption}, {@link DeviceOption}): {@code run} shares them with
+ * its other input and its job.
  */
 final class ProductionOptions {
 
@@ -29,12 +31,6 @@ final class ProductionOptions {
     List<String> sites;
 
     @Option(
-            names = "--dtype",
-            defaultValue = "bf16",
-            description = "Activation values on the wire: bf16 or f32 (default: ${DEFAULT-VALUE}).")
-    String dtype;
-
-    @Option(
             names = "--context-length",
             defaultValue = "1024",
             description = "Tokens per context window, BOS included (default: ${DEFAULT-VALUE}).")
@@ -46,9 +42,6 @@ final class ProductionOptions {
             description = "Context windows per forward (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Mixin
-    DeviceOption device;
-
     @Option(
             names = "--eval-sae",
             description = "ID=SITE=PATH: also evaluate this SAE with the model in the loop on every window (CE loss "
@@ -57,23 +50,23 @@ final class ProductionOptions {
     List<String> evalSaes = List.of();
 
     /** What every record of {@code runId} is produced with. */
-    CorpusProducer.Settings settings(String runId) {
+    CorpusProducer.Settings settings(String runId, ActivationDtype dtype) {
         return CorpusProducer.Settings.of(
                         runId,
                         KafkaProduction.modelId(model),
                         sites.stream().map(Site::parse).toList())
-                .withDtype(ActivationDtype.fromCode(dtype))
+                .withDtype(dtype)
                 .withContextLength(contextLength)
                 .withBatchSize(batchSize);
     }
 
     /** The {@code --eval-sae} SAEs, checked against the model's config and loaded on the chosen device. */
-    SaeSplices loadEvaluations() throws IOException {
+    SaeSplices loadEvaluations(ComputeDevice device) throws IOException {
         return SaeSplices.load(
                 model,
                 evalSaes.stream().map(FeatureStatsJobMain::parseSae).toList(),
                 MatmulBackend.AUTO.resolve(),
-                device.computeDevice(),
+                device,
                 "--eval-sae");
     }
 }

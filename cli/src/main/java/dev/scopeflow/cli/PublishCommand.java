@@ -30,6 +30,9 @@ final class PublishCommand implements Callable<Integer> {
     @Mixin
     ActivationArrayOptions input;
 
+    @Mixin
+    WireDtypeOption wire;
+
     @Option(names = "--run-id", required = true, description = "Run id carried by every batch and document record.")
     String runId;
 
@@ -42,7 +45,7 @@ final class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         // Everything a user can get wrong is checked before any service starts.
-        ActivationArrayProducer.Settings settings = input.settings(runId);
+        ActivationArrayProducer.Settings settings = input.settings(runId, wire.dtype());
         ActivationArrayFiles files = input.read();
         try (Services resolved = services.resolve(System.err)) {
             print(System.out, runId, publish(resolved, files, settings, append), files, resolved);

@@ -35,6 +35,12 @@ final class WorkerCommand implements Callable<Integer> {
     @Mixin
     ProductionOptions production;
 
+    @Mixin
+    WireDtypeOption wire;
+
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--run-id", required = true, description = "The run whose enqueued documents to produce.")
     String runId;
 
@@ -62,13 +68,13 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        CorpusProducer.Settings settings = production.settings(runId);
+        CorpusProducer.Settings settings = production.settings(runId, wire.dtype());
         CorpusWorker.Settings worker = new CorpusWorker.Settings(
                 workerId == null ? defaultWorkerId() : workerId,
                 documentsPerTransaction,
                 Duration.ofSeconds(transactionTimeoutSeconds));
         CorpusWorker.Report report;
-        try (SaeSplices evaluated = production.loadEvaluations();
+        try (SaeSplices evaluated = production.loadEvaluations(device.computeDevice());
                 Services resolved = services.resolve(System.err)) {
             ResultsReader results = new ResultsReader(resolved.clickHouse(), resolved.database());
             report = KafkaProduction.work(
@@ -82,7 +88,7 @@ final class WorkerCommand implements Callable<Integer> {
                     () -> results.enqueuedCorpus(runId).isPresent(),
                     RunSitesRecording.workerRecorder(resolved),
                     WorkerCommand.progressRecorder(resolved),
-                    production.device.computeDevice(),
+                    device.computeDevice(),
                     new ProgressBar(System.err, Duration.ofSeconds(1)));
         }
         print(System.out, worker.workerId(), runId, report);

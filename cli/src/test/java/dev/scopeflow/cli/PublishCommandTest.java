@@ -49,6 +49,41 @@ class PublishCommandTest {
         assertRefused(List.of("--activations", acts.toString(), "--dtype", "f16"), "f16");
     }
 
+    /**
+     * {@code run} takes its activations from an array or from a corpus through a checkpoint, never both, and refuses
+     * a half-given input or a checkpoint that does not load before starting anything.
+     */
+    @Test
+    void runTakesExactlyOneInputAndChecksTheCheckpointFirst() throws Exception {
+        Path acts = dir.resolve("res.3.npy");
+        NpyWriter.writeFloat32(acts, new float[2 * 4 * 3], 2, 4, 3);
+        Path corpus = Files.writeString(dir.resolve("corpus.txt"), "paris\n");
+        Path noModel = dir.resolve("no-model");
+        List<String> model = List.of("--model", noModel.toString(), "--corpus", corpus.toString(), "--sites", "res.3");
+
+        List<String> both = new ArrayList<>(List.of("--activations", acts.toString(), "--site", "res.3"));
+        both.addAll(model);
+        assertRunRefused(both, 2, "mutually exclusive");
+        assertRunRefused(List.of("--model", noModel.toString(), "--sites", "res.3"), 2, "--corpus");
+        assertRunRefused(List.of(), 2, "Missing required argument");
+        assertRunRefused(model, 1, noModel + ": no config.json");
+        List<String> appended = new ArrayList<>(model);
+        appended.add("--append");
+        assertRunRefused(appended, 1, "--append adds an activation array to a run");
+    }
+
+    private void assertRunRefused(List<String> input, int exit, String message) {
+        List<String> args =
+                new ArrayList<>(List.of("run", "--run-id", "r", "--sae", "s=res.3=" + dir.resolve("x.npz")));
+        args.addAll(List.of("--kafka", "127.0.0.1:1", "--clickhouse", "http://127.0.0.1:1"));
+        args.addAll(List.of("--work-dir", dir.resolve("work").toString()));
+        args.addAll(input);
+        CommandRun.Output out = CommandRun.execute(args.toArray(String[]::new));
+        assertThat(out.exit()).as("run " + input + ": " + out.err()).isEqualTo(exit);
+        assertThat(out.err()).as("run " + input).contains(message);
+        assertThat(dir.resolve("work")).as("nothing started").doesNotExist();
+    }
+
     private void assertRefused(List<String> input, String message) {
         for (String command : List.of("publish", "run")) {
             List<String> args = new ArrayList<>(List.of(command, "--site", "res.3", "--run-id", "r"));

@@ -207,11 +207,38 @@ class WorkerGroupITCase {
                                         .aborted());
     }
 
+    /**
+     * The one-shot command: {@code run --model --corpus} enqueues, produces with one local worker and runs the
+     * bounded job, with the same outcome as {@code produce} followed by {@code run-job}; run again (as after an
+     * interruption), it produces nothing more and the recount replaces the tables with the same numbers.
+     */
+    @Test
+    void theOneShotRunEqualsProduceThenRunJob() throws Exception {
+        String run = "one-shot";
+        List<String> args = new ArrayList<>(production(run, "--corpus", corpus.toString(), "--sae", sae));
+        CommandRun.Output ran = command("run", args);
+        assertThat(ran.exit()).as(ran.err()).isZero();
+        assertThat(ran.out())
+                .contains("run " + run + ": " + DOCUMENTS + " documents, " + windows + " windows")
+                .containsPattern("\\br2\\s+[1-9][0-9]*\\s");
+        assertCountedAsReference(run);
+
+        CommandRun.Output again = command("run", args);
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(again.out()).contains("run " + run + ": 0 documents, 0 windows");
+        assertCountedAsReference(run);
+    }
+
     // --- the checks -------------------------------------------------------------------------------------------
 
     /** Windows and activation rows once each and equal to the reference's; then every statistics table equal. */
     private static void assertAsReference(String run) throws Exception {
         runJob(run); // first: it waits for transactions still open, as committed reads of the topics must
+        assertCountedAsReference(run);
+    }
+
+    /** {@link #assertAsReference} of a run whose job has run. */
+    private static void assertCountedAsReference(String run) throws Exception {
         assertThat(committedWindows(run)).as("document windows of %s", run).isEqualTo(referenceWindows);
         Map<String, float[]> activations = committedActivations(run);
         assertThat(activations.keySet()).isEqualTo(referenceActivations.keySet());

@@ -3,6 +3,7 @@ package dev.scopeflow.producers.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.schemas.GemmaTokens;
+import dev.scopeflow.schemas.Site;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -251,8 +252,17 @@ public final class Gemma2Config {
         return torchDtype;
     }
 
+    /** Activation width at {@code site}, after checking that the model has the site's layer. */
+    public int width(Site site) {
+        if (site.layer() >= numLayers) {
+            throw new IllegalArgumentException("site " + site + " is beyond the model: it has " + numLayers
+                    + " layers (0.." + (numLayers - 1) + ", config.json num_hidden_layers)");
+        }
+        return siteWidth(site.kind());
+    }
+
     /** Width of the activations at a site of this kind: hidden size for res/mlp, heads × head_dim for att. */
-    public int siteWidth(dev.scopeflow.schemas.Site.Kind kind) {
-        return kind == dev.scopeflow.schemas.Site.Kind.ATT ? numHeads * headDim : hiddenSize;
+    public int siteWidth(Site.Kind kind) {
+        return kind == Site.Kind.ATT ? numHeads * headDim : hiddenSize;
     }
 }

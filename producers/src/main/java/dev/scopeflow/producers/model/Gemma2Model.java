@@ -186,14 +186,11 @@ public final class Gemma2Model implements AutoCloseable {
     /** Activation width at {@code site}, after checking that the site exists in this model. */
     public int width(Site site) {
         checkSite(site);
-        return config.siteWidth(site.kind());
+        return config.width(site);
     }
 
     private void checkSite(Site site) {
-        if (site.layer() >= config.numLayers()) {
-            throw new IllegalArgumentException("site " + site + " is beyond the model: it has " + config.numLayers()
-                    + " layers (0.." + (config.numLayers() - 1) + ", config.json num_hidden_layers)");
-        }
+        config.width(site); // the model has the site's layer
         if (site.layer() >= loadedLayers) {
             throw new IllegalArgumentException("site " + site + " needs layer " + site.layer() + ", but only layers 0.."
                     + (loadedLayers - 1) + " were loaded");
