@@ -1,15 +1,15 @@
 package dev.scopeflow.cli;
 
 import dev.scopeflow.flink.FeatureStatsJob;
+import dev.scopeflow.flink.FeatureStatsJobMain;
 import dev.scopeflow.flink.RunFailedException;
 import dev.scopeflow.flink.config.FeatureStatsJobConfig;
 import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.registry.RunsRegistry;
-import dev.scopeflow.producers.kafka.RunCompletion;
+import dev.scopeflow.flink.source.RunCompletion;
 import dev.scopeflow.schemas.RunId;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.clickhouse.ClickHouseTsv;
-import dev.scopeflow.schemas.results.ResultsReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -110,23 +110,17 @@ final class RunJobCommand implements Callable<Integer> {
             PrintWriter err)
             throws Exception {
         String runId = config.runId();
-        if (bounded
-                && new ResultsReader(services.clickHouse(), services.database())
-                        .enqueuedCorpus(runId)
-                        .isPresent()) {
-            // An enqueued run: count it once its workers are done, not what they have committed so far.
-            RunCompletion.await(services.kafkaBootstrap(), services.topics(), runId, out::println);
-        }
         out.printf(
                 "Running the statistics job for run %s with %d SAE(s) on %s%s...%n",
                 runId, config.saes().size(), services.flink().describe(), bounded ? "" : " until cancelled");
         try {
             FeatureStatsJob.runRegistered(
-                    services.flink().environment(parallelism, 10_000),
+                    services.flink().environment(parallelism, FeatureStatsJobMain.DEFAULT_CHECKPOINT_INTERVAL_MS),
                     services.jobEndpoints(bounded),
                     config,
                     modelId,
-                    corpus);
+                    corpus,
+                    out::println); // an enqueued run: it waits for the workers, saying what for
         } catch (RunFailedException e) {
             err.printf(
                     "Run %s failed (the job gave up after repeated failures; the run is marked failed in %s.runs): "

@@ -168,6 +168,40 @@ class WorkerGroupITCase {
         assertAsReference(run);
     }
 
+    /**
+     * "Bounded runs end when the corpus is done": a bounded job started while the run is half produced, by a worker
+     * still running and with a killed worker's transaction open, waits for both and counts the whole corpus once.
+     * Checked to fail with the wait in FeatureStatsJob.runRegistered switched off (the tables differ: the job counts
+     * what was committed when it started).
+     */
+    @Test
+    void aBoundedJobStartedMidRunCountsTheWholeCorpus() throws Exception {
+        String run = "job-mid-run";
+        enqueue(run);
+        String[] options = {"--documents-per-transaction", TRANSACTION, "--transaction-timeout", "20"};
+        boolean killedMidTransaction = false;
+        for (int attempt = 1; !killedMidTransaction; attempt++) {
+            assertThat(attempt).as("a kill mid-transaction within 5 kills").isLessThanOrEqualTo(5);
+            Process killed = startWorker(run, "w-killed", options);
+            awaitOrFail(() -> !committedWindows(run).isEmpty(), killed, "a first commit");
+            awaitOrFail(
+                    () -> transactionState(run, "w-killed") == TransactionState.ONGOING, killed, "an open transaction");
+            killedMidTransaction = killedWithOpenTransaction(killed, run, "w-killed");
+        }
+        Process worker = startWorker(run, "w-on", options);
+        try {
+            assertThat((long) committedWindows(run).size())
+                    .as("the job starts before the run is produced")
+                    .isLessThan(windows);
+            runJob(run);
+            assertThat(worker.isAlive()).as("the job ended after the worker").isFalse();
+            assertThat(worker.exitValue()).as(log(run, "w-on")).isZero();
+        } finally {
+            worker.destroyForcibly();
+        }
+        assertCountedAsReference(run);
+    }
+
     @Test
     void aBrokerKilledWhileATransactionIsOpenLosesAndDuplicatesNothing() throws Exception {
         String run = "broker-restart";
@@ -391,7 +425,7 @@ class WorkerGroupITCase {
     }
 
     private static int groupMembers(String run) {
-        String group = CorpusWorker.groupId(TOPICS, run);
+        String group = TOPICS.workerGroup(run);
         try {
             return admin().describeConsumerGroups(List.of(group))
                     .describedGroups()

@@ -17,6 +17,7 @@ import dev.scopeflow.flink.sinks.RetryPolicy;
 import dev.scopeflow.flink.sinks.RunProgressTable;
 import dev.scopeflow.flink.sinks.SaeStatsTables;
 import dev.scopeflow.flink.source.RawRecordDeserializer;
+import dev.scopeflow.flink.source.RunCompletion;
 import dev.scopeflow.flink.types.DeadLetter;
 import dev.scopeflow.flink.types.DocumentRow;
 import dev.scopeflow.flink.types.RawKafkaRecord;
@@ -31,6 +32,7 @@ import dev.scopeflow.schemas.results.ResultsReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -46,6 +48,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The feature-statistics job: activation batches from Kafka → SAE encode (fan-out to every SAE of the
@@ -59,6 +63,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * any source; {@link #run} wires the production Kafka source and sinks and executes.
  */
 public final class FeatureStatsJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FeatureStatsJob.class);
 
     private FeatureStatsJob() {}
 
@@ -132,7 +138,30 @@ public final class FeatureStatsJob {
             String modelId,
             String corpus)
             throws Exception {
+        return runRegistered(env, endpoints, config, modelId, corpus, LOG::info);
+    }
+
+    /**
+     * {@link #runRegistered(StreamExecutionEnvironment, Endpoints, FeatureStatsJobConfig, String, String)}, telling
+     * {@code status} what it waits for: a bounded job over an enqueued run ({@code run_corpus} records it) first waits
+     * until the run's workers have produced every document and no transaction is open on the output topics
+     * ({@link RunCompletion}), so it ends when the corpus is done and counts all of it, however it was started.
+     */
+    public static JobExecutionResult runRegistered(
+            StreamExecutionEnvironment env,
+            Endpoints endpoints,
+            FeatureStatsJobConfig config,
+            String modelId,
+            String corpus,
+            Consumer<String> status)
+            throws Exception {
         ClickHouseHttp registry = endpoints.clickHouse();
+        if (endpoints.bounded()
+                && new ResultsReader(registry, endpoints.database())
+                        .enqueuedCorpus(config.runId())
+                        .isPresent()) {
+            RunCompletion.await(endpoints.kafkaBootstrap(), endpoints.topics(), config.runId(), status);
+        }
         RunJobValidation.check(new ResultsReader(registry, endpoints.database()), config);
         for (SaeSpec sae : config.saes()) {
             RunsRegistry.registerSae(registry, endpoints.database(), sae);

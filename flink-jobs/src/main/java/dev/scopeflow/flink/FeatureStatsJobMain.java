@@ -49,6 +49,9 @@ import org.apache.flink.util.MultipleParameterTool;
  */
 public final class FeatureStatsJobMain {
 
+    /** How often the job checkpoints unless told otherwise; each checkpoint also commits its rows to ClickHouse. */
+    public static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
+
     private FeatureStatsJobMain() {}
 
     public static void main(String[] args) throws Exception {
@@ -62,7 +65,7 @@ public final class FeatureStatsJobMain {
             throws Exception {
         boolean unbounded = params.has("unbounded");
         FeatureStatsJobConfig config = config(params);
-        env.enableCheckpointing(params.getLong("checkpoint-interval-ms", 10_000));
+        env.enableCheckpointing(params.getLong("checkpoint-interval-ms", DEFAULT_CHECKPOINT_INTERVAL_MS));
         FeatureStatsJob.Endpoints endpoints = new FeatureStatsJob.Endpoints(
                 params.getRequired("kafka"),
                 TopicNames.withPrefix(params.get("topic-prefix", TopicNames.DEFAULT_PREFIX)),

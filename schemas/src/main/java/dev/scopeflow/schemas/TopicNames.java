@@ -63,6 +63,15 @@ public final class TopicNames {
         return prefix + ".corpus.v1";
     }
 
+    /**
+     * The consumer group of every worker of {@code runId} on {@link #corpus()} (a run has one model: its run_sites
+     * record it). Its committed offsets say how far the run's production got: the workers commit them in their
+     * transactions, and a bounded job over the run waits until they reach the corpus's end.
+     */
+    public String workerGroup(String runId) {
+        return "scopeflow-worker." + corpus() + "." + RunId.validate(runId);
+    }
+
     /** Arrow activation batches ({@link ActivationBatchCodec}), keyed by {@link #docKey}. */
     public String activations() {
         return prefix + ".activations.v1";

@@ -135,9 +135,21 @@ public final class CorpusWorker {
 
     private CorpusWorker() {}
 
-    /** The consumer group of every worker of {@code runId} (a run has one model: its run_sites record it). */
-    public static String groupId(TopicNames topics, String runId) {
-        return "scopeflow-worker." + topics.corpus() + "." + RunId.validate(runId);
+    /**
+     * Whether the run's group ({@code consumer}'s committed offsets are the group's) has consumed every corpus
+     * partition to its end as committed readers see it. {@code consumer} reads {@code read_committed}, so an
+     * enqueue's open transaction does not count as part of the corpus yet. A bounded job waits on the same rule
+     * ({@code RunCompletion} in flink-jobs, which producers cannot depend on).
+     */
+    static boolean corpusConsumed(Consumer<?, ?> consumer, String corpusTopic) {
+        List<TopicPartition> partitions = consumer.partitionsFor(corpusTopic).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                .toList();
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        Map<TopicPartition, OffsetAndMetadata> at = consumer.committed(Set.copyOf(partitions));
+        return partitions.stream()
+                .noneMatch(
+                        p -> ends.get(p) > 0 && (at.get(p) == null || at.get(p).offset() < ends.get(p)));
     }
 
     /** The transactional id of worker {@code workerId} of {@code runId}: stable across restarts of that worker. */
@@ -162,7 +174,7 @@ public final class CorpusWorker {
             ProducerProgress progress) {
         String runId = production.runId();
         try (Consumer<byte[], byte[]> consumer = new KafkaConsumer<>(
-                consumerProperties(bootstrapServers, groupId(topics, runId), settings),
+                consumerProperties(bootstrapServers, topics.workerGroup(runId), settings),
                 new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             Loop loop = new Loop(
@@ -544,7 +556,7 @@ public final class CorpusWorker {
          * partition (read_committed ends: an enqueue's open transaction is not yet the end).
          */
         private boolean runComplete() {
-            return enqueueComplete.getAsBoolean() && RunCompletion.corpusConsumed(consumer, topics.corpus());
+            return enqueueComplete.getAsBoolean() && corpusConsumed(consumer, topics.corpus());
         }
 
         private CorpusDocument decode(ConsumerRecord<byte[], byte[]> record) {

@@ -1,4 +1,4 @@
-package dev.scopeflow.producers.kafka;
+package dev.scopeflow.flink.source;
 
 import dev.scopeflow.schemas.TopicNames;
 import java.time.Duration;
@@ -17,10 +17,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * When an enqueued run's records are all on the topics for committed readers: its worker group has committed
  * offsets at the end of every corpus partition (every document produced, in a committed transaction), and every
- * transaction that was open on the activations, documents and evaluations topics at that moment has ended. The
- * second half matters to a bounded job: it stops at the last stable offsets as of its start, and a transaction a
- * killed worker left open (aborted only at its timeout) holds those back on its partitions, with the other workers'
- * committed records behind it.
+ * transaction that was open on the activations, documents and evaluations topics at that moment has ended. A
+ * bounded job over an enqueued run starts reading only then ({@code FeatureStatsJob.runRegistered}), so it counts
+ * the whole corpus: it stops at the last stable offsets as of its start, and a transaction a killed worker left open
+ * (aborted only at its timeout) holds those back on its partitions, with the other workers' committed records behind
+ * it. The workers stop on the same rule, seen from their own consumer ({@code CorpusWorker}).
  */
 public final class RunCompletion {
 
@@ -30,15 +31,6 @@ public final class RunCompletion {
     private RunCompletion() {}
 
     /**
-     * Whether the run's group ({@code consumer}'s committed offsets are the group's) has consumed every corpus
-     * partition to its end as committed readers see it. {@code consumer} must read {@code read_committed}, so an
-     * enqueue's open transaction does not count as part of the corpus yet.
-     */
-    static boolean corpusConsumed(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer, String corpusTopic) {
-        return unconsumedPartitions(consumer, corpusTopic) == 0;
-    }
-
-    /**
      * Blocks until the run is complete as the class comment says, telling {@code status} every 10 s what it waits
      * for. The caller checks first that the run's enqueue is complete; this waits for its workers (no limit: a
      * run's workers may take hours, and the caller can be interrupted).
@@ -46,7 +38,7 @@ public final class RunCompletion {
     public static void await(String bootstrapServers, TopicNames topics, String runId, Consumer<String> status)
             throws InterruptedException {
         try (KafkaConsumer<byte[], byte[]> committed =
-                        consumer(bootstrapServers, CorpusWorker.groupId(topics, runId), IsolationLevel.READ_COMMITTED);
+                        consumer(bootstrapServers, topics.workerGroup(runId), IsolationLevel.READ_COMMITTED);
                 KafkaConsumer<byte[], byte[]> uncommitted =
                         consumer(bootstrapServers, null, IsolationLevel.READ_UNCOMMITTED)) {
             long lastStatus = System.nanoTime();
@@ -84,6 +76,11 @@ public final class RunCompletion {
         }
     }
 
+    /**
+     * Corpus partitions with records past the group's committed offset, for a {@code read_committed} consumer. The
+     * workers' stop rule is the same count from their own consumer ({@code CorpusWorker.corpusConsumed}; producers
+     * cannot depend on the job, which is why the rule is written twice).
+     */
     private static int unconsumedPartitions(
             org.apache.kafka.clients.consumer.Consumer<?, ?> consumer, String corpusTopic) {
         List<TopicPartition> partitions = consumer.partitionsFor(corpusTopic).stream()
