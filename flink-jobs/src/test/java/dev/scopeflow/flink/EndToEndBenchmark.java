@@ -7,6 +7,7 @@ import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.producers.SyntheticActivations;
 import dev.scopeflow.producers.kafka.ActivationPublisher;
 import dev.scopeflow.producers.kafka.KafkaTopics;
+import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.sae.kernel.LibTorch;
 import dev.scopeflow.sae.kernel.MatmulBackend;
 import dev.scopeflow.sae.kernel.SparseCodes;
@@ -21,6 +22,7 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
 import dev.scopeflow.schemas.clickhouse.ClickHouseMigrations;
+import dev.scopeflow.schemas.format.NpyWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +36,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * End-to-end throughput of the statistics job (activations already in Kafka → ClickHouse rows committed)
  * against the standalone operator throughput (sae-operators encode + FeatureStats + TopExamples +
- * ReconstructionStats on the same batches, same parallelism, same JVM, same run). Run by hand, not by the
- * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism store kernel (default 64 128 2 all auto; store is the
+ * ReconstructionStats on the same batches, same parallelism, same JVM, same run) and against {@code scopeflow
+ * stats}' marginal throughput on the same activations (the command itself, run from the repository root, so build
+ * it first: {@code ./scopeflow --help}). Run by hand, not by the
+ * build; see BENCHMARKS.md. Arguments: docs seqLen parallelism store kernel rowsPerRecord (default 64 128 2 all auto,
+ * and records sized as produce sizes them; store is the
  * job's {@code --store} policy, e.g. none to measure the job without the activation store; kernel is the job's
  * {@code --backend}, e.g. java for the default before AUTO). The standalone side encodes with the kernel the job
  * resolves to, each of its threads with the job's libtorch thread budget (this machine's cores / parallelism).
@@ -51,6 +56,12 @@ public final class EndToEndBenchmark {
         int parallelism = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         StorePolicy store = StorePolicy.parse(args.length > 3 ? args[3] : "all");
         MatmulBackend kernel = MatmulBackend.valueOf(args.length > 4 ? args[4].toUpperCase(Locale.ROOT) : "AUTO");
+        // Rows per Kafka record: by default as produce and publish size them (1 MiB of bf16 values: 227 rows).
+        int rowsPerRecord = args.length > 5
+                ? Integer.parseInt(args[5])
+                : CorpusProducer.rowsPerRecord(CorpusProducer.DEFAULT_MAX_RECORD_BYTES, D_IN, ActivationDtype.BF16);
+        long checkpointMillis =
+                args.length > 6 ? Long.parseLong(args[6]) : FeatureStatsJobMain.DEFAULT_CHECKPOINT_INTERVAL_MS;
         Path dir = Files.createTempDirectory("scopeflow-e2e-bench");
         Path params = dir.resolve("sae/params.npz");
         Files.createDirectories(params.getParent());
@@ -72,12 +83,13 @@ public final class EndToEndBenchmark {
         }
         Site site = Site.parse("res.12");
         List<ActivationBatch> batches = new SyntheticActivations("bench", "bench", site, D_IN, ActivationDtype.BF16, 1)
-                .documents(0, docs, seqLen, 64);
+                .documents(0, docs, seqLen, rowsPerRecord);
         long tokens = batches.stream()
                 .mapToLong(b -> TokenFilter.gemmaDefault().countedRows(b).length)
                 .sum();
 
         double standalone = standaloneTokensPerSecond(params, batches, parallelism, kernel.resolve(), tokens);
+        StatsMarginal stats = statsMarginal(dir.resolve("stats"), params, batches, docs, seqLen, tokens);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
                 EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
             TopicNames topics = TopicNames.withPrefix("bench");
@@ -94,7 +106,7 @@ public final class EndToEndBenchmark {
                     .build();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
                     parallelism, FeatureStatsJobMain.localCluster(Files.createTempDirectory("bench-checkpoints-")));
-            env.enableCheckpointing(5_000);
+            env.enableCheckpointing(checkpointMillis);
             long start = System.nanoTime();
             FeatureStatsJob.run(
                     env,
@@ -125,9 +137,12 @@ public final class EndToEndBenchmark {
                 throw new IllegalStateException("stored " + stored + " activations, the statistics counted " + fired);
             }
             System.out.printf(
-                    "tokens %d, parallelism %d, d_in %d x d_sae %d, store %s, kernel %s (%s): %d activations stored"
-                            + " (%.1f per token)%n",
+                    "tokens %d (%d documents of %d, records of at most %d rows), parallelism %d, d_in %d x d_sae %d,"
+                            + " store %s, kernel %s (%s): %d activations stored (%.1f per token)%n",
                     tokens,
+                    docs,
+                    seqLen,
+                    rowsPerRecord,
                     parallelism,
                     D_IN,
                     D_SAE,
@@ -138,10 +153,88 @@ public final class EndToEndBenchmark {
                     (double) stored / tokens);
             System.out.printf("standalone operators: %.1f tokens/s%n", standalone);
             System.out.printf(
+                    "scopeflow stats: %d tokens in %.1f s, %d in %.1f s: marginal %.1f tokens/s%n",
+                    stats.fewerTokens(), stats.fewerSeconds(), tokens, stats.allSeconds(), stats.tokensPerSecond());
+            System.out.printf(
                     "end to end (Kafka -> Flink -> ClickHouse, job start to committed): %.1f tokens/s in %.1f s%n",
                     endToEnd, seconds);
             System.out.printf("ratio: %.2f%n", endToEnd / standalone);
+            System.out.printf("ratio to scopeflow stats marginal: %.2f%n", endToEnd / stats.tokensPerSecond());
         }
+    }
+
+    /** {@code scopeflow stats}'s wall times on a quarter of the documents and on all, and the tokens/s between. */
+    record StatsMarginal(long fewerTokens, double fewerSeconds, double allSeconds, double tokensPerSecond) {}
+
+    /**
+     * {@code scopeflow stats} as a user runs it (the command, its own JVM, the job's SAE file) on the same activations
+     * as the job, written in capture's layout (BOS excluded through tokens.json, as the job's token filter does): once
+     * on the first quarter of the documents and once on all, so the difference is its marginal throughput with the
+     * fixed costs (JVM start, SAE load, output) taken out, as issue 14 measures it.
+     */
+    private static StatsMarginal statsMarginal(
+            Path dir, Path params, List<ActivationBatch> batches, int docs, int seqLen, long tokens) throws Exception {
+        Files.createDirectories(dir);
+        int fewerDocs = docs / 4;
+        long fewerTokens = writeCapture(dir.resolve("quarter"), batches, fewerDocs, seqLen);
+        writeCapture(dir.resolve("all"), batches, docs, seqLen);
+        double fewerSeconds = timeStats(dir.resolve("quarter"), params, fewerTokens);
+        double allSeconds = timeStats(dir.resolve("all"), params, tokens);
+        return new StatsMarginal(
+                fewerTokens, fewerSeconds, allSeconds, (tokens - fewerTokens) / (allSeconds - fewerSeconds));
+    }
+
+    /**
+     * The first {@code docs} documents of {@code batches} (in document, then position order, each {@code seqLen}
+     * long) as {@code res.npy} [docs, seqLen, D_IN] and {@code tokens.json}; returns the tokens the job would count.
+     */
+    private static long writeCapture(Path dir, List<ActivationBatch> batches, int docs, int seqLen) throws Exception {
+        Files.createDirectories(dir);
+        long next = 0;
+        long counted = 0;
+        StringBuilder tokens = new StringBuilder("[");
+        try (NpyWriter npy = NpyWriter.float32(dir.resolve("res.npy"), docs, seqLen, D_IN)) {
+            for (ActivationBatch batch : batches) {
+                for (int r = 0; r < batch.rows() && next < (long) docs * seqLen; r++, next++) {
+                    if (batch.docId(r) * seqLen + batch.position(r) != next) {
+                        throw new IllegalStateException("synthetic rows out of order at doc " + batch.docId(r)
+                                + " position " + batch.position(r));
+                    }
+                    npy.write(batch.values(), r * D_IN, D_IN);
+                    tokens.append(batch.position(r) == 0 ? (next == 0 ? "[" : "],[") : ",")
+                            .append(batch.tokenId(r));
+                    counted += batch.tokenId(r) == 2 ? 0 : 1;
+                }
+            }
+        }
+        Files.writeString(dir.resolve("tokens.json"), tokens.append("]]").toString());
+        return counted;
+    }
+
+    /** Wall time of one {@code ./scopeflow stats} process (run from the repository root), checking its token count. */
+    private static double timeStats(Path capture, Path params, long tokens) throws Exception {
+        long start = System.nanoTime();
+        Process stats = new ProcessBuilder(
+                        "./scopeflow",
+                        "stats",
+                        "--sae",
+                        params.toString(),
+                        "--activations",
+                        capture.resolve("res.npy").toString(),
+                        "--tokens",
+                        capture.resolve("tokens.json").toString(),
+                        "--exclude-bos",
+                        "--out",
+                        capture.resolve("out").toString())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(stats.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (stats.waitFor() != 0 || !out.startsWith(tokens + " tokens,")) {
+            throw new IllegalStateException(
+                    "scopeflow stats on " + capture + " did not count " + tokens + " tokens: " + out);
+        }
+        return seconds;
     }
 
     /** The same work the job does per batch, on {@code parallelism} threads, without Kafka, Flink or ClickHouse. */

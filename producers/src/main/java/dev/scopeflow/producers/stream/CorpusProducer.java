@@ -291,7 +291,7 @@ public final class CorpusProducer {
     }
 
     /** Rows of {@code width} values in one Kafka record of at most {@code maxRecordBytes} of values (at least 1). */
-    static int rowsPerRecord(int maxRecordBytes, int width, ActivationDtype dtype) {
+    public static int rowsPerRecord(int maxRecordBytes, int width, ActivationDtype dtype) {
         return Math.max(1, maxRecordBytes / (width * dtype.bytesPerValue()));
     }
 

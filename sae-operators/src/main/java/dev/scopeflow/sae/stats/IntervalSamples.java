@@ -280,10 +280,18 @@ public final class IntervalSamples {
         }
     }
 
-    /** Per interval a bounded set keeping the smallest (key, doc, position); slot ranges are contiguous. */
+    /**
+     * Per interval a bounded set keeping the smallest (key, doc, position); slot ranges are contiguous. A full
+     * interval remembers which entry sorts last, so the usual offer (a token that is not kept) is one comparison:
+     * over a long run nearly every offer to a fired interval is refused, and scanning the kept entries each time was
+     * the statistics operator's largest cost.
+     */
     private static final class Slots {
         final int perInterval;
         final int[] size;
+        /** Per full interval, the index of its entry that sorts last (the one a newcomer would replace). */
+        final int[] worst;
+
         final long[] key;
         final float[] activation;
         final long[] doc;
@@ -293,6 +301,7 @@ public final class IntervalSamples {
             this.perInterval = perInterval;
             int n = intervals * perInterval;
             size = new int[intervals];
+            worst = new int[intervals];
             key = new long[n];
             activation = new float[n];
             doc = new long[n];
@@ -305,16 +314,24 @@ public final class IntervalSamples {
             if (n < perInterval) {
                 set(base + n, k, a, d, p);
                 size[interval] = n + 1;
+                if (n + 1 == perInterval) {
+                    worst[interval] = findWorst(base);
+                }
                 return;
             }
-            // full: replace the largest kept entry if the newcomer is smaller (perInterval is small: scan)
-            int worst = base;
-            for (int i = base + 1; i < base + n; i++) {
-                if (before(key[worst], doc[worst], position[worst], key[i], doc[i], position[i])) worst = i;
+            int w = worst[interval];
+            if (before(k, d, p, key[w], doc[w], position[w])) {
+                set(w, k, a, d, p);
+                worst[interval] = findWorst(base);
             }
-            if (before(k, d, p, key[worst], doc[worst], position[worst])) {
-                set(worst, k, a, d, p);
+        }
+
+        private int findWorst(int base) {
+            int w = base;
+            for (int i = base + 1; i < base + perInterval; i++) {
+                if (before(key[w], doc[w], position[w], key[i], doc[i], position[i])) w = i;
             }
+            return w;
         }
 
         private static boolean before(long k1, long d1, int p1, long k2, long d2, int p2) {
