@@ -154,7 +154,7 @@ public final class CorpusWorker {
 
     /** The transactional id of worker {@code workerId} of {@code runId}: stable across restarts of that worker. */
     public static String transactionalId(TopicNames topics, String runId, String workerId) {
-        return "scopeflow-worker." + topics.corpus() + "." + RunId.validate(runId) + "." + workerId;
+        return topics.workerGroup(runId) + "." + workerId;
     }
 
     /**
