@@ -98,19 +98,14 @@ final class ProduceCommand implements Callable<Integer> {
             out.println("run " + runId + ": " + corpus.corpus + " holds no documents; nothing was published");
             return;
         }
-        CorpusWorker.Report report = KafkaProduction.work(
+        CorpusWorker.Report report = WorkerCommand.work(
+                resolved,
                 production.model,
-                resolved.kafkaBootstrap(),
-                resolved.topics(),
-                KafkaProduction.DEFAULT_PARTITIONS,
                 settings,
-                evaluated.evaluations(),
+                evaluated,
                 CorpusWorker.Settings.of(LOCAL_WORKER),
                 () -> true, // enqueued above
-                RunSitesRecording.workerRecorder(resolved),
-                WorkerCommand.progressRecorder(resolved),
-                device,
-                new ProgressBar(System.err, Duration.ofSeconds(1)));
+                device);
         print(out, settings, resolved.topics(), report.production(), production.evalSaes.size());
         if (report.abortedTransactions() > 0) {
             out.println(report.abortedTransactions() + " transaction(s) aborted on Kafka errors and redone");

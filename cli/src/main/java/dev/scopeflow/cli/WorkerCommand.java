@@ -4,16 +4,19 @@ import dev.scopeflow.producers.kafka.CorpusWorker;
 import dev.scopeflow.producers.kafka.KafkaProduction;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProgressBar;
+import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.results.ResultsReader;
 import dev.scopeflow.schemas.results.WorkerProgressRows;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,22 +80,45 @@ final class WorkerCommand implements Callable<Integer> {
         try (SaeSplices evaluated = production.loadEvaluations(device.computeDevice());
                 Services resolved = services.resolve(System.err)) {
             ResultsReader results = new ResultsReader(resolved.clickHouse(), resolved.database());
-            report = KafkaProduction.work(
+            report = work(
+                    resolved,
                     production.model,
-                    resolved.kafkaBootstrap(),
-                    resolved.topics(),
-                    KafkaProduction.DEFAULT_PARTITIONS,
                     settings,
-                    evaluated.evaluations(),
+                    evaluated,
                     worker,
                     () -> results.enqueuedCorpus(runId).isPresent(),
-                    RunSitesRecording.workerRecorder(resolved),
-                    WorkerCommand.progressRecorder(resolved),
-                    device.computeDevice(),
-                    new ProgressBar(System.err, Duration.ofSeconds(1)));
+                    device.computeDevice());
         }
         print(System.out, worker.workerId(), runId, report);
         return 0;
+    }
+
+    /**
+     * Runs one worker of {@code settings}' run on {@code services} until the run is complete, as every command that
+     * works on a run does ({@code worker}, and {@code produce}'s local worker): sites checked and recorded in
+     * {@code run_sites}, progress in {@code worker_progress}, the progress bar on stderr.
+     */
+    static CorpusWorker.Report work(
+            Services services,
+            Path model,
+            CorpusProducer.Settings settings,
+            SaeSplices evaluated,
+            CorpusWorker.Settings worker,
+            BooleanSupplier enqueueComplete,
+            ComputeDevice device) {
+        return KafkaProduction.work(
+                model,
+                services.kafkaBootstrap(),
+                services.topics(),
+                KafkaProduction.DEFAULT_PARTITIONS,
+                settings,
+                evaluated.evaluations(),
+                worker,
+                enqueueComplete,
+                RunSitesRecording.workerRecorder(services),
+                progressRecorder(services),
+                device,
+                new ProgressBar(System.err, Duration.ofSeconds(1)));
     }
 
     /** Writes a worker session's progress to ClickHouse's {@code worker_progress}. */
