@@ -560,7 +560,7 @@ public final class Gemma2Model implements AutoCloseable {
     private NDArray head(NDArray normed) {
         NDArray z = linear(normed, embedding);
         return config.finalLogitSoftcap().isPresent()
-                ? softcap(z, (float) config.finalLogitSoftcap().getAsDouble())
+                ? closing(z, softcap(z, (float) config.finalLogitSoftcap().getAsDouble()))
                 : z;
     }
 
@@ -574,37 +574,89 @@ public final class Gemma2Model implements AutoCloseable {
 
     private static final SiteHook NO_HOOK = (site, value) -> value;
 
+    /*
+     * Memory inside a layer: each block runs in its own sub-scope, so its views and small temporaries go when it
+     * returns; large temporaries are closed as soon as they are consumed and elementwise steps on arrays the block
+     * made run in place. Otherwise every intermediate would live until the layer ends (≈ 600 MB at 8 × 128 tokens,
+     * gigabytes of [batch, heads, T, T] scores at T = 1024), and every fresh large array costs page faults. The
+     * arithmetic and its order are those of HF's eager forward.
+     */
     private NDArray layer(int index, NDArray x, NDArray cos, NDArray sin, NDArray mask, SiteHook hook) {
         Layer w = layers.get(index);
+        NDArray attn = hook.at(new Site(Site.Kind.ATT, index), attention(w, x, cos, sin, mask));
+        NDArray projected = closing(attn, linear(attn, w.o()));
+        NDArray attnOut = closing(projected, rmsNorm(projected, w.postAttnNorm()));
+        NDArray h = closing(attnOut, x.add(attnOut));
+        NDArray mlp = hook.at(new Site(Site.Kind.MLP, index), mlp(w, h));
+        NDArray out = h.addi(mlp);
+        mlp.close();
+        return hook.at(new Site(Site.Kind.RES, index), out);
+    }
+
+    /** Self-attention of {@code x} before the output projection, [batch, seq, heads · headDim], owned like x. */
+    private NDArray attention(Layer w, NDArray x, NDArray cos, NDArray sin, NDArray mask) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
-
-        NDList qkv = linear(rmsNorm(x, w.inputNorm()), w.qkv())
-                .split(new long[] {(long) heads * d, (long) (heads + kvHeads) * d}, 2);
-        NDArray q = rope(qkv.get(0).reshape(b, t, heads, d).transpose(0, 2, 1, 3), cos, sin);
-        NDArray k = rope(qkv.get(1).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cos, sin);
-        NDArray v = qkv.get(2).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
-        if (kvHeads != heads) {
-            // Grouped-query attention: kv head g serves query heads g*groups .. g*groups+groups-1.
-            k = k.repeat(1, heads / kvHeads);
-            v = v.repeat(1, heads / kvHeads);
+        NDManager owner = x.getManager();
+        try (NDManager block = owner.newSubManager()) {
+            x.tempAttach(block);
+            NDArray normed = rmsNorm(x, w.inputNorm());
+            NDList qkv = closing(normed, linear(normed, w.qkv()))
+                    .split(new long[] {(long) heads * d, (long) (heads + kvHeads) * d}, 2);
+            NDArray q = rope(qkv.get(0).reshape(b, t, heads, d).transpose(0, 2, 1, 3), cos, sin);
+            NDArray k = rope(qkv.get(1).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cos, sin);
+            NDArray v = qkv.get(2).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
+            if (kvHeads != heads) {
+                // Grouped-query attention: kv head g serves query heads g*groups .. g*groups+groups-1.
+                k = closing(k, k.repeat(1, heads / kvHeads));
+                v = v.repeat(1, heads / kvHeads);
+            }
+            NDArray keysT = k.transpose(0, 1, 3, 2); // a view: it keeps k's storage until closed
+            NDArray scores = q.matMul(keysT);
+            q.close();
+            keysT.close();
+            k.close();
+            scores.muli((float) Math.pow(config.queryPreAttnScalar(), -0.5));
+            if (config.attnLogitSoftcap().isPresent()) {
+                scores = closing(scores, softcap(scores, (float)
+                        config.attnLogitSoftcap().getAsDouble()));
+            }
+            NDArray probs = closing(scores, scores.addi(mask).softmax(-1));
+            NDArray perHead = closing(probs, probs.matMul(v));
+            NDArray perPosition = perHead.transpose(0, 2, 1, 3);
+            NDArray attn = perPosition.reshape(b, t, (long) heads * d);
+            perPosition.close();
+            perHead.close();
+            attn.attach(owner);
+            return attn;
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul((float) Math.pow(config.queryPreAttnScalar(), -0.5));
-        if (config.attnLogitSoftcap().isPresent()) {
-            scores = softcap(scores, (float) config.attnLogitSoftcap().getAsDouble());
-        }
-        NDArray probs = scores.add(mask).softmax(-1);
-        NDArray attn = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
-        attn = hook.at(new Site(Site.Kind.ATT, index), attn);
+    }
 
-        NDArray h = x.add(rmsNorm(linear(attn, w.o()), w.postAttnNorm()));
-        NDList gateUp = linear(rmsNorm(h, w.preFfNorm()), w.gateUp()).split(2, 2);
-        NDArray mlp = rmsNorm(linear(geluTanh(gateUp.get(0)).mul(gateUp.get(1)), w.down()), w.postFfNorm());
-        mlp = hook.at(new Site(Site.Kind.MLP, index), mlp);
-        return hook.at(new Site(Site.Kind.RES, index), h.add(mlp));
+    /** The MLP block of {@code h} (pre-norm, GeGLU, down projection, post-norm), owned like h. */
+    private NDArray mlp(Layer w, NDArray h) {
+        NDManager owner = h.getManager();
+        try (NDManager block = owner.newSubManager()) {
+            h.tempAttach(block);
+            NDArray normed = rmsNorm(h, w.preFfNorm());
+            NDArray gateUpAll = closing(normed, linear(normed, w.gateUp()));
+            NDList gateUp = gateUpAll.split(2, 2); // views: they keep gateUpAll's storage until closed
+            NDArray gated = geluTanh(gateUp.get(0)).muli(gateUp.get(1));
+            gateUp.close();
+            gateUpAll.close();
+            NDArray down = closing(gated, linear(gated, w.down()));
+            NDArray out = closing(down, rmsNorm(down, w.postFfNorm()));
+            out.attach(owner);
+            return out;
+        }
+    }
+
+    /** {@code result}, once {@code consumed} (an intermediate it was computed from) is closed. */
+    private static NDArray closing(NDArray consumed, NDArray result) {
+        consumed.close();
+        return result;
     }
 
     private static NDArray linear(NDArray x, NDArray weight) {
@@ -612,25 +664,33 @@ public final class Gemma2Model implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray scale) {
-        NDArray meanSquare = x.square().mean(new int[] {-1}, true);
-        return x.div(meanSquare.add((float) config.rmsNormEps()).sqrt()).mul(scale);
+        NDArray squared = x.square();
+        NDArray meanSquare = closing(squared, squared.mean(new int[] {-1}, true));
+        NDArray rms =
+                closing(meanSquare, meanSquare.addi((float) config.rmsNormEps()).sqrt());
+        return closing(rms, x.div(rms)).muli(scale);
     }
 
     private static NDArray softcap(NDArray x, float cap) {
-        return x.div(cap).tanh().mul(cap);
+        NDArray scaled = x.div(cap);
+        return closing(scaled, scaled.tanh()).muli(cap);
     }
 
     private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
         long half = x.getShape().get(3) / 2;
         NDList halves = x.split(new long[] {half}, 3);
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+        NDArray negated = halves.get(1).neg();
+        NDArray rotated = closing(negated, negated.concat(halves.get(0), 3)).muli(sin);
+        return closing(rotated, x.mul(cos).addi(rotated));
     }
 
-    /** GELU, tanh approximation (HF gelu_pytorch_tanh); DJL's Activation.gelu is the erf form. */
+    /**
+     * GELU, tanh approximation (HF gelu_pytorch_tanh); DJL's Activation.gelu is the erf form. Two temporaries
+     * instead of eight; 0.5·x·(1 + tanh) equals (x·0.5)·(tanh + 1) exactly (a product with 0.5 is exact).
+     */
     private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2.0 / Math.PI));
-        return x.mul(0.5f).mul(inner.tanh().add(1f));
+        NDArray inner = x.pow(3).muli(0.044715f).addi(x).muli((float) Math.sqrt(2.0 / Math.PI));
+        return closing(inner, inner.tanh()).addi(1f).muli(x).muli(0.5f);
     }
 
     /**

@@ -76,6 +76,7 @@ public final class TinyGemma {
                 .put("attn_logit_softcapping", 50.0)
                 .put("final_logit_softcapping", 30.0)
                 .put("sliding_window", 4096)
+                .put("max_position_embeddings", 8192)
                 .put("_weight_scale", 1.0);
         return c;
     }

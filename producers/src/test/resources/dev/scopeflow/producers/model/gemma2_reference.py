@@ -38,21 +38,36 @@ def encode(a, dtype):
     return "BF16", to_bf16_bits(a).astype("<u2").tobytes()
 
 
-def write_safetensors(path, tensors, dtype):
-    header, blobs, offset = {}, [], 0
-    for name, arr in tensors.items():
-        code, blob = encode(arr, dtype)
-        header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    header["__metadata__"] = {"format": "pt"}
-    text = json.dumps(header).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
+DTYPE_CODES = {"f32": ("F32", 4), "f16": ("F16", 2), "bf16": ("BF16", 2)}
+
+
+class SafetensorsWriter:
+    """One safetensors file whose header is written first, from the tensors' names and shapes, so each tensor's bytes
+    can be written as soon as it is drawn and freed (a 26-layer 2B checkpoint is 10.5 GB of float32)."""
+
+    def __init__(self, path, shapes, dtype):
+        code, width = DTYPE_CODES[dtype]
+        header, self.offsets, offset = {}, {}, 0
+        for name, shape in shapes.items():
+            size = int(np.prod(shape)) * width
+            header[name] = {"dtype": code, "shape": list(shape), "data_offsets": [offset, offset + size]}
+            self.offsets[name] = offset
+            offset += size
+        header["__metadata__"] = {"format": "pt"}
+        text = json.dumps(header).encode("utf-8")
+        text += b" " * ((8 - len(text) % 8) % 8)
+        self.dtype, self.data_start = dtype, 8 + len(text)
+        self.file = open(path, "wb")
+        self.file.write(struct.pack("<Q", len(text)))
+        self.file.write(text)
+        self.file.truncate(self.data_start + offset)
+
+    def write(self, name, array):
+        self.file.seek(self.data_start + self.offsets[name])
+        self.file.write(encode(array, self.dtype)[1])
+
+    def close(self):
+        self.file.close()
 
 
 def make(args):
@@ -61,40 +76,44 @@ def make(args):
     h, inter, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
     heads, kv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     scale = cfg.pop("_weight_scale", 1.0)
-    t = {"model.embed_tokens.weight": rng.normal(0, 1.0, (v, h))}
+    # (name, shape, std) in the order the random stream draws them
+    spec = [("model.embed_tokens.weight", (v, h), 1.0)]
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
-        t[p + "input_layernorm.weight"] = rng.normal(0, 0.3, h)
-        t[p + "self_attn.q_proj.weight"] = rng.normal(0, scale / np.sqrt(h), (heads * d, h))
-        t[p + "self_attn.k_proj.weight"] = rng.normal(0, scale / np.sqrt(h), (kv * d, h))
-        t[p + "self_attn.v_proj.weight"] = rng.normal(0, 1 / np.sqrt(h), (kv * d, h))
-        t[p + "self_attn.o_proj.weight"] = rng.normal(0, 1 / np.sqrt(heads * d), (h, heads * d))
-        t[p + "post_attention_layernorm.weight"] = rng.normal(0, 0.3, h)
-        t[p + "pre_feedforward_layernorm.weight"] = rng.normal(0, 0.3, h)
-        t[p + "mlp.gate_proj.weight"] = rng.normal(0, 1 / np.sqrt(h), (inter, h))
-        t[p + "mlp.up_proj.weight"] = rng.normal(0, 1 / np.sqrt(h), (inter, h))
-        t[p + "mlp.down_proj.weight"] = rng.normal(0, 1 / np.sqrt(inter), (h, inter))
-        t[p + "post_feedforward_layernorm.weight"] = rng.normal(0, 0.3, h)
-    t["model.norm.weight"] = rng.normal(0, 0.3, h)
-    t = {k: a.astype(np.float32) for k, a in t.items()}
+        spec += [
+            (p + "input_layernorm.weight", (h,), 0.3),
+            (p + "self_attn.q_proj.weight", (heads * d, h), scale / np.sqrt(h)),
+            (p + "self_attn.k_proj.weight", (kv * d, h), scale / np.sqrt(h)),
+            (p + "self_attn.v_proj.weight", (kv * d, h), 1 / np.sqrt(h)),
+            (p + "self_attn.o_proj.weight", (h, heads * d), 1 / np.sqrt(heads * d)),
+            (p + "post_attention_layernorm.weight", (h,), 0.3),
+            (p + "pre_feedforward_layernorm.weight", (h,), 0.3),
+            (p + "mlp.gate_proj.weight", (inter, h), 1 / np.sqrt(h)),
+            (p + "mlp.up_proj.weight", (inter, h), 1 / np.sqrt(h)),
+            (p + "mlp.down_proj.weight", (h, inter), 1 / np.sqrt(inter)),
+            (p + "post_feedforward_layernorm.weight", (h,), 0.3),
+        ]
+    spec.append(("model.norm.weight", (h,), 0.3))
     os.makedirs(args.out, exist_ok=True)
     cfg["torch_dtype"] = {"bf16": "bfloat16", "f16": "float16", "f32": "float32"}[args.dtype]
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
-    if args.shards <= 1:
-        write_safetensors(os.path.join(args.out, "model.safetensors"), t, args.dtype)
-        return
-    names = list(t)
-    weight_map, total = {}, 0
-    for s in range(args.shards):
-        shard = f"model-{s + 1:05d}-of-{args.shards:05d}.safetensors"
-        part = {n: t[n] for n in names[s::args.shards]}
-        write_safetensors(os.path.join(args.out, shard), part, args.dtype)
-        for n in part:
-            weight_map[n] = shard
-            total += part[n].size * (4 if args.dtype == "f32" else 2)
-    with open(os.path.join(args.out, "model.safetensors.index.json"), "w") as f:
-        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+    shards = max(args.shards, 1)
+    names = [n for n, _, _ in spec]
+    shapes = {n: shape for n, shape, _ in spec}
+    files = (["model.safetensors"] if shards == 1
+             else [f"model-{s + 1:05d}-of-{shards:05d}.safetensors" for s in range(shards)])
+    weight_map = {n: files[s] for s in range(shards) for n in names[s::shards]}
+    writers = {f: SafetensorsWriter(os.path.join(args.out, f), {n: shapes[n] for n in names if weight_map[n] == f},
+                                    args.dtype) for f in files}
+    for name, shape, std in spec:
+        writers[weight_map[name]].write(name, rng.normal(0, std, shape).astype(np.float32))
+    for w in writers.values():
+        w.close()
+    if shards > 1:
+        total = sum(int(np.prod(s)) for s in shapes.values()) * DTYPE_CODES[args.dtype][1]
+        with open(os.path.join(args.out, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
 
 
 def read_safetensors(path):
