@@ -5,7 +5,7 @@ import dev.scopeflow.flink.config.SaeSpec;
 import dev.scopeflow.flink.operators.DocumentDecodeFunction;
 import dev.scopeflow.flink.operators.EvaluationDecodeFunction;
 import dev.scopeflow.flink.operators.KeyedTotalFunction;
-import dev.scopeflow.flink.operators.SaeEncodeFunction;
+import dev.scopeflow.flink.operators.SaeEncodeOperator;
 import dev.scopeflow.flink.operators.SaeStatsFunction;
 import dev.scopeflow.flink.registry.RunJobValidation;
 import dev.scopeflow.flink.registry.RunsRegistry;
@@ -36,6 +36,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -97,19 +98,19 @@ public final class FeatureStatsJob {
     }
 
     public static Outputs build(DataStream<RawKafkaRecord> records, FeatureStatsJobConfig config) {
-        SingleOutputStreamOperator<SaeCodesBatch> codes = records.process(new SaeEncodeFunction(config))
-                .name("sae-encode")
+        SingleOutputStreamOperator<SaeCodesBatch> codes = records.transform(
+                        "sae-encode", TypeInformation.of(SaeCodesBatch.class), new SaeEncodeOperator(config))
                 .uid("sae-encode");
         DataStream<SaeStatsSnapshot> snapshots = codes.keyBy(SaeCodesBatch::statsKey)
                 .process(new SaeStatsFunction(config.topK(), config.snapshotIntervalMillis()))
                 .name("sae-stats")
                 .uid("sae-stats");
-        DataStream<RunProgress> progress = codes.getSideOutput(SaeEncodeFunction.PROGRESS)
+        DataStream<RunProgress> progress = codes.getSideOutput(SaeEncodeOperator.PROGRESS)
                 .keyBy(RunProgress::key)
                 .process(new KeyedTotalFunction<>(RunProgress.class, config.snapshotIntervalMillis()))
                 .name("run-progress")
                 .uid("run-progress");
-        return new Outputs(codes, snapshots, progress, codes.getSideOutput(SaeEncodeFunction.DEAD_LETTERS));
+        return new Outputs(codes, snapshots, progress, codes.getSideOutput(SaeEncodeOperator.DEAD_LETTERS));
     }
 
     /**
@@ -285,8 +286,8 @@ public final class FeatureStatsJob {
                 .name("clickhouse-downstream-stats")
                 .uid("clickhouse-downstream-stats");
         outputs.deadLetters()
-                .union(documents.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
-                .union(evaluations.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
+                .union(documents.getSideOutput(SaeEncodeOperator.DEAD_LETTERS))
+                .union(evaluations.getSideOutput(SaeEncodeOperator.DEAD_LETTERS))
                 .sinkTo(deadLetterSink(endpoints))
                 .name("dead-letter-sink")
                 .uid("dead-letter-sink");

@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -90,6 +91,7 @@ public final class EndToEndBenchmark {
 
         double standalone = standaloneTokensPerSecond(params, batches, parallelism, kernel.resolve(), tokens);
         StatsMarginal stats = statsMarginal(dir.resolve("stats"), params, batches, docs, seqLen, tokens);
+        double runSeconds = timeRun(dir.resolve("stats/all"), params, site, dir.resolve("run-work"), tokens);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
                 EmbeddedClickHouse clickHouse = EmbeddedClickHouse.start(dir.resolve("clickhouse"))) {
             TopicNames topics = TopicNames.withPrefix("bench");
@@ -160,6 +162,9 @@ public final class EndToEndBenchmark {
                     endToEnd, seconds);
             System.out.printf("ratio: %.2f%n", endToEnd / standalone);
             System.out.printf("ratio to scopeflow stats marginal: %.2f%n", endToEnd / stats.tokensPerSecond());
+            System.out.printf(
+                    "scopeflow run --activations on the same file: %.1f s, %.2f x scopeflow stats' %.1f s%n",
+                    runSeconds, runSeconds / stats.allSeconds(), stats.allSeconds());
         }
     }
 
@@ -233,6 +238,42 @@ public final class EndToEndBenchmark {
         if (stats.waitFor() != 0 || !out.startsWith(tokens + " tokens,")) {
             throw new IllegalStateException(
                     "scopeflow stats on " + capture + " did not count " + tokens + " tokens: " + out);
+        }
+        return seconds;
+    }
+
+    /**
+     * Wall time of one {@code ./scopeflow run --activations} process on the file stats read (its defaults: bf16 on
+     * the wire, parallelism 2, store all), services started in a fresh {@code workDir} and stopped by the command
+     * itself, as a user's one-shot run; checks that its summary counts {@code tokens}.
+     */
+    private static double timeRun(Path capture, Path params, Site site, Path workDir, long tokens) throws Exception {
+        long start = System.nanoTime();
+        Process run = new ProcessBuilder(
+                        "./scopeflow",
+                        "run",
+                        "--activations",
+                        capture.resolve("res.npy").toString(),
+                        "--tokens",
+                        capture.resolve("tokens.json").toString(),
+                        "--site",
+                        site.toString(),
+                        "--run-id",
+                        "bench-run",
+                        "--sae",
+                        "bench-16k=" + site + "=" + params,
+                        "--work-dir",
+                        workDir.toString())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (run.waitFor() != 0
+                || !Pattern.compile("(?m)^bench-16k\\s+" + tokens + "\\s")
+                        .matcher(out)
+                        .find()) {
+            throw new IllegalStateException(
+                    "scopeflow run on " + capture + " did not count " + tokens + " tokens: " + out);
         }
         return seconds;
     }

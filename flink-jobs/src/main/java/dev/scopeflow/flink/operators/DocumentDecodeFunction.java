@@ -28,7 +28,7 @@ public final class DocumentDecodeFunction extends ProcessFunction<RawKafkaRecord
             window = DocumentWindow.fromJson(record.value);
         } catch (IllegalArgumentException e) {
             ctx.output(
-                    SaeEncodeFunction.DEAD_LETTERS,
+                    SaeEncodeOperator.DEAD_LETTERS,
                     new DeadLetter(record, record.coordinates() + ": " + e.getMessage()));
             return;
         }

@@ -29,7 +29,7 @@ public final class EvaluationDecodeFunction extends ProcessFunction<RawKafkaReco
             window = WindowEvaluation.fromJson(record.value);
         } catch (IllegalArgumentException e) {
             ctx.output(
-                    SaeEncodeFunction.DEAD_LETTERS,
+                    SaeEncodeOperator.DEAD_LETTERS,
                     new DeadLetter(record, record.coordinates() + ": " + e.getMessage()));
             return;
         }

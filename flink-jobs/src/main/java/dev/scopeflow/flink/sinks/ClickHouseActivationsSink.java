@@ -24,7 +24,8 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
  *
  * <p>Exactly once, without a two-phase commit: after a restart the job replays every record since the last
  * completed checkpoint, and a replayed record yields the same rows again, because the rows are a function of the
- * record alone (the JAVA encode kernel is deterministic, and a policy selects from one token's codes). The
+ * record alone (both encode kernels are deterministic, and a row's bits do not depend on the other records encoded
+ * in the same call: EncoderKernelTest; a policy selects from one token's codes). The
  * table's ReplacingMergeTree key (run, SAE, feature, doc, position) is a row's whole identity, so merges keep one
  * copy of a row written twice and a read with {@code FINAL} never shows the second: every record is in the table
  * (at least once, by the flush at the checkpoint) and each of its rows counts once (by the key); the same holds

@@ -1,11 +1,11 @@
 package dev.scopeflow.flink.types;
 
 import dev.scopeflow.flink.operators.DocumentDecodeFunction;
-import dev.scopeflow.flink.operators.SaeEncodeFunction;
+import dev.scopeflow.flink.operators.SaeEncodeOperator;
 
 /**
  * A Kafka record (activations or documents) as read, before decoding: decoding happens in
- * {@link SaeEncodeFunction} / {@link DocumentDecodeFunction} so that a record
+ * {@link SaeEncodeOperator} / {@link DocumentDecodeFunction} so that a record
  * that cannot be decoded goes to the dead-letter topic with its coordinates instead of failing the source.
  * A Flink POJO (public fields, no-arg constructor) so no Kryo is involved.
  */

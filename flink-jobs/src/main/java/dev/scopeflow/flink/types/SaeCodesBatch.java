@@ -32,21 +32,41 @@ public class SaeCodesBatch {
             int[] positions,
             int[] tokenIds,
             ReconstructionStats reconstruction) {
+        this(runId, saeId, codes, 0, codes.rows(), docIds, positions, tokenIds, reconstruction);
+    }
+
+    /** Rows {@code [fromRow, toRow)} of {@code codes}; {@code docIds}, {@code positions}, {@code tokenIds} are theirs. */
+    public SaeCodesBatch(
+            String runId,
+            String saeId,
+            SparseCodes codes,
+            int fromRow,
+            int toRow,
+            long[] docIds,
+            int[] positions,
+            int[] tokenIds,
+            ReconstructionStats reconstruction) {
+        int rows = toRow - fromRow;
+        if (fromRow < 0 || toRow > codes.rows() || rows < 0 || docIds.length != rows) {
+            throw new IllegalArgumentException("rows [" + fromRow + ", " + toRow + ") of " + codes.rows()
+                    + " codes with " + docIds.length + " doc ids");
+        }
         this.runId = runId;
         this.saeId = saeId;
         this.dSae = codes.dSae();
-        int rows = codes.rows();
+        int base = rows == 0 ? 0 : codes.start(fromRow);
+        int nnz = rows == 0 ? 0 : codes.end(toRow - 1) - base;
         this.rowStart = new int[rows + 1];
-        this.features = new int[codes.nnz()];
-        this.values = new float[codes.nnz()];
+        this.features = new int[nnz];
+        this.values = new float[nnz];
         for (int r = 0; r < rows; r++) {
-            rowStart[r] = codes.start(r);
-            for (int k = codes.start(r); k < codes.end(r); k++) {
-                features[k] = codes.feature(k);
-                values[k] = codes.value(k);
+            rowStart[r] = codes.start(fromRow + r) - base;
+            for (int k = codes.start(fromRow + r); k < codes.end(fromRow + r); k++) {
+                features[k - base] = codes.feature(k);
+                values[k - base] = codes.value(k);
             }
         }
-        rowStart[rows] = codes.nnz();
+        rowStart[rows] = nnz;
         this.docIds = docIds;
         this.positions = positions;
         this.tokenIds = tokenIds;

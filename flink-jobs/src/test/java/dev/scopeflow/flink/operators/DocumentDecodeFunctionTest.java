@@ -31,7 +31,7 @@ class DocumentDecodeFunctionTest {
                     .extracting(r -> r.docId + "@" + r.windowStart + ":" + r.text)
                     .containsExactly("4@0:The City", "4@3:");
             assertThat(harness.extractOutputValues().get(1).tokenIds).containsExactly(2, 576);
-            assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
+            assertThat(harness.getSideOutput(SaeEncodeOperator.DEAD_LETTERS))
                     .singleElement()
                     .satisfies(d -> assertThat(d.getValue().reason).startsWith("docs/0@2: "));
         }

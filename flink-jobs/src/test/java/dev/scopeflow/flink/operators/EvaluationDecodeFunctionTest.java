@@ -43,7 +43,7 @@ class EvaluationDecodeFunctionTest {
             assertThat(harness.extractOutputValues())
                     .extracting(SaeDownstream::sums)
                     .containsExactly(a, b);
-            assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS))
+            assertThat(harness.getSideOutput(SaeEncodeOperator.DEAD_LETTERS))
                     .singleElement()
                     .satisfies(d -> assertThat(d.getValue().reason)
                             .isEqualTo("evals/2@9: evaluation record has no saes array"));

@@ -18,7 +18,7 @@ class SaeRunStateTest {
     private static final int D_SAE = 23;
     private static final int D_IN = 5;
 
-    /** A batch as SaeEncodeFunction emits it, plus the same rows fed straight into {@code expected}. */
+    /** A batch as SaeEncodeOperator emits it, plus the same rows fed straight into {@code expected}. */
     private static SaeCodesBatch batch(SplittableRandom random, int rows, long doc, SaeStatistics expected) {
         float[] dense = new float[rows * D_SAE];
         for (int i = 0; i < dense.length; i++) {

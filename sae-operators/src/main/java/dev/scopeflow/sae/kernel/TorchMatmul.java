@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtEngine;
 import dev.scopeflow.schemas.ComputeDevice;
@@ -22,6 +23,9 @@ final class TorchMatmul implements EncoderKernel {
      * cost ~15 % of a 2304 x 16384 encode here (4 x 256 rows vs 1 x 1024, measured on 2 threads).
      */
     static final int MAX_ROWS = 1024;
+
+    /** The fewest rows one sgemm call gets; see {@link #preActivations}. */
+    static final int MIN_CALL_ROWS = 16;
 
     private final int dIn;
     private final int dOut;
@@ -145,14 +149,26 @@ final class TorchMatmul implements EncoderKernel {
         }
     }
 
-    /** {@code x · W + bias} for the block, in {@code scope}. */
+    /**
+     * {@code x · W + bias} for the block, in {@code scope}. A block of fewer than {@link #MIN_CALL_ROWS} rows is
+     * computed in a call of that many (zero rows below it), because MKL's sgemm computes a row differently in a call
+     * of 1 to 3 rows (its matrix-vector and small-matrix paths): this way a row's bits never depend on the other rows
+     * of its call, which lets callers group rows freely (EncoderKernelTest).
+     */
     private NDArray preActivations(NDManager scope, float[] x, int firstRow, int rows) {
         if (rows <= 0 || rows > MAX_ROWS) {
             throw new IllegalArgumentException("rows must be in [1, " + MAX_ROWS + "], got " + rows);
         }
-        NDArray input =
-                scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(), new Shape(rows, dIn));
-        return input.getNDArrayInternal().linear(input, weightT, bias).singletonOrThrow();
+        NDArray input;
+        if (rows >= MIN_CALL_ROWS) {
+            input = scope.create(FloatBuffer.wrap(x, firstRow * dIn, rows * dIn).slice(), new Shape(rows, dIn));
+        } else {
+            float[] padded = new float[MIN_CALL_ROWS * dIn];
+            System.arraycopy(x, firstRow * dIn, padded, 0, rows * dIn);
+            input = scope.create(padded, new Shape(MIN_CALL_ROWS, dIn));
+        }
+        NDArray pre = input.getNDArrayInternal().linear(input, weightT, bias).singletonOrThrow();
+        return rows >= MIN_CALL_ROWS ? pre : pre.get(new NDIndex("0:" + rows));
     }
 
     /** The entries of {@code pre} where {@code mask} holds, copied out in row-major order. */

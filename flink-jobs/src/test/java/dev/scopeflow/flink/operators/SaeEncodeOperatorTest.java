@@ -19,6 +19,7 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.results.SiteProgressRows;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.configuration.Configuration;
@@ -26,10 +27,9 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.runtime.util.TestingTaskManagerRuntimeInfo;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The encode operator alone, in Flink's operator harness (no cluster, no Kafka): which rows it encodes, with
  * which SAE, and what goes to the dead-letter and progress outputs.
  */
-class SaeEncodeFunctionTest {
+class SaeEncodeOperatorTest {
 
     private static final String RUN = "run-encode";
     private static final Site RES_3 = Site.parse("res.3");
@@ -64,6 +64,7 @@ class SaeEncodeFunctionTest {
         ActivationBatch batch = batch(RUN, RES_3, D_IN, tokenIds, 7);
         try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness = harness()) {
             harness.processElement(record(batch, 11));
+            harness.endInput();
 
             List<SaeCodesBatch> out = harness.extractOutputValues();
             assertThat(out).extracting(c -> c.saeId).containsExactly("res-a", "res-b");
@@ -86,7 +87,7 @@ class SaeEncodeFunctionTest {
                     .satisfies(p -> assertThat(new long[] {p.records, p.tokens, p.deadLetters})
                             .containsExactly(1, 4, 0))
                     .satisfies(p -> assertThat(p.site).isEqualTo(RES_3.toString()));
-            assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS)).isNullOrEmpty();
+            assertThat(harness.getSideOutput(SaeEncodeOperator.DEAD_LETTERS)).isNullOrEmpty();
         }
     }
 
@@ -96,8 +97,9 @@ class SaeEncodeFunctionTest {
             harness.processElement(new StreamRecord<>(new RawKafkaRecord("acts", 3, 41, new byte[] {1, 2, 3})));
             harness.processElement(record(batch(RUN, RES_3, D_IN + 1, new int[] {651, 576}, 8), 42));
             harness.processElement(record(batch(RUN, RES_3, D_IN, new int[] {2, 651}, 9), 43));
+            harness.endInput();
 
-            List<DeadLetter> dead = harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS).stream()
+            List<DeadLetter> dead = harness.getSideOutput(SaeEncodeOperator.DEAD_LETTERS).stream()
                     .map(StreamRecord::getValue)
                     .toList();
             assertThat(dead).extracting(d -> d.sourceOffset).containsExactly(41L, 42L);
@@ -132,8 +134,9 @@ class SaeEncodeFunctionTest {
             harness.processElement(record(inf, 50));
             harness.processElement(record(nan, 51));
             harness.processElement(record(nanInBos, 52));
+            harness.endInput();
 
-            List<DeadLetter> dead = harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS).stream()
+            List<DeadLetter> dead = harness.getSideOutput(SaeEncodeOperator.DEAD_LETTERS).stream()
                     .map(StreamRecord::getValue)
                     .toList();
             assertThat(dead)
@@ -157,10 +160,74 @@ class SaeEncodeFunctionTest {
         try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness = harness()) {
             harness.processElement(record(batch("other-run", RES_3, D_IN, new int[] {651}, 1), 1));
             harness.processElement(record(batch(RUN, MLP_3, D_IN, new int[] {651}, 1), 2));
+            harness.endInput();
 
             assertThat(harness.extractOutputValues()).isEmpty();
             assertThat(progress(harness)).isEmpty();
-            assertThat(harness.getSideOutput(SaeEncodeFunction.DEAD_LETTERS)).isNullOrEmpty();
+            assertThat(harness.getSideOutput(SaeEncodeOperator.DEAD_LETTERS)).isNullOrEmpty();
+        }
+    }
+
+    /**
+     * Records are encoded in groups of at least the group's rows, and each comes out exactly as if encoded alone
+     * (codes, origins, reconstruction bytes, progress), in arrival order; nothing waits across a checkpoint barrier,
+     * the end-of-input watermark or the end of input. Checked once with each of the three flushes switched off (the
+     * records before it stay pending and the assertion after it fails).
+     */
+    @Test
+    void groupsRecordsIntoOneEncodeAndEmitsEachAsIfEncodedAlone() throws Exception {
+        List<ActivationBatch> batches = List.of(
+                batch(RUN, RES_3, D_IN, new int[] {2, 651, 3922, 576, 8186}, 1), // 4 counted rows
+                batch(RUN, RES_3, D_IN, new int[] {651, 3922, 576}, 2),
+                batch(RUN, RES_3, D_IN, new int[] {2, 651, 3922, 576, 8186, 17}, 3), // 12 rows pending: a group
+                batch(RUN, RES_3, D_IN, new int[] {651}, 4), // before a checkpoint barrier
+                batch(RUN, RES_3, D_IN, new int[] {3922, 576}, 5), // before the end-of-input watermark
+                batch(RUN, RES_3, D_IN, new int[] {576, 651, 8186}, 6)); // at the end of input
+        List<SaeCodesBatch> alone = new ArrayList<>();
+        try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> one =
+                opened(new SaeEncodeOperator(twoSaes(), 1))) {
+            for (int i = 0; i < batches.size(); i++) {
+                one.processElement(record(batches.get(i), i));
+                assertThat(one.extractOutputValues()).hasSize(2 * (i + 1)); // group of 1 row: encoded on arrival
+            }
+            alone.addAll(one.extractOutputValues());
+        }
+        try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> grouped =
+                opened(new SaeEncodeOperator(twoSaes(), 10))) {
+            grouped.processElement(record(batches.get(0), 0));
+            grouped.processElement(record(batches.get(1), 1));
+            assertThat(grouped.extractOutputValues()).isEmpty();
+            assertThat(progress(grouped)).isEmpty();
+            grouped.processElement(record(batches.get(2), 2));
+            assertThat(grouped.extractOutputValues()).hasSize(6);
+            assertThat(progress(grouped)).extracting(p -> p.tokens).containsExactly(4L, 3L, 5L);
+
+            grouped.processElement(record(batches.get(3), 3));
+            assertThat(grouped.extractOutputValues()).hasSize(6);
+            grouped.prepareSnapshotPreBarrier(1);
+            assertThat(grouped.extractOutputValues()).hasSize(8);
+
+            grouped.processElement(record(batches.get(4), 4));
+            grouped.processWatermark(new Watermark(Long.MAX_VALUE));
+            List<Object> emitted = new ArrayList<>(grouped.getOutput());
+            assertThat(emitted.get(emitted.size() - 1)).isEqualTo(new Watermark(Long.MAX_VALUE));
+            assertThat(grouped.extractOutputValues()).hasSize(10); // emitted before the watermark
+
+            grouped.processElement(record(batches.get(5), 5));
+            grouped.endInput();
+            List<SaeCodesBatch> out = grouped.extractOutputValues();
+            assertThat(out).hasSize(alone.size());
+            for (int i = 0; i < out.size(); i++) {
+                SaeCodesBatch g = out.get(i);
+                SaeCodesBatch a = alone.get(i);
+                assertThat(g.saeId).as("batch %d", i).isEqualTo(a.saeId);
+                assertThat(g.toSparseCodes()).as("batch %d", i).isEqualTo(a.toSparseCodes());
+                assertThat(g.docIds).as("batch %d", i).containsExactly(a.docIds);
+                assertThat(g.positions).as("batch %d", i).containsExactly(a.positions);
+                assertThat(g.tokenIds).as("batch %d", i).containsExactly(a.tokenIds);
+                assertThat(g.reconstruction).as("batch %d", i).containsExactly(a.reconstruction);
+            }
+            assertThat(progress(grouped)).extracting(p -> p.tokens).containsExactly(4L, 3L, 5L, 1L, 2L, 3L);
         }
     }
 
@@ -180,14 +247,12 @@ class SaeEncodeFunctionTest {
         int before = LibTorch.intraOpThreads();
         int other = before == 1 ? 2 : 1;
         LibTorch.setIntraOpThreads(other);
-        try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness =
-                ProcessFunctionTestHarnesses.forProcessFunction(
-                        new SaeEncodeFunction(oneSae().optBackend(MatmulBackend.JAVA)
-                                .optTorchThreads(3)
-                                .build()))) {
+        try (OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness = opened(new SaeEncodeOperator(
+                oneSae().optBackend(MatmulBackend.JAVA).optTorchThreads(3).build()))) {
             assertThat(LibTorch.intraOpThreads()).isEqualTo(other);
             ActivationBatch batch = batch(RUN, RES_3, D_IN, new int[] {651, 3922, 576}, 5);
             harness.processElement(record(batch, 1));
+            harness.endInput();
             SparseCodes expected = JumpReluSae.loadGemmaScope(Path.of(resA.path()), MatmulBackend.JAVA)
                     .encode(batch.values(), 3);
             assertThat(harness.extractOutputValues())
@@ -201,7 +266,7 @@ class SaeEncodeFunctionTest {
     /**
      * libtorch's intra-op threads on the encoding thread after the encoder opened on a task manager with {@code slots}
      * slots at parallelism {@code parallelism}. The count is set to something else first, so an encoder that did not
-     * set it fails the caller's check (checked by removing the set in {@code SaeEncodeFunction.open} once).
+     * set it fails the caller's check (checked by removing the set in {@code SaeEncodeOperator.open} once).
      */
     private static int threadsAfterOpen(FeatureStatsJobConfig.Builder config, int slots, int parallelism)
             throws Exception {
@@ -215,8 +280,7 @@ class SaeEncodeFunctionTest {
                         .setTaskManagerRuntimeInfo(new TestingTaskManagerRuntimeInfo(taskManager))
                         .build();
                 OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness =
-                        new OneInputStreamOperatorTestHarness<>(
-                                new ProcessOperator<>(new SaeEncodeFunction(config.build())), env)) {
+                        new OneInputStreamOperatorTestHarness<>(new SaeEncodeOperator(config.build()), env)) {
             harness.open();
             return LibTorch.intraOpThreads();
         } finally {
@@ -229,16 +293,27 @@ class SaeEncodeFunctionTest {
     }
 
     private static OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness() throws Exception {
-        FeatureStatsJobConfig config = FeatureStatsJobConfig.builder()
+        return opened(new SaeEncodeOperator(twoSaes()));
+    }
+
+    private static FeatureStatsJobConfig twoSaes() {
+        return FeatureStatsJobConfig.builder()
                 .setRunId(RUN)
                 .addSae(resA)
                 .addSae(resB)
                 .build();
-        return ProcessFunctionTestHarnesses.forProcessFunction(new SaeEncodeFunction(config));
+    }
+
+    private static OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> opened(SaeEncodeOperator operator)
+            throws Exception {
+        OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> harness =
+                new OneInputStreamOperatorTestHarness<>(operator);
+        harness.open();
+        return harness;
     }
 
     private static List<RunProgress> progress(OneInputStreamOperatorTestHarness<RawKafkaRecord, SaeCodesBatch> h) {
-        var out = h.getSideOutput(SaeEncodeFunction.PROGRESS);
+        var out = h.getSideOutput(SaeEncodeOperator.PROGRESS);
         return out == null
                 ? List.of()
                 : out.stream().map(StreamRecord::getValue).toList();
