@@ -245,7 +245,7 @@ public final class SaeEncodeOperator extends AbstractStreamOperator<SaeCodesBatc
 
     /**
      * Encodes the group's rows in one call per SAE, then emits each record's codes (one batch per SAE) and progress
-     * delta in arrival order, as {@link #encode} of each record alone would have.
+     * delta in arrival order, as encoding each record alone would have.
      */
     private void encode(List<LoadedSae> saes, Group group) {
         int width = saes.get(0).sae().dIn();
