@@ -99,7 +99,11 @@ public final class SaeEncodeOperator extends AbstractStreamOperator<SaeCodesBatc
     private record LoadedSae(String saeId, SparseAutoencoder sae) {}
 
     /** An accepted record's counted rows: values row-major, and where each row came from. */
-    private record Accepted(String site, float[] x, int rows, long[] docIds, int[] positions, int[] tokenIds) {}
+    private record Accepted(float[] x, long[] docIds, int[] positions, int[] tokenIds) {
+        int rows() {
+            return docIds.length;
+        }
+    }
 
     /** The accepted records of one site not encoded yet, in arrival order. */
     private static final class Group {
@@ -235,10 +239,10 @@ public final class SaeEncodeOperator extends AbstractStreamOperator<SaeCodesBatc
             tokenIds[i] = batch.tokenId(counted[i]);
         }
         Group group = pending.computeIfAbsent(batch.site(), s -> new Group());
-        group.records.add(new Accepted(batch.site().toString(), x, counted.length, docIds, positions, tokenIds));
+        group.records.add(new Accepted(x, docIds, positions, tokenIds));
         group.rows += counted.length;
         if (group.rows >= groupRows) {
-            encode(saes, group);
+            encode(batch.site(), saes, group);
             pending.remove(batch.site());
         }
     }
@@ -247,7 +251,7 @@ public final class SaeEncodeOperator extends AbstractStreamOperator<SaeCodesBatc
      * Encodes the group's rows in one call per SAE, then emits each record's codes (one batch per SAE) and progress
      * delta in arrival order, as encoding each record alone would have.
      */
-    private void encode(List<LoadedSae> saes, Group group) {
+    private void encode(Site site, List<LoadedSae> saes, Group group) {
         int width = saes.get(0).sae().dIn();
         float[] x = new float[group.rows * width];
         int offset = 0;
@@ -282,7 +286,8 @@ public final class SaeEncodeOperator extends AbstractStreamOperator<SaeCodesBatc
                         reconstruction)));
             }
             countedTokens.inc(a.rows());
-            output.collect(PROGRESS, new StreamRecord<>(new RunProgress(config.runId(), a.site(), 1, a.rows(), 0)));
+            output.collect(
+                    PROGRESS, new StreamRecord<>(new RunProgress(config.runId(), site.toString(), 1, a.rows(), 0)));
             first += a.rows();
         }
     }
@@ -290,7 +295,7 @@ public final class SaeEncodeOperator extends AbstractStreamOperator<SaeCodesBatc
     /** Encodes every pending record: before a checkpoint barrier, the end-of-input watermark, or the end. */
     private void encodePending() {
         for (Map.Entry<Site, Group> e : pending.entrySet()) {
-            encode(saesBySite.get(e.getKey()), e.getValue());
+            encode(e.getKey(), saesBySite.get(e.getKey()), e.getValue());
         }
         pending.clear();
     }
