@@ -26,11 +26,13 @@ import dev.scopeflow.schemas.format.NpyWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -218,28 +220,19 @@ public final class EndToEndBenchmark {
 
     /** Wall time of one {@code ./scopeflow stats} process (run from the repository root), checking its token count. */
     private static double timeStats(Path capture, Path params, long tokens) throws Exception {
-        long start = System.nanoTime();
-        Process stats = new ProcessBuilder(
-                        "./scopeflow",
-                        "stats",
-                        "--sae",
-                        params.toString(),
-                        "--activations",
-                        capture.resolve("res.npy").toString(),
-                        "--tokens",
-                        capture.resolve("tokens.json").toString(),
-                        "--exclude-bos",
-                        "--out",
-                        capture.resolve("out").toString())
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(stats.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (stats.waitFor() != 0 || !out.startsWith(tokens + " tokens,")) {
-            throw new IllegalStateException(
-                    "scopeflow stats on " + capture + " did not count " + tokens + " tokens: " + out);
-        }
-        return seconds;
+        return timeScopeflow(
+                out -> out.startsWith(tokens + " tokens,"),
+                "did not count " + tokens + " tokens",
+                "stats",
+                "--sae",
+                params.toString(),
+                "--activations",
+                capture.resolve("res.npy").toString(),
+                "--tokens",
+                capture.resolve("tokens.json").toString(),
+                "--exclude-bos",
+                "--out",
+                capture.resolve("out").toString());
     }
 
     /**
@@ -248,32 +241,38 @@ public final class EndToEndBenchmark {
      * itself, as a user's one-shot run; checks that its summary counts {@code tokens}.
      */
     private static double timeRun(Path capture, Path params, Site site, Path workDir, long tokens) throws Exception {
+        Pattern summaryRow = Pattern.compile("(?m)^bench-16k\\s+" + tokens + "\\s");
+        return timeScopeflow(
+                out -> summaryRow.matcher(out).find(),
+                "did not count " + tokens + " tokens",
+                "run",
+                "--activations",
+                capture.resolve("res.npy").toString(),
+                "--tokens",
+                capture.resolve("tokens.json").toString(),
+                "--site",
+                site.toString(),
+                "--run-id",
+                "bench-run",
+                "--sae",
+                "bench-16k=" + site + "=" + params,
+                "--work-dir",
+                workDir.toString());
+    }
+
+    /**
+     * Wall time of one {@code ./scopeflow} process (run from the repository root, as a user runs it), which must
+     * exit 0 with an output {@code ok} accepts; otherwise fails saying it {@code failure}.
+     */
+    private static double timeScopeflow(Predicate<String> ok, String failure, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("./scopeflow"));
+        command.addAll(List.of(args));
         long start = System.nanoTime();
-        Process run = new ProcessBuilder(
-                        "./scopeflow",
-                        "run",
-                        "--activations",
-                        capture.resolve("res.npy").toString(),
-                        "--tokens",
-                        capture.resolve("tokens.json").toString(),
-                        "--site",
-                        site.toString(),
-                        "--run-id",
-                        "bench-run",
-                        "--sae",
-                        "bench-16k=" + site + "=" + params,
-                        "--work-dir",
-                        workDir.toString())
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         double seconds = (System.nanoTime() - start) / 1e9;
-        if (run.waitFor() != 0
-                || !Pattern.compile("(?m)^bench-16k\\s+" + tokens + "\\s")
-                        .matcher(out)
-                        .find()) {
-            throw new IllegalStateException(
-                    "scopeflow run on " + capture + " did not count " + tokens + " tokens: " + out);
+        if (process.waitFor() != 0 || !ok.test(out)) {
+            throw new IllegalStateException("scopeflow " + String.join(" ", args) + " " + failure + ": " + out);
         }
         return seconds;
     }
@@ -287,7 +286,7 @@ public final class EndToEndBenchmark {
             ExecutorService pool = Executors.newFixedThreadPool(parallelism);
             try {
                 long start = System.nanoTime();
-                List<Future<Long>> parts = new java.util.ArrayList<>();
+                List<Future<Long>> parts = new ArrayList<>();
                 for (int p = 0; p < parallelism; p++) {
                     int part = p;
                     parts.add(pool.submit(() -> {
