@@ -12,7 +12,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Publishes activation batches to Kafka, one Arrow IPC stream per record, keyed by document id so that a
- * document's batches stay in order on one partition while documents spread over all partitions.
+ * document's batches stay in order on one partition while documents spread evenly over all partitions
+ * ({@link DocumentPartitioner}).
  *
  * <p>The producer is idempotent with {@code acks=all}: a retried send never duplicates a record. Not
  * thread-safe (the codec is thread-confined).
@@ -60,6 +61,7 @@ public final class ActivationPublisher implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, DocumentPartitioner.class.getName());
         props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
         // One record is one Arrow batch; a 64-row x 2304 bf16 batch is ~300 KB.
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 * 1024 * 1024));

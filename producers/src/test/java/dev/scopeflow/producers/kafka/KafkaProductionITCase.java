@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopeflow.cluster.RealServices;
+import dev.scopeflow.producers.stream.ActivationArrayProducer;
 import dev.scopeflow.producers.stream.CorpusProducer;
 import dev.scopeflow.producers.stream.ProducerProgress;
 import dev.scopeflow.producers.testing.TinyGemma;
@@ -15,12 +16,15 @@ import dev.scopeflow.schemas.ActivationDtype;
 import dev.scopeflow.schemas.ComputeDevice;
 import dev.scopeflow.schemas.Site;
 import dev.scopeflow.schemas.TopicNames;
+import dev.scopeflow.schemas.format.ActivationArrayFiles;
+import dev.scopeflow.schemas.format.NpyWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -84,6 +88,45 @@ class KafkaProductionITCase {
             texts.add(node.get("text").asText());
         }
         assertThat(texts).containsExactlyInAnyOrder("the city of light is paris .", "paris");
+    }
+
+    /**
+     * Document d's records are on partition d mod partitions, so every partition holds the same number of documents
+     * (Kafka's default hash put 64 documents on 8 partitions 5 to 11 each, and a job lasts as long as its most loaded
+     * subtask). Fails without {@link DocumentPartitioner} in the producer settings.
+     */
+    @Test
+    void documentsSpreadEvenlyOverThePartitions() throws IOException {
+        int docs = 32;
+        int partitions = 4;
+        Path dir = Files.createDirectories(SERVICES.workDir().resolve("even"));
+        try (NpyWriter npy = NpyWriter.float32(dir.resolve("a.npy"), docs, 3, 2)) {
+            for (int i = 0; i < docs * 3; i++) {
+                npy.write(new float[] {i, -i}, 0, 2);
+            }
+        }
+        TopicNames topics =
+                TopicNames.withPrefix("it-" + UUID.randomUUID().toString().substring(0, 8));
+        ActivationArrayProducer.Report report = KafkaProduction.publishArray(
+                ActivationArrayFiles.read(dir.resolve("a.npy"), null, null),
+                SERVICES.kafka().bootstrapServers(),
+                topics,
+                partitions,
+                ActivationArrayProducer.Settings.of("run-even", "array", Site.parse("res.0")),
+                KafkaProduction.Policy.NEW_RUN);
+        assertThat(report.documents()).isEqualTo(docs);
+
+        Map<Integer, List<Long>> docsByPartition = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : consume(topics.activations(), (int) report.activationBatches())) {
+            docsByPartition
+                    .computeIfAbsent(r.partition(), p -> new ArrayList<>())
+                    .add(TopicNames.docIdFromKey(r.key()));
+        }
+        assertThat(docsByPartition).hasSize(partitions);
+        docsByPartition.forEach((partition, ids) -> assertThat(ids)
+                .as("documents on partition " + partition)
+                .hasSize(docs / partitions)
+                .allMatch(id -> id % partitions == partition));
     }
 
     @Test
