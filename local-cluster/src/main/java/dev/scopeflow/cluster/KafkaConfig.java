@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 record KafkaConfig(Path dir, int port, int controllerPort) {
 
     static final int NODE_ID = 1;
+    static final String CONTROLLER_LISTENER = "CONTROLLER";
 
     /** Activation batches are large (64 tokens × 2304 floats ≈ 590 KB); leave headroom. */
     static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -58,14 +59,16 @@ record KafkaConfig(Path dir, int port, int controllerPort) {
                         + Ports.LOOPBACK
                         + ":"
                         + port
-                        + ",CONTROLLER://"
+                        + ","
+                        + CONTROLLER_LISTENER
+                        + "://"
                         + Ports.LOOPBACK
                         + ":"
                         + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + port);
-        p.put("controller.listener.names", "CONTROLLER");
+        p.put("controller.listener.names", CONTROLLER_LISTENER);
         p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
         p.put("log.dirs", dataDir().toString());
         p.put("auto.create.topics.enable", "false");
         p.put("num.partitions", "1");
