@@ -9,9 +9,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -223,8 +226,96 @@ class ResultsRowsTest {
                         List.of(7L, 300L),
                         "activations",
                         List.of(1.75f, 0.5f)));
-        assertThatThrownBy(() -> rows.addToken("r", "s", 1, 1, 1, new int[] {4, 4}, new float[] {1f, 1f}, 2))
+        assertThatThrownBy(() -> new ActivationStoreRows(4)
+                        .addToken("r", "s", 1, 1, 1, new int[] {4, 4}, new float[] {1f, 1f}, 2))
                 .hasMessageContaining("features must ascend within a token: 4 after 4 at doc 1 position 1");
+        assertThatThrownBy(() -> rows.addToken("r", "s", 1, 1, 1, new int[] {4}, new float[] {1f}, 1))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already written out");
+    }
+
+    /**
+     * Tokens added in any order come out sorted by each table's key, strings compared as UTF-8 bytes as ClickHouse
+     * does ("\uE000" sorts before an emoji there, after it in Java's UTF-16 order), so the server need not sort.
+     */
+    @Test
+    void activationStoreRowsComeOutInEachTablesKeyOrder() {
+        Random random = new Random(11);
+        List<String> runs = List.of("run-b", "run-a");
+        List<String> saes = List.of("\uE000", "\uD83D\uDE00", "sae");
+        ActivationStoreRows rows = new ActivationStoreRows(8);
+        List<List<Object>> activations = new ArrayList<>();
+        List<List<Object>> tokens = new ArrayList<>();
+        for (int t = 0; t < 300; t++) {
+            String run = runs.get(random.nextInt(runs.size()));
+            String sae = saes.get(random.nextInt(saes.size()));
+            long doc = random.nextInt(5);
+            long position = random.nextInt(1000);
+            int[] features = random.ints(0, 70)
+                    .distinct()
+                    .limit(1 + random.nextInt(6))
+                    .sorted()
+                    .toArray();
+            float[] values = new float[features.length];
+            List<Object> featureList = new ArrayList<>();
+            List<Object> valueList = new ArrayList<>();
+            for (int i = 0; i < features.length; i++) {
+                values[i] = random.nextFloat();
+                activations.add(List.of(run, sae, (long) features[i], doc, position, (long) t, values[i]));
+                featureList.add((long) features[i]);
+                valueList.add(values[i]);
+            }
+            tokens.add(List.of(run, sae, doc, position, (long) t, featureList, valueList));
+            rows.addToken(run, sae, doc, position, t, features, values, features.length);
+        }
+        Comparator<List<Object>> byKey = (a, b) -> {
+            for (int i = 0; i < 2; i++) {
+                int c = Arrays.compareUnsigned(
+                        ((String) a.get(i)).getBytes(StandardCharsets.UTF_8),
+                        ((String) b.get(i)).getBytes(StandardCharsets.UTF_8));
+                if (c != 0) {
+                    return c;
+                }
+            }
+            for (int i = 2; i < 5; i++) {
+                int c = Long.compare((Long) a.get(i), (Long) b.get(i));
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        };
+        // (doc, position) repeat across tokens here, so rows equal in key may come in either order: check the order
+        // by key, and the rows as a multiset.
+        List<List<Object>> storedActivations =
+                decode(FeatureActivationsRows.TABLE, rows.byFeature().toByteArray()).stream()
+                        .map(r -> List.of(
+                                r.get("run_id"),
+                                r.get("sae_id"),
+                                r.get("feature"),
+                                r.get("doc_id"),
+                                r.get("position"),
+                                r.get("token_id"),
+                                r.get("activation")))
+                        .toList();
+        assertThat(storedActivations).isSortedAccordingTo(byKey).containsExactlyInAnyOrderElementsOf(activations);
+        List<List<Object>> storedTokens =
+                decode(FeatureActivationsByTokenRows.TABLE, rows.byToken().toByteArray()).stream()
+                        .map(r -> List.of(
+                                r.get("run_id"),
+                                r.get("sae_id"),
+                                r.get("doc_id"),
+                                r.get("position"),
+                                r.get("token_id"),
+                                r.get("features"),
+                                r.get("activations")))
+                        .toList();
+        Comparator<List<Object>> tokenKey = (a, b) -> byKey.compare(
+                List.of(a.get(0), a.get(1), 0L, a.get(2), a.get(3)),
+                List.of(b.get(0), b.get(1), 0L, b.get(2), b.get(3)));
+        assertThat(storedTokens).isSortedAccordingTo(tokenKey).containsExactlyInAnyOrderElementsOf(tokens);
+        assertThat(rows.bytes())
+                .isEqualTo(rows.byFeature().bytes() + rows.byToken().bytes());
     }
 
     @Test
