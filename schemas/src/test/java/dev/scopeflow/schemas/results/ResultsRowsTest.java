@@ -287,29 +287,9 @@ class ResultsRowsTest {
         };
         // (doc, position) repeat across tokens here, so rows equal in key may come in either order: check the order
         // by key, and the rows as a multiset.
-        List<List<Object>> storedActivations =
-                decode(FeatureActivationsRows.TABLE, rows.byFeature().toByteArray()).stream()
-                        .map(r -> List.of(
-                                r.get("run_id"),
-                                r.get("sae_id"),
-                                r.get("feature"),
-                                r.get("doc_id"),
-                                r.get("position"),
-                                r.get("token_id"),
-                                r.get("activation")))
-                        .toList();
+        List<List<Object>> storedActivations = valuesInColumnOrder(FeatureActivationsRows.TABLE, rows.byFeature());
         assertThat(storedActivations).isSortedAccordingTo(byKey).containsExactlyInAnyOrderElementsOf(activations);
-        List<List<Object>> storedTokens =
-                decode(FeatureActivationsByTokenRows.TABLE, rows.byToken().toByteArray()).stream()
-                        .map(r -> List.of(
-                                r.get("run_id"),
-                                r.get("sae_id"),
-                                r.get("doc_id"),
-                                r.get("position"),
-                                r.get("token_id"),
-                                r.get("features"),
-                                r.get("activations")))
-                        .toList();
+        List<List<Object>> storedTokens = valuesInColumnOrder(FeatureActivationsByTokenRows.TABLE, rows.byToken());
         Comparator<List<Object>> tokenKey = (a, b) -> byKey.compare(
                 List.of(a.get(0), a.get(1), 0L, a.get(2), a.get(3)),
                 List.of(b.get(0), b.get(1), 0L, b.get(2), b.get(3)));
@@ -478,6 +458,13 @@ class ResultsRowsTest {
     }
 
     /** Decodes RowBinary rows using nothing but the table's declared column types. */
+    /** Each decoded row of {@code rows} as its values in {@code table}'s column order. */
+    private static List<List<Object>> valuesInColumnOrder(ResultsTable table, RowBinaryRows rows) {
+        return decode(table, rows.toByteArray()).stream()
+                .map(row -> table.columnNames().stream().map(row::get).toList())
+                .toList();
+    }
+
     private static List<Map<String, Object>> decode(ResultsTable table, byte[] bytes) {
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         List<Map<String, Object>> rows = new ArrayList<>();
