@@ -457,7 +457,6 @@ class ResultsRowsTest {
         return out;
     }
 
-    /** Decodes RowBinary rows using nothing but the table's declared column types. */
     /** Each decoded row of {@code rows} as its values in {@code table}'s column order. */
     private static List<List<Object>> valuesInColumnOrder(ResultsTable table, RowBinaryRows rows) {
         return decode(table, rows.toByteArray()).stream()
@@ -465,6 +464,7 @@ class ResultsRowsTest {
                 .toList();
     }
 
+    /** Decodes RowBinary rows using nothing but the table's declared column types. */
     private static List<Map<String, Object>> decode(ResultsTable table, byte[] bytes) {
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         List<Map<String, Object>> rows = new ArrayList<>();
